@@ -1,0 +1,31 @@
+// Settings shared by every command, declared once: flag name, environment variable, default.
+// Commands spread `commonOptions` into their options; `resolveSettings` applies env and defaults.
+
+import type { Options } from '../cli/command.ts';
+
+export const DEFAULT_TRANSPORT = 'embedded:./.lakestream/log';
+export const DEFAULT_LAKE = 'file:./.lakestream/lake';
+
+export const transportOption = {
+  transport: {
+    type: 'string',
+    value: 'URL',
+    help: `transport: embedded:DIR or kafka://HOST:PORT[,HOST:PORT] (env LAKESTREAM_TRANSPORT; default ${DEFAULT_TRANSPORT})`,
+  },
+} as const satisfies Options;
+
+export const lakeOption = {
+  lake: {
+    type: 'string',
+    value: 'URL',
+    help: `lake storage: file:DIR or webhdfs://HOST:PORT/DIR (env LAKESTREAM_LAKE; default ${DEFAULT_LAKE})`,
+  },
+} as const satisfies Options;
+
+export function transportUrl(flag: string | undefined): string {
+  return flag ?? process.env.LAKESTREAM_TRANSPORT ?? DEFAULT_TRANSPORT;
+}
+
+export function lakeUrl(flag: string | undefined): string {
+  return flag ?? process.env.LAKESTREAM_LAKE ?? DEFAULT_LAKE;
+}

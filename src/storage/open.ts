@@ -1,0 +1,43 @@
+// Opens an ObjectStore from a URL: `file:./dir` or `file:///abs/dir`, `memory:name`,
+// `webhdfs://host:port/dir[?user=U]`. A bare path means `file:`.
+
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LakestreamError } from '../errors.ts';
+import { LocalStore } from './local.ts';
+import { MemoryStore } from './memory.ts';
+import type { ObjectStore } from './object-store.ts';
+
+export type StoreOpener = (url: URL) => Promise<ObjectStore>;
+
+const openers = new Map<string, StoreOpener>();
+
+/** Lets another module (webhdfs) add a scheme without this file importing it. */
+export function registerStoreScheme(scheme: string, opener: StoreOpener): void {
+  openers.set(scheme, opener);
+}
+
+export async function openStore(url: string): Promise<ObjectStore> {
+  if (url.startsWith('memory:')) return new MemoryStore(url.slice('memory:'.length) || undefined);
+  if (url.startsWith('file:')) {
+    const rest = url.slice('file:'.length);
+    const path = rest.startsWith('//') ? fileURLToPath(url) : resolve(rest);
+    return new LocalStore(path);
+  }
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) return new LocalStore(resolve(url));
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch (e) {
+    throw new LakestreamError('BAD_ARGUMENT', `not a storage URL: ${url}`, { cause: e });
+  }
+  const scheme = parsed.protocol.slice(0, -1);
+  if (!openers.has(scheme) && scheme === 'webhdfs') await import('./webhdfs/index.ts');
+  const opener = openers.get(scheme);
+  if (!opener)
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `unknown storage scheme "${scheme}:" in ${url} (use file:DIR, memory:NAME or webhdfs://HOST:PORT/DIR)`,
+    );
+  return opener(parsed);
+}

@@ -7,8 +7,9 @@
 //   v         schema version, the number 1
 //   meter_id  1-64 chars of [A-Za-z0-9_.:-]
 //   kind      "electricity" | "water"
-//   ts        ISO-8601 with an explicit offset (Z or ±hh:mm): the END of an interval reading's period
-//             or the instant of a cumulative register read
+//   ts        ISO-8601 with an explicit offset (Z or ±hh:mm): the START of an interval reading's
+//             period (as the London and UCI files date their rows), or the instant of a cumulative
+//             register read (the consumption since the previous read counts on that instant's day)
 //   value     finite number; interval: the quantity in the period (≥ 0); cumulative: the register
 //   unit      "kWh" (electricity) | "L" (water)
 //   type      "interval" | "cumulative"

@@ -1,0 +1,243 @@
+// A thin typed client for the WebHDFS REST API (Hadoop 3.x): one method per operation lakestream uses.
+// Paths here are absolute HDFS paths; the ObjectStore on top maps store paths onto them.
+
+import { LakestreamError } from '../../errors.ts';
+import {
+  type CallContext,
+  isAlreadyExists,
+  parseRemoteException,
+  remoteError,
+  transportError,
+} from './errors.ts';
+
+/** One entry of GETFILESTATUS / LISTSTATUS(_BATCH) (a subset of the fields WebHDFS sends). */
+export interface FileStatus {
+  /** the entry's name inside the listed directory; '' for GETFILESTATUS or a listed file */
+  pathSuffix: string;
+  type: 'FILE' | 'DIRECTORY' | 'SYMLINK';
+  length: number;
+  /** milliseconds since the epoch */
+  modificationTime: number;
+  owner: string;
+  group: string;
+  /** octal, e.g. "755" */
+  permission: string;
+}
+
+export interface WebHdfsClientOptions {
+  /** `host:port` of the NameNode's HTTP server (dfs.namenode.http-address) */
+  namenode: string;
+  /** sent as `user.name` (simple authentication) unless a delegation token is given */
+  user: string;
+  /**
+   * Hook for secured clusters: returns a Hadoop delegation token (URL-safe string) sent as
+   * `delegation=` on every NameNode call; WebHDFS then ignores user.name.
+   */
+  delegation?: () => string | undefined | Promise<string | undefined>;
+  /** per HTTP request; default 60 s */
+  timeoutMs?: number;
+  /** use https:// (swebhdfs) */
+  https?: boolean;
+}
+
+type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+type Params = Record<string, string | number | boolean | undefined>;
+
+/** Encodes each segment of an absolute path; '=' stays as it is (Delta partition directories, `day=1`). */
+export function encodeHdfsPath(path: string): string {
+  return path
+    .split('/')
+    .map((s) => encodeURIComponent(s).replaceAll('%3D', '='))
+    .join('/');
+}
+
+export class WebHdfsClient {
+  readonly namenode: string;
+  readonly user: string;
+  private readonly opts: WebHdfsClientOptions;
+  private readonly timeoutMs: number;
+  private readonly base: string;
+
+  constructor(opts: WebHdfsClientOptions) {
+    this.opts = opts;
+    this.namenode = opts.namenode;
+    this.user = opts.user;
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.base = `${opts.https ? 'https' : 'http'}://${opts.namenode}/webhdfs/v1`;
+  }
+
+  private ctx(op: string, path: string, server = `NameNode at ${this.namenode}`): CallContext {
+    return { op, path, user: this.user, server };
+  }
+
+  private async url(path: string, op: string, params: Params): Promise<string> {
+    const q = new URLSearchParams({ op });
+    const token = await this.opts.delegation?.();
+    if (token) q.set('delegation', token);
+    else q.set('user.name', this.user);
+    for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, String(v));
+    return `${this.base}${encodeHdfsPath(path)}?${q}`;
+  }
+
+  /** One HTTP exchange; the whole body is read so the keep-alive connection is reused. */
+  private async send(
+    method: Method,
+    url: string,
+    ctx: CallContext,
+    body?: Uint8Array,
+  ): Promise<{ status: number; bytes: Uint8Array }> {
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        // A SharedArrayBuffer-backed view is not a valid body type; ours never are.
+        body: body as Uint8Array<ArrayBuffer> | undefined,
+        redirect: 'manual',
+        headers: body ? { 'content-type': 'application/octet-stream' } : undefined,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
+    } catch (e) {
+      throw transportError(e, ctx, this.timeoutMs);
+    }
+  }
+
+  /** A NameNode call that answers JSON; NOT_FOUND etc. are thrown as LakestreamErrors. */
+  private async json(method: Method, path: string, op: string, params: Params = {}): Promise<unknown> {
+    const ctx = this.ctx(op, path);
+    const { status, bytes } = await this.send(method, await this.url(path, op, params), ctx);
+    const text = new TextDecoder().decode(bytes);
+    if (status !== 200) throw remoteError(status, text, ctx);
+    return text === '' ? undefined : JSON.parse(text);
+  }
+
+  /**
+   * Asks the NameNode which DataNode serves `op` (noredirect=true: 200 with {"Location": url} instead
+   * of a 307), the first step of CREATE and OPEN.
+   */
+  private async locate(method: Method, path: string, op: string, params: Params): Promise<string> {
+    const loc = (await this.json(method, path, op, { ...params, noredirect: true })) as { Location?: string };
+    if (!loc?.Location)
+      throw new LakestreamError('INTERNAL', `${op} ${path}: NameNode at ${this.namenode} named no DataNode`);
+    return loc.Location;
+  }
+
+  private dataNodeCtx(op: string, path: string, location: string): CallContext {
+    return this.ctx(op, path, `DataNode at ${new URL(location).host}`);
+  }
+
+  /**
+   * CREATE: step 1 asks the NameNode for a DataNode, step 2 sends the bytes there (201 Created).
+   * With overwrite=false the DataNode's create fails when the path exists: returns 'exists'.
+   */
+  async create(
+    path: string,
+    data: Uint8Array,
+    opts: { overwrite: boolean; permission?: string },
+  ): Promise<'created' | 'exists'> {
+    const params = { overwrite: opts.overwrite, permission: opts.permission };
+    let location: string;
+    try {
+      location = await this.locate('PUT', path, 'CREATE', params);
+    } catch (e) {
+      // The NameNode itself may already refuse (it checks existence before choosing a DataNode).
+      if (e instanceof LakestreamError && e.code === 'CONFLICT') return 'exists';
+      throw e;
+    }
+    const ctx = this.dataNodeCtx('CREATE', path, location);
+    const { status, bytes } = await this.send('PUT', location, ctx, data);
+    if (status === 201 || status === 200) return 'created';
+    const text = new TextDecoder().decode(bytes);
+    if (!opts.overwrite && isAlreadyExists(parseRemoteException(text))) return 'exists';
+    throw remoteError(status, text, ctx);
+  }
+
+  /** OPEN: the NameNode names a DataNode holding the first block, which streams the file. */
+  async open(path: string): Promise<Uint8Array> {
+    const location = await this.locate('GET', path, 'OPEN', {});
+    const ctx = this.dataNodeCtx('OPEN', path, location);
+    const { status, bytes } = await this.send('GET', location, ctx);
+    if (status !== 200) throw remoteError(status, new TextDecoder().decode(bytes), ctx);
+    return bytes;
+  }
+
+  /** GETFILESTATUS; undefined when the path does not exist. */
+  async getFileStatus(path: string): Promise<FileStatus | undefined> {
+    try {
+      const r = (await this.json('GET', path, 'GETFILESTATUS')) as { FileStatus: FileStatus };
+      return r.FileStatus;
+    } catch (e) {
+      if (e instanceof LakestreamError && e.code === 'NOT_FOUND') return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The entries of a directory, in name order; undefined when it does not exist. Uses
+   * LISTSTATUS_BATCH (dfs.ls.limit entries per call, 1000 by default) so a large directory (a long
+   * Delta log) never arrives as one huge response:
+   *   {"DirectoryListing": {"partialListing": {"FileStatuses": {"FileStatus": [...]}}, "remainingEntries": N}}
+   */
+  async listStatus(path: string): Promise<FileStatus[] | undefined> {
+    const out: FileStatus[] = [];
+    let startAfter: string | undefined;
+    for (;;) {
+      let r: {
+        DirectoryListing: {
+          partialListing: { FileStatuses: { FileStatus: FileStatus[] } };
+          remainingEntries: number;
+        };
+      };
+      try {
+        r = (await this.json('GET', path, 'LISTSTATUS_BATCH', { startAfter })) as typeof r;
+      } catch (e) {
+        if (e instanceof LakestreamError && e.code === 'NOT_FOUND') return undefined;
+        throw e;
+      }
+      const batch = r.DirectoryListing.partialListing.FileStatuses.FileStatus;
+      out.push(...batch);
+      if (r.DirectoryListing.remainingEntries <= 0 || batch.length === 0) return out;
+      startAfter = batch[batch.length - 1].pathSuffix;
+    }
+  }
+
+  /** MKDIRS with parents (like mkdir -p); true when the directory exists afterwards. */
+  async mkdirs(path: string, permission?: string): Promise<boolean> {
+    const r = (await this.json('PUT', path, 'MKDIRS', { permission })) as { boolean: boolean };
+    return r.boolean;
+  }
+
+  /**
+   * RENAME through rename2 (renameoptions set): NONE fails with FileAlreadyExistsException when `to`
+   * exists (returned as 'exists'), OVERWRITE atomically replaces a file. The parent of `to` must exist.
+   * A missing `from` throws NOT_FOUND.
+   */
+  async rename(from: string, to: string, opts: { overwrite: boolean }): Promise<'renamed' | 'exists'> {
+    try {
+      await this.json('PUT', from, 'RENAME', {
+        destination: to,
+        renameoptions: opts.overwrite ? 'OVERWRITE' : 'NONE',
+      });
+      return 'renamed';
+    } catch (e) {
+      if (e instanceof LakestreamError && e.code === 'CONFLICT') return 'exists';
+      throw e;
+    }
+  }
+
+  /** DELETE; false when the path did not exist. */
+  async delete(path: string, recursive = false): Promise<boolean> {
+    const r = (await this.json('DELETE', path, 'DELETE', { recursive })) as { boolean: boolean };
+    return r.boolean;
+  }
+
+  /** SETPERMISSION (octal string, e.g. "700"). */
+  async setPermission(path: string, permission: string): Promise<void> {
+    await this.json('PUT', path, 'SETPERMISSION', { permission });
+  }
+
+  /** SETOWNER: only the HDFS superuser may give a path away. */
+  async setOwner(path: string, owner: string, group?: string): Promise<void> {
+    await this.json('PUT', path, 'SETOWNER', { owner, group });
+  }
+}

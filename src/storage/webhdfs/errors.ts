@@ -1,0 +1,138 @@
+// Turns WebHDFS failures (RemoteException bodies, refused connections, timeouts) into LakestreamErrors
+// that name the server, the path and the user.
+
+import { LakestreamError } from '../../errors.ts';
+
+/** What a failed call was doing, for the message. */
+export interface CallContext {
+  op: string;
+  /** absolute HDFS path */
+  path: string;
+  user: string;
+  /** `NameNode at 127.0.0.1:9870` or `DataNode at 127.0.0.1:9864` */
+  server: string;
+}
+
+/**
+ * WebHDFS error body (both NameNode and DataNode):
+ *   {"RemoteException": {"exception": "FileNotFoundException", "javaClassName": "java.io.FileNotFoundException",
+ *                        "message": "File does not exist: /a/b"}}
+ */
+export interface RemoteException {
+  exception: string;
+  javaClassName?: string;
+  message: string;
+}
+
+export function parseRemoteException(body: string): RemoteException | undefined {
+  try {
+    const r = JSON.parse(body)?.RemoteException;
+    if (r && typeof r.exception === 'string') return { ...r, message: String(r.message ?? '') };
+  } catch {
+    // not JSON (a proxy's HTML page, an empty body): the caller reports the HTTP status instead
+  }
+  return undefined;
+}
+
+/** Exceptions that mean "the path already exists" for CREATE overwrite=false and RENAME without OVERWRITE. */
+export function isAlreadyExists(r: RemoteException | undefined): boolean {
+  return r?.exception === 'FileAlreadyExistsException' || r?.exception === 'AlreadyBeingCreatedException';
+}
+
+export function remoteError(status: number, body: string, ctx: CallContext): LakestreamError {
+  const r = parseRemoteException(body);
+  const where = `${ctx.op} ${ctx.path} (${ctx.server}, user ${ctx.user})`;
+  if (!r) {
+    const code = status === 503 || status === 502 || status === 504 ? 'UNAVAILABLE' : 'INTERNAL';
+    return new LakestreamError(
+      code,
+      `${where} failed with HTTP ${status}: ${body.slice(0, 200) || '(no body)'}`,
+    );
+  }
+  const detail = `${r.exception}: ${r.message}`;
+  switch (r.exception) {
+    case 'FileNotFoundException':
+      return new LakestreamError('NOT_FOUND', `no such path: ${ctx.path} (${ctx.op} on ${ctx.server})`, {
+        cause: detail,
+      });
+    case 'AccessControlException':
+    case 'SecurityException':
+    case 'AuthorizationException':
+      return new LakestreamError(
+        'PERMISSION',
+        `permission denied: user "${ctx.user}" may not ${ctx.op} ${ctx.path} on ${ctx.server} — ${r.message}`,
+        { cause: detail },
+      );
+    case 'SafeModeException':
+      return new LakestreamError(
+        'UNAVAILABLE',
+        `${ctx.server} is in safe mode: cannot ${ctx.op} ${ctx.path} until it leaves (retry later). ${r.message}`,
+        { cause: detail, retriable: true },
+      );
+    case 'RetriableException':
+    case 'StandbyException':
+    case 'ConnectException':
+      return new LakestreamError('UNAVAILABLE', `${where} failed, try again: ${detail}`, {
+        cause: detail,
+        retriable: true,
+      });
+    case 'FileAlreadyExistsException':
+    case 'AlreadyBeingCreatedException':
+      return new LakestreamError(
+        'CONFLICT',
+        `path already exists: ${ctx.path} (${ctx.op} on ${ctx.server})`,
+        {
+          cause: detail,
+        },
+      );
+    case 'IllegalArgumentException':
+    case 'UnsupportedOperationException':
+    case 'InvalidPathException':
+      return new LakestreamError('BAD_ARGUMENT', `${where} was refused: ${detail}`, { cause: detail });
+  }
+  // The NameNode also reports safe mode inside other exceptions (e.g. a RemoteException wrapping it).
+  if (/safe mode/i.test(r.message))
+    return new LakestreamError(
+      'UNAVAILABLE',
+      `${ctx.server} is in safe mode: cannot ${ctx.op} ${ctx.path} until it leaves (retry later). ${r.message}`,
+      { cause: detail, retriable: true },
+    );
+  // No DataNode could take the block (all down, or still registering after a restart).
+  if (/could only be written to|minReplication|no datanode|ReplicaNotFound/i.test(r.message))
+    return new LakestreamError('UNAVAILABLE', `${where} failed: no DataNode available — ${r.message}`, {
+      cause: detail,
+      retriable: true,
+    });
+  return new LakestreamError(status >= 500 ? 'UNAVAILABLE' : 'INTERNAL', `${where} failed: ${detail}`, {
+    cause: detail,
+    retriable: status >= 500,
+  });
+}
+
+/** fetch() rejected: the server did not answer (refused, reset, unknown host) or the call timed out. */
+export function transportError(e: unknown, ctx: CallContext, timeoutMs: number): LakestreamError {
+  const err = e as { name?: string; cause?: { code?: string; message?: string } };
+  if (err?.name === 'TimeoutError' || err?.name === 'AbortError')
+    return new LakestreamError(
+      'TIMEOUT',
+      `${ctx.op} ${ctx.path}: ${ctx.server} did not answer in ${timeoutMs} ms`,
+      {
+        cause: e,
+      },
+    );
+  const code = err?.cause?.code ?? '';
+  const why =
+    code === 'ECONNREFUSED'
+      ? 'connection refused'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'unknown host'
+        : (err?.cause?.message ?? String(e));
+  return new LakestreamError(
+    'UNAVAILABLE',
+    `${ctx.server} is not reachable (${why}) while trying to ${ctx.op} ${ctx.path}`,
+    {
+      cause: e,
+      retriable: true,
+    },
+  );
+}

@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { createServer } from 'node:net';
+import { describe, it } from 'node:test';
+import { isLakestreamError } from '../../errors.ts';
+import { openStore } from '../open.ts';
+import { WebHdfsStore, webHdfsOptionsFromUrl } from './index.ts';
+
+/** A port nothing listens on: bound once, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe('webhdfs URLs', () => {
+  it('opens a webhdfs:// URL with its root directory and user', async () => {
+    const store = await openStore('webhdfs://127.0.0.1:9870/lakestream?user=lakestream');
+    assert.ok(store instanceof WebHdfsStore);
+    assert.equal(store.url, 'webhdfs://127.0.0.1:9870/lakestream?user=lakestream');
+    assert.equal(store.abs('t/_delta_log/0.json'), '/lakestream/t/_delta_log/0.json');
+  });
+
+  it('takes the user from LAKESTREAM_HDFS_USER when the URL names none', () => {
+    const before = process.env.LAKESTREAM_HDFS_USER;
+    process.env.LAKESTREAM_HDFS_USER = 'meters';
+    try {
+      const store = new WebHdfsStore(webHdfsOptionsFromUrl(new URL('webhdfs://127.0.0.1:9870/')));
+      assert.equal(store.client.user, 'meters');
+    } finally {
+      if (before === undefined) delete process.env.LAKESTREAM_HDFS_USER;
+      else process.env.LAKESTREAM_HDFS_USER = before;
+    }
+  });
+
+  it('refuses a bad option with BAD_ARGUMENT', () => {
+    assert.throws(
+      () => webHdfsOptionsFromUrl(new URL('webhdfs://127.0.0.1:9870/x?putIfAbsent=maybe')),
+      (e) => isLakestreamError(e, 'BAD_ARGUMENT') && /putIfAbsent/.test(e.message),
+    );
+  });
+
+  it('reports a NameNode that is not running as UNAVAILABLE within seconds', async () => {
+    const port = await closedPort();
+    const store = await openStore(`webhdfs://127.0.0.1:${port}/lake?user=lakestream`);
+    const started = Date.now();
+    await assert.rejects(
+      store.get('t/_delta_log/00000000000000000000.json'),
+      (e) =>
+        isLakestreamError(e, 'UNAVAILABLE') &&
+        e.retriable &&
+        e.message.includes(`NameNode at 127.0.0.1:${port} is not reachable`) &&
+        e.message.includes('/lake/t/_delta_log/00000000000000000000.json'),
+    );
+    assert.ok(Date.now() - started < 5000);
+  });
+});

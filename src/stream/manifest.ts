@@ -1,0 +1,109 @@
+// Batch manifests: the write-ahead record that makes a stream worker's writes exactly once.
+//
+// A batch writes its data files first, then ONE manifest (atomic put) naming, for every table,
+// the actions to commit and the transport offsets they cover, plus each partition's state after
+// the batch. Then it commits the tables (each commit carries a txn action per partition:
+// appId "<group>/<topic>/<partition>", version = the partition's batch number) and only then the
+// consumer offsets. (A batch number rather than the offset: a drain flush adds rows without
+// consuming a message, and still needs a version of its own.)
+// A worker that takes over a partition loads the newest manifest holding it, re-commits whatever
+// of it the tables do not record yet (txn versions tell), and resumes from its offsets and state.
+
+import { randomUUID } from 'node:crypto';
+import type { ObjectStore } from '../storage/object-store.ts';
+
+export interface ManifestPartition {
+  topic: string;
+  partition: number;
+  /** last offset the batch consumed */
+  last: number;
+  /** the partition's batch number: the txn version the tables record for it */
+  seq: number;
+}
+
+export interface ManifestTable {
+  path: string;
+  actions: object[];
+}
+
+export interface Manifest {
+  id: string;
+  worker: string;
+  createdAt: string;
+  partitions: ManifestPartition[];
+  tables: ManifestTable[];
+  /** messages for other topics, sent after the commits (base64 values) */
+  messages: { topic: string; key: string | null; value: string }[];
+  /** partition number → the workload's state after this batch */
+  states: Record<string, unknown>;
+}
+
+export function appIdFor(group: string, topic: string, partition: number): string {
+  return `${group}/${topic}/${partition}`;
+}
+
+export class ManifestStore {
+  private readonly store: ObjectStore;
+  private readonly dir: string;
+  /** manifest path → partitions it is the newest for; others can be deleted */
+  private readonly latestByPartition = new Map<string, { path: string; last: number }>();
+
+  constructor(store: ObjectStore, workload: string, group: string) {
+    this.store = store;
+    this.dir = `_state/${workload}/${encodeURIComponent(group)}/manifests`;
+  }
+
+  async write(m: Omit<Manifest, 'id' | 'createdAt'>): Promise<{ path: string; manifest: Manifest }> {
+    // Names sort by time, so listing returns the oldest first.
+    const id = `${Date.now().toString().padStart(15, '0')}-${randomUUID()}`;
+    const manifest: Manifest = { id, createdAt: new Date().toISOString(), ...m };
+    const path = `${this.dir}/${id}.json`;
+    await this.store.put(path, new TextEncoder().encode(JSON.stringify(manifest)));
+    return { path, manifest };
+  }
+
+  /** The newest manifest for each of the given partitions. */
+  async latestFor(topic: string, partitions: number[]): Promise<Map<number, { path: string; manifest: Manifest }>> {
+    const found = new Map<number, { path: string; manifest: Manifest }>();
+    const want = new Set(partitions);
+    const files = (await this.store.list(`${this.dir}/`)).filter((f) => f.path.endsWith('.json'));
+    for (const f of files) {
+      let m: Manifest;
+      try {
+        m = JSON.parse(new TextDecoder().decode(await this.store.get(f.path))) as Manifest;
+      } catch {
+        continue; // deleted meanwhile by the worker that owns it
+      }
+      for (const p of m.partitions) {
+        if (p.topic !== topic || !want.has(p.partition)) continue;
+        const prev = found.get(p.partition);
+        const prevLast = prev?.manifest.partitions.find((q) => q.topic === topic && q.partition === p.partition)?.last ?? -1;
+        if (!prev || p.last > prevLast) found.set(p.partition, { path: f.path, manifest: m });
+      }
+    }
+    for (const [p, v] of found) this.note(topic, p, v.path, v.manifest);
+    return found;
+  }
+
+  /** Records a manifest as the newest for its partitions and deletes manifests no partition needs. */
+  async committed(path: string, manifest: Manifest): Promise<void> {
+    const superseded = new Set<string>();
+    for (const p of manifest.partitions) {
+      const prev = this.latestByPartition.get(`${p.topic}/${p.partition}`);
+      if (prev && prev.path !== path) superseded.add(prev.path);
+      this.note(p.topic, p.partition, path, manifest);
+    }
+    const stillNeeded = new Set([...this.latestByPartition.values()].map((v) => v.path));
+    for (const old of superseded) if (!stillNeeded.has(old)) await this.store.delete(old);
+  }
+
+  /** Forgets partitions this worker no longer owns (their manifests stay for the next owner). */
+  forget(topic: string, partitions: number[]): void {
+    for (const p of partitions) this.latestByPartition.delete(`${topic}/${p}`);
+  }
+
+  private note(topic: string, partition: number, path: string, m: Manifest): void {
+    const last = m.partitions.find((q) => q.topic === topic && q.partition === partition)?.last ?? -1;
+    this.latestByPartition.set(`${topic}/${partition}`, { path, last });
+  }
+}

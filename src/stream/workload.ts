@@ -1,0 +1,31 @@
+// What a workload (meters, cluster-trace) gives the generic stream worker.
+
+import type { Message } from '../transport/transport.ts';
+import type { BatchOutputs } from './outputs.ts';
+
+export interface PartitionProcessor {
+  process(msg: Message, out: BatchOutputs): void;
+  /** end of a bounded input: write what is still open */
+  flush(out: BatchOutputs): void;
+  toJSON(): unknown;
+  /** read = accepted + quarantined + duplicates */
+  counters(): { read: number; accepted: number; quarantined: number; duplicates: number; byReason: Record<string, number> };
+}
+
+export interface WorkloadTable {
+  path: string;
+  spec: { schema: { name: string; type: string; nullable?: boolean }[]; partitionColumns: string[]; description?: string };
+  /** columns identifying a keyed row group (for rewrites); the key string is their values joined by '|' */
+  keyColumns?: string[];
+}
+
+export interface Workload {
+  name: string;
+  topic: string;
+  tables: WorkloadTable[];
+  newProcessor(saved?: unknown): PartitionProcessor;
+  /** called between batches (e.g. to pick up a new model version); cheap when nothing changed */
+  refresh?(): Promise<void>;
+  /** shown in the worker status */
+  modelVersion?(): number | null;
+}

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { BatchOutputs } from '../../stream/outputs.ts';
+import type { Message } from '../../transport/transport.ts';
+import { decodeMessage } from './decode.ts';
+import { type Forecaster, DEFAULT_METERS_CONFIG, MetersProcessor } from './processor.ts';
+import { partitionStateFromJSON, partitionStateToJSON } from './state.ts';
+import { METER_TABLES } from './tables.ts';
+
+const runRate: Forecaster = {
+  version: 0,
+  predict: (s) => {
+    const vals = s.daily.filter((v): v is number => v !== null);
+    return (vals.reduce((a, b) => a + b, 0) / Math.max(1, vals.length)) * s.daysInMonth;
+  },
+};
+
+const noEnrichment = { household: () => undefined, holidays: new Set<string>(), inSample: () => false };
+
+function processor() {
+  return new MetersProcessor({
+    config: DEFAULT_METERS_CONFIG,
+    enrichment: noEnrichment,
+    forecaster: runRate,
+    decode: (b) => decodeMessage(b),
+    now: () => Date.parse('2020-01-01T00:00:00Z'),
+  });
+}
+
+let offset = 0;
+function msg(obj: unknown): Message {
+  const value = typeof obj === 'string' ? new TextEncoder().encode(obj) : new TextEncoder().encode(JSON.stringify(obj));
+  return { topic: 'meters.readings', partition: 0, offset: offset++, key: null, value, timestamp: Date.now() };
+}
+
+function halfHourly(meter: string, fromIso: string, count: number, value = (i: number) => 0.5 + (i % 3) * 0.1) {
+  const start = Date.parse(fromIso);
+  return Array.from({ length: count }, (_, i) => ({
+    v: 1,
+    meter_id: meter,
+    kind: 'electricity',
+    ts: new Date(start + i * 1_800_000).toISOString(),
+    value: value(i),
+    unit: 'kWh',
+    type: 'interval',
+    seq: i,
+  }));
+}
+
+const daily = (out: BatchOutputs) => out.rowsFor(METER_TABLES.daily.path);
+
+describe('meters processor', () => {
+  it('closes a day once the meter is past it and sums its readings exactly', () => {
+    const p = processor();
+    const out = new BatchOutputs();
+    const rows = halfHourly('M1', '2013-01-01T00:00:00Z', 48 * 2 + 3);
+    for (const r of rows) p.process(msg(r), out);
+    const d = daily(out);
+    assert.equal(d.length, 1, 'only the first day has closed (the second is within the allowed lateness)');
+    const expected = rows.slice(0, 48).reduce((a, r) => a + r.value, 0);
+    assert.ok(Math.abs((d[0].value as number) - expected) < 1e-9);
+    assert.equal(d[0].day, '2013-01-01');
+    assert.equal(d[0].n_readings, 48);
+    assert.equal(d[0].complete, true);
+    assert.equal(out.rowsFor(METER_TABLES.silver.path).length, 24);
+    assert.equal(out.rowsFor(METER_TABLES.bronze.path).length, rows.length);
+  });
+
+  it('drops duplicates and counts read = accepted + quarantined + duplicates', () => {
+    const p = processor();
+    const out = new BatchOutputs();
+    const rows = halfHourly('M1', '2013-01-01T00:00:00Z', 10);
+    for (const r of [...rows, rows[3], rows[4]]) p.process(msg(r), out);
+    p.process(msg('{not json'), out);
+    p.process(msg({ ...rows[0], value: -1 }), out);
+    const c = p.state.counters;
+    assert.equal(c.duplicates, 2);
+    assert.equal(c.quarantined, 2);
+    assert.equal(c.read, c.accepted + c.quarantined + c.duplicates);
+    assert.deepEqual(
+      out.rowsFor(METER_TABLES.quarantine.path).map((r) => r.reason),
+      ['malformed-json', 'negative-interval'],
+    );
+  });
+
+  it('corrects a closed day when a late reading arrives, replacing its gold row', () => {
+    const p = processor();
+    const out1 = new BatchOutputs();
+    const rows = halfHourly('M1', '2013-01-01T00:00:00Z', 48 * 3);
+    const late = rows.splice(10, 1)[0];
+    for (const r of rows) p.process(msg(r), out1);
+    const before = daily(out1).find((r) => r.day === '2013-01-01')!;
+    assert.equal(before.complete, false);
+    const out2 = new BatchOutputs();
+    p.process(msg(late), out2);
+    const after = daily(out2);
+    assert.equal(after.length, 1);
+    assert.equal(after[0].complete, true);
+    assert.ok(Math.abs((after[0].value as number) - ((before.value as number) + late.value)) < 1e-9);
+    assert.ok(out2.replaced.get(METER_TABLES.daily.path)?.has('M1|2013-01-01'));
+  });
+
+  it('predicts from day 3 and records outcomes for every as_of_day at month close', () => {
+    const p = processor();
+    const out = new BatchOutputs();
+    for (const r of halfHourly('M1', '2013-01-01T00:00:00Z', 48 * 32 + 6)) p.process(msg(r), out);
+    const preds = out.rowsFor(METER_TABLES.predictions.path);
+    assert.deepEqual(
+      preds.map((r) => r.as_of_day),
+      Array.from({ length: 29 }, (_, i) => i + 3),
+    );
+    const outcomes = out.rowsFor(METER_TABLES.outcomes.path);
+    assert.equal(outcomes.length, 29);
+    const monthly = out.rowsFor(METER_TABLES.monthly.path);
+    assert.equal(monthly.length, 1);
+    assert.equal(monthly[0].complete, true);
+    for (const o of outcomes) assert.equal(o.actual_total, monthly[0].value);
+  });
+
+  it('turns a water register into diffs and quarantines a negative one without summing it', () => {
+    const p = processor();
+    const out = new BatchOutputs();
+    const regs = [100, 110, 105, 130, 131];
+    regs.forEach((v, i) =>
+      p.process(
+        msg({ v: 1, meter_id: 'W1', kind: 'water', ts: `2016-03-01T0${i}:00:00+01:00`, value: v, unit: 'L', type: 'cumulative', seq: i, tz: 'Europe/Madrid' }),
+        out,
+      ),
+    );
+    p.flush(out);
+    const d = daily(out);
+    assert.equal(d.length, 1);
+    assert.equal(d[0].value, 10 + 25 + 1);
+    assert.equal(d[0].closed, false);
+    const q = out.rowsFor(METER_TABLES.quarantine.path);
+    assert.deepEqual(q.map((r) => r.reason), ['negative-diff']);
+    assert.equal(p.state.counters.accepted, 5);
+  });
+
+  it('resumes from saved state exactly as if it had never stopped', () => {
+    const rows = halfHourly('M1', '2013-01-01T00:00:00Z', 48 * 5);
+    const a = processor();
+    const outA = new BatchOutputs();
+    for (const r of rows) a.process(msg(r), outA);
+
+    const b = processor();
+    const outB1 = new BatchOutputs();
+    for (const r of rows.slice(0, 100)) b.process(msg(r), outB1);
+    const saved = JSON.parse(JSON.stringify(partitionStateToJSON(b.state)));
+    const c = new MetersProcessor(
+      { config: DEFAULT_METERS_CONFIG, enrichment: noEnrichment, forecaster: runRate, decode: (x) => decodeMessage(x), now: () => Date.parse('2020-01-01T00:00:00Z') },
+      partitionStateFromJSON(saved),
+    );
+    const outB2 = new BatchOutputs();
+    for (const r of rows.slice(100)) c.process(msg(r), outB2);
+    const strip = (rs: Record<string, unknown>[]) => rs.map((r) => JSON.stringify(r)).sort();
+    assert.deepEqual(strip([...daily(outB1), ...daily(outB2)]), strip(daily(outA)));
+  });
+});

@@ -1,0 +1,117 @@
+// Per-meter stream state: open and recently closed days, month progress, the last register read.
+// Saved in a partition's manifest (toJSON/fromJSON) so a restarted worker resumes exactly.
+
+export interface DayState {
+  day: string;
+  month: string;
+  dayOfMonth: number;
+  weekday: number;
+  /** UTC ms of the local day's start and end */
+  start: number;
+  end: number;
+  /** UTC hour start (ms) → [sum, readings] */
+  hours: Map<number, [number, number]>;
+  /** timestamps (ms) already accepted: the dedupe set */
+  seen: Set<number>;
+  sum: number;
+  n: number;
+  closed: boolean;
+  /** what the lake holds for this day: nothing yet, an open (drained) version, or the closed one */
+  written: Written;
+}
+
+export type Written = 'none' | 'open' | 'closed';
+
+export interface Prediction {
+  k: number;
+  predicted: number;
+  observed: number;
+  version: number;
+}
+
+export interface MonthState {
+  month: string;
+  daysInMonth: number;
+  /** UTC ms of the month's end in the meter's zone */
+  end: number;
+  /** total of each day with data (index day-1), null = no data */
+  sums: (number | null)[];
+  /** whether each day was complete */
+  complete: boolean[];
+  predictions: Prediction[];
+  closed: boolean;
+  written: Written;
+}
+
+export interface MeterState {
+  id: string;
+  kind: 'electricity' | 'water';
+  unit: 'kWh' | 'L';
+  tz?: string;
+  /** offset of the meter's timestamps when it has no zone */
+  fixedOffset: number;
+  /** latest event time seen (ms) */
+  watermark: number;
+  /** smallest positive gap seen between readings (ms): the meter's interval */
+  intervalMs: number;
+  lastTs: number;
+  /** last cumulative register read (water) */
+  register?: { ts: number; value: number };
+  days: Map<string, DayState>;
+  months: Map<string, MonthState>;
+  /** per closed month: mean daily total of complete days, and the month total */
+  monthMeans: Record<string, number>;
+  monthTotals: Record<string, number>;
+}
+
+export interface Counters {
+  read: number;
+  accepted: number;
+  quarantined: number;
+  duplicates: number;
+  /** register diffs refused (negative or implausible): the reading itself was accepted */
+  quarantinedDiffs: number;
+  byReason: Record<string, number>;
+}
+
+export interface PartitionState {
+  meters: Map<string, MeterState>;
+  counters: Counters;
+}
+
+export function newCounters(): Counters {
+  return { read: 0, accepted: 0, quarantined: 0, duplicates: 0, quarantinedDiffs: 0, byReason: {} };
+}
+
+export function newPartitionState(): PartitionState {
+  return { meters: new Map(), counters: newCounters() };
+}
+
+export function partitionStateToJSON(s: PartitionState): object {
+  return {
+    counters: s.counters,
+    meters: [...s.meters.values()].map((m) => ({
+      ...m,
+      days: [...m.days.values()].map((d) => ({ ...d, hours: [...d.hours.entries()], seen: [...d.seen] })),
+      months: [...m.months.values()],
+    })),
+  };
+}
+
+interface MeterJSON extends Omit<MeterState, 'days' | 'months'> {
+  days: (Omit<DayState, 'hours' | 'seen'> & { hours: [number, [number, number]][]; seen: number[] })[];
+  months: MonthState[];
+}
+
+export function partitionStateFromJSON(o: unknown): PartitionState {
+  const j = o as { counters: Counters; meters: MeterJSON[] };
+  const meters = new Map<string, MeterState>();
+  for (const m of j.meters) {
+    meters.set(m.id, {
+      ...m,
+      days: new Map(m.days.map((d) => [d.day, { ...d, hours: new Map(d.hours), seen: new Set(d.seen) }])),
+      months: new Map(m.months.map((mo) => [mo.month, mo])),
+    });
+  }
+  return { meters, counters: { ...newCounters(), ...j.counters } };
+}

@@ -1,0 +1,40 @@
+// One DuckDB instance per process (TimeZone=UTC), shared by the lake and by anyone running SQL,
+// with a small pool of connections: a connection runs one statement at a time.
+
+import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+let instance: Promise<DuckDBInstance> | undefined;
+const idle: DuckDBConnection[] = [];
+
+/** The process's DuckDB instance (in memory). */
+export function getDuck(): Promise<DuckDBInstance> {
+  instance ??= (async () => {
+    const db = await DuckDBInstance.create(':memory:');
+    const c = await db.connect();
+    // Delta timestamps are UTC instants; casts between TIMESTAMP and TIMESTAMPTZ must not shift them
+    // by the machine's zone. (ICU is built in but must be loaded before TimeZone can be set.)
+    await c.run(`SET GLOBAL TimeZone = 'UTC'`);
+    c.closeSync();
+    return db;
+  })();
+  return instance;
+}
+
+/** A fresh connection of the shared instance (the caller closes it with closeSync). */
+export async function connectDuck(): Promise<DuckDBConnection> {
+  const db = await getDuck();
+  const c = await db.connect();
+  await c.run(`SET TimeZone = 'UTC'`);
+  return c;
+}
+
+/** Runs `fn` with a pooled connection held exclusively for its duration. */
+export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+  const conn = idle.pop() ?? (await connectDuck());
+  try {
+    return await fn(conn);
+  } finally {
+    if (idle.length < 8) idle.push(conn);
+    else conn.closeSync();
+  }
+}

@@ -1,0 +1,16 @@
+// The Delta Lake layer's public API: Lake, DeltaTable, snapshots, types. Import from here.
+
+export type { AddFile, MetadataAction, ProtocolAction, RemoveFile, TxnAction } from './actions.ts';
+export { connectDuck, getDuck, withDuck } from './duck.ts';
+export { Lake, type QueryResult } from './lake.ts';
+export type { Row } from './parquet.ts';
+export type { DeltaType, Field, TableSpec } from './schema.ts';
+export { type FileStats, parseStats, Snapshot } from './snapshot.ts';
+export { viewNameOf } from './sql.ts';
+export {
+  CHECKPOINT_INTERVAL,
+  type CommitResult,
+  DeltaTable,
+  type HistoryEntry,
+  type WriteOptions,
+} from './table.ts';

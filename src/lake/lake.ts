@@ -1,0 +1,155 @@
+// A lake: the Delta tables under one storage root, and read-only SQL over all of them.
+
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { StatementType } from '@duckdb/node-api';
+import { LakestreamError } from '../errors.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { openStore } from '../storage/open.ts';
+import { connectDuck } from './duck.ts';
+import type { Row } from './parquet.ts';
+import { createSnapshotView, viewNameOf } from './sql.ts';
+import { DeltaTable } from './table.ts';
+
+export interface QueryResult {
+  columns: { name: string; type: string }[];
+  rows: Row[];
+}
+
+const TABLE_LIST_TTL_MS = 2000;
+
+export class Lake {
+  readonly store: ObjectStore;
+  readonly url: string;
+  private readonly tables = new Map<string, DeltaTable>();
+  private conn: DuckDBConnection | undefined;
+  /** view name -> the table version it shows */
+  private readonly views = new Map<string, { table: string; version: number }>();
+  private tableList: { at: number; paths: string[] } | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(store: ObjectStore) {
+    this.store = store;
+    this.url = store.url;
+  }
+
+  static async open(url: string): Promise<Lake> {
+    return new Lake(await openStore(url));
+  }
+
+  /** The table at `path` (one object per path, so its snapshot cache is shared). */
+  table(path: string): DeltaTable {
+    let t = this.tables.get(path);
+    if (!t) {
+      t = new DeltaTable(this.store, path);
+      this.tables.set(path, t);
+    }
+    return t;
+  }
+
+  /** Every path under the root holding a _delta_log, sorted. */
+  async listTables(): Promise<string[]> {
+    const found = new Set<string>();
+    for (const o of await this.store.list('')) {
+      const i = o.path.indexOf('_delta_log/');
+      if (i < 0 || (i > 0 && o.path[i - 1] !== '/')) continue;
+      if (!/^\d{20}\.(json|checkpoint)/.test(o.path.slice(i + '_delta_log/'.length))) continue;
+      found.add(i === 0 ? '' : o.path.slice(0, i - 1));
+    }
+    const paths = [...found].sort();
+    this.tableList = { at: Date.now(), paths };
+    return paths;
+  }
+
+  /**
+   * Read-only SQL over the lake: every table is a view named by its path with '/' and '-' replaced by
+   * '_' at its latest snapshot. Views are re-created only when a table's version changed.
+   */
+  query(sql: string, opts: { maxRows?: number; timeoutMs?: number } = {}): Promise<QueryResult> {
+    const run = this.queue.then(() => this.runQuery(sql, opts));
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async runQuery(sql: string, opts: { maxRows?: number; timeoutMs?: number }): Promise<QueryResult> {
+    this.conn ??= await connectDuck();
+    const conn = this.conn;
+    const paths =
+      this.tableList && Date.now() - this.tableList.at < TABLE_LIST_TTL_MS
+        ? this.tableList.paths
+        : await this.listTables();
+    const lower = sql.toLowerCase();
+    for (const path of paths) {
+      const view = viewNameOf(path);
+      if (!lower.includes(view.toLowerCase())) continue; // only the tables the query names
+      const snap = await this.table(path).snapshot();
+      const seen = this.views.get(view);
+      if (seen && seen.version === snap.version && seen.table === path) continue;
+      await createSnapshotView(conn, this.store, snap, view);
+      this.views.set(view, { table: path, version: snap.version });
+    }
+    let extracted: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
+    try {
+      extracted = await conn.extractStatements(sql);
+    } catch (e) {
+      throw new LakestreamError('BAD_ARGUMENT', `SQL error: ${(e as Error).message}`, { cause: e });
+    }
+    if (extracted.count !== 1)
+      throw new LakestreamError('BAD_ARGUMENT', `give exactly one SQL statement (got ${extracted.count})`);
+    let prepared: Awaited<ReturnType<typeof extracted.prepare>>;
+    try {
+      prepared = await extracted.prepare(0);
+    } catch (e) {
+      throw new LakestreamError('BAD_ARGUMENT', `SQL error: ${(e as Error).message}`, { cause: e });
+    }
+    if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN)
+      throw new LakestreamError('BAD_ARGUMENT', `only read-only queries (SELECT, EXPLAIN) run over the lake`);
+    const maxRows = opts.maxRows ?? 10_000;
+    const timer =
+      opts.timeoutMs !== undefined ? setTimeout(() => conn.interrupt(), opts.timeoutMs) : undefined;
+    try {
+      const reader = await prepared.streamAndReadUntil(maxRows);
+      const names = reader.deduplicatedColumnNames();
+      const types = reader.columnTypes().map(String);
+      const rows = reader
+        .getRowObjectsJS()
+        .slice(0, maxRows)
+        .map((r) => plainRow(r as Row, types));
+      return { columns: names.map((name, i) => ({ name, type: types[i] })), rows };
+    } catch (e) {
+      const msg = (e as Error).message;
+      if (/interrupt/i.test(msg))
+        throw new LakestreamError(
+          'TIMEOUT',
+          `the query ran longer than ${opts.timeoutMs} ms and was stopped`,
+          { cause: e },
+        );
+      throw new LakestreamError('BAD_ARGUMENT', `SQL error: ${msg}`, { cause: e });
+    } finally {
+      if (timer) clearTimeout(timer);
+      prepared.destroySync();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    this.conn?.closeSync();
+    this.conn = undefined;
+    await this.store.close();
+  }
+}
+
+/**
+ * Friendlier values for callers that serialise rows: safe-range integers as numbers, DATE as
+ * 'YYYY-MM-DD'. Larger integers stay bigint; timestamps are Date.
+ */
+function plainRow(r: Row, types: string[]): Row {
+  let i = 0;
+  for (const k of Object.keys(r)) {
+    const v = r[k];
+    if (typeof v === 'bigint' && v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER))
+      r[k] = Number(v);
+    else if (v instanceof Date && types[i] === 'DATE') r[k] = v.toISOString().slice(0, 10);
+    i++;
+  }
+  return r;
+}

@@ -1,0 +1,118 @@
+// Loading a table's state: the latest complete checkpoint at or before the wanted version, then the
+// commits after it, in order (PROTOCOL "Log Replay"). Refreshing a cached state reads only newer commits.
+
+import { isLakestreamError, LakestreamError } from '../../errors.ts';
+import type { ObjectStore } from '../../storage/object-store.ts';
+import { joinPath } from '../../storage/object-store.ts';
+import { type Action, commitFileName, parseCommit } from '../actions.ts';
+import { readCheckpoint } from '../checkpoint.ts';
+import { type LogListing, listLog, logDir } from './listing.ts';
+import { applyActions, cloneState, emptyState, type LogState } from './replay.ts';
+
+export function commitPath(table: string, version: number): string {
+  return joinPath(logDir(table), commitFileName(version));
+}
+
+/** Reads and parses one commit; undefined when it does not exist (yet). */
+export async function readCommit(
+  store: ObjectStore,
+  table: string,
+  version: number,
+): Promise<Action[] | undefined> {
+  const path = commitPath(table, version);
+  let bytes: Uint8Array;
+  try {
+    bytes = await store.get(path);
+  } catch (e) {
+    if (isLakestreamError(e, 'NOT_FOUND')) return undefined;
+    throw e;
+  }
+  return parseCommit(bytes, `table ${table}: ${path}`);
+}
+
+export function notATable(store: ObjectStore, table: string): LakestreamError {
+  return new LakestreamError(
+    'NOT_A_TABLE',
+    `${store.url}${store.url.endsWith('/') ? '' : '/'}${table} is not a Delta table (no commits in ${table}/_delta_log)`,
+  );
+}
+
+/** The state at `version` (default: the latest), from a fresh listing of the log. */
+export async function loadState(
+  store: ObjectStore,
+  table: string,
+  version?: number,
+  listing?: LogListing,
+): Promise<LogState> {
+  const log = listing ?? (await listLog(store, table));
+  if (log.commits.size === 0 && log.checkpoints.length === 0) throw notATable(store, table);
+  const latest = Math.max(-1, ...log.commits.keys(), ...log.checkpoints.map((c) => c.version));
+  const target = version ?? latest;
+  if (target > latest || target < 0)
+    throw new LakestreamError('NOT_FOUND', `table ${table} has no version ${target} (latest is ${latest})`);
+  const cp = log.checkpoints.filter((c) => c.version <= target).at(-1);
+  const state = emptyState();
+  let from = 0;
+  if (cp) {
+    applyActions(state, cp.version, await readCheckpoint(store, table, cp), `table ${table}: ${cp.paths[0]}`);
+    from = cp.version + 1;
+  }
+  for (let v = from; v <= target; v++)
+    if (!log.commits.has(v)) {
+      const earliest = Math.min(...log.commits.keys());
+      if (!cp && v === 0 && earliest > target)
+        throw new LakestreamError(
+          'NOT_FOUND',
+          `table ${table}: version ${target} is no longer in the log (earliest is ${earliest})`,
+        );
+      throw new LakestreamError(
+        'CORRUPT_TABLE',
+        `table ${table}: commit ${commitPath(table, v)} is missing (versions must be contiguous${cp ? ` after checkpoint ${cp.version}` : ''})`,
+      );
+    }
+  // Fetch commits concurrently, apply them in version order.
+  const versions: number[] = [];
+  for (let v = from; v <= target; v++) versions.push(v);
+  const bodies = await mapLimit(versions, 16, async (v) => {
+    const path = commitPath(table, v);
+    return parseCommit(await store.get(path), `table ${table}: ${path}`);
+  });
+  versions.forEach((v, i) => {
+    applyActions(
+      state,
+      v,
+      bodies[i],
+      `table ${table}: ${commitPath(table, v)}`,
+      log.commits.get(v)!.modificationTime,
+    );
+  });
+  return state;
+}
+
+/**
+ * A new state with every commit after `state.version` applied (the old one is left untouched);
+ * `state` itself when there is nothing new.
+ */
+export async function refreshState(store: ObjectStore, table: string, state: LogState): Promise<LogState> {
+  let next: LogState | undefined;
+  for (let v = state.version + 1; ; v++) {
+    const actions = await readCommit(store, table, v);
+    if (!actions) break;
+    next ??= cloneState(state);
+    applyActions(next, v, actions, `table ${table}: ${commitPath(table, v)}`, Date.now());
+  }
+  return next ?? state;
+}
+
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let i = 0;
+  const worker = async () => {
+    while (i < items.length) {
+      const k = i++;
+      out[k] = await fn(items[k]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

@@ -1,0 +1,121 @@
+// Table maintenance: optimize (compact small files into bigger ones: removes + adds in one commit,
+// dataChange=false, so streaming readers of changes skip it) and vacuum (delete files no version within
+// the retention needs; dry-run by default).
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LakestreamError } from '../errors.ts';
+import { joinPath } from '../storage/object-store.ts';
+import { type AddFile, decodeDataPath } from './actions.ts';
+import { withDuck } from './duck.ts';
+import { copyToDir, uploadDataFiles } from './parquet.ts';
+import { filesSelect } from './sql.ts';
+import type { CommitResult, DeltaTable } from './table.ts';
+import { removeFor } from './transaction.ts';
+
+export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
+export const DEFAULT_RETENTION_HOURS = 7 * 24;
+
+/** Groups small files of each partition into bins of about `target` bytes; bins of one file are left alone. */
+export function planCompaction(files: AddFile[], target: number): AddFile[][] {
+  const byPartition = new Map<string, AddFile[]>();
+  for (const f of files) {
+    if (Number(f.size) >= target) continue;
+    const key = JSON.stringify(Object.entries(f.partitionValues ?? {}).sort());
+    let g = byPartition.get(key);
+    if (!g) {
+      g = [];
+      byPartition.set(key, g);
+    }
+    g.push(f);
+  }
+  const bins: AddFile[][] = [];
+  for (const group of byPartition.values()) {
+    group.sort((a, b) => a.path.localeCompare(b.path));
+    let bin: AddFile[] = [];
+    let size = 0;
+    for (const f of group) {
+      if (bin.length > 0 && size + Number(f.size) > target) {
+        if (bin.length > 1) bins.push(bin);
+        bin = [];
+        size = 0;
+      }
+      bin.push(f);
+      size += Number(f.size);
+    }
+    if (bin.length > 1) bins.push(bin);
+  }
+  return bins;
+}
+
+export async function optimizeTable(
+  table: DeltaTable,
+  opts: { targetFileSize?: number },
+): Promise<CommitResult> {
+  const target = opts.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
+  const snap = await table.snapshot();
+  const bins = planCompaction(snap.files, target);
+  if (bins.length === 0) return { status: 'committed', version: snap.version };
+  const dir = await mkdtemp(join(tmpdir(), 'lakestream-optimize-'));
+  try {
+    const adds: AddFile[] = [];
+    for (const bin of bins) {
+      const stats = await withDuck(async (conn) => {
+        const select = await filesSelect(table.store, snap, bin);
+        return copyToDir(conn, select, dir, snap.partitionColumns, 'part-');
+      });
+      adds.push(
+        ...(await uploadDataFiles(table.store, table.path, snap.schema, snap.partitionColumns, stats, false)),
+      );
+      await rm(dir, { recursive: true, force: true });
+    }
+    const now = Date.now();
+    const removes = bins.flat().map((f) => removeFor(f, false, now));
+    return await table.commit([...adds.map((add) => ({ add })), ...removes], {
+      operation: 'OPTIMIZE',
+      operationParameters: { targetSize: target, predicate: [] },
+    });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Files under the table that no version within the retention needs: not live, written before the
+ * cutoff, and (if a remove names them) removed before the cutoff. `_delta_log/` and names starting
+ * with '_' or '.' are never touched.
+ */
+export async function vacuumTable(
+  table: DeltaTable,
+  opts: { retentionHours?: number; dryRun?: boolean },
+): Promise<string[]> {
+  const hours = opts.retentionHours ?? DEFAULT_RETENTION_HOURS;
+  if (!(hours >= 0))
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `table ${table.path}: retention must be ≥ 0 hours, got ${hours}`,
+    );
+  const dryRun = opts.dryRun ?? true;
+  const snap = await table.snapshot();
+  const cutoff = Date.now() - hours * 3600_000;
+  const live = new Set(snap.files.map((f) => joinPath(table.path, decodeDataPath(f.path))));
+  const removedAt = new Map<string, number>();
+  for (const r of snap.state.tombstones.values())
+    removedAt.set(joinPath(table.path, decodeDataPath(r.path)), Number(r.deletionTimestamp ?? 0));
+  const prefix = table.path === '' ? '' : `${table.path}/`;
+  const doomed: string[] = [];
+  for (const o of await table.store.list(prefix)) {
+    const rel = o.path.slice(prefix.length);
+    // Hidden names are not data (a partition directory like `_x=1` is).
+    if (rel.split('/').some((seg) => (seg.startsWith('_') || seg.startsWith('.')) && !seg.includes('=')))
+      continue;
+    if (live.has(o.path)) continue;
+    if (o.modificationTime >= cutoff) continue;
+    const removed = removedAt.get(o.path);
+    if (removed !== undefined && removed >= cutoff) continue;
+    doomed.push(o.path);
+  }
+  if (!dryRun) for (const p of doomed) await table.store.delete(p);
+  return doomed;
+}

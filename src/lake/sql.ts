@@ -1,0 +1,131 @@
+// SQL over snapshots: a table version becomes a DuckDB view reading exactly its live files
+// (read_parquet over the file list, partition values joined in), so stray or removed files never show.
+
+import { fileURLToPath } from 'node:url';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { LakestreamError } from '../errors.ts';
+import type { ObjectStore } from '../storage/object-store.ts';
+import { joinPath } from '../storage/object-store.ts';
+import { type AddFile, decodeDataPath } from './actions.ts';
+import { mapLimit } from './log/load.ts';
+import { fieldDuckType, quoteIdent, quoteString } from './schema.ts';
+import type { Snapshot } from './snapshot.ts';
+
+/** The store path (or, for absolute file: URIs, the local path) of a data file. */
+export async function dataFileLocalPath(store: ObjectStore, table: string, f: AddFile): Promise<string> {
+  const p = decodeDataPath(f.path);
+  if (/^file:/i.test(f.path)) return fileURLToPath(new URL(f.path));
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(f.path))
+    throw new LakestreamError('UNSUPPORTED', `table ${table}: data file ${f.path} is on another file system`);
+  return store.localPath(joinPath(table, p));
+}
+
+/** The SELECT that reads a snapshot (columns in schema order, partition columns typed). */
+export function snapshotSelect(
+  store: ObjectStore,
+  snap: Snapshot,
+  missing = new Set<string>(),
+): Promise<string> {
+  return filesSelect(store, snap, snap.files, missing);
+}
+
+/** The SELECT that reads some of a snapshot's files. */
+export async function filesSelect(
+  store: ObjectStore,
+  snap: Pick<Snapshot, 'table' | 'version' | 'schema' | 'partitionColumns'>,
+  files: AddFile[],
+  missing = new Set<string>(),
+): Promise<string> {
+  const where = `table ${snap.table} at version ${snap.version}`;
+  const parts = new Set(snap.partitionColumns);
+  const cols = snap.schema.map((f) => ({ f, duck: fieldDuckType(f, where) }));
+  if (files.length === 0)
+    return `SELECT ${cols.map(({ f, duck }) => `CAST(NULL AS ${duck}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false`;
+  const paths = await mapLimit(files, 16, (f) => dataFileLocalPath(store, snap.table, f));
+  const list = `[${paths.map(quoteString).join(', ')}]`;
+  const data = cols.map(({ f, duck }) => {
+    if (parts.has(f.name)) return `CAST(p.${quoteIdent(f.name)} AS ${duck}) AS ${quoteIdent(f.name)}`;
+    if (missing.has(f.name)) return `CAST(NULL AS ${duck}) AS ${quoteIdent(f.name)}`;
+    return `CAST(d.${quoteIdent(f.name)} AS ${duck}) AS ${quoteIdent(f.name)}`;
+  });
+  const read = `read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '__lake_file')`;
+  if (parts.size === 0) return `SELECT ${data.join(', ')} FROM ${read} d`;
+  const partCols = snap.partitionColumns;
+  const values = files.map(
+    (f, i) =>
+      `(${quoteString(paths[i])}, ${partCols.map((c) => (f.partitionValues?.[c] == null ? 'NULL' : quoteString(String(f.partitionValues[c])))).join(', ')})`,
+  );
+  const pNames = ['__lake_file', ...partCols].map(quoteIdent).join(', ');
+  return `SELECT ${data.join(', ')} FROM ${read} d JOIN (VALUES ${values.join(', ')}) p(${pNames}) ON d.__lake_file = p.__lake_file`;
+}
+
+/** CREATE OR REPLACE TEMP VIEW over a snapshot; a missing data file is named in the error. */
+export async function createSnapshotView(
+  conn: DuckDBConnection,
+  store: ObjectStore,
+  snap: Snapshot,
+  viewName: string,
+): Promise<void> {
+  const missing = new Set<string>();
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const select = await snapshotSelect(store, snap, missing);
+    try {
+      await conn.run(`CREATE OR REPLACE TEMP VIEW ${quoteIdent(viewName)} AS ${select}`);
+      return;
+    } catch (e) {
+      const msg = (e as Error).message;
+      // A column added by a later schema change is absent from older files: read it as NULL.
+      const col = /Referenced column "([^"]+)" not found|column "([^"]+)" not found/i.exec(msg);
+      const name = col?.[1] ?? col?.[2];
+      if (attempt === 0 && name && snap.schema.some((f) => f.name === name)) {
+        const described = await describeColumns(conn, store, snap);
+        for (const f of snap.schema)
+          if (!described.has(f.name) && !snap.partitionColumns.includes(f.name)) missing.add(f.name);
+        continue;
+      }
+      throw await explainReadError(store, snap, e);
+    }
+  }
+}
+
+async function describeColumns(
+  conn: DuckDBConnection,
+  store: ObjectStore,
+  snap: Snapshot,
+): Promise<Set<string>> {
+  const paths = await mapLimit(snap.files, 16, (f) => dataFileLocalPath(store, snap.table, f));
+  const r = await conn.runAndReadAll(
+    `DESCRIBE SELECT * FROM read_parquet([${paths.map(quoteString).join(', ')}], union_by_name = true, hive_partitioning = false)`,
+  );
+  return new Set(r.getRowObjectsJson().map((x) => String(x.column_name)));
+}
+
+/** Turns a DuckDB read failure into an error naming the table and, if one is gone, the data file. */
+export async function explainReadError(
+  store: ObjectStore,
+  snap: Snapshot,
+  e: unknown,
+): Promise<LakestreamError> {
+  if (e instanceof LakestreamError) return e;
+  const where = `table ${snap.table} at version ${snap.version}`;
+  for (const f of snap.files) {
+    if (/^[a-z][a-z0-9+.-]*:/i.test(f.path)) continue;
+    const path = joinPath(snap.table, decodeDataPath(f.path));
+    if (!(await store.stat(path)))
+      return new LakestreamError(
+        'CORRUPT_TABLE',
+        `${where}: data file ${path} is missing (the log lists it as live)`,
+        { cause: e },
+      );
+  }
+  return new LakestreamError(
+    'CORRUPT_TABLE',
+    `${where}: cannot read the data files: ${(e as Error).message}`,
+    { cause: e },
+  );
+}
+
+/** The view name of a table path: meters/gold/daily -> meters_gold_daily. */
+export function viewNameOf(tablePath: string): string {
+  return tablePath.replace(/[/-]/g, '_');
+}

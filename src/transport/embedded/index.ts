@@ -1,0 +1,3 @@
+// The embedded transport's public surface.
+
+export { type EmbeddedOptions, EmbeddedTransport, openEmbeddedTransport } from './transport.ts';

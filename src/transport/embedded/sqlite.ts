@@ -1,0 +1,156 @@
+// Opens the embedded log's SQLite file (node:sqlite, WAL mode) and creates its schema.
+//
+// Several processes (a producer, several stream workers) share one file: WAL lets readers run
+// beside one writer, busy_timeout makes a writer wait for the lock instead of failing, and every
+// write is a short BEGIN IMMEDIATE transaction that never spans an await.
+
+import { mkdirSync } from 'node:fs';
+import type { DatabaseSync } from 'node:sqlite';
+import { LakestreamError } from '../../errors.ts';
+
+export const DB_FILE = 'log.sqlite';
+const SCHEMA_VERSION = 1;
+/** How long a writer waits for another process's write lock before giving up (ms). */
+const BUSY_TIMEOUT_MS = 15_000;
+
+// Messages are stored in batches, one row per (send, partition, chunk) like Kafka's record batches,
+// so a send of thousands of messages is a few row inserts; see codec.ts for the batch layout.
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS topics (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  partitions INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS partitions (
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, partition)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS batches (
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  base_offset INTEGER NOT NULL,
+  end_offset INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS batches_by_end ON batches (topic_id, partition, end_offset);
+CREATE TABLE IF NOT EXISTS group_offsets (
+  group_id TEXT NOT NULL,
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  next_offset INTEGER NOT NULL,
+  committed_ms INTEGER NOT NULL,
+  PRIMARY KEY (group_id, topic_id, partition)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_members (
+  group_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  topics TEXT NOT NULL,
+  heartbeat_ms INTEGER NOT NULL,
+  PRIMARY KEY (group_id, member_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_owners (
+  group_id TEXT NOT NULL,
+  topic_id INTEGER NOT NULL,
+  partition INTEGER NOT NULL,
+  member_id TEXT NOT NULL,
+  PRIMARY KEY (group_id, topic_id, partition)
+) WITHOUT ROWID;
+`;
+
+type SqliteModule = typeof import('node:sqlite');
+let sqlite: SqliteModule | undefined;
+
+/**
+ * Loads node:sqlite, hiding only its own ExperimentalWarning (older Node 24 builds print one at
+ * load); every other warning still reaches the user.
+ */
+function loadSqlite(): SqliteModule {
+  if (sqlite) return sqlite;
+  const original = process.emitWarning;
+  process.emitWarning = function filtered(this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
+    const type =
+      typeof warning === 'string'
+        ? typeof rest[0] === 'string'
+          ? rest[0]
+          : (rest[0] as { type?: string })?.type
+        : warning.name;
+    const text = typeof warning === 'string' ? warning : warning.message;
+    if (type === 'ExperimentalWarning' && text.includes('SQLite')) return;
+    return (original as (...a: unknown[]) => void).call(process, warning, ...rest);
+  } as typeof process.emitWarning;
+  try {
+    sqlite = process.getBuiltinModule('node:sqlite');
+  } finally {
+    process.emitWarning = original;
+  }
+  return sqlite;
+}
+
+/** Opens (creating if needed) the log database in `dir`. */
+export function openLogDatabase(dir: string): DatabaseSync {
+  const { DatabaseSync } = loadSqlite();
+  const path = `${dir}/${DB_FILE}`;
+  let db: DatabaseSync;
+  try {
+    mkdirSync(dir, { recursive: true });
+    db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS });
+  } catch (e) {
+    throw new LakestreamError(
+      'UNAVAILABLE',
+      `cannot open the embedded log ${path}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  try {
+    // WAL persists in the file; synchronous=FULL fsyncs the WAL at every commit, so a resolved
+    // send survives a power cut, not only a process crash.
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA synchronous = FULL');
+    const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
+    if (version > SCHEMA_VERSION)
+      throw new LakestreamError(
+        'UNSUPPORTED',
+        `the embedded log ${path} has schema version ${version}; this lakestream reads up to ${SCHEMA_VERSION}`,
+      );
+    if (version < SCHEMA_VERSION) {
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        db.exec(SCHEMA);
+        db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`);
+        db.exec('COMMIT');
+      } catch (e) {
+        db.exec('ROLLBACK');
+        throw e;
+      }
+    }
+  } catch (e) {
+    db.close();
+    if (e instanceof LakestreamError) throw e;
+    throw new LakestreamError(
+      'UNAVAILABLE',
+      `cannot prepare the embedded log ${path}: ${(e as Error).message}`,
+      {
+        cause: e,
+      },
+    );
+  }
+  return db;
+}
+
+/** Runs `fn` in one write transaction (taking the write lock first, so it cannot deadlock). */
+export function writeTransaction<T>(db: DatabaseSync, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = fn();
+    db.exec('COMMIT');
+    return result;
+  } catch (e) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}

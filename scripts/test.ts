@@ -14,12 +14,14 @@ if (filter.length === 0) {
   }
 }
 const files = filter.length > 0 ? filter : ['src/**/*.test.ts', 'test/**/*.test.ts'];
-process.exit(
-  run(process.execPath, [
-    '--test',
-    '--test-concurrency=2',
-    '--test-timeout=1200000',
-    '--test-reporter=spec',
-    ...files,
-  ]),
-);
+const code = run(process.execPath, [
+  '--test',
+  '--test-concurrency=2',
+  '--test-timeout=1200000',
+  '--test-reporter=spec',
+  ...files,
+]);
+// the local cluster stays up across test files; stop it if these tests started it
+const { stopClusterStartedByTests } = await import('../test/helpers/cluster.ts');
+await stopClusterStartedByTests((line) => console.error(line));
+process.exit(code);

@@ -64,26 +64,48 @@ export function helpText(c: Command): string {
   return lines.join('\n');
 }
 
-export function parseCommandArgs<O extends Options>(c: Command<O>, argv: string[]): CommandContext<O> | 'help' {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean | string[] }> =
-    { help: { type: 'boolean', short: 'h' } };
+export function parseCommandArgs<O extends Options>(
+  c: Command<O>,
+  argv: string[],
+): CommandContext<O> | 'help' {
+  const options: Record<
+    string,
+    { type: 'string' | 'boolean'; short?: string; multiple?: boolean; default?: string | boolean | string[] }
+  > = { help: { type: 'boolean', short: 'h' } };
+  // parseArgs rejects keys present with the value undefined, so only defined ones are copied
   for (const [name, o] of Object.entries(c.options))
-    options[name] = { type: o.type, short: o.short, multiple: o.multiple, default: o.default };
+    options[name] = Object.fromEntries(
+      Object.entries({ type: o.type, short: o.short, multiple: o.multiple, default: o.default }).filter(
+        ([, v]) => v !== undefined,
+      ),
+    ) as (typeof options)[string];
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new LakestreamError('BAD_ARGUMENT', `${(e as Error).message}\nRun "lakestream ${c.name} --help" for the options.`);
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `${(e as Error).message}\nRun "lakestream ${c.name} --help" for the options.`,
+    );
   }
   if (parsed.values.help) return 'help';
   return { values: parsed.values as Parsed<O>, positionals: parsed.positionals };
 }
 
 /** Parses a number flag, naming the flag when it is not one. */
-export function numberOption(name: string, value: string | undefined, fallback: number, opts: { min?: number; integer?: boolean } = {}): number {
+export function numberOption(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  opts: { min?: number; integer?: boolean } = {},
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
-  if (!Number.isFinite(n) || (opts.integer && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min))
+  if (
+    !Number.isFinite(n) ||
+    (opts.integer && !Number.isInteger(n)) ||
+    (opts.min !== undefined && n < opts.min)
+  )
     throw new LakestreamError(
       'BAD_ARGUMENT',
       `--${name} must be ${opts.integer ? 'a whole number' : 'a number'}${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}, got "${value}"`,

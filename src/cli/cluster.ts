@@ -1,0 +1,153 @@
+// `lakestream cluster up|down|status|kill|start`: a real local Kafka (KRaft) and HDFS from Apache's jars.
+
+import { clusterDown, clusterUp, killNode, startNode } from '../cluster/cluster.ts';
+import { DEFAULT_CLUSTER_DIR, isNodeName, type Part } from '../cluster/config.ts';
+import { clusterStatus, formatStatus } from '../cluster/status.ts';
+import { LakestreamError } from '../errors.ts';
+import { defineCommand, numberOption } from './command.ts';
+
+function ports(flag: string, value: string | undefined, count: number): number[] | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(',').map((p) => p.trim().replace(/^127\.0\.0\.1:/, ''));
+  const nums = list.map((p) => Number(p));
+  if (nums.length !== count || nums.some((n) => !Number.isInteger(n) || n <= 0 || n > 65535))
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `--${flag} takes ${count === 1 ? 'a port' : `${count} ports separated by a comma`}, got "${value}"`,
+    );
+  return nums;
+}
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+export default defineCommand({
+  name: 'cluster',
+  summary: 'start, stop or inspect a local Kafka + HDFS cluster',
+  usage:
+    'cluster up|down|status [--kafka] [--hdfs] [--dir DIR] [options]\n       lakestream cluster kill|start NODE [--dir DIR]',
+  description: `
+A real cluster on 127.0.0.1 from Apache's jars, fetched by Maven from Maven Central on first use and
+cached in ~/.cache/lakestream/jars:
+  Kafka (KRaft): a dedicated controller (127.0.0.1:9093) and 2 brokers (127.0.0.1:9092, 127.0.0.1:9094);
+    topics meters.*, trace.* with replication factor 2, min.insync.replicas 1, no unclean leader election.
+  HDFS: a NameNode (RPC 127.0.0.1:8020, WebHDFS http://127.0.0.1:9870/webhdfs/v1) and 2 DataNodes,
+    replication 2, permissions on; --hdfs-user is the superuser WebHDFS clients name with user.name=.
+With neither --kafka nor --hdfs, both. "up" is idempotent: what runs is only checked. Data, logs and pid
+files live in --dir; "down" stops only the processes started from there, by pid.
+NODE is one of controller, broker-1, broker-2, namenode, datanode-1, datanode-2 ("kill" sends SIGKILL).
+Then: --transport kafka://127.0.0.1:9092,127.0.0.1:9094 --lake webhdfs://127.0.0.1:9870/lakestream`,
+  options: {
+    kafka: { type: 'boolean', help: 'Kafka only (with --hdfs: both)' },
+    hdfs: { type: 'boolean', help: 'HDFS only (with --kafka: both)' },
+    dir: {
+      type: 'string',
+      value: 'DIR',
+      default: DEFAULT_CLUSTER_DIR,
+      help: 'data, logs, pid files (env LAKESTREAM_CLUSTER_DIR)',
+    },
+    json: { type: 'boolean', help: 'print the result as JSON on stdout' },
+    wipe: { type: 'boolean', help: 'down: delete data and logs too' },
+    partitions: { type: 'string', value: 'N', help: 'up: partitions of each topic (default 6)' },
+    brokers: { type: 'string', value: 'PORT,PORT', help: "up: the two brokers' ports (default 9092,9094)" },
+    controller: { type: 'string', value: 'PORT', help: "up: the controller's port (default 9093)" },
+    namenode: { type: 'string', value: 'PORT', help: "up: the NameNode's RPC port (default 8020)" },
+    webhdfs: { type: 'string', value: 'PORT', help: "up: the NameNode's HTTP/WebHDFS port (default 9870)" },
+    'port-offset': {
+      type: 'string',
+      value: 'N',
+      help: 'up: add N to every default port (a second cluster beside the first)',
+    },
+    'hdfs-user': {
+      type: 'string',
+      value: 'USER',
+      help: 'up: HDFS superuser, the user.name WebHDFS clients give (default lakestream)',
+    },
+    timeout: {
+      type: 'string',
+      value: 'SECONDS',
+      help: 'up/start: how long to wait for each node (default 180)',
+    },
+  },
+  async run({ values, positionals }) {
+    const [action, nodeArg] = positionals;
+    const dir =
+      values.dir === DEFAULT_CLUSTER_DIR ? (process.env.LAKESTREAM_CLUSTER_DIR ?? values.dir) : values.dir;
+    const parts: Part[] = [
+      ...(values.kafka ? ['kafka' as const] : []),
+      ...(values.hdfs ? ['hdfs' as const] : []),
+    ];
+    const timeoutMs = numberOption('timeout', values.timeout, 180, { min: 1 }) * 1000;
+    switch (action) {
+      case 'up': {
+        const offset =
+          values['port-offset'] === undefined
+            ? undefined
+            : numberOption('port-offset', values['port-offset'], 0, { integer: true });
+        const brokers = ports('brokers', values.brokers, 2);
+        const r = await clusterUp({
+          dir,
+          parts,
+          log,
+          timeoutMs,
+          portOffset: offset,
+          brokerPorts: brokers ? [brokers[0], brokers[1]] : undefined,
+          controllerPort: ports('controller', values.controller, 1)?.[0],
+          rpcPort: ports('namenode', values.namenode, 1)?.[0],
+          httpPort: ports('webhdfs', values.webhdfs, 1)?.[0],
+          partitions:
+            values.partitions === undefined
+              ? undefined
+              : numberOption('partitions', values.partitions, 6, { integer: true, min: 1 }),
+          hdfsUser: values['hdfs-user'],
+        });
+        const what = parts.length === 1 ? (parts[0] === 'kafka' ? 'Kafka' : 'HDFS') : 'Kafka and HDFS';
+        log(
+          r.started.length > 0
+            ? `${what} healthy after ${(r.elapsedMs / 1000).toFixed(1)} s (started ${r.started.join(', ')})`
+            : `${what} already running and healthy`,
+        );
+        if (values.json) console.log(JSON.stringify({ ...r, dir: r.config.dir }, null, 2));
+        else {
+          if (parts.length !== 1 || parts[0] === 'kafka') console.log(`kafka://${r.kafkaBootstrap}`);
+          if (parts.length !== 1 || parts[0] === 'hdfs')
+            console.log(
+              `webhdfs://${r.webhdfsUrl.replace(/^http:\/\//, '')}/lakestream  (user ${r.config.hdfs.user})`,
+            );
+        }
+        return 0;
+      }
+      case 'down': {
+        const r = await clusterDown({ dir, parts, wipe: values.wipe, log });
+        log(r.stopped.length > 0 ? `stopped ${r.stopped.join(', ')}` : 'nothing was running');
+        if (values.json) console.log(JSON.stringify(r));
+        return 0;
+      }
+      case 'status': {
+        const s = await clusterStatus({ dir });
+        console.log(values.json ? JSON.stringify(s, null, 2) : formatStatus(s));
+        return s.healthy ? 0 : 1;
+      }
+      case 'kill':
+      case 'start': {
+        if (nodeArg === undefined || !isNodeName(nodeArg))
+          throw new LakestreamError(
+            'BAD_ARGUMENT',
+            `"cluster ${action}" needs a node: controller, broker-1, broker-2, namenode, datanode-1 or datanode-2`,
+          );
+        if (action === 'kill') {
+          const was = await killNode(dir, nodeArg);
+          log(was ? `killed ${nodeArg}` : `${nodeArg} was not running`);
+        } else {
+          await startNode(dir, nodeArg, { timeoutMs, log });
+          log(`${nodeArg} is running and healthy`);
+        }
+        return 0;
+      }
+      default:
+        throw new LakestreamError(
+          'BAD_ARGUMENT',
+          `"cluster" needs an action: up, down, status, kill or start (got ${action === undefined ? 'nothing' : `"${action}"`}); see "lakestream cluster --help"`,
+        );
+    }
+  },
+});

@@ -1,0 +1,166 @@
+// The local cluster's shape: node names, ports, heaps and its directory; saved in <dir>/cluster.json by `up`.
+
+import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { LakestreamError } from '../errors.ts';
+
+export const DEFAULT_CLUSTER_DIR = './.lakestream/cluster';
+
+export type KafkaNode = 'controller' | 'broker-1' | 'broker-2';
+export type HdfsNode = 'namenode' | 'datanode-1' | 'datanode-2';
+export type NodeName = KafkaNode | HdfsNode;
+export type Part = 'kafka' | 'hdfs';
+
+export const KAFKA_NODES: readonly KafkaNode[] = ['controller', 'broker-1', 'broker-2'];
+export const HDFS_NODES: readonly HdfsNode[] = ['namenode', 'datanode-1', 'datanode-2'];
+export const ALL_NODES: readonly NodeName[] = [...KAFKA_NODES, ...HDFS_NODES];
+
+export function partOf(node: NodeName): Part {
+  return (KAFKA_NODES as readonly string[]).includes(node) ? 'kafka' : 'hdfs';
+}
+
+export function isNodeName(s: string): s is NodeName {
+  return (ALL_NODES as readonly string[]).includes(s);
+}
+
+export interface DataNodePorts {
+  /** data transfer (dfs.datanode.address) */
+  data: number;
+  /** HTTP, where WebHDFS redirects reads and writes (dfs.datanode.http.address) */
+  http: number;
+  /** IPC (dfs.datanode.ipc.address) */
+  ipc: number;
+}
+
+export interface ClusterConfig {
+  /** absolute path of the directory holding data, logs, pid files */
+  dir: string;
+  host: '127.0.0.1';
+  kafka: {
+    controllerPort: number;
+    /** broker-1, broker-2 */
+    brokerPorts: [number, number];
+    /** partitions of the topics `up` creates */
+    partitions: number;
+  };
+  hdfs: {
+    rpcPort: number;
+    httpPort: number;
+    datanodes: [DataNodePorts, DataNodePorts];
+    /** the HDFS superuser: owner of / and the user WebHDFS clients name (user.name) */
+    user: string;
+    replication: number;
+  };
+  /** JVM heap per node, in MB (the machine has 2 cores and is shared: keep them small) */
+  heapMb: Record<NodeName, number>;
+}
+
+export interface ConfigOverrides {
+  dir?: string;
+  portOffset?: number;
+  controllerPort?: number;
+  brokerPorts?: [number, number];
+  partitions?: number;
+  rpcPort?: number;
+  httpPort?: number;
+  hdfsUser?: string;
+}
+
+export function defaultConfig(dir: string = DEFAULT_CLUSTER_DIR, portOffset = 0): ClusterConfig {
+  const p = (n: number) => n + portOffset;
+  return {
+    dir: resolve(dir),
+    host: '127.0.0.1',
+    kafka: { controllerPort: p(9093), brokerPorts: [p(9092), p(9094)], partitions: 6 },
+    hdfs: {
+      rpcPort: p(8020),
+      httpPort: p(9870),
+      datanodes: [
+        { data: p(9866), http: p(9864), ipc: p(9867) },
+        { data: p(9876), http: p(9874), ipc: p(9877) },
+      ],
+      // fixed, not $USER: the same on every machine (CI runs as root); the OS user is a superuser too (core-site)
+      user: 'lakestream',
+      replication: 2,
+    },
+    heapMb: {
+      controller: 512,
+      'broker-1': 1024,
+      'broker-2': 1024,
+      namenode: 1024,
+      'datanode-1': 512,
+      'datanode-2': 512,
+    },
+  };
+}
+
+export function configPath(dir: string): string {
+  return join(resolve(dir), 'cluster.json');
+}
+
+/** The configuration `up` saved in `dir`, or undefined when the cluster was never started there. */
+export function loadConfig(dir: string): ClusterConfig | undefined {
+  let text: string;
+  try {
+    text = readFileSync(configPath(dir), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const c = JSON.parse(text) as ClusterConfig;
+    return { ...c, dir: resolve(dir) };
+  } catch (e) {
+    throw new LakestreamError('BAD_INPUT', `cluster configuration ${configPath(dir)} is not valid JSON`, {
+      cause: e,
+    });
+  }
+}
+
+/** The saved configuration (or the defaults) with the given overrides applied. */
+export function resolveConfig(o: ConfigOverrides): ClusterConfig {
+  const dir = o.dir ?? DEFAULT_CLUSTER_DIR;
+  const base =
+    o.portOffset !== undefined ? defaultConfig(dir, o.portOffset) : (loadConfig(dir) ?? defaultConfig(dir));
+  const c: ClusterConfig = structuredClone(base);
+  if (o.controllerPort !== undefined) c.kafka.controllerPort = o.controllerPort;
+  if (o.brokerPorts !== undefined) c.kafka.brokerPorts = o.brokerPorts;
+  if (o.partitions !== undefined) c.kafka.partitions = o.partitions;
+  if (o.rpcPort !== undefined) c.hdfs.rpcPort = o.rpcPort;
+  if (o.httpPort !== undefined) c.hdfs.httpPort = o.httpPort;
+  if (o.hdfsUser !== undefined) c.hdfs.user = o.hdfsUser;
+  return c;
+}
+
+export async function saveConfig(c: ClusterConfig): Promise<void> {
+  await mkdir(c.dir, { recursive: true });
+  await writeFile(configPath(c.dir), `${JSON.stringify(c, null, 2)}\n`);
+}
+
+/** `127.0.0.1:9092,127.0.0.1:9094` */
+export function kafkaBootstrap(c: ClusterConfig): string {
+  return c.kafka.brokerPorts.map((p) => `${c.host}:${p}`).join(',');
+}
+
+/** `http://127.0.0.1:9870` — WebHDFS lives under /webhdfs/v1 there. */
+export function webhdfsUrl(c: ClusterConfig): string {
+  return `http://${c.host}:${c.hdfs.httpPort}`;
+}
+
+/** The port that tells whether a node is up. */
+export function nodePort(c: ClusterConfig, node: NodeName): number {
+  switch (node) {
+    case 'controller':
+      return c.kafka.controllerPort;
+    case 'broker-1':
+      return c.kafka.brokerPorts[0];
+    case 'broker-2':
+      return c.kafka.brokerPorts[1];
+    case 'namenode':
+      return c.hdfs.httpPort;
+    case 'datanode-1':
+      return c.hdfs.datanodes[0].http;
+    case 'datanode-2':
+      return c.hdfs.datanodes[1].http;
+  }
+}

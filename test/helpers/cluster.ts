@@ -1,0 +1,93 @@
+// ensureCluster: integration tests get a real Kafka and/or HDFS from `lakestream cluster up`, started once
+// per test run however many test files ask at once, and stopped by scripts/test.ts at the end.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { clusterDown, clusterUp } from '../../src/cluster/cluster.ts';
+import type { Part } from '../../src/cluster/config.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** The cluster tests share: LAKESTREAM_CLUSTER_DIR, else the project's default ./.lakestream/cluster. */
+export function testClusterDir(): string {
+  return resolve(ROOT, process.env.LAKESTREAM_CLUSTER_DIR ?? '.lakestream/cluster');
+}
+
+/** Lists the parts the tests started (one per line); scripts/test.ts stops those at the end. */
+export function startedByTestsFile(dir: string = testClusterDir()): string {
+  return join(dir, 'started-by-tests');
+}
+
+export interface TestCluster {
+  /** `127.0.0.1:9092,127.0.0.1:9094` */
+  kafkaBootstrap: string;
+  /** `webhdfs://127.0.0.1:9870` — append `/<dir>?user=<hdfsUser>` for a lake URL */
+  webhdfsUrl: string;
+  /** the cluster directory (logs in <dir>/logs/<node>.log) */
+  dir: string;
+  /** `kafka://127.0.0.1:9092,127.0.0.1:9094`, a --transport value */
+  kafkaUrl: string;
+  /** `http://127.0.0.1:9870`, the NameNode's HTTP address (WebHDFS under /webhdfs/v1, JMX under /jmx) */
+  namenodeHttp: string;
+  /** HDFS superuser, for `user.name=` / `?user=` */
+  hdfsUser: string;
+}
+
+let pending: Promise<unknown> = Promise.resolve();
+
+/**
+ * Starts the parts of the local cluster that are not running (idempotent: a running cluster is only
+ * checked), and resolves once they are healthy. Concurrent callers, in this process or in other test
+ * files, take turns on the cluster's lock file, so it starts once. It stays up for the rest of the run.
+ */
+export function ensureCluster(parts: { kafka?: boolean; hdfs?: boolean }): Promise<TestCluster> {
+  const wanted: Part[] = [
+    ...(parts.kafka ? ['kafka' as const] : []),
+    ...(parts.hdfs ? ['hdfs' as const] : []),
+  ];
+  const dir = testClusterDir();
+  const run = pending.then(async () => {
+    const r = await clusterUp({
+      dir,
+      parts: wanted.length > 0 ? wanted : undefined,
+      log: (line) => process.stderr.write(`[cluster] ${line}\n`),
+    });
+    const startedParts = [
+      ...new Set(r.started.map((n) => (n.startsWith('broker') || n === 'controller' ? 'kafka' : 'hdfs'))),
+    ];
+    if (startedParts.length > 0) {
+      await mkdir(dir, { recursive: true });
+      await appendFile(startedByTestsFile(dir), startedParts.map((p) => `${p}\n`).join(''));
+    }
+    const host = r.webhdfsUrl.replace(/^http:\/\//, '');
+    return {
+      kafkaBootstrap: r.kafkaBootstrap,
+      webhdfsUrl: `webhdfs://${host}`,
+      dir: r.config.dir,
+      kafkaUrl: `kafka://${r.kafkaBootstrap}`,
+      namenodeHttp: r.webhdfsUrl,
+      hdfsUser: r.config.hdfs.user,
+    };
+  });
+  pending = run.catch(() => {});
+  return run;
+}
+
+/** For scripts/test.ts: stops the parts the tests started (not a cluster that ran before), then forgets them. */
+export async function stopClusterStartedByTests(log: (line: string) => void = () => {}): Promise<void> {
+  const dir = testClusterDir();
+  const file = startedByTestsFile(dir);
+  if (!existsSync(file)) return;
+  const parts = [
+    ...new Set(
+      readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((p): p is Part => p === 'kafka' || p === 'hdfs'),
+    ),
+  ];
+  await rm(file, { force: true });
+  if (parts.length === 0) return;
+  log(`stopping the test cluster (${parts.join(', ')}) in ${dir}`);
+  await clusterDown({ dir, parts, log });
+}

@@ -1,6 +1,8 @@
 // A thin typed client for the WebHDFS REST API (Hadoop 3.x): one method per operation lakestream uses.
 // Paths here are absolute HDFS paths; the ObjectStore on top maps store paths onto them.
 
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { LakestreamError } from '../../errors.ts';
 import {
   type CallContext,
@@ -41,6 +43,7 @@ export interface WebHdfsClientOptions {
 }
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+type Reply = { status: number; bytes: Uint8Array };
 type Params = Record<string, string | number | boolean | undefined>;
 
 /** Encodes each segment of an absolute path; '=' stays as it is (Delta partition directories, `day=1`). */
@@ -57,6 +60,9 @@ export class WebHdfsClient {
   private readonly opts: WebHdfsClientOptions;
   private readonly timeoutMs: number;
   private readonly base: string;
+  // Keep-alive: a commit is several NameNode calls in a row; reusing the connection saves a handshake each.
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 32 });
 
   constructor(opts: WebHdfsClientOptions) {
     this.opts = opts;
@@ -79,27 +85,52 @@ export class WebHdfsClient {
     return `${this.base}${encodeHdfsPath(path)}?${q}`;
   }
 
-  /** One HTTP exchange; the whole body is read so the keep-alive connection is reused. */
-  private async send(
-    method: Method,
-    url: string,
-    ctx: CallContext,
-    body?: Uint8Array,
-  ): Promise<{ status: number; bytes: Uint8Array }> {
-    let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        // A SharedArrayBuffer-backed view is not a valid body type; ours never are.
-        body: body as Uint8Array<ArrayBuffer> | undefined,
-        redirect: 'manual',
-        headers: body ? { 'content-type': 'application/octet-stream' } : undefined,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      return { status: res.status, bytes: new Uint8Array(await res.arrayBuffer()) };
-    } catch (e) {
-      throw transportError(e, ctx, this.timeoutMs);
-    }
+  /**
+   * One HTTP exchange; the whole body is read so the keep-alive connection is reused. node:http rather
+   * than fetch: DataNodes answer a PUT with "100 Continue" before "201 Created" even when the client
+   * sent no Expect header, which fetch (undici) rejects as a bad response.
+   */
+  private send(method: Method, url: string, ctx: CallContext, body?: Uint8Array): Promise<Reply> {
+    return new Promise((resolve, reject) => {
+      const u = new URL(url);
+      const fail = (e: unknown) => reject(transportError(e, ctx, this.timeoutMs));
+      const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
+        u,
+        {
+          method,
+          agent: u.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+          headers: body ? { 'content-type': 'application/octet-stream', 'content-length': body.byteLength } : {},
+          signal: AbortSignal.timeout(this.timeoutMs),
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          res.on('data', (c: Buffer) => {
+            chunks.push(c);
+            size += c.byteLength;
+          });
+          res.on('error', fail);
+          res.on('end', () => {
+            // a plain Uint8Array of its own (not a view into Node's shared Buffer pool)
+            const bytes = new Uint8Array(size);
+            let at = 0;
+            for (const c of chunks) {
+              bytes.set(c, at);
+              at += c.byteLength;
+            }
+            resolve({ status: res.statusCode ?? 0, bytes });
+          });
+        },
+      );
+      req.on('error', fail);
+      req.end(body);
+    });
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
   }
 
   /** A NameNode call that answers JSON; NOT_FOUND etc. are thrown as LakestreamErrors. */

@@ -111,7 +111,7 @@ export function remoteError(status: number, body: string, ctx: CallContext): Lak
 
 /** fetch() rejected: the server did not answer (refused, reset, unknown host) or the call timed out. */
 export function transportError(e: unknown, ctx: CallContext, timeoutMs: number): LakestreamError {
-  const err = e as { name?: string; cause?: { code?: string; message?: string } };
+  const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError')
     return new LakestreamError(
       'TIMEOUT',
@@ -120,13 +120,13 @@ export function transportError(e: unknown, ctx: CallContext, timeoutMs: number):
         cause: e,
       },
     );
-  const code = err?.cause?.code ?? '';
+  const code = err?.code ?? err?.cause?.code ?? '';
   const why =
     code === 'ECONNREFUSED'
       ? 'connection refused'
       : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
         ? 'unknown host'
-        : (err?.cause?.message ?? String(e));
+        : (err?.cause?.message ?? err?.message ?? String(e));
   return new LakestreamError(
     'UNAVAILABLE',
     `${ctx.server} is not reachable (${why}) while trying to ${ctx.op} ${ctx.path}`,

@@ -204,5 +204,7 @@ export class WebHdfsStore implements ObjectStore {
     return file;
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.client.close();
+  }
 }

@@ -1,0 +1,173 @@
+// The Kafka producer: idempotent, acks=all, compressed, keyed with Kafka's own murmur2 partitioner,
+// and pipelined — sends made while a request is in flight are merged into the next request.
+
+import {
+  compatibilityPartitioner,
+  Producer as KafkaClientProducer,
+  type MessageToProduce,
+} from '@platformatic/kafka';
+import { LakestreamError } from '../../errors.ts';
+import type { OutgoingMessage, Producer } from '../transport.ts';
+import type { KafkaAdmin } from './admin.ts';
+import { toLakestreamError, withDeadline } from './errors.ts';
+import { checkTopicName, type KafkaSettings } from './url.ts';
+
+type Record = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
+
+interface Pending {
+  records: Record[];
+  bytes: number;
+  topic: string;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/** Requests in flight at once; more sends wait and are merged (the client allows one per broker when idempotent). */
+const MAX_IN_FLIGHT = 2;
+/** Upper bound of one merged request; under the brokers' default 1 MB per-partition batch limit. */
+const MAX_REQUEST_BYTES = 900 * 1024;
+/** A send that is not acknowledged by then fails (the client retries broker failovers until then). */
+const SEND_TIMEOUT_MS = 120_000;
+const RECORD_OVERHEAD = 70;
+
+export class KafkaProducer implements Producer {
+  private readonly client: KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>;
+  private readonly admin: KafkaAdmin;
+  private readonly settings: KafkaSettings;
+  private readonly known = new Set<string>();
+  private readonly queue: Pending[] = [];
+  private readonly onClose: () => void;
+  private inFlight = 0;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private idle: (() => void)[] = [];
+  private closed = false;
+
+  constructor(settings: KafkaSettings, admin: KafkaAdmin, onClose: () => void) {
+    this.settings = settings;
+    this.admin = admin;
+    this.onClose = onClose;
+    this.client = new KafkaClientProducer({
+      clientId: `${settings.clientId}-producer`,
+      bootstrapBrokers: settings.brokers,
+      // Idempotence: the broker drops a retried batch it already has, so a retry never duplicates.
+      // The client then sends acks=all (-1): a send resolves once every in-sync replica has it.
+      idempotent: true,
+      acks: -1,
+      compression: settings.compression,
+      // Java-compatible murmur2 (sign bit cleared), so keys land where Kafka's own clients put them.
+      partitioner: compatibilityPartitioner,
+      connectTimeout: 3000,
+      retryDelay: 250,
+    });
+  }
+
+  async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (this.closed)
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `the Kafka producer to ${this.settings.brokers.join(',')} is closed`,
+      );
+    checkTopicName(topic);
+    // The client would wait forever for an unknown topic to appear: check it once, fail with its name.
+    if (!this.known.has(topic)) {
+      await this.admin.partitions(topic);
+      this.known.add(topic);
+    }
+    if (messages.length === 0) return;
+    const now = BigInt(Date.now());
+    let bytes = 0;
+    const records: Record[] = messages.map((m) => {
+      const value = Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength);
+      const key = m.key === null ? undefined : Buffer.from(m.key, 'utf8');
+      bytes += value.byteLength + (key?.byteLength ?? 0) + RECORD_OVERHEAD;
+      return {
+        topic,
+        key,
+        value,
+        timestamp: m.timestamp === undefined ? now : BigInt(Math.trunc(m.timestamp)),
+      };
+    });
+    const done = new Promise<void>((resolve, reject) =>
+      this.queue.push({ records, bytes, topic, resolve, reject }),
+    );
+    this.schedule();
+    return withDeadline(
+      done,
+      SEND_TIMEOUT_MS,
+      () =>
+        new LakestreamError(
+          'TIMEOUT',
+          `${messages.length} message(s) to topic "${topic}" not acknowledged by ${this.settings.brokers.join(',')} within ${SEND_TIMEOUT_MS / 1000} s`,
+        ),
+    );
+  }
+
+  /** Sends at once when nothing is in flight; otherwise lets sends pile up (linger) into one request. */
+  private schedule(): void {
+    if (this.queue.length === 0 || this.inFlight >= MAX_IN_FLIGHT) return;
+    if (this.inFlight === 0 || this.settings.lingerMs === 0 || this.queuedBytes() >= MAX_REQUEST_BYTES) {
+      this.flush();
+      return;
+    }
+    this.lingerTimer ??= setTimeout(() => {
+      this.lingerTimer = undefined;
+      this.flush();
+    }, this.settings.lingerMs);
+  }
+
+  private queuedBytes(): number {
+    let n = 0;
+    for (const p of this.queue) n += p.bytes;
+    return n;
+  }
+
+  private flush(): void {
+    clearTimeout(this.lingerTimer);
+    this.lingerTimer = undefined;
+    while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
+      const batch: Pending[] = [];
+      let bytes = 0;
+      while (
+        this.queue.length > 0 &&
+        (batch.length === 0 || bytes + this.queue[0].bytes <= MAX_REQUEST_BYTES)
+      ) {
+        const p = this.queue.shift()!;
+        bytes += p.bytes;
+        batch.push(p);
+      }
+      this.inFlight++;
+      this.client
+        .send({ messages: batch.length === 1 ? batch[0].records : batch.flatMap((p) => p.records) })
+        .then(
+          () => {
+            for (const p of batch) p.resolve();
+          },
+          (e) => {
+            for (const p of batch)
+              p.reject(
+                toLakestreamError(
+                  e,
+                  `sending to topic "${p.topic}" on Kafka at ${this.settings.brokers.join(',')}`,
+                  p.topic,
+                ),
+              );
+          },
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.schedule();
+          if (this.inFlight === 0 && this.queue.length === 0) for (const f of this.idle.splice(0)) f();
+        });
+    }
+  }
+
+  /** Waits until every accepted send is acknowledged or failed, then closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.flush();
+    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((r) => this.idle.push(r));
+    await this.client.close(true).catch(() => {});
+    this.onClose();
+  }
+}

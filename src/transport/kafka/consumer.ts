@@ -4,7 +4,6 @@
 
 import {
   ConnectionPool,
-  type FetchResponse,
   type GroupAssignment,
   IS_CONTROL,
   Consumer as KafkaClientConsumer,
@@ -36,6 +35,8 @@ const RETRY_DELAY_MS = 500;
 const FAILING_FOR_MS = 60_000;
 const HEARTBEAT_MS = 1000;
 const REBALANCE_TIMEOUT_MS = 30_000;
+
+type FetchResponse = Awaited<ReturnType<KafkaClientConsumer['fetch']>>;
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const EMPTY = new Uint8Array(0);
@@ -225,7 +226,7 @@ export class KafkaConsumer implements Consumer {
     this.buffer = [];
     this.wake();
     // Leaving the group hands the partitions over now rather than after the session timeout.
-    await this.client.leaveGroup(true).catch(() => {});
+    await new Promise<void>((resolve) => this.client.leaveGroup(true, () => resolve()));
     await this.client.close(true).catch(() => {});
     await this.pool.close().catch(() => {});
     this.onClose();

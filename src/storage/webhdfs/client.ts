@@ -99,7 +99,9 @@ export class WebHdfsClient {
         {
           method,
           agent: u.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
-          headers: body ? { 'content-type': 'application/octet-stream', 'content-length': body.byteLength } : {},
+          headers: body
+            ? { 'content-type': 'application/octet-stream', 'content-length': body.byteLength }
+            : {},
           signal: AbortSignal.timeout(this.timeoutMs),
         },
         (res) => {

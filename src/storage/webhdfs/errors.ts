@@ -111,7 +111,12 @@ export function remoteError(status: number, body: string, ctx: CallContext): Lak
 
 /** fetch() rejected: the server did not answer (refused, reset, unknown host) or the call timed out. */
 export function transportError(e: unknown, ctx: CallContext, timeoutMs: number): LakestreamError {
-  const err = e as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const err = e as {
+    name?: string;
+    code?: string;
+    message?: string;
+    cause?: { code?: string; message?: string };
+  };
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError')
     return new LakestreamError(
       'TIMEOUT',

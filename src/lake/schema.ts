@@ -120,6 +120,8 @@ export function toSchemaString(fields: Field[]): string {
 
 /** Parses a Delta `schemaString`; `where` names the table and file for errors. */
 export function parseSchemaString(s: string, where: string): Field[] {
+  if (typeof s !== 'string')
+    throw new LakestreamError('CORRUPT_TABLE', `${where}: metaData has no schemaString`);
   let json: unknown;
   try {
     json = JSON.parse(s);

@@ -96,5 +96,41 @@ def dump(args):
     print(json.dumps({"num_rows": t.num_rows, "version": dt.version(), "columns": t.column_names}))
 
 
+def golden_tables(root):
+    """Relative paths of the tables under ROOT: each top-level directory, or the tables nested in it."""
+    import os
+
+    out = []
+    for name in sorted(os.listdir(root)):
+        top = os.path.join(root, name)
+        if not os.path.isdir(top):
+            continue
+        if os.path.isdir(os.path.join(top, "_delta_log")):
+            out.append(name)
+            continue
+        nested = sorted(
+            os.path.relpath(d, root) for d, dirs, _ in os.walk(top) if "_delta_log" in dirs
+        )
+        out.extend(nested or [name])
+    return out
+
+
+def dump_all(args):
+    """dump-all ROOT OUTDIR: rows of every table under ROOT as OUTDIR/<path with / as __>.parquet; JSON summary."""
+    import os
+
+    root, out = args[0], args[1]
+    result = {}
+    for rel in golden_tables(root):
+        try:
+            dt = DeltaTable(os.path.join(root, rel))
+            t = dt.to_pyarrow_table()
+            pq.write_table(t, os.path.join(out, rel.replace("/", "__") + ".parquet"))
+            result[rel] = {"num_rows": t.num_rows, "version": dt.version()}
+        except Exception as e:
+            result[rel] = {"error": str(e)[:300]}
+    print(json.dumps(result))
+
+
 if __name__ == "__main__":
-    {"read": read, "write": write, "dump": dump}[sys.argv[1]](sys.argv[2:])
+    {"read": read, "write": write, "dump": dump, "dump-all": dump_all}[sys.argv[1]](sys.argv[2:])

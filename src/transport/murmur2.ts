@@ -1,8 +1,6 @@
 // Kafka's default key partitioner: positive(murmur2(UTF-8 key bytes)) % partitions, so the embedded
 // log and a Kafka cluster put every key in the same partition.
 
-const encoder = new TextEncoder();
-
 /**
  * murmur2 exactly as Kafka's Java client computes it (org.apache.kafka.common.utils.Utils.murmur2):
  * seed 0x9747b28c, m 0x5bd1e995, r 24, little-endian 4-byte words, 32-bit signed result.
@@ -48,5 +46,5 @@ export function partitionOfKeyBytes(keyBytes: Uint8Array, partitions: number): n
 
 /** The partition of a string key (encoded as UTF-8, as Kafka clients encode string keys). */
 export function partitionForKey(key: string, partitions: number): number {
-  return partitionOfKeyBytes(encoder.encode(key), partitions);
+  return partitionOfKeyBytes(Buffer.from(key, 'utf8'), partitions);
 }

@@ -7,8 +7,6 @@ import type { OutgoingMessage, Producer } from '../transport.ts';
 import type { EncodedMessage } from './codec.ts';
 import type { EmbeddedLog } from './log.ts';
 
-const encoder = new TextEncoder();
-
 export class EmbeddedProducer implements Producer {
   private readonly log: EmbeddedLog;
   /** Null-keyed messages of one send stick to one partition, the next send takes the next (Kafka's sticky partitioner). */
@@ -30,7 +28,7 @@ export class EmbeddedProducer implements Producer {
       const m = messages[i];
       if (!(m.value instanceof Uint8Array))
         throw new LakestreamError('BAD_ARGUMENT', `message ${i} of a send to ${topicName} has no byte value`);
-      const keyBytes = m.key === null || m.key === undefined ? null : encoder.encode(m.key);
+      const keyBytes = m.key === null || m.key === undefined ? null : Buffer.from(m.key, 'utf8');
       const partition = keyBytes === null ? nullPartition : partitionOfKeyBytes(keyBytes, topic.partitions);
       let list = byPartition.get(partition);
       if (!list) {

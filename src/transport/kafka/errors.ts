@@ -72,7 +72,7 @@ export function toLakestreamError(e: unknown, where: string, topic?: string): La
     return make('PERMISSION', `${where} refused lakestream: ${msg}`);
   if (codes.includes('PLT_KFK_TIMEOUT')) return make('TIMEOUT', `${where} did not answer in time: ${msg}`);
   if (codes.includes('PLT_KFK_NETWORK') || all.some((x) => NETWORK.test(x.message)))
-    return make('UNAVAILABLE', `no Kafka broker reachable at ${where}: ${msg}`);
+    return make('UNAVAILABLE', `${where} is unreachable (no broker answered): ${msg}`);
   if (ids.includes('TOPIC_AUTHORIZATION_FAILED') || ids.includes('GROUP_AUTHORIZATION_FAILED'))
     return make('PERMISSION', `${where}: ${msg}`);
   if (

@@ -1,0 +1,119 @@
+// `lakestream model evaluate`: the consumption forecast against the baselines, per as-of day.
+
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { lakeOption, lakeUrl } from '../config/settings.ts';
+import { LakestreamError } from '../errors.ts';
+import type { EvalReport } from '../models/consumption/index.ts';
+import { defineCommand } from './command.ts';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+async function loadModelArg(arg: string, lakeFlag: string | undefined) {
+  const { CONSUMPTION_MODEL_NAME, loadConsumptionModel } = await import('../models/consumption/index.ts');
+  if (arg === 'latest') {
+    const { loadModelJson } = await import('../models/registry.ts');
+    const { openStore } = await import('../storage/open.ts');
+    const store = await openStore(lakeUrl(lakeFlag));
+    try {
+      const found = await loadModelJson(store, CONSUMPTION_MODEL_NAME);
+      if (!found)
+        throw new LakestreamError(
+          'NOT_FOUND',
+          `no ${CONSUMPTION_MODEL_NAME} model registered in ${store.url} — run "lakestream train" first`,
+        );
+      return loadConsumptionModel(found.model, found.version);
+    } finally {
+      await store.close();
+    }
+  }
+  let path = arg;
+  if ((await stat(path).catch(() => undefined))?.isDirectory()) path = join(path, 'model.json');
+  let json: object;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (e) {
+    const missing = (e as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new LakestreamError(
+      missing ? 'NOT_FOUND' : 'BAD_INPUT',
+      `--model ${arg}: ${missing ? 'no such file' : 'not a model JSON file'} (${path})`,
+      {
+        cause: e,
+      },
+    );
+  }
+  const m = /v(\d+)[/\\]model\.json$/.exec(path);
+  return loadConsumptionModel(json, m ? Number(m[1]) : 0);
+}
+
+function table(report: EvalReport): string {
+  const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     -');
+  const lines = [
+    `${report.data}: ${report.meters} meters, ${report.months} months — ${report.mode === 'backtest' ? 'rolling-origin backtest' : `model v${report.model_version}`}`,
+    'MAPE / median APE / WAPE in %, per household-month',
+    `${'k'.padEnd(6)}${'n'.padStart(7)}  ${['model', 'run-rate', 'blend', 'same month LY'].map((h) => h.padEnd(22)).join('')}`,
+  ];
+  for (const r of report.results) {
+    const cells = [r.model, r.runrate, r.blend, r.same_month_last_year].map(
+      (s) => `${f(s.mape)}${f(s.mdape)}${f(s.wape)}    `,
+    );
+    lines.push(`${String(r.k).padEnd(6)}${String(r.n).padStart(7)}  ${cells.join('')}`);
+  }
+  return lines.join('\n');
+}
+
+const command = defineCommand({
+  name: 'model',
+  summary: 'evaluate a model against the baselines',
+  usage:
+    'model evaluate --data FILE [--model latest|PATH] [--format london-daily|uci-daily] [--json] [--lake URL]',
+  description: `
+evaluate: scores the monthly consumption forecast on a daily file (London: LCLid,day,energy_kwh,n_halfhours,
+complete days = 48 half-hours; or the UCI daily file) at as-of days k = 3, 7, 14, 21 and the last day with
+a day still to predict, against the run-rate, blend and same-month-last-year baselines.
+Without --model: rolling-origin backtest, each month predicted by a model trained only on earlier months.
+With --model latest (the lake's registered model) or PATH (a model.json): that model as it is.`,
+  options: {
+    data: { type: 'string', value: 'FILE', help: 'daily file to evaluate on (required)' },
+    model: { type: 'string', value: 'latest|PATH', help: 'score this trained model instead of backtesting' },
+    format: { type: 'string', value: 'FORMAT', help: 'london-daily or uci-daily (default: from the header)' },
+    json: { type: 'boolean', help: 'print one JSON object' },
+    ...lakeOption,
+  },
+  async run({ values, positionals }) {
+    if (positionals[0] !== 'evaluate')
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `unknown subcommand "${positionals[0] ?? ''}" — use "lakestream model evaluate --data FILE"`,
+      );
+    if (!values.data)
+      throw new LakestreamError('BAD_ARGUMENT', 'model evaluate needs --data FILE (a daily file)');
+    if (values.format !== undefined && values.format !== 'london-daily' && values.format !== 'uci-daily')
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--format must be london-daily or uci-daily, got "${values.format}"`,
+      );
+    const { backtest, readDailyFile, scoreModel } = await import('../models/consumption/index.ts');
+    const { completeMonths } = await import('../models/consumption/dataset.ts');
+    const { attachLondonMetadata } = await import('../models/consumption/metadata.ts');
+    const model = values.model ? await loadModelArg(values.model, values.lake) : undefined;
+    log(`reading ${values.data}`);
+    const data = await readDailyFile(values.data, {
+      format: values.format as 'london-daily' | 'uci-daily' | undefined,
+      onProgress: (n) => log(`  ${n.toLocaleString('en')} lines`),
+    });
+    if (completeMonths(data).length === 0)
+      throw new LakestreamError(
+        'BAD_INPUT',
+        `${values.data}: no complete month (a month whose every day is complete) among ${data.meters.size} meters — nothing to evaluate`,
+      );
+    await attachLondonMetadata(data, values.data);
+    const report = model
+      ? scoreModel(data, model)
+      : backtest(data, { onMonth: (m, done, total) => log(`  backtest ${m} (${done}/${total})`) });
+    console.log(values.json ? JSON.stringify(report) : table(report));
+    return 0;
+  },
+});
+
+export default command;

@@ -1,0 +1,82 @@
+// `lakestream train`: fit a model on the lake (or a daily file) and register it in the lake's storage.
+
+import { lakeOption, lakeUrl } from '../config/settings.ts';
+import { LakestreamError } from '../errors.ts';
+import { defineCommand } from './command.ts';
+
+const log = (line: string) => process.stderr.write(`${line}\n`);
+
+const command = defineCommand({
+  name: 'train',
+  summary: 'train a model on the lake (or a file) and register it',
+  usage: 'train [--model consumption|task-gmm] [--data FILE] [--format london-daily|uci-daily] [--lake URL]',
+  description: `
+Trains the model and registers it in the lake's storage as models/<name>/v<N>/ (model.json,
+metrics.json), pointing models/<name>/LATEST at the new version; a running stream worker picks it up.
+consumption: the monthly consumption forecast, from meters/gold/daily (complete days), or with --data
+from a daily file in the London format (LCLid,day,energy_kwh,n_halfhours) or the UCI daily file.`,
+  options: {
+    model: {
+      type: 'string',
+      default: 'consumption',
+      value: 'NAME',
+      help: 'which model: consumption or task-gmm',
+    },
+    data: { type: 'string', value: 'FILE', help: 'train from this daily file instead of the lake' },
+    format: {
+      type: 'string',
+      value: 'FORMAT',
+      help: 'format of --data: london-daily or uci-daily (default: from the header)',
+    },
+    ...lakeOption,
+  },
+  async run(ctx) {
+    const { values } = ctx;
+    if (values.model === 'task-gmm') {
+      let mod: { trainTaskGmm?: (c: typeof ctx) => Promise<number | undefined> };
+      try {
+        mod = await import(String('../models/task-gmm/cli.ts'));
+      } catch (e) {
+        throw new LakestreamError('UNSUPPORTED', 'the task-gmm model is not available in this build yet', {
+          cause: e,
+        });
+      }
+      if (!mod.trainTaskGmm)
+        throw new LakestreamError('UNSUPPORTED', 'the task-gmm model is not available in this build yet');
+      return mod.trainTaskGmm(ctx);
+    }
+    if (values.model !== 'consumption')
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--model must be consumption or task-gmm, got "${values.model}"`,
+      );
+    if (values.format !== undefined && values.format !== 'london-daily' && values.format !== 'uci-daily')
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--format must be london-daily or uci-daily, got "${values.format}"`,
+      );
+    const { CONSUMPTION_MODEL_NAME, trainFromDailyFile, trainFromLake } = await import(
+      '../models/consumption/index.ts'
+    );
+    const { registerModel } = await import('../models/registry.ts');
+    const { Lake } = await import('../lake/index.ts');
+    const lake = await Lake.open(lakeUrl(values.lake));
+    try {
+      const started = Date.now();
+      const opts = { log, format: values.format as 'london-daily' | 'uci-daily' | undefined };
+      const { model, metrics } = values.data
+        ? await trainFromDailyFile(values.data, opts)
+        : await trainFromLake(lake, opts);
+      const version = await registerModel(lake.store, CONSUMPTION_MODEL_NAME, model, metrics);
+      log(`trained in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      console.log(
+        `registered ${CONSUMPTION_MODEL_NAME} v${version} in ${lake.url}/models/${CONSUMPTION_MODEL_NAME}/v${version}`,
+      );
+    } finally {
+      await lake.close();
+    }
+    return 0;
+  },
+});
+
+export default command;

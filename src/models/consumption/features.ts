@@ -1,0 +1,79 @@
+// Features of a MeterMonthState: candidate daily rates (kWh/day, or L/day) whose weighted sum predicts the
+// rate of the days not yet observed. Linear in rates without an intercept, so one model serves a flat, a
+// house and the fleet total in any unit. No I/O.
+
+import { dateOf, weekdayOf } from './calendar.ts';
+import { type MeterMonthState, observed } from './state.ts';
+
+export const FEATURE_NAMES: readonly string[] = [
+  'observed_mean', // the run-rate's daily mean
+  'observed_mean_no_prev', // the same, when last month is unknown (so its weight can differ)
+  'prev_month_mean',
+  'last3_mean',
+  'observed_median', // robust to one odd day
+  'smly_mean', // same month last year, per day
+  'observed_mean_no_smly',
+  'weekend_shift_x_mean', // (weekend share of the remaining days − of the observed) × mean
+  'holiday_shift_x_mean',
+  'tou_x_mean', // time-of-use tariff households
+];
+
+export interface Prepared {
+  observedSum: number;
+  /** days of the month not observed (future days plus missing ones) */
+  unobservedDays: number;
+  x: Float64Array;
+}
+
+/** Features of the state, or undefined when no day was observed (then the model predicts the blend). */
+export function prepare(state: MeterMonthState): Prepared | undefined {
+  const o = observed(state);
+  if (o.n === 0) return undefined;
+  const mean = o.sum / o.n;
+  const seen: number[] = [];
+  for (const v of state.daily) if (v !== null && v !== undefined && Number.isFinite(v)) seen.push(v);
+  const last = seen.slice(-3);
+  const sorted = seen.slice().sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const prev = state.prevMonthDailyMean;
+  const smly = state.sameMonthLastYearTotal;
+  // the weekday mix of the days still to come against the days seen (bank holidays count as Sundays)
+  let seenWeekend = 0;
+  let restWeekend = 0;
+  let seenHoliday = 0;
+  let restHoliday = 0;
+  const k = state.daily.length;
+  for (let d = 1; d <= state.daysInMonth; d++) {
+    const wd = weekdayOf(state.month, d);
+    const holiday = state.holidays?.has(dateOf(state.month, d)) ? 1 : 0;
+    const weekend = wd === 0 || wd === 6 || holiday ? 1 : 0;
+    const v = d <= k ? state.daily[d - 1] : null;
+    if (v !== null && v !== undefined) {
+      seenWeekend += weekend;
+      seenHoliday += holiday;
+    } else {
+      restWeekend += weekend;
+      restHoliday += holiday;
+    }
+  }
+  const rest = state.daysInMonth - o.n;
+  const nRest = Math.max(1, rest);
+  const x = new Float64Array(FEATURE_NAMES.length);
+  x[0] = mean;
+  x[1] = prev === undefined ? mean : 0;
+  x[2] = prev ?? 0;
+  x[3] = last.reduce((a, b) => a + b, 0) / last.length;
+  x[4] = median;
+  x[5] = smly !== undefined ? smly / state.daysInMonth : 0;
+  x[6] = smly === undefined ? mean : 0;
+  x[7] = (restWeekend / nRest - seenWeekend / o.n) * mean;
+  x[8] = (restHoliday / nRest - seenHoliday / o.n) * mean;
+  x[9] = state.tariff === 'ToU' ? mean : 0;
+  return { observedSum: o.sum, unobservedDays: rest, x };
+}
+
+/** The month total from a predicted rate of the unobserved days. */
+export function totalFrom(p: Prepared, rate: number): number {
+  return p.observedSum + p.unobservedDays * Math.max(0, rate);
+}

@@ -1,19 +1,20 @@
-// A Delta-style committer for the race test: claims `_delta_log/<version>.json` with putIfAbsent,
-// moving to the next version whenever another writer won, until it has won `--wins` versions.
-// Usage: node test/hdfs/committer.ts STORE_URL ID WINS START_AT_EPOCH_MS
+// A Delta-style committer for the race test: tries to claim `_delta_log/<v>.json` with putIfAbsent for
+// every version v in 0..VERSIONS-1, attempt v fired at START_AT + v * SLOT_MS so that the processes
+// started with the same START_AT hit each version at the same moment.
+// Usage: node test/hdfs/committer.ts STORE_URL ID VERSIONS START_AT_EPOCH_MS SLOT_MS
 // Prints one JSON line: {"id": ID, "won": [versions], "lost": [versions]}.
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openStore } from '../../src/storage/open.ts';
 
-const [url, id, winsArg, startAt] = process.argv.slice(2);
+const [url, id, versionsArg, startAt, slotMs] = process.argv.slice(2);
 const store = await openStore(url);
-const wanted = Number(winsArg);
+// warm up the connection so the first timed attempt is not slowed by the handshake
+await store.stat('_delta_log/warm-up');
 const won: number[] = [];
 const lost: number[] = [];
-// Both processes start their first attempt at the same moment, so they race from version 0 on.
-await sleep(Math.max(0, Number(startAt) - Date.now()));
-for (let version = 0; won.length < wanted; version++) {
+for (let version = 0; version < Number(versionsArg); version++) {
+  await sleep(Math.max(0, Number(startAt) + version * Number(slotMs) - Date.now()));
   const path = `_delta_log/${String(version).padStart(20, '0')}.json`;
   const body = `${JSON.stringify({ commitInfo: { writer: id, version } })}\n`;
   const r = await store.putIfAbsent(path, new TextEncoder().encode(body));

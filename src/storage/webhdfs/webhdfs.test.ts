@@ -30,16 +30,16 @@ runObjectStoreSuite('webhdfs', () => freshStore());
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
-/** Runs test/hdfs/committer.ts: a process that commits `wins` Delta versions with putIfAbsent. */
+/** Runs test/hdfs/committer.ts: a process that tries to commit each of `versions` Delta versions. */
 function committer(
   url: string,
   id: string,
-  wins: number,
+  versions: number,
   startAt: number,
-): Promise<{ id: string; won: number[] }> {
+): Promise<{ id: string; won: number[]; lost: number[] }> {
   const script = join(import.meta.dirname, '../../../test/hdfs/committer.ts');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, url, id, String(wins), String(startAt)], {
+    const child = spawn(process.execPath, [script, url, id, String(versions), String(startAt), '150'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -61,20 +61,22 @@ describe('WebHDFS store on a real HDFS', () => {
   for (const mode of ['rename', 'create'] as const) {
     it(`two committer processes never both win the same log version (putIfAbsent by ${mode})`, async () => {
       const store = await freshStore({ mode });
-      const wins = 12;
-      const startAt = Date.now() + 1500; // both start their first attempt together, after Node has loaded
+      const versions = 16;
+      // both fire their attempt at each version at the same moment, once Node has loaded
+      const startAt = Date.now() + 2000;
       const [a, b] = await Promise.all([
-        committer(store.url, 'a', wins, startAt),
-        committer(store.url, 'b', wins, startAt),
+        committer(store.url, 'a', versions, startAt),
+        committer(store.url, 'b', versions, startAt),
       ]);
       const all = [...a.won, ...b.won].sort((x, y) => x - y);
       assert.deepEqual(
         all,
-        Array.from({ length: 2 * wins }, (_, i) => i),
+        Array.from({ length: versions }, (_, i) => i),
         'every version has exactly one winner',
       );
+      assert.deepEqual(a.lost, b.won, 'a lost exactly the versions b won');
       const log = await store.list('_delta_log/');
-      assert.equal(log.length, 2 * wins);
+      assert.equal(log.length, versions);
       for (const { id, won } of [a, b])
         for (const v of won) {
           const commit = JSON.parse(new TextDecoder().decode(await store.get(log[v].path)));

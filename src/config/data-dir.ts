@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export function findDataDir(flag?: string): string | undefined {
-  const candidates = [flag, process.env.LAKESTREAM_DATA, resolve('../shared/data')].filter(Boolean) as string[];
+  const candidates = [flag, process.env.LAKESTREAM_DATA, resolve('../shared/data')].filter(
+    Boolean,
+  ) as string[];
   return candidates.find((d) => existsSync(join(d, 'meters')));
 }
 

@@ -63,7 +63,10 @@ export class ManifestStore {
   }
 
   /** The newest manifest for each of the given partitions. */
-  async latestFor(topic: string, partitions: number[]): Promise<Map<number, { path: string; manifest: Manifest }>> {
+  async latestFor(
+    topic: string,
+    partitions: number[],
+  ): Promise<Map<number, { path: string; manifest: Manifest }>> {
     const found = new Map<number, { path: string; manifest: Manifest }>();
     const want = new Set(partitions);
     const files = (await this.store.list(`${this.dir}/`)).filter((f) => f.path.endsWith('.json'));
@@ -77,7 +80,8 @@ export class ManifestStore {
       for (const p of m.partitions) {
         if (p.topic !== topic || !want.has(p.partition)) continue;
         const prev = found.get(p.partition);
-        const prevLast = prev?.manifest.partitions.find((q) => q.topic === topic && q.partition === p.partition)?.last ?? -1;
+        const prevLast =
+          prev?.manifest.partitions.find((q) => q.topic === topic && q.partition === p.partition)?.last ?? -1;
         if (!prev || p.last > prevLast) found.set(p.partition, { path: f.path, manifest: m });
       }
     }

@@ -3,6 +3,16 @@
 
 export type Row = Record<string, unknown>;
 
+/** The value under `key`, created by `make` the first time. */
+export function getOrCreate<K, V>(map: Map<K, V>, key: K, make: () => V): V {
+  let v = map.get(key);
+  if (v === undefined) {
+    v = make();
+    map.set(key, v);
+  }
+  return v;
+}
+
 export class BatchOutputs {
   /** table path → rows appended as they are */
   readonly appends = new Map<string, Row[]>();
@@ -14,9 +24,7 @@ export class BatchOutputs {
   readonly messages = new Map<string, { key: string | null; value: Uint8Array }[]>();
 
   append(table: string, row: Row): void {
-    let rows = this.appends.get(table);
-    if (!rows) this.appends.set(table, (rows = []));
-    rows.push(row);
+    getOrCreate(this.appends, table, () => []).push(row);
   }
 
   /**
@@ -24,20 +32,12 @@ export class BatchOutputs {
    * (written by an earlier batch): those are removed in the same commit.
    */
   upsert(table: string, key: string, rows: Row[], inLake: boolean): void {
-    let m = this.keyed.get(table);
-    if (!m) this.keyed.set(table, (m = new Map()));
-    m.set(key, rows);
-    if (inLake) {
-      let r = this.replaced.get(table);
-      if (!r) this.replaced.set(table, (r = new Set()));
-      r.add(key);
-    }
+    getOrCreate(this.keyed, table, () => new Map<string, Row[]>()).set(key, rows);
+    if (inLake) getOrCreate(this.replaced, table, () => new Set<string>()).add(key);
   }
 
   send(topic: string, key: string | null, value: Uint8Array): void {
-    let list = this.messages.get(topic);
-    if (!list) this.messages.set(topic, (list = []));
-    list.push({ key, value });
+    getOrCreate(this.messages, topic, () => []).push({ key, value });
   }
 
   /** Every row to add to a table: appends, then keyed rows. */
@@ -52,6 +52,8 @@ export class BatchOutputs {
   }
 
   get empty(): boolean {
-    return this.appends.size === 0 && this.keyed.size === 0 && this.replaced.size === 0 && this.messages.size === 0;
+    return (
+      this.appends.size === 0 && this.keyed.size === 0 && this.replaced.size === 0 && this.messages.size === 0
+    );
   }
 }

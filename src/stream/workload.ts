@@ -9,12 +9,22 @@ export interface PartitionProcessor {
   flush(out: BatchOutputs): void;
   toJSON(): unknown;
   /** read = accepted + quarantined + duplicates */
-  counters(): { read: number; accepted: number; quarantined: number; duplicates: number; byReason: Record<string, number> };
+  counters(): {
+    read: number;
+    accepted: number;
+    quarantined: number;
+    duplicates: number;
+    byReason: Record<string, number>;
+  };
 }
 
 export interface WorkloadTable {
   path: string;
-  spec: { schema: { name: string; type: string; nullable?: boolean }[]; partitionColumns: string[]; description?: string };
+  spec: {
+    schema: { name: string; type: string; nullable?: boolean }[];
+    partitionColumns: string[];
+    description?: string;
+  };
   /** columns identifying a keyed row group (for rewrites); the key string is their values joined by '|' */
   keyColumns?: string[];
 }

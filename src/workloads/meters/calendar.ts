@@ -74,7 +74,13 @@ export function localFields(wallMs: number): LocalTime {
   const mo = d.getUTCMonth() + 1;
   const dd = d.getUTCDate();
   const month = `${y}-${pad2(mo)}`;
-  return { day: `${month}-${pad2(dd)}`, month, hour: d.getUTCHours(), weekday: d.getUTCDay(), dayOfMonth: dd };
+  return {
+    day: `${month}-${pad2(dd)}`,
+    month,
+    hour: d.getUTCHours(),
+    weekday: d.getUTCDay(),
+    dayOfMonth: dd,
+  };
 }
 
 export function daysInMonth(month: string): number {

@@ -37,12 +37,19 @@ export function loadHouseholds(path: string): Map<string, Household> {
   const col = (n: string) => header.indexOf(n);
   const [id, tariff, acorn, group] = [col('LCLid'), col('stdorToU'), col('Acorn'), col('Acorn_grouped')];
   if (id < 0 || tariff < 0)
-    throw new LakestreamError('BAD_INPUT', `${path}:1: expected columns LCLid,stdorToU,Acorn,Acorn_grouped, got ${header.join(',')}`);
+    throw new LakestreamError(
+      'BAD_INPUT',
+      `${path}:1: expected columns LCLid,stdorToU,Acorn,Acorn_grouped, got ${header.join(',')}`,
+    );
   const out = new Map<string, Household>();
   for (const line of lines.slice(1)) {
     if (!line.trim()) continue;
     const f = splitCsvLine(line);
-    out.set(f[id], { tariff: f[tariff] || undefined, acorn: f[acorn] || undefined, acornGroup: f[group] || undefined });
+    out.set(f[id], {
+      tariff: f[tariff] || undefined,
+      acorn: f[acorn] || undefined,
+      acornGroup: f[group] || undefined,
+    });
   }
   return out;
 }
@@ -69,8 +76,10 @@ export interface EnrichmentOptions {
 }
 
 export function loadEnrichment(opts: EnrichmentOptions): Enrichment {
-  const households = opts.householdsFile && existsSync(opts.householdsFile) ? loadHouseholds(opts.householdsFile) : new Map();
-  const holidays = opts.holidaysFile && existsSync(opts.holidaysFile) ? loadHolidays(opts.holidaysFile) : new Set<string>();
+  const households =
+    opts.householdsFile && existsSync(opts.householdsFile) ? loadHouseholds(opts.householdsFile) : new Map();
+  const holidays =
+    opts.holidaysFile && existsSync(opts.holidaysFile) ? loadHolidays(opts.holidaysFile) : new Set<string>();
   const threshold = Math.floor((opts.sampleFraction ?? 0.1) * 2 ** 32);
   return {
     household: (id) => households.get(id),

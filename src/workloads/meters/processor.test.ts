@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/transport.ts';
-import { decodeMessage } from './decode.ts';
-import { type Forecaster, DEFAULT_METERS_CONFIG, MetersProcessor } from './processor.ts';
+import { DEFAULT_METERS_CONFIG, type Forecaster, MetersProcessor } from './processor.ts';
+import { decodeReading } from './reading.ts';
 import { partitionStateFromJSON, partitionStateToJSON } from './state.ts';
 import { METER_TABLES } from './tables.ts';
 
@@ -22,18 +22,31 @@ function processor() {
     config: DEFAULT_METERS_CONFIG,
     enrichment: noEnrichment,
     forecaster: runRate,
-    decode: (b) => decodeMessage(b),
+    decode: (b) => decodeReading(b),
     now: () => Date.parse('2020-01-01T00:00:00Z'),
   });
 }
 
 let offset = 0;
 function msg(obj: unknown): Message {
-  const value = typeof obj === 'string' ? new TextEncoder().encode(obj) : new TextEncoder().encode(JSON.stringify(obj));
-  return { topic: 'meters.readings', partition: 0, offset: offset++, key: null, value, timestamp: Date.now() };
+  const value =
+    typeof obj === 'string' ? new TextEncoder().encode(obj) : new TextEncoder().encode(JSON.stringify(obj));
+  return {
+    topic: 'meters.readings',
+    partition: 0,
+    offset: offset++,
+    key: null,
+    value,
+    timestamp: Date.now(),
+  };
 }
 
-function halfHourly(meter: string, fromIso: string, count: number, value = (i: number) => 0.5 + (i % 3) * 0.1) {
+function halfHourly(
+  meter: string,
+  fromIso: string,
+  count: number,
+  value = (i: number) => 0.5 + (i % 3) * 0.1,
+) {
   const start = Date.parse(fromIso);
   return Array.from({ length: count }, (_, i) => ({
     v: 1,
@@ -121,19 +134,31 @@ describe('meters processor', () => {
     const p = processor();
     const out = new BatchOutputs();
     const regs = [100, 110, 105, 130, 131];
-    regs.forEach((v, i) =>
+    for (const [i, v] of regs.entries())
       p.process(
-        msg({ v: 1, meter_id: 'W1', kind: 'water', ts: `2016-03-01T0${i}:00:00+01:00`, value: v, unit: 'L', type: 'cumulative', seq: i, tz: 'Europe/Madrid' }),
+        msg({
+          v: 1,
+          meter_id: 'W1',
+          kind: 'water',
+          ts: `2016-03-01T0${i}:00:00+01:00`,
+          value: v,
+          unit: 'L',
+          type: 'cumulative',
+          seq: i,
+          tz: 'Europe/Madrid',
+        }),
         out,
-      ),
-    );
+      );
     p.flush(out);
     const d = daily(out);
     assert.equal(d.length, 1);
     assert.equal(d[0].value, 10 + 25 + 1);
     assert.equal(d[0].closed, false);
     const q = out.rowsFor(METER_TABLES.quarantine.path);
-    assert.deepEqual(q.map((r) => r.reason), ['negative-diff']);
+    assert.deepEqual(
+      q.map((r) => r.reason),
+      ['negative-diff'],
+    );
     assert.equal(p.state.counters.accepted, 5);
   });
 
@@ -148,7 +173,13 @@ describe('meters processor', () => {
     for (const r of rows.slice(0, 100)) b.process(msg(r), outB1);
     const saved = JSON.parse(JSON.stringify(partitionStateToJSON(b.state)));
     const c = new MetersProcessor(
-      { config: DEFAULT_METERS_CONFIG, enrichment: noEnrichment, forecaster: runRate, decode: (x) => decodeMessage(x), now: () => Date.parse('2020-01-01T00:00:00Z') },
+      {
+        config: DEFAULT_METERS_CONFIG,
+        enrichment: noEnrichment,
+        forecaster: runRate,
+        decode: (x) => decodeReading(x),
+        now: () => Date.parse('2020-01-01T00:00:00Z'),
+      },
       partitionStateFromJSON(saved),
     );
     const outB2 = new BatchOutputs();

@@ -3,11 +3,19 @@
 // watermark into gold; predictions from day 3 and their outcomes at month close.
 // Deterministic: the same messages in the same order give the same rows, whatever the pacing.
 
+import type { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/transport.ts';
-import { daysInMonth, isoOffsetMs, localDayStartUtc, localFields, nextDay, previousMonth, zoneOffsetMs } from './calendar.ts';
+import {
+  daysInMonth,
+  isoOffsetMs,
+  localDayStartUtc,
+  localFields,
+  nextDay,
+  previousMonth,
+  zoneOffsetMs,
+} from './calendar.ts';
 import type { Enrichment } from './enrich.ts';
-import type { DecodeResult } from './decode.ts';
-import { METER_TABLES } from './tables.ts';
+import { parseReadingTs, type Reading, type Validated } from './reading.ts';
 import {
   type DayState,
   type MeterState,
@@ -15,8 +23,7 @@ import {
   newPartitionState,
   type PartitionState,
 } from './state.ts';
-import type { BatchOutputs } from '../../stream/outputs.ts';
-import { parseReadingTs, type Reading } from './reading.ts';
+import { METER_TABLES } from './tables.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
@@ -59,7 +66,7 @@ export interface ProcessContext {
   config: MetersConfig;
   enrichment: Enrichment;
   forecaster: Forecaster;
-  decode: (bytes: Uint8Array) => DecodeResult;
+  decode: (bytes: Uint8Array) => Validated;
   /** wall clock of processing (ms), for ingested_at / predicted_at columns only */
   now: () => number;
 }
@@ -94,14 +101,21 @@ export class MetersProcessor {
     c.read++;
     const decoded = this.ctx.decode(msg.value);
     if (!decoded.ok) {
-      this.quarantine(out, msg, decoded.reason, decoded.detail, decoded.src, decoded.meterId);
+      this.quarantine(out, msg, decoded.reason, decoded.detail, decoded.src, decoded.meter_id);
       return;
     }
     const r = decoded.reading;
     const ts = parseReadingTs(r.ts) as number;
     let m = this.state.meters.get(r.meter_id);
     if (m && (m.kind !== r.kind || (m.tz ?? '') !== (r.tz ?? ''))) {
-      this.quarantine(out, msg, 'meter-changed', `meter ${r.meter_id} was ${m.kind}${m.tz ? ` in ${m.tz}` : ''}`, r.src, r.meter_id);
+      this.quarantine(
+        out,
+        msg,
+        'meter-changed',
+        `meter ${r.meter_id} was ${m.kind}${m.tz ? ` in ${m.tz}` : ''}`,
+        r.src,
+        r.meter_id,
+      );
       return;
     }
     if (!m) {
@@ -114,7 +128,14 @@ export class MetersProcessor {
     if (!day) {
       const dayStart = localDayStartUtc(local.day, m.tz, m.fixedOffset);
       if (dayStart + DAY + this.ctx.config.retentionMs < m.watermark) {
-        this.quarantine(out, msg, 'too-late', `reading for ${local.day} arrived after the day was closed and released (allowed lateness + retention passed)`, r.src, r.meter_id);
+        this.quarantine(
+          out,
+          msg,
+          'too-late',
+          `reading for ${local.day} arrived after the day was closed and released (allowed lateness + retention passed)`,
+          r.src,
+          r.meter_id,
+        );
         return;
       }
       day = newDay(m, local.day, dayStart);
@@ -189,24 +210,52 @@ export class MetersProcessor {
     }
   }
 
-  private registerDiff(m: MeterState, ts: number, value: number, msg: Message, out: BatchOutputs, src?: string): number | undefined {
+  private registerDiff(
+    m: MeterState,
+    ts: number,
+    value: number,
+    msg: Message,
+    out: BatchOutputs,
+    src?: string,
+  ): number | undefined {
     const prev = m.register;
     if (!prev) {
       m.register = { ts, value };
       return undefined;
     }
     if (ts < prev.ts) {
-      this.quarantineDiff(out, msg, m, 'out-of-order-register', `register read at ${new Date(ts).toISOString()} is older than the last one (${new Date(prev.ts).toISOString()}); no diff taken`, src);
+      this.quarantineDiff(
+        out,
+        msg,
+        m,
+        'out-of-order-register',
+        `register read at ${new Date(ts).toISOString()} is older than the last one (${new Date(prev.ts).toISOString()}); no diff taken`,
+        src,
+      );
       return undefined;
     }
     m.register = { ts, value };
     const diff = value - prev.value;
     if (diff < 0) {
-      this.quarantineDiff(out, msg, m, 'negative-diff', `register fell from ${prev.value} to ${value} (${diff} L)`, src);
+      this.quarantineDiff(
+        out,
+        msg,
+        m,
+        'negative-diff',
+        `register fell from ${prev.value} to ${value} (${diff} L)`,
+        src,
+      );
       return undefined;
     }
     if (diff > this.ctx.config.maxRegisterDiff) {
-      this.quarantineDiff(out, msg, m, 'implausible-diff', `register rose by ${diff} L since ${new Date(prev.ts).toISOString()} (limit ${this.ctx.config.maxRegisterDiff} L)`, src);
+      this.quarantineDiff(
+        out,
+        msg,
+        m,
+        'implausible-diff',
+        `register rose by ${diff} L since ${new Date(prev.ts).toISOString()} (limit ${this.ctx.config.maxRegisterDiff} L)`,
+        src,
+      );
       return undefined;
     }
     return diff;
@@ -219,8 +268,10 @@ export class MetersProcessor {
     for (const day of due) this.closeDay(m, day, out);
     for (const month of m.months.values())
       if (!month.closed && month.end + allowedLatenessMs <= m.watermark) this.closeMonth(m, month, out);
-    for (const [key, day] of m.days) if (day.closed && day.end + retentionMs < m.watermark) m.days.delete(key);
-    for (const [key, month] of m.months) if (month.closed && month.end + retentionMs < m.watermark) m.months.delete(key);
+    for (const [key, day] of m.days)
+      if (day.closed && day.end + retentionMs < m.watermark) m.days.delete(key);
+    for (const [key, month] of m.months)
+      if (month.closed && month.end + retentionMs < m.watermark) m.months.delete(key);
   }
 
   private closeDay(m: MeterState, day: DayState, out: BatchOutputs): void {
@@ -269,14 +320,19 @@ export class MetersProcessor {
       month: month.month,
     };
     out.append(T.predictions, row);
-    out.send(this.ctx.config.predictionsTopic, m.id, new TextEncoder().encode(JSON.stringify({ ...row, predicted_at: row.predicted_at.toISOString() })));
+    out.send(
+      this.ctx.config.predictionsTopic,
+      m.id,
+      new TextEncoder().encode(JSON.stringify({ ...row, predicted_at: row.predicted_at.toISOString() })),
+    );
   }
 
   private closeMonth(m: MeterState, month: MonthState, out: BatchOutputs): void {
     month.closed = true;
     const total = monthTotal(month);
     const completeVals = month.sums.filter((s, i) => s !== null && month.complete[i]) as number[];
-    if (completeVals.length > 0) m.monthMeans[month.month] = completeVals.reduce((a, b) => a + b, 0) / completeVals.length;
+    if (completeVals.length > 0)
+      m.monthMeans[month.month] = completeVals.reduce((a, b) => a + b, 0) / completeVals.length;
     m.monthTotals[month.month] = total;
     this.emitMonth(m, month, true, out);
   }
@@ -402,17 +458,38 @@ export class MetersProcessor {
     month.complete[day.dayOfMonth - 1] = isComplete(m, day.n, expectedReadings(m, day));
   }
 
-  private quarantineDiff(out: BatchOutputs, msg: Message, m: MeterState, reason: string, detail: string, src?: string): void {
+  private quarantineDiff(
+    out: BatchOutputs,
+    msg: Message,
+    m: MeterState,
+    reason: string,
+    detail: string,
+    src?: string,
+  ): void {
     this.state.counters.quarantinedDiffs++;
     this.writeQuarantine(out, msg, reason, detail, src, m.id);
   }
 
-  private quarantine(out: BatchOutputs, msg: Message, reason: string, detail: string, src?: string, meterId?: string): void {
+  private quarantine(
+    out: BatchOutputs,
+    msg: Message,
+    reason: string,
+    detail: string,
+    src?: string,
+    meterId?: string,
+  ): void {
     this.state.counters.quarantined++;
     this.writeQuarantine(out, msg, reason, detail, src, meterId);
   }
 
-  private writeQuarantine(out: BatchOutputs, msg: Message, reason: string, detail: string, src: string | undefined, meterId: string | undefined): void {
+  private writeQuarantine(
+    out: BatchOutputs,
+    msg: Message,
+    reason: string,
+    detail: string,
+    src: string | undefined,
+    meterId: string | undefined,
+  ): void {
     const c = this.state.counters;
     c.byReason[reason] = (c.byReason[reason] ?? 0) + 1;
     const at = new Date(this.ctx.now());
@@ -434,7 +511,15 @@ export class MetersProcessor {
       this.ctx.config.quarantineTopic,
       msg.key,
       new TextEncoder().encode(
-        JSON.stringify({ reason, detail, src: src ?? null, topic: msg.topic, partition: msg.partition, offset: msg.offset, raw_base64: Buffer.from(msg.value).toString('base64') }),
+        JSON.stringify({
+          reason,
+          detail,
+          src: src ?? null,
+          topic: msg.topic,
+          partition: msg.partition,
+          offset: msg.offset,
+          raw_base64: Buffer.from(msg.value).toString('base64'),
+        }),
       ),
     );
   }

@@ -1,0 +1,267 @@
+// `lakestream demo`: the whole pipeline on this machine with embedded engines — replay (or
+// simulate), stream into the lake, predict with a trained model, retrain on the lake, serve.
+
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { findDataDir, londonFile } from '../config/data-dir.ts';
+import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
+import { describeError } from '../errors.ts';
+import { Lake } from '../lake/index.ts';
+import { CONSUMPTION_MODEL_NAME, trainFromDailyFile, trainFromLake } from '../models/consumption/index.ts';
+import { latestModelVersion, registerModel } from '../models/registry.ts';
+import { openSource, type SourceOptions } from '../sources/open-source.ts';
+import { produceFrom } from '../sources/produce.ts';
+import type { Source } from '../sources/source.ts';
+import { runWorker, type WorkerStatus } from '../stream/worker.ts';
+import { openTransport } from '../transport/open.ts';
+import { loadEnrichment } from '../workloads/meters/enrich.ts';
+import { metersWorkload } from '../workloads/meters/workload.ts';
+import { defineCommand, numberOption } from './command.ts';
+import { bar, formatCount, formatDuration, ProgressLine } from './progress.ts';
+import { collectStatus } from './status.ts';
+
+interface DemoSource {
+  label: string;
+  options: SourceOptions;
+  /** replays: keep event times before this (UTC ms) */
+  until?: number;
+}
+
+interface DemoState {
+  /** messages of each source already acknowledged by the transport */
+  sent: Record<string, number>;
+}
+
+function addMonthsUtc(day: string, months: number): number {
+  const [y, m, d] = day.split('-').map(Number);
+  return Date.UTC(y, m - 1 + months, d);
+}
+
+/** A source that skips what an earlier run already sent and stops at `until`. */
+function bounded(source: Source, skip: number, until: number | undefined): Source {
+  return {
+    ...source,
+    fraction: () => source.fraction(),
+    stats: () => source.stats(),
+    async *batches() {
+      let seen = 0;
+      for await (const batch of source.batches()) {
+        let out = batch;
+        if (until !== undefined) {
+          const cut = out.findIndex((m) => m.time !== undefined && m.time >= until);
+          if (cut >= 0) out = out.slice(0, cut);
+        }
+        const start = Math.max(0, Math.min(out.length, skip - seen));
+        seen += out.length;
+        if (start < out.length) yield out.slice(start);
+        if (out.length < batch.length) return;
+      }
+    },
+  };
+}
+
+export default defineCommand({
+  name: 'demo',
+  summary: 'run the whole pipeline on one machine: replay, stream, train, predict, serve',
+  usage: 'demo [--data DIR] [--months N] [--meters N] [--no-serve] [--port 3000]',
+  description: `
+Finds the sample data (--data DIR, else ../shared/data, else the built-in simulator), trains a first
+forecast model when the London daily file is there, replays the London households (and the DAIAD
+water meters) for --months months through the embedded transport while a stream worker writes the
+Delta tables, retrains the model on the lake, and serves the dashboard until Ctrl-C.
+Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
+  options: {
+    data: {
+      type: 'string',
+      value: 'DIR',
+      help: 'sample data folder (default ../shared/data if present, else simulate)',
+    },
+    months: {
+      type: 'string',
+      value: 'N',
+      help: 'months of readings to replay or simulate (default 12 with data, 3 simulated)',
+    },
+    meters: { type: 'string', value: 'N', help: 'simulated meters when there is no data (default 200)' },
+    simulate: { type: 'boolean', help: 'use the simulator even when sample data is present' },
+    'no-serve': { type: 'boolean', help: 'stop after the pipeline instead of serving the dashboard' },
+    port: { type: 'string', default: '3000', value: 'PORT', help: 'dashboard port' },
+    ...transportOption,
+    ...lakeOption,
+  },
+  async run({ values }) {
+    const dataDir = values.simulate ? undefined : findDataDir(values.data);
+    if (values.data && !dataDir)
+      console.error(`demo: no meters/ folder under ${values.data}; using the simulator`);
+    const months = numberOption('months', values.months, dataDir ? 12 : 3, { min: 1, integer: true });
+    const meters = numberOption('meters', values.meters, 200, { min: 1, integer: true });
+    const port = numberOption('port', values.port, 3000, { min: 0, integer: true });
+    const tUrl = transportUrl(values.transport);
+    const lUrl = lakeUrl(values.lake);
+    const statePath = resolve(
+      lUrl.startsWith('file:') ? join(lUrl.slice(5), '..') : '.lakestream',
+      'demo-state.json',
+    );
+
+    const sources: DemoSource[] = [];
+    const halfhourly = dataDir && join(dataDir, 'meters/london/halfhourly_2013_20_households.csv.gz');
+    const water = dataDir && join(dataDir, 'meters/water/swm_trialA_clean.zip');
+    if (halfhourly && existsSync(halfhourly))
+      sources.push({
+        label: 'London households (electricity)',
+        options: { source: 'london-halfhourly', files: [halfhourly] },
+        until: addMonthsUtc('2013-01-01', months),
+      });
+    if (water && existsSync(water))
+      sources.push({
+        label: 'DAIAD water meters',
+        options: { source: 'water', files: [water] },
+        until: addMonthsUtc('2016-03-01', months),
+      });
+    if (sources.length === 0)
+      sources.push({
+        label: `${meters} simulated meters`,
+        options: { source: 'simulate', meters, months, start: '2013-01-01' },
+      });
+
+    console.log(
+      `lakestream demo — ${dataDir ? `sample data from ${dataDir}` : 'no sample data found: simulating meters from the built-in profile'}`,
+    );
+    console.log(`  transport ${tUrl}\n  lake      ${lUrl}\n`);
+
+    const state: DemoState = existsSync(statePath)
+      ? JSON.parse(await readFile(statePath, 'utf8'))
+      : { sent: {} };
+    const saveState = async () => {
+      await mkdir(dirname(statePath), { recursive: true });
+      await writeFile(statePath, JSON.stringify(state, null, 2));
+    };
+
+    const ac = new AbortController();
+    const onSigint = () => {
+      if (ac.signal.aborted) process.exit(130);
+      process.stderr.write(
+        '\nstopping cleanly (Ctrl-C again to quit at once); run the demo again to resume\n',
+      );
+      ac.abort();
+    };
+    process.on('SIGINT', onSigint);
+
+    const transport = await openTransport(tUrl);
+    const lake = await Lake.open(lUrl);
+    try {
+      // 1. A first model, so predictions from day 3 come from a trained model, not a baseline.
+      const daily500 = londonFile(dataDir, 'daily_500_households.csv.gz');
+      if (daily500 && (await latestModelVersion(lake.store, CONSUMPTION_MODEL_NAME)) === undefined) {
+        process.stderr.write('training a first forecast model on the London daily file (500 households)…\n');
+        const t = await trainFromDailyFile(daily500);
+        const v = await registerModel(lake.store, CONSUMPTION_MODEL_NAME, t.model, t.metrics);
+        console.log(`model consumption v${v} trained on ${daily500}`);
+      }
+
+      // 2. Stream while producing.
+      const workload = metersWorkload({
+        store: lake.store,
+        enrichment: loadEnrichment({
+          householdsFile: londonFile(dataDir, 'households.csv'),
+          holidaysFile: londonFile(dataDir, 'uk_bank_holidays.csv'),
+        }),
+      });
+      let producing = true;
+      let produced = 0;
+      let status: WorkerStatus | undefined;
+      const line = new ProgressLine();
+      const started = Date.now();
+      let current = '';
+      let fraction = 0;
+      const show = (force = false) => {
+        const secs = (Date.now() - started) / 1000;
+        const committed = status?.read ?? 0;
+        const eta = fraction > 0.01 ? ((1 - fraction) * secs) / fraction : Number.NaN;
+        line.update(
+          `${current} ${bar(fraction)} produced ${formatCount(produced)} (${formatCount(produced / Math.max(secs, 0.001))}/s) · committed ${formatCount(committed)} · ETA ${producing ? formatDuration(eta) : 'draining'}`,
+          force,
+        );
+      };
+      const worker = runWorker({
+        transport,
+        lake,
+        workload,
+        group: 'lakestream-meters',
+        drain: () => !producing || ac.signal.aborted,
+        signal: undefined,
+        onBatch: (s) => {
+          status = s;
+          show();
+        },
+      });
+      try {
+        for (const s of sources) {
+          if (ac.signal.aborted) break;
+          current = s.label;
+          const skip = state.sent[s.label] ?? 0;
+          const source = bounded(await openSource(s.options), skip, s.until);
+          const summary = await produceFrom(
+            source,
+            { signal: ac.signal, progressEveryMs: 250 },
+            transport,
+            (p) => {
+              produced = p.sent;
+              fraction = p.fraction ?? 0;
+              state.sent[s.label] = skip + p.sent;
+              show();
+            },
+          );
+          state.sent[s.label] = skip + summary.sent;
+          await saveState();
+          produced = summary.sent;
+          show(true);
+        }
+      } finally {
+        producing = false;
+        await saveState();
+      }
+      status = await worker;
+      line.done();
+      console.log(
+        `stream: read ${formatCount(status.read)}, accepted ${formatCount(status.accepted)}, quarantined ${formatCount(status.quarantined)}, duplicates dropped ${formatCount(status.duplicates)}`,
+      );
+      if (ac.signal.aborted) {
+        console.log('stopped. Run "npx lakestream demo" again to resume.');
+        return 130;
+      }
+
+      // 3. Retrain on what the lake now holds: the model adapts to the closed months.
+      try {
+        const t = await trainFromLake(lake);
+        const v = await registerModel(lake.store, CONSUMPTION_MODEL_NAME, t.model, t.metrics);
+        console.log(`model consumption v${v} retrained on the lake's gold daily table`);
+      } catch (e) {
+        console.log(`model not retrained on the lake: ${describeError(e)}`);
+      }
+
+      // 4. What is where.
+      const st = await collectStatus(tUrl, lUrl);
+      console.log('\nTables in the lake:');
+      for (const t of st.tables)
+        console.log(`  ${t.table.padEnd(34)} ${String(t.rows ?? '?').padStart(10)} rows (v${t.version})`);
+      if (st.quarantine.length > 0)
+        console.log(`Quarantine: ${st.quarantine.map((q) => `${q.reason} ${q.count}`).join(', ')}`);
+      console.log(
+        '\nTry: npx lakestream status · npx lakestream sql "SELECT * FROM meters_gold_monthly LIMIT 10"',
+      );
+
+      if (values['no-serve']) return 0;
+      const { startServer } = await import('../serve/server.ts');
+      const server = await startServer({ port, lake: lUrl, transport: tUrl });
+      console.log(`\nDashboard: ${server.url}  (Ctrl-C to stop)`);
+      await new Promise<void>((r) => ac.signal.addEventListener('abort', () => r(), { once: true }));
+      await server.close();
+      return 0;
+    } finally {
+      process.off('SIGINT', onSigint);
+      await transport.close();
+      await lake.close();
+    }
+  },
+});

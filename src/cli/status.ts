@@ -1,0 +1,141 @@
+// `lakestream status`: lag per topic and group, rows per table, quarantine counts, last commits.
+
+import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
+import { describeError } from '../errors.ts';
+import { Lake, parseStats } from '../lake/index.ts';
+import { openTransport } from '../transport/open.ts';
+import { TOPICS } from '../transport/transport.ts';
+import { METER_TABLES } from '../workloads/meters/tables.ts';
+import { defineCommand } from './command.ts';
+
+export interface LakeStatus {
+  topics: {
+    topic: string;
+    group: string;
+    end: number;
+    committed: number;
+    lag: number;
+    partitions: { partition: number; end: number; committed: number; lag: number }[];
+  }[];
+  tables: {
+    table: string;
+    version: number;
+    files: number;
+    rows: number | null;
+    last_commit: string | null;
+    operation: string | null;
+  }[];
+  quarantine: { reason: string; count: number }[];
+}
+
+const GROUPS: Record<string, string> = {
+  [TOPICS.readings]: 'lakestream-meters',
+  [TOPICS.traceEvents]: 'lakestream-cluster-trace',
+};
+
+export async function collectStatus(
+  transportUrlValue: string,
+  lakeUrlValue: string,
+  groupFlag?: string,
+): Promise<LakeStatus> {
+  const status: LakeStatus = { topics: [], tables: [], quarantine: [] };
+  const transport = await openTransport(transportUrlValue);
+  try {
+    for (const t of await transport.listTopics()) {
+      const group = groupFlag ?? GROUPS[t.name];
+      const ends = await transport.endOffsets(t.name);
+      const committed = group ? await transport.committedOffsets(group, t.name) : [];
+      const partitions = ends.map((e) => {
+        const c = committed.find((x) => x.partition === e.partition)?.offset ?? 0;
+        return { partition: e.partition, end: e.offset, committed: c, lag: Math.max(0, e.offset - c) };
+      });
+      const sum = (k: 'end' | 'committed' | 'lag') => partitions.reduce((a, p) => a + p[k], 0);
+      status.topics.push({
+        topic: t.name,
+        group: group ?? '-',
+        end: sum('end'),
+        committed: sum('committed'),
+        lag: sum('lag'),
+        partitions,
+      });
+    }
+  } finally {
+    await transport.close();
+  }
+  const lake = await Lake.open(lakeUrlValue);
+  try {
+    for (const path of await lake.listTables()) {
+      const table = lake.table(path);
+      const snap = await table.snapshot();
+      let rows: number | null = 0;
+      for (const f of snap.files) {
+        const n = parseStats(f)?.numRecords;
+        if (n === undefined || rows === null) rows = null;
+        else rows += n;
+      }
+      const last = (await table.history()).at(-1);
+      status.tables.push({
+        table: path,
+        version: snap.version,
+        files: snap.files.length,
+        rows,
+        last_commit: last ? new Date(last.timestamp).toISOString() : null,
+        operation: last?.operation ?? null,
+      });
+    }
+    if (status.tables.some((t) => t.table === METER_TABLES.quarantine.path)) {
+      const q = await lake.query(
+        'SELECT reason, count(*)::BIGINT AS n FROM meters_quarantine_readings GROUP BY reason ORDER BY n DESC, reason',
+      );
+      status.quarantine = q.rows.map((r) => ({ reason: String(r.reason), count: Number(r.n) }));
+    }
+  } finally {
+    await lake.close();
+  }
+  return status;
+}
+
+export default defineCommand({
+  name: 'status',
+  summary: 'lag per topic, rows per table, quarantine counts by reason, last commit',
+  usage: 'status [--json] [--group ID] [--transport URL] [--lake URL]',
+  options: {
+    json: { type: 'boolean', help: 'print one JSON object' },
+    group: {
+      type: 'string',
+      value: 'ID',
+      help: "consumer group whose lag to show (default: each workload's group)",
+    },
+    ...transportOption,
+    ...lakeOption,
+  },
+  async run({ values }) {
+    let s: LakeStatus;
+    try {
+      s = await collectStatus(transportUrl(values.transport), lakeUrl(values.lake), values.group);
+    } catch (e) {
+      console.error(`status: ${describeError(e)}`);
+      return 1;
+    }
+    if (values.json) {
+      console.log(JSON.stringify(s, null, 2));
+      return 0;
+    }
+    console.log('Topics (messages; lag = produced - committed by the group)');
+    for (const t of s.topics)
+      console.log(
+        `  ${t.topic.padEnd(22)} group ${t.group.padEnd(26)} end ${String(t.end).padStart(10)}  committed ${String(t.committed).padStart(10)}  lag ${String(t.lag).padStart(8)}`,
+      );
+    if (s.topics.length === 0) console.log('  (no topics yet)');
+    console.log('\nTables');
+    for (const t of s.tables)
+      console.log(
+        `  ${t.table.padEnd(34)} v${String(t.version).padEnd(6)} ${String(t.rows ?? '?').padStart(10)} rows  ${String(t.files).padStart(6)} files  last ${t.last_commit ?? '-'} ${t.operation ?? ''}`,
+      );
+    if (s.tables.length === 0) console.log('  (no tables yet)');
+    console.log('\nQuarantine by reason');
+    for (const q of s.quarantine) console.log(`  ${q.reason.padEnd(24)} ${q.count}`);
+    if (s.quarantine.length === 0) console.log('  (nothing quarantined)');
+    return 0;
+  },
+});

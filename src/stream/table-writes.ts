@@ -1,0 +1,99 @@
+// Turns a batch's rows for one table into Delta actions: new data files, plus the copy-on-write
+// rewrite of the files that hold keys the batch re-emits (their other rows are kept).
+
+import type { AddFile } from '../lake/actions.ts';
+import { withDuck } from '../lake/duck.ts';
+import type { DeltaTable, Lake } from '../lake/index.ts';
+import { writeDataFiles } from '../lake/parquet.ts';
+import { quoteIdent, quoteString } from '../lake/schema.ts';
+import { removeFor } from '../lake/transaction.ts';
+import type { Row } from './outputs.ts';
+
+export interface TableWrite {
+  table: DeltaTable;
+  rows: Row[];
+  /** keys (values of keyColumns joined by '|') whose rows in the lake are replaced by `rows` */
+  replaced?: Set<string>;
+  keyColumns?: string[];
+  filePrefix: string;
+}
+
+/** The add (and remove) actions of one table's part of a batch; nothing is committed here. */
+export async function prepareTableWrite(lake: Lake, w: TableWrite): Promise<object[]> {
+  const snapshot = await w.table.snapshot();
+  let rows = w.rows;
+  const removes: object[] = [];
+  if (w.replaced && w.replaced.size > 0 && w.keyColumns) {
+    const kept = await rowsOutsideKeys(
+      lake,
+      w.table.path,
+      snapshot.files,
+      snapshot.partitionColumns,
+      w.keyColumns,
+      w.replaced,
+    );
+    for (const f of kept.files) removes.push(removeFor(f));
+    rows = [...kept.rows, ...rows];
+  }
+  const adds = await writeDataFiles({
+    store: lake.store,
+    table: w.table.path,
+    schema: snapshot.schema,
+    partitionColumns: snapshot.partitionColumns,
+    rows,
+    prefix: w.filePrefix,
+  });
+  return [...removes, ...adds.map((add) => ({ add }))];
+}
+
+/**
+ * Finds the live files holding any of `keys` and returns them with their rows that are NOT under
+ * those keys. Partition columns are not stored in the files: each file's value is put back.
+ */
+async function rowsOutsideKeys(
+  lake: Lake,
+  table: string,
+  files: readonly AddFile[],
+  partitionColumns: string[],
+  keyColumns: string[],
+  keys: Set<string>,
+): Promise<{ files: AddFile[]; rows: Row[] }> {
+  // Prune by partition value: every key part that is (or starts with) a file's partition value
+  // (month 'YYYY-MM' of a day 'YYYY-MM-DD') may be in it; other files cannot hold the key.
+  const keyParts = [...keys].map((k) => k.split('|'));
+  const candidates = files.filter((f) =>
+    partitionColumns.every((pc) => {
+      const v = f.partitionValues[pc];
+      return v === null || keyParts.some((kp) => kp.some((part) => part.startsWith(v)));
+    }),
+  );
+  if (candidates.length === 0) return { files: [], rows: [] };
+  const local = await Promise.all(
+    candidates.map(async (f) => ({
+      f,
+      path: await lake.store.localPath(`${table}/${decodeURIComponent(f.path)}`),
+    })),
+  );
+  const keyOf = (row: Row) => keyColumns.map((c) => String(row[c])).join('|');
+  const out: { files: AddFile[]; rows: Row[] } = { files: [], rows: [] };
+  await withDuck(async (conn) => {
+    const fileCols = keyColumns.filter((c) => !partitionColumns.includes(c));
+    for (const { f, path } of local) {
+      const res = await conn.runAndReadAll(
+        `SELECT DISTINCT ${fileCols.map(quoteIdent).join(', ')} FROM read_parquet(${quoteString(path)})`,
+      );
+      const hit = (res.getRowObjectsJS() as Row[]).some((r) => {
+        for (const pc of partitionColumns) r[pc] = f.partitionValues[pc];
+        return keys.has(keyOf(r));
+      });
+      if (!hit) continue;
+      out.files.push(f);
+      const all = await conn.runAndReadAll(`SELECT * FROM read_parquet(${quoteString(path)})`);
+      for (const row of all.getRowObjectsJS() as Row[]) {
+        for (const pc of partitionColumns) row[pc] = f.partitionValues[pc];
+        if (!keys.has(keyOf(row))) out.rows.push(row);
+      }
+    }
+  });
+  return out;
+}

@@ -1,0 +1,321 @@
+// The stream worker: poll a batch, process it message by message, write the lake exactly once
+// (data files → manifest → table commits → consumer offsets; see manifest.ts), report status.
+
+import { hostname } from 'node:os';
+import { describeError, LakestreamError } from '../errors.ts';
+import type { Action } from '../lake/actions.ts';
+import type { Lake } from '../lake/index.ts';
+import type { Consumer, Message, Transport } from '../transport/transport.ts';
+import { LatencyWindow } from './latency.ts';
+import { appIdFor, type Manifest, type ManifestPartition, ManifestStore } from './manifest.ts';
+import { BatchOutputs, getOrCreate } from './outputs.ts';
+import { prepareTableWrite } from './table-writes.ts';
+import type { PartitionProcessor, Workload } from './workload.ts';
+
+export interface WorkerOptions {
+  transport: Transport;
+  lake: Lake;
+  workload: Workload;
+  group: string;
+  /** exit once everything produced so far is committed (a function: from when it returns true) */
+  drain?: boolean | (() => boolean);
+  maxBatch?: number;
+  pollMs?: number;
+  workerId?: string;
+  signal?: AbortSignal;
+  onBatch?: (s: WorkerStatus) => void;
+}
+
+export interface WorkerStatus {
+  worker: string;
+  group: string;
+  workload: string;
+  updated_at: string;
+  assigned: { topic: string; partition: number }[];
+  read: number;
+  accepted: number;
+  quarantined: number;
+  duplicates: number;
+  committed_offsets: { topic: string; partition: number; offset: number }[];
+  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
+  model_version: number | null;
+  quarantine_reasons: Record<string, number>;
+  last_commit: { table: string; version: number; at: string } | null;
+  batches: number;
+  rows_written: number;
+}
+
+interface Owned {
+  processor: PartitionProcessor;
+  /** offsets at or below this are already in the lake */
+  last: number;
+  seq: number;
+}
+
+export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
+  const { transport, lake, workload, group } = opts;
+  const topic = workload.topic;
+  const worker = opts.workerId ?? `${hostname()}-${process.pid}`;
+  const maxBatch = opts.maxBatch ?? 50_000;
+  const pollMs = opts.pollMs ?? 200;
+  const manifests = new ManifestStore(lake.store, workload.name, group);
+  const latency = new LatencyWindow(10_000);
+  const tables = new Map(workload.tables.map((t) => [t.path, t]));
+  for (const t of workload.tables) await lake.table(t.path).ensure(t.spec as never);
+  await transport.ensureTopic(topic);
+
+  const owned = new Map<number, Owned>();
+  const status: WorkerStatus = {
+    worker,
+    group,
+    workload: workload.name,
+    updated_at: new Date().toISOString(),
+    assigned: [],
+    read: 0,
+    accepted: 0,
+    quarantined: 0,
+    duplicates: 0,
+    committed_offsets: [],
+    latency_ms: { p50: null, p95: null, p99: null },
+    model_version: null,
+    quarantine_reasons: {},
+    last_commit: null,
+    batches: 0,
+    rows_written: 0,
+  };
+
+  const consumer: Consumer = await transport.consumer({ group, topics: [topic] });
+  const producer = await transport.producer();
+  const ensured = new Set<string>();
+  /** Sends a manifest's messages (quarantine, predictions): at least once, after the lake commits. */
+  const send = async (m: Manifest) => {
+    const byTopic = new Map<string, { key: string | null; value: Uint8Array }[]>();
+    for (const x of m.messages) {
+      getOrCreate(byTopic, x.topic, () => []).push({
+        key: x.key,
+        value: new Uint8Array(Buffer.from(x.value, 'base64')),
+      });
+    }
+    for (const [t, list] of byTopic) {
+      if (!ensured.has(t)) {
+        await transport.ensureTopic(t);
+        ensured.add(t);
+      }
+      await producer.send(t, list);
+    }
+  };
+  let lastStatusWrite = 0;
+  const writeStatus = async (force = false) => {
+    const now = Date.now();
+    if (!force && now - lastStatusWrite < 2000) return;
+    lastStatusWrite = now;
+    refreshCounters(status, owned, workload);
+    await lake.store
+      .put(`_status/workers/${worker}.json`, new TextEncoder().encode(JSON.stringify(status)))
+      .catch(() => {});
+  };
+
+  /** Takes over partitions: completes their newest manifest, restores their state. */
+  const adopt = async (partitions: number[]) => {
+    if (partitions.length === 0) return;
+    const found = await manifests.latestFor(topic, partitions);
+    const pending = new Map<string, Manifest>();
+    for (const v of found.values()) pending.set(v.path, v.manifest);
+    for (const [path, m] of pending) {
+      await applyManifest(lake, group, m, send);
+      await manifests.committed(path, m);
+    }
+    for (const p of partitions) {
+      const m = found.get(p)?.manifest;
+      const mp = m?.partitions.find((q) => q.topic === topic && q.partition === p);
+      owned.set(p, {
+        processor: workload.newProcessor(m?.states[String(p)]),
+        last: mp?.last ?? -1,
+        seq: mp?.seq ?? 0,
+      });
+      if (mp) consumer.seek({ topic, partition: p, offset: mp.last + 1 });
+    }
+  };
+
+  const syncAssignment = async () => {
+    const now = new Set(
+      consumer
+        .assignment()
+        .filter((tp) => tp.topic === topic)
+        .map((tp) => tp.partition),
+    );
+    const lost = [...owned.keys()].filter((p) => !now.has(p));
+    for (const p of lost) owned.delete(p);
+    manifests.forget(topic, lost);
+    await adopt([...now].filter((p) => !owned.has(p)));
+    status.assigned = [...owned.keys()].sort((a, b) => a - b).map((partition) => ({ topic, partition }));
+  };
+
+  const commitBatch = async (batch: Map<number, Message[]>, flush: boolean) => {
+    const out = new BatchOutputs();
+    const parts: ManifestPartition[] = [];
+    for (const [p, msgs] of batch) {
+      const o = owned.get(p);
+      if (!o) continue;
+      let last = o.last;
+      for (const msg of msgs) {
+        if (msg.offset <= o.last) continue; // already in the lake (a replay after a crash)
+        o.processor.process(msg, out);
+        last = msg.offset;
+      }
+      if (flush) o.processor.flush(out);
+      if (last === o.last && !flush) continue;
+      parts.push({ topic, partition: p, last, seq: o.seq + 1 });
+    }
+    if (parts.length === 0) return;
+    const prefix = `w${parts.map((q) => q.partition).join('_')}-`;
+    const tableActions: { path: string; actions: object[] }[] = [];
+    for (const path of out.tables()) {
+      const t = tables.get(path);
+      if (!t)
+        throw new LakestreamError('INTERNAL', `workload ${workload.name} wrote to unknown table ${path}`);
+      const rows = out.rowsFor(path);
+      const actions = await prepareTableWrite(lake, {
+        table: lake.table(path),
+        rows,
+        replaced: out.replaced.get(path),
+        keyColumns: t.keyColumns,
+        filePrefix: prefix,
+      });
+      status.rows_written += rows.length;
+      tableActions.push({ path, actions });
+    }
+    const messages = [...out.messages].flatMap(([t, list]) =>
+      list.map((m) => ({ topic: t, key: m.key, value: Buffer.from(m.value).toString('base64') })),
+    );
+    const states: Record<string, unknown> = {};
+    for (const q of parts) states[String(q.partition)] = owned.get(q.partition)!.processor.toJSON();
+    const { path, manifest } = await manifests.write({
+      worker,
+      partitions: parts,
+      tables: tableActions,
+      messages,
+      states,
+    });
+    const commits = await applyManifest(lake, group, manifest, send, true);
+    if (commits.length > 0) status.last_commit = commits[commits.length - 1];
+    await consumer.commit(parts.map((q) => ({ topic, partition: q.partition, offset: q.last + 1 })));
+    await manifests.committed(path, manifest);
+    const doneAt = Date.now();
+    for (const q of parts) {
+      const o = owned.get(q.partition)!;
+      o.last = q.last;
+      o.seq = q.seq;
+    }
+    for (const msgs of batch.values()) for (const m of msgs) latency.add(doneAt - m.timestamp);
+    status.batches++;
+    status.committed_offsets = [...owned].map(([partition, o]) => ({ topic, partition, offset: o.last + 1 }));
+    status.latency_ms = latency.percentiles();
+  };
+
+  let lastRefresh = 0;
+  try {
+    while (!opts.signal?.aborted) {
+      if (workload.refresh && Date.now() - lastRefresh > 5000) {
+        lastRefresh = Date.now();
+        await workload.refresh().catch((e) => console.error(`model refresh failed: ${describeError(e)}`));
+        status.model_version = workload.modelVersion?.() ?? null;
+      }
+      const msgs = await consumer.poll(maxBatch, pollMs);
+      await syncAssignment();
+      if (msgs.length > 0) {
+        const batch = new Map<number, Message[]>();
+        for (const m of msgs) {
+          getOrCreate(batch, m.partition, () => []).push(m);
+        }
+        await commitBatch(batch, false);
+        refreshCounters(status, owned, workload);
+        opts.onBatch?.(status);
+        await writeStatus();
+        continue;
+      }
+      const draining = typeof opts.drain === 'function' ? opts.drain() : opts.drain === true;
+      if (draining && owned.size > 0 && (await caughtUp(transport, topic, owned))) {
+        await commitBatch(new Map([...owned.keys()].map((p) => [p, []])), true);
+        break;
+      }
+      if (draining && owned.size === 0 && consumer.assignment().length === 0) {
+        // nothing assigned to this member: nothing to drain
+        const ends = await transport.endOffsets(topic);
+        if (ends.every((e) => e.offset === 0)) break;
+      }
+      await writeStatus();
+    }
+  } finally {
+    await writeStatus(true);
+    await consumer.close();
+    await producer.close();
+  }
+  return status;
+}
+
+async function caughtUp(transport: Transport, topic: string, owned: Map<number, Owned>): Promise<boolean> {
+  const ends = await transport.endOffsets(topic);
+  return ends
+    .filter((e) => owned.has(e.partition))
+    .every((e) => owned.get(e.partition)!.last + 1 >= e.offset);
+}
+
+function refreshCounters(status: WorkerStatus, owned: Map<number, Owned>, workload: Workload): void {
+  let read = 0;
+  let accepted = 0;
+  let quarantined = 0;
+  let duplicates = 0;
+  const reasons: Record<string, number> = {};
+  for (const o of owned.values()) {
+    const c = o.processor.counters();
+    read += c.read;
+    accepted += c.accepted;
+    quarantined += c.quarantined;
+    duplicates += c.duplicates;
+    for (const [r, n] of Object.entries(c.byReason)) reasons[r] = (reasons[r] ?? 0) + n;
+  }
+  Object.assign(status, {
+    read,
+    accepted,
+    quarantined,
+    duplicates,
+    quarantine_reasons: reasons,
+    updated_at: new Date().toISOString(),
+  });
+  status.model_version = workload.modelVersion?.() ?? status.model_version;
+}
+
+/**
+ * Commits a manifest's table actions, each with a txn per partition; a table that already records
+ * the batch (its txn versions) is skipped, so re-applying a manifest changes nothing.
+ */
+async function applyManifest(
+  lake: Lake,
+  group: string,
+  m: Manifest,
+  send: (m: Manifest) => Promise<void>,
+  fresh = false,
+): Promise<{ table: string; version: number; at: string }[]> {
+  const done: { table: string; version: number; at: string }[] = [];
+  const txns = m.partitions.map((p) => ({ appId: appIdFor(group, p.topic, p.partition), version: p.seq }));
+  let recommitted = false;
+  for (const t of m.tables) {
+    const table = lake.table(t.path);
+    if (!fresh) {
+      const snap = await table.snapshot();
+      if (txns.every((x) => (snap.txnVersions.get(x.appId) ?? -1) >= x.version)) continue;
+      recommitted = true;
+    }
+    const actions = [...t.actions, ...txns.map((x) => ({ txn: { ...x, lastUpdated: Date.now() } }))];
+    const r = await table.commit(actions as Action[], { operation: 'STREAMING UPDATE' });
+    if (r.status === 'conflict')
+      throw new LakestreamError(
+        'CONFLICT',
+        `table ${t.path}: batch ${m.id} conflicts with a concurrent commit: ${r.reason}`,
+      );
+    done.push({ table: t.path, version: r.version, at: new Date().toISOString() });
+  }
+  if ((fresh || recommitted) && m.messages.length > 0) await send(m);
+  return done;
+}

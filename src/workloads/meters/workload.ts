@@ -1,0 +1,64 @@
+// The meters workload for the stream worker: its topic, tables, per-partition processor, and the
+// forecast model it predicts with (picked up from the registry when a new version appears).
+
+import { baselineModel } from '../../models/consumption/baselines.ts';
+import { loadConsumptionModel } from '../../models/consumption/model.ts';
+import { latestModelVersion, loadModelJson } from '../../models/registry.ts';
+import type { ObjectStore } from '../../storage/object-store.ts';
+import type { PartitionProcessor, Workload } from '../../stream/workload.ts';
+import { TOPICS } from '../../transport/transport.ts';
+import type { Enrichment } from './enrich.ts';
+import { DEFAULT_METERS_CONFIG, type Forecaster, type MetersConfig, MetersProcessor } from './processor.ts';
+import { decodeReading } from './reading.ts';
+import { partitionStateFromJSON, partitionStateToJSON } from './state.ts';
+import { METER_TABLES } from './tables.ts';
+
+export interface MetersWorkloadOptions {
+  store: ObjectStore;
+  enrichment: Enrichment;
+  config?: Partial<MetersConfig>;
+}
+
+const KEYS: Record<string, string[]> = {
+  [METER_TABLES.silver.path]: ['meter_id', 'day'],
+  [METER_TABLES.daily.path]: ['meter_id', 'day'],
+  [METER_TABLES.monthly.path]: ['meter_id', 'month'],
+  [METER_TABLES.outcomes.path]: ['meter_id', 'month'],
+};
+
+export function metersWorkload(opts: MetersWorkloadOptions): Workload {
+  const config = { ...DEFAULT_METERS_CONFIG, ...opts.config };
+  let forecaster: Forecaster = baselineModel();
+  const processors = new Set<MetersProcessor>();
+  return {
+    name: 'meters',
+    topic: TOPICS.readings,
+    tables: Object.values(METER_TABLES).map((t) => ({
+      path: t.path,
+      spec: { schema: [...t.schema], partitionColumns: [...t.partitionColumns], description: t.description },
+      keyColumns: KEYS[t.path],
+    })),
+    newProcessor(saved?: unknown): PartitionProcessor {
+      const p = new MetersProcessor(
+        { config, enrichment: opts.enrichment, forecaster, decode: (b) => decodeReading(b), now: Date.now },
+        saved ? partitionStateFromJSON(saved) : undefined,
+      );
+      processors.add(p);
+      return {
+        process: (msg, out) => p.process(msg, out),
+        flush: (out) => p.flush(out),
+        toJSON: () => partitionStateToJSON(p.state),
+        counters: () => p.state.counters,
+      };
+    },
+    async refresh() {
+      const v = await latestModelVersion(opts.store, 'consumption');
+      if (v === undefined || v === forecaster.version) return;
+      const loaded = await loadModelJson(opts.store, 'consumption', v);
+      if (!loaded) return;
+      forecaster = loadConsumptionModel(loaded.model, loaded.version);
+      for (const p of processors) p.setForecaster(forecaster);
+    },
+    modelVersion: () => forecaster.version,
+  };
+}

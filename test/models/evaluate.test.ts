@@ -1,0 +1,155 @@
+// Acceptance: `lakestream model evaluate` on the shipped data — the model beats the obvious rules.
+
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+
+const DATA = '/work/shared/data/meters';
+const LONDON = `${DATA}/london/daily_500_households.csv.gz`;
+const UCI = `${DATA}/uci/household_power_daily.csv.gz`;
+const tmp = mkdtempSync(join(tmpdir(), 'lakestream-eval-'));
+
+function lakestream(...args: string[]) {
+  const r = spawnSync(process.execPath, ['src/cli/main.ts', ...args], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+interface Summary {
+  mape: number;
+  mdape: number;
+  wape: number;
+}
+interface Report {
+  meters: number;
+  results: {
+    k: number | 'last';
+    n: number;
+    model: Summary;
+    runrate: Summary;
+    blend: Summary;
+    same_month_last_year: Summary;
+  }[];
+}
+
+function evaluate(...args: string[]): Report {
+  const r = lakestream('model', 'evaluate', ...args, '--json');
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+const best = (row: Report['results'][number]) =>
+  Math.min(
+    row.runrate.mape,
+    row.blend.mape,
+    Number.isFinite(row.same_month_last_year.mape) ? row.same_month_last_year.mape : Infinity,
+  );
+
+function assertBeatsBaselinesAndImproves(report: Report) {
+  for (const row of report.results)
+    assert.ok(
+      row.model.mape < best(row),
+      `k=${row.k}: model MAPE ${row.model.mape.toFixed(2)} ≥ best baseline ${best(row).toFixed(2)}`,
+    );
+  const mapes = report.results.map((r) => r.model.mape);
+  for (let i = 1; i < mapes.length; i++)
+    assert.ok(mapes[i] < mapes[i - 1], `error does not fall with k: ${mapes.join(', ')}`);
+}
+
+test('the backtest on 500 London households beats the best baseline at every k, and errors fall as k grows', () => {
+  const report = evaluate('--data', LONDON);
+  assert.equal(report.meters, 500);
+  assert.deepEqual(
+    report.results.map((r) => r.k),
+    [3, 7, 14, 21, 'last'],
+  );
+  assertBeatsBaselinesAndImproves(report);
+});
+
+test('a model trained on half the households keeps its lead on the other half', () => {
+  const lines = gunzipSync(readFileSync(LONDON)).toString('utf8').trimEnd().split('\n');
+  const ids = [...new Set(lines.slice(1).map((l) => l.slice(0, l.indexOf(','))))].sort();
+  const trainIds = new Set(ids.filter((_, i) => i % 2 === 0));
+  const dir = mkdtempSync(join(tmpdir(), 'lakestream-split-'));
+  const trainFile = join(dir, 'train.csv');
+  const testFile = join(dir, 'heldout.csv');
+  writeFileSync(
+    trainFile,
+    [lines[0], ...lines.slice(1).filter((l) => trainIds.has(l.slice(0, l.indexOf(','))))].join('\n'),
+  );
+  writeFileSync(
+    testFile,
+    [lines[0], ...lines.slice(1).filter((l) => !trainIds.has(l.slice(0, l.indexOf(','))))].join('\n'),
+  );
+  const lake = `file:${join(dir, 'lake')}`;
+  const trained = lakestream('train', '--data', trainFile, '--lake', lake);
+  assert.equal(trained.code, 0, trained.stderr);
+  assert.match(trained.stdout, /registered consumption v1/);
+  const report = evaluate('--data', testFile, '--model', 'latest', '--lake', lake);
+  assert.equal(report.meters, ids.length - trainIds.size);
+  assertBeatsBaselinesAndImproves(report);
+});
+
+test('on the UCI house (46 months) the backtest beats the best baseline at k = 3', () => {
+  const report = evaluate('--data', UCI);
+  const k3 = report.results[0];
+  assert.equal(k3.n, 46);
+  assert.ok(
+    k3.model.mape < best(k3),
+    `model ${k3.model.mape.toFixed(2)} ≥ best baseline ${best(k3).toFixed(2)}`,
+  );
+});
+
+function badFile(name: string, text: string): string {
+  const p = join(tmp, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+test('a file with wrong columns is refused, naming the file and line 1', () => {
+  const p = badFile('cols.csv', 'id,date,kwh\nA,2013-01-01,3\n');
+  const r = lakestream('model', 'evaluate', '--data', p);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${p}:1: wrong columns`));
+});
+
+test('a file in Wh instead of kWh is refused, naming the line', () => {
+  const p = badFile(
+    'wh.csv',
+    'LCLid,day,energy_kwh,n_halfhours\nA,2013-01-01,9.5,48\nA,2013-01-02,9512.0,48\n',
+  );
+  const r = lakestream('model', 'evaluate', '--data', p);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${p}:3: wrong units`));
+  const q = badFile('whcol.csv', 'LCLid,day,energy_wh,n_halfhours\nA,2013-01-01,9500,48\n');
+  assert.match(lakestream('model', 'evaluate', '--data', q).stderr, new RegExp(`${q}:1: wrong units`));
+});
+
+test('a file without one complete month is refused', () => {
+  const rows = Array.from({ length: 20 }, (_, i) => `A,2013-01-${String(i + 1).padStart(2, '0')},9.5,48`);
+  const p = badFile('short.csv', ['LCLid,day,energy_kwh,n_halfhours', ...rows].join('\n'));
+  const r = lakestream('model', 'evaluate', '--data', p);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${p}: no complete month`));
+});
+
+test('an empty file is refused', () => {
+  const p = badFile('empty.csv', '');
+  const r = lakestream('model', 'evaluate', '--data', p);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, new RegExp(`${p}: empty file`));
+});
+
+test('a malformed row is refused, naming its line', () => {
+  const p = badFile(
+    'row.csv',
+    'LCLid,day,energy_kwh,n_halfhours\nA,2013-01-01,9.5,48\nA,2013-13-02,9.1,48\n',
+  );
+  assert.match(lakestream('model', 'evaluate', '--data', p).stderr, new RegExp(`${p}:3: day "2013-13-02"`));
+});

@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { DB_FILE } from './sqlite.ts';
 import { EmbeddedTransport } from './transport.ts';
 
+/** CPU time (user + system) says more than wall time on a machine other work shares. */
+const cpuSeconds = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6;
 const total = Number(process.argv[2] ?? 1_000_000);
 const sendBatch = Number(process.argv[3] ?? 5000);
 const pollMax = 10_000;
@@ -19,6 +21,7 @@ try {
   const keys = Array.from({ length: 10_000 }, (_, i) => `MAC${String(i).padStart(6, '0')}`);
   const p = await t.producer();
   let start = performance.now();
+  let cpu = process.cpuUsage();
   for (let sent = 0; sent < total; sent += sendBatch) {
     const n = Math.min(sendBatch, total - sent);
     const batch = new Array(n);
@@ -26,9 +29,11 @@ try {
     await p.send('bench', batch);
   }
   const produceS = (performance.now() - start) / 1000;
+  const produceCpu = cpuSeconds(process.cpuUsage(cpu));
   await p.close();
   const c = await t.consumer({ group: 'bench', topics: ['bench'] });
   start = performance.now();
+  cpu = process.cpuUsage();
   let got = 0;
   let bytes = 0;
   while (got < total) {
@@ -41,6 +46,7 @@ try {
     await c.commit([...last].map(([partition, offset]) => ({ topic: 'bench', partition, offset })));
   }
   const consumeS = (performance.now() - start) / 1000;
+  const consumeCpu = cpuSeconds(process.cpuUsage(cpu));
   const fileMb = statSync(join(dir, DB_FILE)).size / 1e6;
   console.log(
     JSON.stringify({
@@ -50,8 +56,10 @@ try {
       pollMax,
       produceSeconds: +produceS.toFixed(2),
       produceMsgsPerSec: Math.round(total / produceS),
+      produceCpuSeconds: +produceCpu.toFixed(2),
       consumeSeconds: +consumeS.toFixed(2),
       consumeMsgsPerSec: Math.round(got / consumeS),
+      consumeCpuSeconds: +consumeCpu.toFixed(2),
       consumedValueBytes: bytes,
       fileMB: +fileMb.toFixed(1),
     }),

@@ -5,6 +5,7 @@ import { LakestreamError } from '../../errors.ts';
 import type { Consumer, ConsumerOptions, Message, PartitionOffset, TopicPartition } from '../transport.ts';
 import { GroupMembership, ownerKey } from './group.ts';
 import type { EmbeddedLog, StoredTopic } from './log.ts';
+import { sqliteError } from './sqlite.ts';
 
 export interface GroupTimings {
   /** A member silent this long is dead and its partitions go to the others. */
@@ -62,9 +63,15 @@ export class EmbeddedConsumer implements Consumer {
     const deadline = Date.now() + Math.max(0, timeoutMs);
     let idle = 1;
     for (;;) {
+      if (this.closed) return []; // closed while this poll waited
       await this.rebalance();
       if (this.closed) return [];
-      const out = this.fetch(maxMessages);
+      let out: Message[];
+      try {
+        out = this.fetch(maxMessages);
+      } catch (e) {
+        throw sqliteError(e, this.log.db);
+      }
       const left = deadline - Date.now();
       if (out.length > 0 || left <= 0) return out;
       await this.log.waitForAppend(Math.min(idle, left));

@@ -5,7 +5,7 @@ import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { LakestreamError } from '../../errors.ts';
 import type { Message, PartitionOffset, TopicInfo } from '../transport.ts';
 import { decodeBatch, type EncodedMessage, encodeBatch, encodedSize } from './codec.ts';
-import { openLogDatabase, writeTransaction } from './sqlite.ts';
+import { openLogDatabase, type SyncMode, writeTransaction } from './sqlite.ts';
 
 export interface StoredTopic extends TopicInfo {
   id: number;
@@ -29,9 +29,9 @@ export class EmbeddedLog {
   private readonly topicsByName = new Map<string, StoredTopic>();
   private readonly stmt: Record<string, StatementSync>;
 
-  constructor(dir: string) {
+  constructor(dir: string, sync: SyncMode = 'normal') {
     this.dir = dir;
-    this.db = openLogDatabase(dir);
+    this.db = openLogDatabase(dir, sync);
     const q = (sql: string) => this.db.prepare(sql);
     this.stmt = {
       topicByName: q('SELECT id, name, partitions FROM topics WHERE name = ?'),

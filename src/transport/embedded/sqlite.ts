@@ -90,7 +90,15 @@ function loadSqlite(): SqliteModule {
 }
 
 /** Opens (creating if needed) the log database in `dir`. */
-export function openLogDatabase(dir: string): DatabaseSync {
+/**
+ * When a commit reaches the disk. 'normal' (default): a commit is in the WAL before it returns, so
+ * it survives the crash or kill of any process; an OS crash or power cut may lose the last
+ * commits (like Kafka, which leaves fsync to the OS). 'full': fsync at every commit, which also
+ * survives a power cut but blocks the event loop for the fsync (several ms on a busy disk).
+ */
+export type SyncMode = 'normal' | 'full';
+
+export function openLogDatabase(dir: string, sync: SyncMode = 'normal'): DatabaseSync {
   const { DatabaseSync } = loadSqlite();
   const path = `${dir}/${DB_FILE}`;
   let db: DatabaseSync;
@@ -107,10 +115,9 @@ export function openLogDatabase(dir: string): DatabaseSync {
     );
   }
   try {
-    // WAL persists in the file; synchronous=FULL fsyncs the WAL at every commit, so a resolved
-    // send survives a power cut, not only a process crash.
+    // WAL persists in the file; see SyncMode for what each synchronous level keeps.
     db.exec('PRAGMA journal_mode = WAL');
-    db.exec('PRAGMA synchronous = FULL');
+    db.exec(`PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
     const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
     if (version > SCHEMA_VERSION)
       throw new LakestreamError(
@@ -144,13 +151,40 @@ export function openLogDatabase(dir: string): DatabaseSync {
 
 /** Runs `fn` in one write transaction (taking the write lock first, so it cannot deadlock). */
 export function writeTransaction<T>(db: DatabaseSync, fn: () => T): T {
-  db.exec('BEGIN IMMEDIATE');
+  try {
+    db.exec('BEGIN IMMEDIATE');
+  } catch (e) {
+    throw sqliteError(e, db);
+  }
   try {
     const result = fn();
     db.exec('COMMIT');
     return result;
   } catch (e) {
     if (db.isTransaction) db.exec('ROLLBACK');
-    throw e;
+    throw sqliteError(e, db);
   }
+}
+
+/** node:sqlite's errors as LakestreamErrors naming the file; a lock held too long can be retried. */
+export function sqliteError(e: unknown, db: DatabaseSync): unknown {
+  if (
+    e instanceof LakestreamError ||
+    !(e instanceof Error) ||
+    (e as { code?: string }).code !== 'ERR_SQLITE_ERROR'
+  )
+    return e;
+  const errcode = (e as { errcode?: number }).errcode ?? 0;
+  const where = db.isOpen ? (db.location() ?? 'the embedded log') : 'the embedded log';
+  // SQLITE_BUSY (5) / SQLITE_LOCKED (6): another process kept the write lock past busy_timeout.
+  if ((errcode & 0xff) === 5 || (errcode & 0xff) === 6)
+    return new LakestreamError(
+      'UNAVAILABLE',
+      `${where} stayed locked by another process for ${BUSY_TIMEOUT_MS} ms`,
+      {
+        cause: e,
+        retriable: true,
+      },
+    );
+  return new LakestreamError('INTERNAL', `${where}: ${e.message}`, { cause: e });
 }

@@ -16,10 +16,13 @@ import { EmbeddedConsumer, type GroupTimings } from './consumer.ts';
 import { EmbeddedLog } from './log.ts';
 import { EmbeddedProducer } from './producer.ts';
 import { truncateCommitted } from './retention.ts';
+import type { SyncMode } from './sqlite.ts';
 
 export interface EmbeddedOptions {
   /** A consumer silent this long is dead and its partitions go to the others (default 3000 ms). */
   sessionTimeoutMs?: number;
+  /** When a send or commit reaches the disk (default 'normal': survives any process crash). */
+  sync?: SyncMode;
 }
 
 export class EmbeddedTransport implements Transport {
@@ -39,7 +42,9 @@ export class EmbeddedTransport implements Transport {
         `session timeout ${sessionTimeoutMs} ms is too short (≥ 100 ms)`,
       );
     this.timings = { sessionTimeoutMs, heartbeatIntervalMs: Math.max(30, Math.floor(sessionTimeoutMs / 4)) };
-    this.log = new EmbeddedLog(this.dir);
+    if (options.sync !== undefined && options.sync !== 'normal' && options.sync !== 'full')
+      throw new LakestreamError('BAD_ARGUMENT', `sync must be normal or full, not ${options.sync}`);
+    this.log = new EmbeddedLog(this.dir, options.sync);
   }
 
   async ensureTopic(name: string, partitions = DEFAULT_PARTITIONS): Promise<TopicInfo> {
@@ -85,16 +90,31 @@ export class EmbeddedTransport implements Transport {
   }
 }
 
-/** `embedded:DIR` (relative to the working directory, or absolute; `embedded:///abs` also works). */
+/**
+ * `embedded:DIR[?sync=normal|full&sessionTimeoutMs=N]`; DIR is relative to the working directory
+ * or absolute (`embedded:///abs/dir` also works). Options given in code win over the URL's.
+ */
 export async function openEmbeddedTransport(url: string, options: EmbeddedOptions = {}): Promise<Transport> {
   if (!url.startsWith('embedded:'))
     throw new LakestreamError('BAD_ARGUMENT', `not an embedded transport URL: ${url} (use embedded:DIR)`);
-  let dir = url.slice('embedded:'.length);
+  const rest = url.slice('embedded:'.length);
+  const q = rest.indexOf('?');
+  let dir = q >= 0 ? rest.slice(0, q) : rest;
+  const fromUrl: EmbeddedOptions = {};
+  for (const [name, value] of new URLSearchParams(q >= 0 ? rest.slice(q + 1) : '')) {
+    if (name === 'sync') fromUrl.sync = value as SyncMode;
+    else if (name === 'sessionTimeoutMs' && /^\d+$/.test(value)) fromUrl.sessionTimeoutMs = Number(value);
+    else
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `unknown or bad option ${name}=${value} in ${url} (known: sync=normal|full, sessionTimeoutMs=N)`,
+      );
+  }
   if (dir.startsWith('//')) dir = dir.slice(2);
   if (dir === '')
     throw new LakestreamError(
       'BAD_ARGUMENT',
       `the transport URL ${url} names no directory (use embedded:DIR)`,
     );
-  return new EmbeddedTransport(isAbsolute(dir) ? dir : resolve(dir), options);
+  return new EmbeddedTransport(isAbsolute(dir) ? dir : resolve(dir), { ...fromUrl, ...options });
 }

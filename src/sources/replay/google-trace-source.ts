@@ -1,0 +1,19 @@
+// The Google 2011 trace as one source: every file's table told from its path, shards merged by time.
+
+import { TOPICS } from '../../transport/transport.ts';
+import type { LineFile } from '../io/lines.ts';
+import type { FileStats, Source } from '../source.ts';
+import { TRACE_WINDOW_START_MS, traceParser, traceTableOf } from './google-trace.ts';
+import { replaySource } from './replay-source.ts';
+
+export async function parseGoogleTrace(paths: string[], order: 'merge' | 'file'): Promise<Source> {
+  const parsers = new Map(paths.map((p) => [p, traceParser(traceTableOf(p), p)]));
+  return replaySource({
+    name: 'google-2011',
+    topic: TOPICS.traceEvents,
+    paths,
+    order,
+    clockStart: TRACE_WINDOW_START_MS,
+    parse: (file: LineFile, stats: FileStats) => parsers.get(file.path)!(file, stats),
+  });
+}

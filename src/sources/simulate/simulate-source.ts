@@ -1,0 +1,109 @@
+// The simulated fleet as a Source: generated in this thread, or in N worker threads each owning a
+// slice of the meters (merged back in event-time order).
+
+import { Worker } from 'node:worker_threads';
+import { LakestreamError } from '../../errors.ts';
+import { TOPICS } from '../../transport/transport.ts';
+import { mergeByTime } from '../order.ts';
+import type { FileStats, Source, SourceMessage } from '../source.ts';
+import { type FleetBatch, type FleetSpec, generateFleet, intervalCount } from './fleet.ts';
+import type { FleetWorkerData } from './fleet-worker.ts';
+
+export const MAX_METERS = 1_000_000;
+
+function toMessages(b: FleetBatch): SourceMessage[] {
+  const out: SourceMessage[] = new Array(b.ends.length);
+  let start = 0;
+  for (let i = 0; i < b.ends.length; i++) {
+    out[i] = { key: b.keys[i], value: b.bytes.subarray(start, b.ends[i]), time: b.times[i] };
+    start = b.ends[i];
+  }
+  return out;
+}
+
+async function* inThread(
+  spec: FleetSpec,
+  first: number,
+  count: number,
+  batchSize: number,
+): AsyncGenerator<SourceMessage[]> {
+  for (const b of generateFleet(spec, first, count, batchSize)) yield toMessages(b);
+}
+
+async function* inWorker(data: FleetWorkerData): AsyncGenerator<SourceMessage[]> {
+  const worker = new Worker(new URL('./fleet-worker.ts', import.meta.url), { workerData: data });
+  const queue: (FleetBatch | 'done' | Error)[] = [];
+  let wake: (() => void) | null = null;
+  const push = (x: FleetBatch | 'done' | Error) => {
+    queue.push(x);
+    wake?.();
+  };
+  worker.on('message', push);
+  worker.on('error', (e) =>
+    push(new LakestreamError('INTERNAL', `simulator thread failed: ${e.message}`, { cause: e })),
+  );
+  worker.on('exit', (code) =>
+    push(code === 0 ? 'done' : new LakestreamError('INTERNAL', `simulator thread exited with ${code}`)),
+  );
+  try {
+    for (;;) {
+      while (queue.length === 0) await new Promise<void>((r) => (wake = r));
+      wake = null;
+      const x = queue.shift()!;
+      if (x === 'done') return;
+      if (x instanceof Error) throw x;
+      worker.postMessage(1); // one more credit
+      yield toMessages(x);
+    }
+  } finally {
+    await worker.terminate();
+  }
+}
+
+export interface SimulateOptions extends FleetSpec {
+  threads: number;
+  batchSize?: number;
+}
+
+export function simulateSource(o: SimulateOptions): Source {
+  if (!Number.isInteger(o.meters) || o.meters < 1 || o.meters > MAX_METERS)
+    throw new LakestreamError('BAD_ARGUMENT', `--meters must be 1 … ${MAX_METERS}, got ${o.meters}`);
+  if (!(o.end > o.start))
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      'the simulated period is empty (check --start, --days, --months)',
+    );
+  const { threads, batchSize = 5000, ...spec } = o;
+  const total = intervalCount(spec) * spec.meters;
+  const stats: FileStats = {
+    label: `simulated ${spec.meters} meters (${spec.profile.name})`,
+    messages: 0,
+    unparsed: 0,
+    skipped: 0,
+  };
+  const slices = Math.max(1, Math.min(threads, spec.meters));
+  return {
+    name: 'simulate',
+    topic: TOPICS.readings,
+    total,
+    fraction: () => (total > 0 ? stats.messages / total : 1),
+    stats: () => [stats],
+    async *batches() {
+      let inputs: AsyncIterable<SourceMessage[]>[];
+      if (slices === 1) inputs = [inThread(spec, 0, spec.meters, batchSize)];
+      else {
+        inputs = [];
+        for (let s = 0; s < slices; s++) {
+          const first = Math.floor((s * spec.meters) / slices);
+          const count = Math.floor(((s + 1) * spec.meters) / slices) - first;
+          inputs.push(inWorker({ spec, first, count, batchSize }));
+        }
+      }
+      const merged = inputs.length === 1 ? inputs[0] : mergeByTime(inputs);
+      for await (const b of merged) {
+        stats.messages += b.length;
+        yield b;
+      }
+    },
+  };
+}

@@ -1,0 +1,94 @@
+// `lakestream sql "<query>"`: a read-only query over the lake's tables, printed as a table, CSV or JSON.
+
+import { lakeOption, lakeUrl } from '../config/settings.ts';
+import { LakestreamError } from '../errors.ts';
+import { Lake } from '../lake/index.ts';
+import { defineCommand, numberOption } from './command.ts';
+
+/** Aligned text columns with a header rule. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) =>
+    Math.min(60, Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length))),
+  );
+  const line = (r: string[]) =>
+    r
+      .map((c, i) => {
+        const s = c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c;
+        return s.padEnd(widths[i]);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function text(v: unknown): string {
+  if (v === null || v === undefined) return 'NULL';
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return `\\x${Buffer.from(v).toString('hex')}`;
+  if (typeof v === 'object') return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  return String(v);
+}
+
+function csvCell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  const s = text(v);
+  return /[",\n]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+export default defineCommand({
+  name: 'sql',
+  summary: 'run a read-only SQL query over the lake tables',
+  usage: 'sql "<query>" [--max-rows N] [--timeout S] [--format table|csv|json] [--lake URL]',
+  description: `
+Every Delta table of the lake is a view named by its path with '/' and '-' replaced by '_'
+(meters/gold/daily is meters_gold_daily), at its latest version. DuckDB SQL; only SELECT and
+EXPLAIN run. Example:
+  lakestream sql "SELECT day, sum(kwh) FROM meters_gold_daily GROUP BY day ORDER BY day"`,
+  options: {
+    ...lakeOption,
+    'max-rows': { type: 'string', value: 'N', help: 'stop after N rows', default: '1000' },
+    timeout: { type: 'string', value: 'S', help: 'stop the query after S seconds', default: '300' },
+    format: { type: 'string', value: 'FMT', help: 'table, csv or json', default: 'table' },
+  },
+  async run({ values, positionals }) {
+    const sql = positionals.join(' ').trim();
+    if (!sql) throw new LakestreamError('BAD_ARGUMENT', 'sql: give a query, e.g. lakestream sql "SELECT 42"');
+    const maxRows = numberOption('max-rows', values['max-rows'], 1000, { integer: true, min: 1 });
+    const timeout = numberOption('timeout', values.timeout, 300, { min: 0.001 });
+    if (!['table', 'csv', 'json'].includes(values.format))
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--format must be table, csv or json, got "${values.format}"`,
+      );
+    const lake = await Lake.open(lakeUrl(values.lake));
+    try {
+      const started = Date.now();
+      const r = await lake.query(sql, { maxRows, timeoutMs: timeout * 1000 });
+      const names = r.columns.map((c) => c.name);
+      if (values.format === 'json')
+        console.log(JSON.stringify(r.rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+      else if (values.format === 'csv')
+        console.log(
+          [
+            names.map(csvCell).join(','),
+            ...r.rows.map((row) => names.map((n) => csvCell(row[n])).join(',')),
+          ].join('\n'),
+        );
+      else {
+        console.log(
+          formatTable(
+            names,
+            r.rows.map((row) => names.map((n) => text(row[n]))),
+          ),
+        );
+        console.error(
+          `${r.rows.length} row${r.rows.length === 1 ? '' : 's'}${r.rows.length >= maxRows ? ` (stopped at --max-rows ${maxRows})` : ''} in ${((Date.now() - started) / 1000).toFixed(2)} s`,
+        );
+      }
+      return 0;
+    } finally {
+      await lake.close();
+    }
+  },
+});

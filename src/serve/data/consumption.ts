@@ -1,0 +1,135 @@
+// GET /api/consumption: one meter, a group or the fleet, over a range, at a granularity that fits the range.
+
+import { badParam, HttpError } from '../http.ts';
+import type { LakeReader } from '../lake-reader.ts';
+import { num } from '../lake-reader.ts';
+import * as v from '../validate.ts';
+import {
+  type Catalog,
+  DAILY,
+  KINDS,
+  type Kind,
+  SILVER,
+  type Target,
+  targetLabel,
+  targetWhere,
+} from './catalog.ts';
+
+export const GRANULARITIES = ['auto', 'hour', 'day', 'week', 'month'] as const;
+export type Granularity = Exclude<(typeof GRANULARITIES)[number], 'auto'>;
+
+/** Caps that keep one request cheap: any range ≤ 10 years; hourly ≤ 92 days (≈ 2,200 points per series). */
+export const MAX_RANGE_DAYS = 3653;
+export const MAX_HOURLY_DAYS = 92;
+
+export interface ConsumptionSeries {
+  target: { type: Target['type']; id: string; label: string };
+  kind: Kind;
+  unit: string;
+  granularity: Granularity;
+  from: string;
+  to: string;
+  /** first and last day with data for the target */
+  bounds: { first: string; last: string };
+  /** period starts, seconds since the epoch (UTC) */
+  x: number[];
+  /** consumption in each period (kWh or L) */
+  y: number[];
+  /** every day (or hour) of the period was complete */
+  complete: boolean[];
+}
+
+/** The granularity 'auto' picks: hourly up to a month, daily up to a year, weekly up to 3 years, monthly beyond. */
+export function autoGranularity(days: number): Granularity {
+  if (days <= 35) return 'hour';
+  if (days <= 400) return 'day';
+  if (days <= 1100) return 'week';
+  return 'month';
+}
+
+export function parseTarget(q: URLSearchParams): Target {
+  const meter = v.meterId(q, 'meter');
+  const group = q.get('group');
+  const fleet = q.has('fleet');
+  const given = [meter !== undefined, group !== null, fleet].filter(Boolean).length;
+  if (given > 1) throw badParam('meter', 'give only one of meter, group, fleet');
+  if (meter !== undefined) return { type: 'meter', id: meter };
+  if (group !== null) {
+    const m = /^(tariff|acorn):([A-Za-z0-9_ .-]{1,40})$/.exec(group);
+    if (!m) throw badParam('group', `must be tariff:VALUE or acorn:VALUE, got "${group.slice(0, 60)}"`);
+    return { type: 'group', dimension: m[1] as 'tariff' | 'acorn', value: m[2] };
+  }
+  return { type: 'fleet' };
+}
+
+export async function consumption(
+  lake: LakeReader,
+  catalog: Catalog,
+  q: URLSearchParams,
+): Promise<ConsumptionSeries> {
+  v.onlyParams(q, ['meter', 'group', 'fleet', 'kind', 'from', 'to', 'granularity']);
+  const target = parseTarget(q);
+  const kind = v.oneOf(q, 'kind', KINDS, 'electricity');
+  const gParam = v.oneOf(q, 'granularity', GRANULARITIES, 'auto');
+  let from = v.day(q, 'from');
+  let to = v.day(q, 'to');
+  if (from && to && from > to)
+    throw badParam('from', `the range is inverted: from ${from} is after to ${to}`);
+  const bounds = await catalog.bounds(target, kind);
+  // Missing ends default to the latest year of data.
+  to ??= from ? v.addDays(from, 364) : bounds.last;
+  from ??= v.addDays(to, -364);
+  const days = v.daysBetween(from, to);
+  if (days > MAX_RANGE_DAYS)
+    throw badParam('to', `the range ${from}..${to} is ${days} days; at most ${MAX_RANGE_DAYS} (10 years)`);
+  const granularity = gParam === 'auto' ? autoGranularity(days) : gParam;
+  if (granularity === 'hour' && days > MAX_HOURLY_DAYS)
+    throw badParam(
+      'granularity',
+      `hourly series cover at most ${MAX_HOURLY_DAYS} days; ${from}..${to} is ${days} (use day)`,
+    );
+
+  const range = `day BETWEEN ${v.lit(from)} AND ${v.lit(to)}`;
+  let sql: string;
+  if (granularity === 'hour') {
+    sql = `SELECT strftime(hour, '%Y-%m-%dT%H:00:00Z') AS t, sum(value) AS v, bool_and(n_readings > 0) AS c
+           FROM ${SILVER} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, false)}
+           GROUP BY 1 ORDER BY 1`;
+  } else {
+    const period =
+      granularity === 'day' ? 'CAST(day AS DATE)' : `date_trunc('${granularity}', CAST(day AS DATE))`;
+    sql = `SELECT strftime(${period}, '%Y-%m-%d') AS t, sum(value) AS v, bool_and(complete) AS c
+           FROM ${DAILY} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, bounds.stored)}
+           GROUP BY 1 ORDER BY 1`;
+  }
+  if (granularity === 'hour' && !(await catalog.hasView(SILVER)))
+    throw new HttpError(404, 'the lake has no hourly (silver) readings yet', 'granularity');
+  const r = await lake.query(sql, { timeoutMs: 10_000 });
+  const x: number[] = [];
+  const y: number[] = [];
+  const complete: boolean[] = [];
+  for (const row of r.rows) {
+    const t = String(row.t);
+    x.push(Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t) / 1000);
+    y.push(Math.round(num(row.v) * 1e6) / 1e6);
+    complete.push(row.c === true);
+  }
+  const id =
+    target.type === 'meter'
+      ? target.id
+      : target.type === 'group'
+        ? `${target.dimension}:${target.value}`
+        : 'fleet';
+  return {
+    target: { type: target.type, id, label: targetLabel(target) },
+    kind,
+    unit: bounds.unit,
+    granularity,
+    from,
+    to,
+    bounds: { first: bounds.first, last: bounds.last },
+    x,
+    y,
+    complete,
+  };
+}

@@ -1,0 +1,66 @@
+// The server's LakeReader over the lake layer (src/lake): trusted SQL and a table list with versions.
+
+import { Lake } from '../lake/index.ts';
+import { viewNameOf } from '../lake/sql.ts';
+import type { LakeReader, Rows, TableSummary } from './lake-reader.ts';
+
+const TABLES_TTL_MS = 2000;
+
+export class LakeAdapter implements LakeReader {
+  readonly lake: Lake;
+  private tableCache: { at: number; value: Promise<TableSummary[]> } | undefined;
+
+  constructor(lake: Lake) {
+    this.lake = lake;
+  }
+
+  static async open(url: string): Promise<LakeAdapter> {
+    return new LakeAdapter(await Lake.open(url));
+  }
+
+  get url(): string {
+    return this.lake.url;
+  }
+
+  get store() {
+    return this.lake.store;
+  }
+
+  query(sql: string, opts?: { maxRows?: number; timeoutMs?: number }): Promise<Rows> {
+    return this.lake.query(sql, opts) as Promise<Rows>;
+  }
+
+  tables(): Promise<TableSummary[]> {
+    const now = Date.now();
+    if (this.tableCache && now - this.tableCache.at < TABLES_TTL_MS) return this.tableCache.value;
+    const value = this.loadTables();
+    value.catch(() => {
+      this.tableCache = undefined;
+    });
+    this.tableCache = { at: now, value };
+    return value;
+  }
+
+  private async loadTables(): Promise<TableSummary[]> {
+    const out: TableSummary[] = [];
+    for (const path of await this.lake.listTables()) {
+      if (path === '') continue;
+      const snap = await this.lake.table(path).snapshot();
+      out.push({
+        path,
+        view: viewNameOf(path),
+        version: snap.version,
+        columns: snap.schema.map((f) => ({ name: f.name, type: f.type })),
+        partitionColumns: snap.partitionColumns,
+        files: snap.files.length,
+        rows: snap.numRecords ?? null,
+        lastCommitAt: snap.timestamp,
+      });
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.lake.close();
+  }
+}

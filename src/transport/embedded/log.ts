@@ -110,36 +110,42 @@ export class EmbeddedLog {
     }));
   }
 
-  /** Appends each partition's messages in one transaction; returns when the commit is on disk. */
+  /** Appends each partition's messages in one transaction; returns when the commit is stored. */
   append(topic: StoredTopic, byPartition: Map<number, EncodedMessage[]>): void {
-    writeTransaction(this.db, () => {
-      for (const [partition, messages] of byPartition) {
-        const row = this.stmt.nextOffset.get(topic.id, partition) as { next_offset: number } | undefined;
-        if (!row)
-          throw new LakestreamError('INTERNAL', `partition ${topic.name}/${partition} is missing its row`);
-        let base = row.next_offset;
-        let from = 0;
-        while (from < messages.length) {
-          let to = from;
-          let bytes = 0;
-          while (to < messages.length && to - from < BATCH_MESSAGES) {
-            const size = encodedSize(messages[to]);
-            if (to > from && bytes + size > BATCH_BYTES) break;
-            bytes += size;
-            to++;
-          }
-          this.stmt.insertBatch.run(
-            topic.id,
-            partition,
-            base,
-            base + (to - from),
-            encodeBatch(messages, from, to),
-          );
-          base += to - from;
-          from = to;
+    // Encode before taking the write lock, so other processes wait only for the inserts.
+    const chunks: { partition: number; count: number; data: Uint8Array }[] = [];
+    for (const [partition, messages] of byPartition) {
+      let from = 0;
+      while (from < messages.length) {
+        let to = from;
+        let bytes = 0;
+        while (to < messages.length && to - from < BATCH_MESSAGES) {
+          const size = encodedSize(messages[to]);
+          if (to > from && bytes + size > BATCH_BYTES) break;
+          bytes += size;
+          to++;
         }
-        this.stmt.setNextOffset.run(base, topic.id, partition);
+        chunks.push({ partition, count: to - from, data: encodeBatch(messages, from, to) });
+        from = to;
       }
+    }
+    writeTransaction(this.db, () => {
+      const next = new Map<number, number>();
+      for (const c of chunks) {
+        let base = next.get(c.partition);
+        if (base === undefined) {
+          const row = this.stmt.nextOffset.get(topic.id, c.partition) as { next_offset: number } | undefined;
+          if (!row)
+            throw new LakestreamError(
+              'INTERNAL',
+              `partition ${topic.name}/${c.partition} is missing its row`,
+            );
+          base = row.next_offset;
+        }
+        this.stmt.insertBatch.run(topic.id, c.partition, base, base + c.count, c.data);
+        next.set(c.partition, base + c.count);
+      }
+      for (const [partition, offset] of next) this.stmt.setNextOffset.run(offset, topic.id, partition);
     });
     for (const wake of appendListeners.get(this.dir) ?? []) wake();
   }

@@ -3,7 +3,7 @@
 //
 // Example for (meter-month, k): z = x · unobserved/actual, t = (actual − observed)/actual, so that
 // |zβ − t| is the month total's absolute percentage error: the fit minimises MAPE directly.
-// Prior (no data yet): the blend, with the observed days' weight growing as k/(k+3) — the blend at k = 3.
+// Prior (no data yet): the blend, with the observed days' weight growing as k/(k+3) (k / (k + 0.5): 0.86 at k = 3).
 // Online update: each closed month's examples are added with IRLS weights from the current fit, and the
 // weights re-solved (one IRLS step; a retrain from the lake redoes the full fit).
 
@@ -16,8 +16,9 @@ import type { ConsumptionModel, MeterMonthState } from './state.ts';
 export const MODEL_KIND = 'consumption-lad-v1';
 /** the longest month has 31 days; a model is fitted for k = 1 … 30 (at k = days in month the total is known) */
 export const MAX_K = 30;
-export const DEFAULT_LAMBDA = Number(process.env.XL ?? 10);
-const PRIOR_DAYS = Number(process.env.PD ?? 1);
+/** ridge pull toward the prior, in examples: out-of-time, learned weights beyond the prior barely hold (see report) */
+export const DEFAULT_LAMBDA = 5000;
+const PRIOR_DAYS = 0.5;
 const IRLS_ITERATIONS = 12;
 const D = FEATURE_NAMES.length;
 

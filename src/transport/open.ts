@@ -10,24 +10,8 @@ export async function openTransport(url: string): Promise<Transport> {
     return openEmbeddedTransport(url);
   }
   if (url.startsWith('kafka://')) {
-    let kafka: { openKafkaTransport?: (url: string) => Promise<Transport> };
-    try {
-      // A specifier in a variable: this file type-checks and runs before kafka/ exists.
-      const kafkaModule = './kafka/index.ts';
-      kafka = await import(kafkaModule);
-    } catch (e) {
-      throw new LakestreamError(
-        'UNSUPPORTED',
-        `cannot load the Kafka transport for ${url}: ${e instanceof Error ? e.message : String(e)}`,
-        { cause: e },
-      );
-    }
-    if (typeof kafka.openKafkaTransport !== 'function')
-      throw new LakestreamError(
-        'UNSUPPORTED',
-        `the Kafka transport module does not export openKafkaTransport (for ${url})`,
-      );
-    return kafka.openKafkaTransport(url);
+    const { openKafkaTransport } = await import('./kafka/index.ts');
+    return openKafkaTransport(url);
   }
   throw new LakestreamError(
     'BAD_ARGUMENT',

@@ -14,8 +14,6 @@ export interface StoredTopic extends TopicInfo {
 /** A stored row holds at most this many messages or bytes, so a poll never decodes much it skips. */
 const BATCH_MESSAGES = 1000;
 const BATCH_BYTES = 1 << 20;
-/** Batches fetched per query while reading a partition. */
-const ROWS_PER_READ = 16;
 
 /** Kafka's legal topic names, so a topic name works on both transports. */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -49,8 +47,7 @@ export class EmbeddedLog {
         'INSERT INTO batches (topic_id, partition, base_offset, end_offset, data) VALUES (?, ?, ?, ?, ?)',
       ),
       readBatches: q(
-        `SELECT base_offset, end_offset, data FROM batches WHERE topic_id = ? AND partition = ? AND end_offset > ?
-         ORDER BY end_offset LIMIT ${ROWS_PER_READ}`,
+        'SELECT base_offset, data FROM batches WHERE topic_id = ? AND partition = ? AND end_offset > ? ORDER BY end_offset',
       ),
       committed: q(
         'SELECT partition, next_offset FROM group_offsets WHERE group_id = ? AND topic_id = ? ORDER BY partition',
@@ -153,18 +150,13 @@ export class EmbeddedLog {
   /** Appends to `out` up to `max` messages of one partition from offset `from`; returns the next position. */
   read(topic: StoredTopic, partition: number, from: number, max: number, out: Message[]): number {
     let position = from;
-    while (out.length < max) {
-      const rows = this.stmt.readBatches.all(topic.id, partition, position) as {
-        base_offset: number;
-        end_offset: number;
-        data: Uint8Array;
-      }[];
-      if (rows.length === 0) break;
-      for (const row of rows) {
-        position = decodeBatch(row.data, row.base_offset, position, topic.name, partition, max, out);
-        if (out.length >= max) break;
-      }
-      if (rows.length < ROWS_PER_READ) break;
+    // Rows are fetched one by one from the cursor, so a small poll never loads batches it does not need.
+    for (const row of this.stmt.readBatches.iterate(topic.id, partition, position) as Iterable<{
+      base_offset: number;
+      data: Uint8Array;
+    }>) {
+      position = decodeBatch(row.data, row.base_offset, position, topic.name, partition, max, out);
+      if (out.length >= max) break;
     }
     return position;
   }

@@ -118,6 +118,8 @@ export function openLogDatabase(dir: string, sync: SyncMode = 'normal'): Databas
     // WAL persists in the file; see SyncMode for what each synchronous level keeps.
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    // After a checkpoint, cut the WAL file back to 64 MB instead of keeping its largest size.
+    db.exec('PRAGMA journal_size_limit = 67108864');
     const version = (db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version;
     if (version > SCHEMA_VERSION)
       throw new LakestreamError(

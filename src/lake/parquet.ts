@@ -2,7 +2,7 @@
 // partition value, with the per-file stats Delta's `add.stats` wants (RETURN_STATS).
 
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
@@ -23,60 +23,140 @@ export type Row = Record<string, unknown>;
 
 export const NULL_PARTITION = '__HIVE_DEFAULT_PARTITION__';
 
-type Appendix = (a: DuckDBAppender, v: unknown) => void;
-
-/** Type of the staging column: what the Appender fills cheaply; COPY casts to the Delta type. */
-function stagingType(f: Field): string {
-  if (f.type === 'date' || f.type.startsWith('decimal')) return 'VARCHAR';
-  return fieldDuckType(f);
+/** How a value travels in the staging JSON: the JSON type DuckDB reads and the SQL that gives the Delta type. */
+interface Staging {
+  /** read_json column type */
+  json: string;
+  /** expression over the staged column `x` giving the Delta type */
+  sql: (x: string) => string;
+  /** JS value -> JSON-able value; throws on a value the type cannot hold */
+  encode: (v: unknown) => unknown;
 }
 
-function toMicros(v: unknown): bigint {
-  if (typeof v === 'bigint') return v;
-  if (v instanceof Date) return BigInt(v.getTime()) * 1000n;
-  if (typeof v === 'number') return BigInt(Math.round(v * 1000)); // ms since the epoch
+function toMicros(v: unknown): number | string {
+  if (v instanceof Date) {
+    const ms = v.getTime();
+    if (Number.isNaN(ms)) throw new Error('invalid Date');
+    return ms * 1000;
+  }
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) throw new Error('not a finite number');
+    return Math.round(v * 1000); // ms since the epoch
+  }
   if (typeof v === 'string') {
     const ms = Date.parse(v);
-    if (Number.isNaN(ms)) throw new Error(`not a timestamp: "${v}"`);
-    // keep microseconds Date.parse drops: "…:00.123456Z"
-    const frac = /\.(\d{4,6})/.exec(v);
-    const extra = frac ? BigInt(frac[1].padEnd(6, '0').slice(3)) : 0n;
-    return BigInt(ms) * 1000n + (ms >= 0 ? extra : -extra);
+    if (Number.isNaN(ms)) throw new Error('not a timestamp');
+    // keep the microseconds Date.parse drops: "…:00.123456Z"
+    const frac = /\.\d{3}(\d{1,3})/.exec(v);
+    const extra = frac ? Number(frac[1].padEnd(3, '0')) : 0;
+    return ms * 1000 + (ms >= 0 ? extra : -extra);
   }
-  throw new Error(`not a timestamp: ${String(v)}`);
+  throw new Error('not a timestamp');
 }
 
-function appenderFor(f: Field): Appendix {
+function integer(v: unknown): number | string {
+  if (typeof v === 'number') {
+    if (!Number.isInteger(v)) throw new Error('not a whole number');
+    return v;
+  }
+  if (typeof v === 'bigint') return Number.isSafeInteger(Number(v)) ? Number(v) : v.toString();
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return v;
+  throw new Error('not a whole number');
+}
+
+function number(v: unknown): number | string {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : String(v); // 'NaN', 'Infinity' cast fine
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return v;
+  throw new Error('not a number');
+}
+
+const same = (x: string) => x;
+
+function stagingOf(f: Field): Staging {
   const t = f.type;
+  const cast = (duck: string) => (x: string) => `CAST(${x} AS ${duck})`;
   switch (t) {
     case 'string':
-      return (a, v) => a.appendVarchar(typeof v === 'string' ? v : String(v));
+      return { json: 'VARCHAR', sql: same, encode: (v) => (typeof v === 'string' ? v : String(v)) };
     case 'long':
-      return (a, v) => a.appendBigInt(typeof v === 'bigint' ? v : BigInt(v as number));
+      return { json: 'BIGINT', sql: same, encode: integer };
     case 'integer':
-      return (a, v) => a.appendInteger(Number(v));
+      return { json: 'INTEGER', sql: same, encode: integer };
     case 'short':
-      return (a, v) => a.appendSmallInt(Number(v));
+      return { json: 'SMALLINT', sql: same, encode: integer };
     case 'byte':
-      return (a, v) => a.appendTinyInt(Number(v));
+      return { json: 'TINYINT', sql: same, encode: integer };
     case 'double':
-      return (a, v) => a.appendDouble(Number(v));
+      return { json: 'DOUBLE', sql: same, encode: number };
     case 'float':
-      return (a, v) => a.appendFloat(Number(v));
+      return { json: 'FLOAT', sql: same, encode: number };
     case 'boolean':
-      return (a, v) => a.appendBoolean(Boolean(v));
+      return { json: 'BOOLEAN', sql: same, encode: (v) => Boolean(v) };
     case 'date':
-      return (a, v) => a.appendVarchar(v instanceof Date ? v.toISOString().slice(0, 10) : String(v));
+      return {
+        json: 'VARCHAR',
+        sql: cast('DATE'),
+        encode: (v) => {
+          const s = v instanceof Date ? v.toISOString().slice(0, 10) : String(v);
+          if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) throw new Error('not a YYYY-MM-DD date');
+          return s;
+        },
+      };
     case 'timestamp':
-      return (a, v) => a.appendTimestampTZ(new DuckDBTimestampTZValue(toMicros(v)));
+      // micros since the epoch -> TIMESTAMP -> TIMESTAMPTZ (TimeZone is UTC, so no shift)
+      return { json: 'BIGINT', sql: (x) => `CAST(make_timestamp(${x}) AS TIMESTAMPTZ)`, encode: toMicros };
     case 'timestamp_ntz':
-      return (a, v) => a.appendTimestamp(new DuckDBTimestampValue(toMicros(v)));
+      return { json: 'BIGINT', sql: (x) => `make_timestamp(${x})`, encode: toMicros };
     case 'binary':
-      return (a, v) => a.appendBlob(v instanceof Uint8Array ? v : new TextEncoder().encode(String(v)));
+      return {
+        json: 'VARCHAR',
+        sql: (x) => `from_base64(${x})`,
+        encode: (v) =>
+          Buffer.from(v instanceof Uint8Array ? v : new TextEncoder().encode(String(v))).toString('base64'),
+      };
     default:
-      if (t.startsWith('decimal')) return (a, v) => a.appendVarchar(String(v));
+      if (t.startsWith('decimal'))
+        return { json: 'VARCHAR', sql: cast(fieldDuckType(f)), encode: (v) => String(number(v)) };
       throw new LakestreamError('UNSUPPORTED', `cannot write column "${f.name}" of type ${t}`);
   }
+}
+
+/** Rows as newline-delimited JSON with keys c0, c1, … (names need no escaping), checked against the schema. */
+function stageRows(rows: Row[], schema: Field[], table: string): string {
+  const stagings = schema.map(stagingOf);
+  const names = schema.map((f) => f.name);
+  const required = schema.map((f) => f.nullable === false);
+  const keys = schema.map((_, i) => `c${i}`);
+  const n = names.length;
+  const lines: string[] = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    const o: Record<string, unknown> = {};
+    for (let c = 0; c < n; c++) {
+      const v = row[names[c]];
+      if (v === null || v === undefined) {
+        if (required[c])
+          throw new LakestreamError(
+            'BAD_INPUT',
+            `table ${table}: row ${r}: column "${names[c]}" must not be null`,
+          );
+        continue;
+      }
+      try {
+        o[keys[c]] = stagings[c].encode(v);
+      } catch (e) {
+        throw new LakestreamError(
+          'BAD_INPUT',
+          `table ${table}: row ${r}: column "${names[c]}" (${schema[c].type}) cannot hold ${JSON.stringify(String(v)).slice(0, 60)}: ${(e as Error).message}`,
+          { cause: e },
+        );
+      }
+    }
+    lines[r] = JSON.stringify(o);
+  }
+  return lines.join('\n');
 }
 
 let staging = 0;
@@ -96,58 +176,29 @@ export async function writeDataFiles(input: WriteFilesInput): Promise<AddFile[]>
   const { store, table, schema, partitionColumns, rows } = input;
   if (rows.length === 0) return [];
   const prefix = (input.prefix ?? 'part-').replace(/[^A-Za-z0-9_.-]/g, '_');
-  const name = `lake_stage_${process.pid}_${++staging}`;
+  const staged = stageRows(rows, schema, table);
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-write-'));
   try {
+    const source = join(dir, `rows-${++staging}.json`);
+    await writeFile(source, staged);
+    const stagings = schema.map(stagingOf);
+    const columns = schema.map((_, i) => `c${i}: ${quoteString(stagings[i].json)}`).join(', ');
+    const select = schema.map((f, i) => `${stagings[i].sql(`c${i}`)} AS ${quoteIdent(f.name)}`).join(', ');
     const stats = await withDuck(async (conn) => {
-      await conn.run(
-        `CREATE TEMP TABLE ${name} (${schema.map((f) => `${quoteIdent(f.name)} ${stagingType(f)}`).join(', ')})`,
-      );
       try {
-        const appender = await conn.createAppender(name, 'main', 'temp');
-        const fns = schema.map(appenderFor);
-        const names = schema.map((f) => f.name);
-        const required = schema.map((f) => f.nullable === false);
-        const n = names.length;
-        for (let r = 0; r < rows.length; r++) {
-          const row = rows[r];
-          for (let c = 0; c < n; c++) {
-            const v = row[names[c]];
-            if (v === null || v === undefined) {
-              if (required[c])
-                throw new LakestreamError(
-                  'BAD_INPUT',
-                  `table ${table}: row ${r}: column "${names[c]}" must not be null`,
-                );
-              appender.appendNull();
-              continue;
-            }
-            try {
-              fns[c](appender, v);
-            } catch (e) {
-              throw new LakestreamError(
-                'BAD_INPUT',
-                `table ${table}: row ${r}: column "${names[c]}" (${schema[c].type}) cannot hold ${JSON.stringify(String(v)).slice(0, 60)}: ${(e as Error).message}`,
-                { cause: e },
-              );
-            }
-          }
-          appender.endRow();
-        }
-        appender.closeSync();
-        const select = schema
-          .map((f) => `CAST(${quoteIdent(f.name)} AS ${fieldDuckType(f)}) AS ${quoteIdent(f.name)}`)
-          .join(', ');
-        return await copyToDir(conn, `SELECT ${select} FROM temp.${name}`, dir, partitionColumns, prefix);
+        return await copyToDir(
+          conn,
+          `SELECT ${select} FROM read_json(${quoteString(source)}, format = 'newline_delimited', columns = {${columns}})`,
+          join(dir, 'out'),
+          partitionColumns,
+          prefix,
+        );
       } catch (e) {
-        if (e instanceof LakestreamError) throw e;
         throw new LakestreamError(
           'BAD_INPUT',
           `table ${table}: cannot write the rows: ${(e as Error).message}`,
           { cause: e },
         );
-      } finally {
-        await conn.run(`DROP TABLE IF EXISTS temp.${name}`);
       }
     });
     return await uploadDataFiles(store, table, schema, partitionColumns, stats, true);
@@ -167,6 +218,7 @@ export async function copyToDir(
   partitionColumns: string[],
   prefix: string,
 ): Promise<ReturnStat[]> {
+  await mkdir(dir, { recursive: true });
   const target = partitionColumns.length > 0 ? dir : join(dir, `${prefix}${randomUUID()}.zstd.parquet`);
   const options = ['FORMAT parquet', 'COMPRESSION zstd', 'RETURN_STATS'];
   if (partitionColumns.length > 0)

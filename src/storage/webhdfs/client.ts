@@ -73,7 +73,7 @@ export class WebHdfsClient {
   }
 
   private ctx(op: string, path: string, server = `NameNode at ${this.namenode}`): CallContext {
-    return { op, path, user: this.user, server };
+    return { op, path, user: this.user, server, namenode: this.namenode };
   }
 
   private async url(path: string, op: string, params: Params): Promise<string> {

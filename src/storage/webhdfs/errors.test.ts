@@ -12,6 +12,7 @@ const ctx: CallContext = {
   path: '/lake/t/_delta_log/0.json',
   user: 'bob',
   server: 'NameNode at 127.0.0.1:9870',
+  namenode: '127.0.0.1:9870',
 };
 
 describe('WebHDFS error messages', () => {
@@ -45,6 +46,16 @@ describe('WebHDFS error messages', () => {
     assert.equal(e.code, 'UNAVAILABLE');
     assert.equal(e.retriable, true);
     assert.match(e.message, /NameNode at 127\.0\.0\.1:9870 is in safe mode/);
+  });
+
+  it('no DataNode to write to (all down, or not yet registered after a restart) is retriable', () => {
+    const e = remoteError(
+      403,
+      body('IOException', 'Failed to find datanode, suggest to check cluster health. excludeDatanodes=null'),
+      ctx,
+    );
+    assert.equal(e.code, 'UNAVAILABLE');
+    assert.equal(e.retriable, true);
   });
 
   it('a reply that is not a RemoteException still names the call and the HTTP status', () => {

@@ -11,6 +11,8 @@ export interface CallContext {
   user: string;
   /** `NameNode at 127.0.0.1:9870` or `DataNode at 127.0.0.1:9864` */
   server: string;
+  /** host:port of the NameNode (a DataNode passes on the NameNode's refusals, e.g. safe mode) */
+  namenode: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export function remoteError(status: number, body: string, ctx: CallContext): Lak
     case 'SafeModeException':
       return new LakestreamError(
         'UNAVAILABLE',
-        `${ctx.server} is in safe mode: cannot ${ctx.op} ${ctx.path} until it leaves (retry later). ${r.message}`,
+        `NameNode at ${ctx.namenode} is in safe mode: cannot ${ctx.op} ${ctx.path} until it leaves (retry later). ${r.message}`,
         { cause: detail, retriable: true },
       );
     case 'RetriableException':
@@ -94,11 +96,15 @@ export function remoteError(status: number, body: string, ctx: CallContext): Lak
   if (/safe mode/i.test(r.message))
     return new LakestreamError(
       'UNAVAILABLE',
-      `${ctx.server} is in safe mode: cannot ${ctx.op} ${ctx.path} until it leaves (retry later). ${r.message}`,
+      `NameNode at ${ctx.namenode} is in safe mode: cannot ${ctx.op} ${ctx.path} until it leaves (retry later). ${r.message}`,
       { cause: detail, retriable: true },
     );
   // No DataNode could take the block (all down, or still registering after a restart).
-  if (/could only be written to|minReplication|no datanode|ReplicaNotFound/i.test(r.message))
+  if (
+    /could only be written to|minReplication|failed to find datanode|no datanode|ReplicaNotFound/i.test(
+      r.message,
+    )
+  )
     return new LakestreamError('UNAVAILABLE', `${where} failed: no DataNode available — ${r.message}`, {
       cause: detail,
       retriable: true,

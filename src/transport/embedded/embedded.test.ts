@@ -89,6 +89,35 @@ describe('embedded log', { timeout: 120_000 }, () => {
     for (let i = 0; i < 1000; i++) assert.ok(keys.has(`meter-${i}`));
   });
 
+  it('interleaves two producer processes writing one partition without losing or reordering', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lakestream-log-'));
+    await transport(dir).ensureTopic('readings', 1);
+    const producers = [
+      child('produce', dir, 'readings', '3000', 'left'),
+      child('produce', dir, 'readings', '3000', 'right'),
+    ];
+    children.push(...producers.map((p) => p.proc));
+    await Promise.all(producers.map((p) => p.exited));
+    const c = await transport(dir).consumer({ group: 'check', topics: ['readings'] });
+    const got: Message[] = [];
+    await waitFor('6000 messages', async () => got.push(...(await c.poll(5000, 100))) >= 6000);
+    assert.deepEqual(
+      got.map((m) => m.offset),
+      Array.from({ length: 6000 }, (_, i) => i),
+      'offsets are contiguous',
+    );
+    for (const prefix of ['left', 'right']) {
+      const mine = got
+        .filter((m) => m.key!.startsWith(`${prefix}-`))
+        .map((m) => new TextDecoder().decode(m.value));
+      assert.deepEqual(
+        mine,
+        Array.from({ length: 3000 }, (_, i) => `${prefix} ${i}`),
+        `${prefix}'s messages in send order`,
+      );
+    }
+  });
+
   it('splits a topic between two consumer processes of one group, each message read once', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lakestream-log-'));
     const t = transport(dir);

@@ -1,5 +1,7 @@
 // A separate process for the embedded log's multi-process tests (embedded.test.ts runs it).
-//   produce DIR TOPIC N    sends N keyed messages, prints "sent", then dies by SIGKILL (no close)
+//   produce DIR TOPIC N [PREFIX]
+//                          sends N messages keyed PREFIX-i in sends of 100, prints "sent", then
+//                          dies by SIGKILL (no close)
 //   consume DIR TOPIC GROUP N
 //                          consumes in GROUP, printing one JSON line per event, committing after
 //                          every poll, until the group has committed N messages on TOPIC
@@ -12,11 +14,12 @@ const t = new EmbeddedTransport(dir);
 
 if (command === 'produce') {
   const n = Number(rest[0]);
+  const prefix = rest[1] ?? 'meter';
   const p = await t.producer();
   for (let sent = 0; sent < n; sent += 100) {
     const batch = [];
     for (let i = sent; i < Math.min(n, sent + 100); i++)
-      batch.push({ key: `meter-${i}`, value: new TextEncoder().encode(`reading ${i}`) });
+      batch.push({ key: `${prefix}-${i}`, value: new TextEncoder().encode(`${prefix} ${i}`) });
     await p.send(topic, batch);
   }
   print({ event: 'sent', n });

@@ -232,6 +232,12 @@ export class DeltaTable {
       if (r.metaData || r.protocol) intent.changesMetadata = true;
     }
     if (body.length === 0) return { status: 'committed', version: snap.version };
+    const txns = body
+      .filter((a) => 'txn' in a)
+      .map((a) => (a as { txn: { appId: string; version: number } }).txn)
+      .map((t) => ({ appId: t.appId, version: Number(t.version) }));
+    if (txns.length > 0 && txns.every((x) => (snap.txnVersions.get(x.appId) ?? -1) >= x.version))
+      return { status: 'skipped', reason: 'txn-already-applied', version: snap.version };
     const params = opts.operationParameters ?? {};
     let base: LogState = snap.state;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -279,6 +285,21 @@ export class DeltaTable {
       }
       // Catch up on any further commits before the next attempt.
       base = await refreshState(this.store, this.path, base);
+      // Every txn this commit records may now be recorded by others (a replayed batch): nothing to do.
+      if (txns.length > 0) {
+        const covered = txns.filter((x) => (base.txns.get(x.appId)?.version ?? -1) >= x.version).length;
+        if (covered === txns.length) {
+          this.remember(new Snapshot(this.path, base));
+          return { status: 'skipped', reason: 'txn-already-applied', version: base.version };
+        }
+        if (covered > 0) {
+          this.remember(new Snapshot(this.path, base));
+          return {
+            status: 'conflict',
+            reason: `some of this commit's txn versions were committed concurrently by another writer`,
+          };
+        }
+      }
       await backoff(attempt);
     }
     throw new LakestreamError(

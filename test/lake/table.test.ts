@@ -155,3 +155,26 @@ describe('commits under concurrency:', () => {
     await lake.close();
   });
 });
+
+describe('txn actions given directly to commit:', () => {
+  test('a commit whose every txn the table already records is skipped, even from a stale writer', async () => {
+    const lake = await freshLake('file');
+    const t = lake.table('t');
+    await t.create(READINGS);
+    const { Lake } = await import('../../src/lake/index.ts');
+    const other = (await Lake.open(lake.url)).table('t');
+    await other.snapshot();
+    const txns = [
+      { txn: { appId: 'g/readings/0', version: 7 } },
+      { txn: { appId: 'g/readings/1', version: 3 } },
+    ];
+    assert.equal((await t.commit(txns)).status, 'committed');
+    assert.deepEqual(await other.commit(txns, { operation: 'STREAMING UPDATE' }), {
+      status: 'skipped',
+      reason: 'txn-already-applied',
+      version: 1,
+    });
+    assert.equal((await t.snapshot()).version, 1);
+    await lake.close();
+  });
+});

@@ -77,6 +77,7 @@ Examples:
     file: {
       type: 'string',
       multiple: true,
+      default: [],
       value: 'PATH',
       help: 'input file or directory (repeat for several)',
     },

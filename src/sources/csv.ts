@@ -36,7 +36,8 @@ export function columnIndex(
   );
   const idx: Record<string, number> = {};
   for (const [key, aliases] of Object.entries(names)) {
-    const i = norm.findIndex((h) => aliases.some((a) => a.toLowerCase() === h));
+    const lower = new Set(aliases.map((a) => a.toLowerCase()));
+    const i = norm.findIndex((h) => lower.has(h));
     if (i === -1) return `no column ${aliases.join(' or ')} in header "${header.join(',')}"`;
     idx[key] = i;
   }

@@ -16,7 +16,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * A rate limiter: the k-th message may leave at start + k / rate. A sender that falls behind may
+ * A rate limiter: the k-th message (from 0) may leave at start + k / rate. A sender that falls behind may
  * catch up by at most `burstSeconds` of messages, not by everything it missed.
  */
 export class RatePacer {
@@ -35,17 +35,18 @@ export class RatePacer {
     return Math.max(1, Math.min(max, Math.floor(this.rate / 20)));
   }
 
-  /** Waits until `n` more messages may be sent. */
+  /** Waits until the next `n` messages may be sent (the first at once). */
   async take(n: number, signal?: AbortSignal): Promise<void> {
     const now = performance.now();
     if (this.start < 0) this.start = now;
-    const due = this.start + ((this.granted + n) * 1000) / this.rate;
+    let due = this.start + (this.granted * 1000) / this.rate;
     if (now - due > this.burstMs) {
       // fell far behind (a slow transport): forget the backlog instead of bursting it out
       this.start = now - (this.granted * 1000) / this.rate;
+      due = now;
     }
     this.granted += n;
-    await sleep(this.start + (this.granted * 1000) / this.rate - performance.now(), signal);
+    await sleep(due - now, signal);
   }
 }
 

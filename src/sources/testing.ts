@@ -1,8 +1,8 @@
 // Test helpers for sources: collect messages as text, write small fixture files.
 
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { SourceMessage } from './source.ts';
 
@@ -31,6 +31,7 @@ export const json = (m: SourceMessage) => JSON.parse(text(m));
 export async function fixture(name: string, content: string | Buffer): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-src-'));
   const path = join(dir, name);
+  await mkdir(dirname(path), { recursive: true });
   const bytes = typeof content === 'string' ? Buffer.from(content) : content;
   await writeFile(path, name.endsWith('.gz') ? gzipSync(bytes) : bytes);
   return path;

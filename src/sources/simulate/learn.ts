@@ -51,7 +51,6 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
   // meter → local day number → the day's slots
   const meters = new Map<string, Map<number, Day>>();
   let rows = 0;
-  let line = 0;
   let first = Number.POSITIVE_INFINITY;
   let last = Number.NEGATIVE_INFINITY;
   const add = (meter: string, localMs: number, value: number, n = 1) => {
@@ -76,32 +75,35 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
   };
   for await (const batch of file.batches()) {
     for (const raw of batch) {
-      line++;
       const f = splitCsv(lineText(raw));
       if (format === undefined) {
         const tryCols = (names: Record<string, string[]>) => {
           const c = columnIndex(f, names);
           return typeof c === 'string' ? undefined : c;
         };
-        let c: Record<string, number> | undefined;
-        if ((c = tryCols({ id: ['LCLid'], ts: ['tstp'], v: ['energy_kwh_hh', 'energy(kWh/hh)'] })))
-          format = 'london-halfhourly';
-        else if (
-          (c = tryCols({
-            id: ['LCLid'],
-            day: ['day'],
-            v: ['energy_kwh', 'energy_sum'],
-            n: ['n_halfhours', 'energy_count'],
-          }))
-        )
-          format = 'london-daily';
-        else if ((c = tryCols({ ts: ['datetime'], v: ['Global_active_power'], volt: ['Voltage'] })))
-          format = 'uci-hourly';
-        else
+        const formats: [Format, Record<string, string[]>][] = [
+          ['london-halfhourly', { id: ['LCLid'], ts: ['tstp'], v: ['energy_kwh_hh', 'energy(kWh/hh)'] }],
+          [
+            'london-daily',
+            {
+              id: ['LCLid'],
+              day: ['day'],
+              v: ['energy_kwh', 'energy_sum'],
+              n: ['n_halfhours', 'energy_count'],
+            },
+          ],
+          ['uci-hourly', { ts: ['datetime'], v: ['Global_active_power'], volt: ['Voltage'] }],
+        ];
+        const found = formats
+          .map(([name, names]) => [name, tryCols(names)] as const)
+          .find(([, c]) => c !== undefined);
+        if (!found)
           throw new LakestreamError(
             'BAD_INPUT',
             `${file.label}:1: not a file profile learn reads (London half-hourly or daily, UCI hourly): header "${f.join(',')}"`,
           );
+        format = found[0];
+        const c = found[1]!;
         cols = c;
         slotsPerDay = format === 'london-halfhourly' ? 48 : format === 'uci-hourly' ? 24 : 1;
         continue;

@@ -39,8 +39,7 @@ export function profileProblem(p: unknown): string | undefined {
   if (o.kind !== 'electricity' && o.kind !== 'water')
     return `kind ${JSON.stringify(o.kind)} is not electricity or water`;
   if (
-    !o.level ||
-    o.level.distribution !== 'lognormal' ||
+    o.level?.distribution !== 'lognormal' ||
     !finite(o.level.mu) ||
     !finite(o.level.sigma) ||
     o.level.sigma < 0

@@ -13,6 +13,7 @@ import {
   kafkaBootstrap,
   loadConfig,
   type NodeName,
+  nodePorts,
   type Part,
   partOf,
   resolveConfig,
@@ -30,7 +31,7 @@ import {
 import { classpath, ensureJars, type Log } from './jars.ts';
 import { ensureTopics, formatKafka, startKafkaNode, waitKafkaNode, writeKafkaConfig } from './kafka.ts';
 import { withClusterLock } from './lock.ts';
-import { alivePid, stopNode } from './processes.ts';
+import { alivePid, portOpen, stopNode } from './processes.ts';
 
 export interface UpOptions extends ConfigOverrides {
   /** default: both */
@@ -77,6 +78,19 @@ function checkUnchanged(saved: ClusterConfig | undefined, wanted: ClusterConfig)
     );
 }
 
+/** Fails, naming the port and the node, when a port a node needs is held by another process. */
+async function checkPortsFree(c: ClusterConfig, nodes: readonly NodeName[]): Promise<void> {
+  for (const node of nodes)
+    for (const port of nodePorts(c, node))
+      if (await portOpen(c.host, port, 500))
+        throw new LakestreamError(
+          'UNAVAILABLE',
+          `port ${c.host}:${port}, needed by ${node}, is in use by another process (another cluster directory?); ` +
+            'stop it, or choose other ports (--port-offset N)',
+          { retriable: false },
+        );
+}
+
 /** Starts what is not running yet and waits until it is healthy; idempotent and safe for concurrent callers. */
 export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
   const t0 = Date.now();
@@ -98,6 +112,7 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
         await writeKafkaConfig(c);
         const todo = KAFKA_NODES.filter((n) => alivePid(c.dir, n) === undefined);
         if (todo.length > 0) {
+          await checkPortsFree(c, todo);
           await formatKafka(c, cp, log);
           log(`starting Kafka: ${todo.join(', ')} …`);
           for (const n of todo) await startKafkaNode(c, n, cp);
@@ -113,6 +128,7 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
         await writeHdfsConfig(c);
         const todo = HDFS_NODES.filter((n) => alivePid(c.dir, n) === undefined);
         if (todo.length > 0) {
+          await checkPortsFree(c, todo);
           await formatNameNode(c, cp, log);
           log(`starting HDFS: ${todo.join(', ')} …`);
           for (const n of todo) await startHdfsNode(c, n, cp);

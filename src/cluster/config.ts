@@ -164,3 +164,18 @@ export function nodePort(c: ClusterConfig, node: NodeName): number {
       return c.hdfs.datanodes[1].http;
   }
 }
+
+/** Every port a node binds, so `up` can tell when another process holds one. */
+export function nodePorts(c: ClusterConfig, node: NodeName): number[] {
+  switch (node) {
+    case 'namenode':
+      return [c.hdfs.rpcPort, c.hdfs.httpPort];
+    case 'datanode-1':
+    case 'datanode-2': {
+      const d = c.hdfs.datanodes[node === 'datanode-1' ? 0 : 1];
+      return [d.data, d.http, d.ipc];
+    }
+    default:
+      return [nodePort(c, node)];
+  }
+}

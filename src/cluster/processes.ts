@@ -74,15 +74,21 @@ export async function startDaemon(d: JavaDaemon): Promise<number> {
   }
 }
 
-/** Runs a Java tool to completion; rejects with its output when it fails. */
-export function runJava(opts: {
+export interface JavaRun {
   classpath: string;
   mainClass: string;
   args: string[];
   jvm?: string[];
   cwd?: string;
+  env?: Record<string, string>;
+  /** names the run in errors */
   what: string;
-}): Promise<string> {
+  /** kill it after this long (default: never) */
+  timeoutMs?: number;
+}
+
+/** Runs a Java tool to completion; rejects with its output when it fails. */
+export function runJava(opts: JavaRun): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolveOut, reject) => {
     const child = spawn(
       javaBin(),
@@ -90,25 +96,33 @@ export function runJava(opts: {
       {
         stdio: ['ignore', 'pipe', 'pipe'],
         cwd: opts.cwd,
+        env: { ...process.env, ...opts.env },
       },
     );
-    let out = '';
+    let stdout = '';
+    let stderr = '';
     child.stdout.on('data', (b) => {
-      out += b;
+      stdout += b;
     });
     child.stderr.on('data', (b) => {
-      out += b;
+      stderr += b;
     });
+    const timer =
+      opts.timeoutMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
     child.once('error', (e) =>
       reject(
         new LakestreamError('UNAVAILABLE', `cannot run java for ${opts.what}: ${e.message}`, { cause: e }),
       ),
     );
-    child.once('close', (code) => {
-      if (code === 0) resolveOut(out);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolveOut({ stdout, stderr });
       else
         reject(
-          new LakestreamError('INTERNAL', `${opts.what} failed (exit ${code}):\n${out.trim().slice(-3000)}`),
+          new LakestreamError(
+            signal === 'SIGKILL' && opts.timeoutMs !== undefined ? 'TIMEOUT' : 'INTERNAL',
+            `${opts.what} failed (${signal ?? `exit ${code}`}):\n${`${stderr}\n${stdout}`.trim().slice(-3000)}`,
+          ),
         );
     });
   });

@@ -11,7 +11,7 @@ import { londonDailySums } from '../helpers/source-sums.ts';
 
 async function workerRead(dir: string): Promise<number> {
   try {
-    const files = await readdir(join(dir, 'lake', '_status', 'workers'));
+    const files = (await readdir(join(dir, 'lake', '_status', 'workers'))).filter((f) => f.endsWith('.json'));
     let read = 0;
     for (const f of files)
       read += JSON.parse(await readFile(join(dir, 'lake', '_status', 'workers', f), 'utf8')).batches ?? 0;

@@ -8,7 +8,7 @@ import { findDataDir, londonFile } from '../config/data-dir.ts';
 import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
 import { describeError } from '../errors.ts';
 import { Lake } from '../lake/index.ts';
-import { CONSUMPTION_MODEL_NAME, trainFromDailyFile, trainFromLake } from '../models/consumption/index.ts';
+import { CONSUMPTION_MODEL_NAME, trainFromDailyFile } from '../models/consumption/index.ts';
 import { latestModelVersion, registerModel } from '../models/registry.ts';
 import { openSource, type SourceOptions } from '../sources/open-source.ts';
 import { produceFrom } from '../sources/produce.ts';
@@ -20,6 +20,7 @@ import { metersWorkload } from '../workloads/meters/workload.ts';
 import { defineCommand, numberOption } from './command.ts';
 import { bar, formatCount, formatDuration, ProgressLine } from './progress.ts';
 import { collectStatus } from './status.ts';
+import { retrainOnLake } from './stream.ts';
 
 interface DemoSource {
   label: string;
@@ -162,6 +163,7 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
       // 2. Stream while producing.
       const workload = metersWorkload({
         store: lake.store,
+        retrain: () => retrainOnLake(lake),
         enrichment: loadEnrichment({
           householdsFile: londonFile(dataDir, 'households.csv'),
           holidaysFile: londonFile(dataDir, 'uk_bank_holidays.csv'),
@@ -233,8 +235,7 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
 
       // 3. Retrain on what the lake now holds: the model adapts to the closed months.
       try {
-        const t = await trainFromLake(lake);
-        const v = await registerModel(lake.store, CONSUMPTION_MODEL_NAME, t.model, t.metrics);
+        const v = await retrainOnLake(lake);
         console.log(`model consumption v${v} retrained on the lake's gold daily table`);
       } catch (e) {
         console.log(`model not retrained on the lake: ${describeError(e)}`);

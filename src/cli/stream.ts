@@ -4,12 +4,20 @@ import { findDataDir, londonFile } from '../config/data-dir.ts';
 import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
 import { Lake } from '../lake/index.ts';
+import { CONSUMPTION_MODEL_NAME, trainFromLake } from '../models/consumption/index.ts';
+import { registerModel } from '../models/registry.ts';
 import { runWorker } from '../stream/worker.ts';
 import type { Workload } from '../stream/workload.ts';
 import { openTransport } from '../transport/open.ts';
 import { loadEnrichment } from '../workloads/meters/enrich.ts';
 import { metersWorkload } from '../workloads/meters/workload.ts';
 import { defineCommand, numberOption } from './command.ts';
+
+/** Trains the consumption forecast on the lake's gold daily table and registers it as a new version. */
+export async function retrainOnLake(lake: Lake): Promise<number> {
+  const t = await trainFromLake(lake);
+  return registerModel(lake.store, CONSUMPTION_MODEL_NAME, t.model, t.metrics);
+}
 
 export default defineCommand({
   name: 'stream',
@@ -36,6 +44,12 @@ writing days and months still open as they stand (flagged closed=false).`,
       value: 'F',
       help: 'fraction of meters flagged as the exploration sample (default 0.1)',
     },
+    retrain: {
+      type: 'string',
+      default: 'monthly',
+      value: 'WHEN',
+      help: 'monthly: retrain the forecast on the lake after each month closes; off: never',
+    },
     quiet: { type: 'boolean', help: 'no progress output' },
     ...transportOption,
     ...lakeOption,
@@ -50,8 +64,14 @@ writing days and months still open as they stand (flagged closed=false).`,
       let workload: Workload;
       if (workloadName === 'meters') {
         const dataDir = findDataDir(values.data);
+        if (values.retrain !== 'monthly' && values.retrain !== 'off')
+          throw new LakestreamError(
+            'BAD_ARGUMENT',
+            `--retrain must be monthly or off, got "${values.retrain}"`,
+          );
         workload = metersWorkload({
           store: lake.store,
+          retrain: values.retrain === 'monthly' ? () => retrainOnLake(lake) : undefined,
           enrichment: loadEnrichment({
             householdsFile: londonFile(dataDir, 'households.csv'),
             holidaysFile: londonFile(dataDir, 'uk_bank_holidays.csv'),

@@ -129,7 +129,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       const m = found.get(p)?.manifest;
       const mp = m?.partitions.find((q) => q.topic === topic && q.partition === p);
       owned.set(p, {
-        processor: workload.newProcessor(m?.states[String(p)]),
+        processor: workload.newProcessor(p, m?.states[String(p)]),
         last: mp?.last ?? -1,
         seq: mp?.seq ?? 0,
       });

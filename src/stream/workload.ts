@@ -33,7 +33,7 @@ export interface Workload {
   name: string;
   topic: string;
   tables: WorkloadTable[];
-  newProcessor(saved?: unknown): PartitionProcessor;
+  newProcessor(partition: number, saved?: unknown): PartitionProcessor;
   /** called between batches (e.g. to pick up a new model version); cheap when nothing changed */
   refresh?(): Promise<void>;
   /** shown in the worker status */

@@ -96,6 +96,14 @@ export class MetersProcessor {
     this.ctx.forecaster = f;
   }
 
+  /** The newest month ('YYYY-MM') closed for any meter of this partition, if any. */
+  latestClosedMonth(): string | undefined {
+    let latest: string | undefined;
+    for (const m of this.state.meters.values())
+      for (const key of Object.keys(m.monthTotals)) if (!latest || key > latest) latest = key;
+    return latest;
+  }
+
   process(msg: Message, out: BatchOutputs): void {
     const c = this.state.counters;
     c.read++;

@@ -17,6 +17,11 @@ export interface MetersWorkloadOptions {
   store: ObjectStore;
   enrichment: Enrichment;
   config?: Partial<MetersConfig>;
+  /**
+   * Retrains the forecast on the lake after each month closes (in the background; the new version
+   * is picked up like any other). Only the worker owning partition 0 does it, so a group retrains once.
+   */
+  retrain?: (log: (line: string) => void) => Promise<number>;
 }
 
 const KEYS: Record<string, string[]> = {
@@ -29,7 +34,9 @@ const KEYS: Record<string, string[]> = {
 export function metersWorkload(opts: MetersWorkloadOptions): Workload {
   const config = { ...DEFAULT_METERS_CONFIG, ...opts.config };
   let forecaster: Forecaster = baselineModel();
-  const processors = new Set<MetersProcessor>();
+  const processors = new Map<number, MetersProcessor>();
+  let trainedThrough = '';
+  let training: Promise<unknown> | undefined;
   return {
     name: 'meters',
     topic: TOPICS.readings,
@@ -38,12 +45,12 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
       spec: { schema: [...t.schema], partitionColumns: [...t.partitionColumns], description: t.description },
       keyColumns: KEYS[t.path],
     })),
-    newProcessor(saved?: unknown): PartitionProcessor {
+    newProcessor(partition: number, saved?: unknown): PartitionProcessor {
       const p = new MetersProcessor(
         { config, enrichment: opts.enrichment, forecaster, decode: (b) => decodeReading(b), now: Date.now },
         saved ? partitionStateFromJSON(saved) : undefined,
       );
-      processors.add(p);
+      processors.set(partition, p);
       return {
         process: (msg, out) => p.process(msg, out),
         flush: (out) => p.flush(out),
@@ -52,12 +59,22 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
       };
     },
     async refresh() {
+      const closed = processors.get(0)?.latestClosedMonth();
+      if (opts.retrain && closed && closed > trainedThrough && !training) {
+        trainedThrough = closed;
+        training = opts
+          .retrain(() => {})
+          .catch((e) => process.stderr.write(`\nretrain after ${closed} skipped: ${(e as Error).message}\n`))
+          .finally(() => {
+            training = undefined;
+          });
+      }
       const v = await latestModelVersion(opts.store, 'consumption');
       if (v === undefined || v === forecaster.version) return;
       const loaded = await loadModelJson(opts.store, 'consumption', v);
       if (!loaded) return;
       forecaster = loadConsumptionModel(loaded.model, loaded.version);
-      for (const p of processors) p.setForecaster(forecaster);
+      for (const p of processors.values()) p.setForecaster(forecaster);
     },
     modelVersion: () => forecaster.version,
   };

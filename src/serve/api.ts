@@ -5,7 +5,7 @@ import { Catalog, KINDS } from './data/catalog.ts';
 import { consumption } from './data/consumption.ts';
 import { accuracy, forecastMonth, latestPredictions } from './data/forecast.ts';
 import type { PipelineMonitor } from './data/pipeline.ts';
-import { DEFAULT_ROW_CAP, DEFAULT_TIMEOUT_MS, MAX_ROW_CAP, type SqlSandbox } from './explore/sandbox.ts';
+import { DEFAULT_ROW_CAP, MAX_ROW_CAP, type SqlSandbox } from './explore/sandbox.ts';
 import { badParam, HttpError, readBody } from './http.ts';
 import type { LakeReader } from './lake-reader.ts';
 import * as v from './validate.ts';
@@ -16,6 +16,7 @@ export interface ApiContext {
   monitor: PipelineMonitor;
   sandbox: SqlSandbox;
   info: { lake: string; transport: string | null; version: string };
+  sqlTimeoutMs: number;
 }
 
 type Handler = (ctx: ApiContext, q: URLSearchParams, req: IncomingMessage) => Promise<unknown>;
@@ -53,7 +54,7 @@ const GET: Record<string, Handler> = {
     return {
       tables: await ctx.lake.tables(),
       rowCap: { default: DEFAULT_ROW_CAP, max: MAX_ROW_CAP },
-      timeoutMs: DEFAULT_TIMEOUT_MS,
+      timeoutMs: ctx.sqlTimeoutMs,
     };
   },
 };
@@ -87,7 +88,7 @@ const POST: Record<string, Handler> = {
         );
       maxRows = b.maxRows;
     }
-    return ctx.sandbox.run(b.sql, { maxRows, timeoutMs: DEFAULT_TIMEOUT_MS });
+    return ctx.sandbox.run(b.sql, { maxRows, timeoutMs: ctx.sqlTimeoutMs });
   },
 };
 

@@ -9,7 +9,7 @@ import { type ApiContext, route } from './api.ts';
 import { DIST_DIR, ensureWebBuilt, WEB_DIR } from './build.ts';
 import { Catalog } from './data/catalog.ts';
 import { PipelineMonitor, type PipelineSnapshot } from './data/pipeline.ts';
-import { SqlSandbox } from './explore/sandbox.ts';
+import { DEFAULT_TIMEOUT_MS, SqlSandbox } from './explore/sandbox.ts';
 import { HttpError, sendError, sendJson } from './http.ts';
 import { LakeAdapter } from './lake-adapter.ts';
 import type { LakeReader } from './lake-reader.ts';
@@ -30,6 +30,8 @@ export interface ServeOptions {
   group?: string;
   /** how often the live page gets an update, ms (default 1000) */
   liveIntervalMs?: number;
+  /** the Explore page's query timeout, ms (default 10 s) */
+  sqlTimeoutMs?: number;
   /** progress and errors (default: stderr) */
   log?: (msg: string) => void;
 }
@@ -65,6 +67,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     monitor,
     sandbox,
     info: { lake: lake.url, transport: opts.transport ?? null, version: '0.1.0' },
+    sqlTimeoutMs: opts.sqlTimeoutMs ?? DEFAULT_TIMEOUT_MS,
   };
   const live = new LiveFeed(monitor, opts.liveIntervalMs ?? 1000, metrics, log);
   const pages = new Map<string, Buffer>();

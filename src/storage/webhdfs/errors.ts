@@ -51,6 +51,8 @@ export function remoteError(status: number, body: string, ctx: CallContext): Lak
       `${where} failed with HTTP ${status}: ${body.slice(0, 200) || '(no body)'}`,
     );
   }
+  // DataNodes pass on the NameNode's refusal with its Java stack trace: keep the first line only.
+  r.message = r.message.split('\n')[0].trim();
   const detail = `${r.exception}: ${r.message}`;
   switch (r.exception) {
     case 'FileNotFoundException':
@@ -146,4 +148,13 @@ export function transportError(e: unknown, ctx: CallContext, timeoutMs: number):
       retriable: true,
     },
   );
+}
+
+/** The same error with the temp file it was about replaced by the object the caller wrote. */
+export function aboutTarget(e: unknown, tempPath: string, target: string): unknown {
+  if (!(e instanceof LakestreamError) || !e.message.includes(tempPath)) return e;
+  return new LakestreamError(e.code, e.message.replaceAll(tempPath, target), {
+    cause: e,
+    retriable: e.retriable,
+  });
 }

@@ -19,6 +19,7 @@ import { extname, join } from 'node:path';
 import { LakestreamError } from '../../errors.ts';
 import { cleanPath, type ObjectInfo, type ObjectStore, type PutIfAbsentResult } from '../object-store.ts';
 import { type FileStatus, WebHdfsClient, type WebHdfsClientOptions } from './client.ts';
+import { aboutTarget } from './errors.ts';
 
 const TEMP_PREFIX = '.tmp-';
 const LIST_CONCURRENCY = 8;
@@ -142,12 +143,12 @@ export class WebHdfsStore implements ObjectStore {
   async put(path: string, data: Uint8Array): Promise<void> {
     const target = this.abs(path);
     const tmp = this.tempBeside(path);
-    await this.client.create(tmp, data, { overwrite: false });
     try {
+      await this.client.create(tmp, data, { overwrite: false });
       await this.client.rename(tmp, target, { overwrite: true });
     } catch (e) {
       await this.client.delete(tmp).catch(() => {});
-      throw e;
+      throw aboutTarget(e, tmp, target);
     }
   }
 
@@ -158,13 +159,13 @@ export class WebHdfsStore implements ObjectStore {
       return r === 'created' ? { written: true } : { written: false, reason: 'exists' };
     }
     const tmp = this.tempBeside(path);
-    await this.client.create(tmp, data, { overwrite: false });
     let r: 'renamed' | 'exists';
     try {
+      await this.client.create(tmp, data, { overwrite: false });
       r = await this.client.rename(tmp, target, { overwrite: false });
     } catch (e) {
       await this.client.delete(tmp).catch(() => {});
-      throw e;
+      throw aboutTarget(e, tmp, target);
     }
     if (r === 'renamed') return { written: true };
     await this.client.delete(tmp).catch(() => {});

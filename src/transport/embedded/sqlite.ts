@@ -64,11 +64,10 @@ type SqliteModule = typeof import('node:sqlite');
 let sqlite: SqliteModule | undefined;
 
 /**
- * Loads node:sqlite, hiding only its own ExperimentalWarning (older Node 24 builds print one at
- * load); every other warning still reaches the user.
+ * Runs `load` with only node:sqlite's own ExperimentalWarning hidden (some Node 24 builds print one
+ * when the module loads); every other warning still reaches the user.
  */
-function loadSqlite(): SqliteModule {
-  if (sqlite) return sqlite;
+export function withoutSqliteWarning<T>(load: () => T): T {
   const original = process.emitWarning;
   process.emitWarning = function filtered(this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
     const type =
@@ -82,14 +81,17 @@ function loadSqlite(): SqliteModule {
     return (original as (...a: unknown[]) => void).call(process, warning, ...rest);
   } as typeof process.emitWarning;
   try {
-    sqlite = process.getBuiltinModule('node:sqlite');
+    return load();
   } finally {
     process.emitWarning = original;
   }
+}
+
+function loadSqlite(): SqliteModule {
+  sqlite ??= withoutSqliteWarning(() => process.getBuiltinModule('node:sqlite'));
   return sqlite;
 }
 
-/** Opens (creating if needed) the log database in `dir`. */
 /**
  * When a commit reaches the disk. 'normal' (default): a commit is in the WAL before it returns, so
  * it survives the crash or kill of any process; an OS crash or power cut may lose the last
@@ -98,6 +100,7 @@ function loadSqlite(): SqliteModule {
  */
 export type SyncMode = 'normal' | 'full';
 
+/** Opens (creating if needed) the log database in `dir`. */
 export function openLogDatabase(dir: string, sync: SyncMode = 'normal'): DatabaseSync {
   const { DatabaseSync } = loadSqlite();
   const path = `${dir}/${DB_FILE}`;

@@ -34,6 +34,8 @@ const RETRY_DELAY_MS = 500;
 /** Fetching that keeps failing this long is reported by poll (a broker failover takes ~10-20 s). */
 const FAILING_FOR_MS = 60_000;
 const HEARTBEAT_MS = 1000;
+/** How long commit retries a failing-over coordinator before reporting it. */
+const COMMIT_RETRY_MS = 30_000;
 const REBALANCE_TIMEOUT_MS = 30_000;
 
 type FetchResponse = Awaited<ReturnType<KafkaClientConsumer['fetch']>>;
@@ -168,17 +170,32 @@ export class KafkaConsumer implements Consumer {
           `cannot commit offset ${o.offset} of ${o.topic}/${o.partition} for ${this.where}: the partition is not assigned to this member (the group rebalanced)`,
         );
     }
-    try {
-      await this.client.commit({
-        offsets: offsets.map((o) => ({
-          topic: o.topic,
-          partition: o.partition,
-          offset: BigInt(o.offset),
-          leaderEpoch: -1,
-        })),
-      });
-    } catch (e) {
-      throw toLakestreamError(e, `committing offsets of ${this.where}`);
+    // A broker failover moves the group coordinator: retry what is transient (the client looks the
+    // coordinator up again), as long as the partitions are still ours.
+    const deadline = Date.now() + COMMIT_RETRY_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.client.commit({
+          offsets: offsets.map((o) => ({
+            topic: o.topic,
+            partition: o.partition,
+            offset: BigInt(o.offset),
+            leaderEpoch: -1,
+          })),
+        });
+        return;
+      } catch (e) {
+        const err = toLakestreamError(e, `committing offsets of ${this.where}`);
+        if (!err.retriable || Date.now() > deadline || this.closing) throw err;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
+        for (const o of offsets)
+          if (!this.owned.has(key(o.topic, o.partition)))
+            throw new LakestreamError(
+              'CONFLICT',
+              `cannot commit offset ${o.offset} of ${o.topic}/${o.partition} for ${this.where}: the partition moved to another member while the cluster failed over`,
+              { cause: e },
+            );
+      }
     }
   }
 

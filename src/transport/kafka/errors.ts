@@ -38,6 +38,19 @@ export function kafkaMessage(e: unknown): string {
   return msgs.slice(-3).join('; ') || all[0].message;
 }
 
+/** Protocol errors that mean "a broker moved or restarts; the same request soon succeeds". */
+export const TRANSIENT_API_IDS = [
+  'NOT_COORDINATOR',
+  'COORDINATOR_NOT_AVAILABLE',
+  'COORDINATOR_LOAD_IN_PROGRESS',
+  'NOT_LEADER_OR_FOLLOWER',
+  'LEADER_NOT_AVAILABLE',
+  'REQUEST_TIMED_OUT',
+  'NOT_ENOUGH_REPLICAS',
+  'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  'NETWORK_EXCEPTION',
+];
+
 const NETWORK =
   /Cannot connect to any broker|ECONNREFUSED|ECONNRESET|EHOSTUNREACH|ENOTFOUND|EAI_AGAIN|socket|Connection closed|closed connection/i;
 
@@ -71,6 +84,8 @@ export function toLakestreamError(e: unknown, where: string, topic?: string): La
   )
     return make('PERMISSION', `${where} refused lakestream: ${msg}`);
   if (codes.includes('PLT_KFK_TIMEOUT')) return make('TIMEOUT', `${where} did not answer in time: ${msg}`);
+  if (ids.some((i) => TRANSIENT_API_IDS.includes(i)))
+    return make('UNAVAILABLE', `${where}: the cluster is failing over (${msg}); retry`);
   if (codes.includes('PLT_KFK_NETWORK') || all.some((x) => NETWORK.test(x.message)))
     return make('UNAVAILABLE', `${where} is unreachable (no broker answered): ${msg}`);
   if (ids.includes('TOPIC_AUTHORIZATION_FAILED') || ids.includes('GROUP_AUTHORIZATION_FAILED'))

@@ -1,0 +1,64 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ALL_NODES, defaultConfig, kafkaBootstrap, nodePorts, webhdfsUrl } from './config.ts';
+import { coreSite, hdfsSite } from './hdfs.ts';
+import { CLUSTER_TOPICS, KAFKA_NODE_IDS, kafkaProperties } from './kafka.ts';
+
+describe('cluster configuration', () => {
+  const c = defaultConfig('/tmp/lakestream-config-test');
+
+  it('puts brokers at 127.0.0.1:9092 and :9094, the controller at :9093 and WebHDFS at :9870 by default', () => {
+    assert.equal(kafkaBootstrap(c), '127.0.0.1:9092,127.0.0.1:9094');
+    assert.equal(c.kafka.controllerPort, 9093);
+    assert.equal(webhdfsUrl(c), 'http://127.0.0.1:9870');
+    assert.equal(c.hdfs.rpcPort, 8020);
+  });
+
+  it('gives every node its own ports, and a port offset moves them all', () => {
+    const ports = ALL_NODES.flatMap((n) => nodePorts(c, n));
+    assert.equal(new Set(ports).size, ports.length);
+    const moved = defaultConfig('/tmp/x', 10_000);
+    assert.deepEqual(
+      ALL_NODES.flatMap((n) => nodePorts(moved, n)),
+      ports.map((p) => p + 10_000),
+    );
+  });
+
+  it('runs a dedicated controller as the only quorum voter, and two brokers that are not voters', () => {
+    const ctl = kafkaProperties(c, 'controller');
+    assert.equal(ctl['process.roles'], 'controller');
+    assert.equal(ctl['controller.quorum.voters'], '1@127.0.0.1:9093');
+    assert.equal(ctl['default.replication.factor'], 2);
+    assert.equal(ctl['num.partitions'], 6);
+    for (const b of ['broker-1', 'broker-2'] as const) {
+      const p = kafkaProperties(c, b);
+      assert.equal(p['process.roles'], 'broker');
+      assert.equal(p['controller.quorum.voters'], '1@127.0.0.1:9093');
+      assert.match(String(p['advertised.listeners']), /^PLAINTEXT:\/\/127\.0\.0\.1:909[24]$/);
+      // acks=all keeps working with one broker down; no data loss by electing a stale replica
+      assert.equal(p['min.insync.replicas'], 1);
+      assert.equal(p['unclean.leader.election.enable'], false);
+      assert.equal(p['offsets.topic.replication.factor'], 2);
+    }
+    assert.equal(new Set(Object.values(KAFKA_NODE_IDS)).size, 3);
+  });
+
+  it('creates the topics of both workloads', () => {
+    for (const t of ['meters.readings', 'meters.quarantine', 'meters.predictions', 'trace.events'])
+      assert.ok(CLUSTER_TOPICS.includes(t), t);
+  });
+
+  it('configures HDFS with replication 2, permissions on, WebHDFS on, every address on 127.0.0.1', () => {
+    const site = hdfsSite(c);
+    assert.equal(site['dfs.replication'], 2);
+    assert.equal(site['dfs.permissions.enabled'], true);
+    assert.equal(site['dfs.webhdfs.enabled'], true);
+    assert.equal(site['dfs.namenode.http-address'], '127.0.0.1:9870');
+    assert.equal(site['dfs.datanode.hostname'], '127.0.0.1');
+    assert.equal(coreSite(c)['fs.defaultFS'], 'hdfs://127.0.0.1:8020');
+    assert.match(
+      String(coreSite(c)['hadoop.user.group.static.mapping.overrides']),
+      /^lakestream=supergroup;/,
+    );
+  });
+});

@@ -66,6 +66,12 @@ export function checkFieldType(f: Field, table: string): void {
   );
 }
 
+/** 'decimal(10, 4)' -> 'decimal(10,4)'; other types unchanged. */
+export function normalizeType(t: DeltaType): DeltaType {
+  const m = DECIMAL.exec(t);
+  return m ? `decimal(${Number(m[1])},${Number(m[2])})` : t;
+}
+
 /** Spark refuses these characters in column names unless column mapping is on. */
 const BAD_NAME = /[ ,;{}()\n\t=]/;
 
@@ -223,7 +229,9 @@ export function sameSchema(a: Field[], b: Field[]): boolean {
   if (a.length !== b.length) return false;
   return a.every(
     (f, i) =>
-      f.name === b[i].name && f.type === b[i].type && (f.nullable ?? true) === (b[i].nullable ?? true),
+      f.name === b[i].name &&
+      normalizeType(f.type) === normalizeType(b[i].type) &&
+      (f.nullable ?? true) === (b[i].nullable ?? true),
   );
 }
 

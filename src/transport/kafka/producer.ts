@@ -75,21 +75,33 @@ export class KafkaProducer implements Producer {
     }
     if (messages.length === 0) return;
     const now = BigInt(Date.now());
+    // A big send is cut into requests of at most MAX_REQUEST_BYTES, queued in order: a topic made
+    // with the brokers' defaults refuses a batch over ~1 MB per partition.
+    const chunks: Promise<void>[] = [];
+    let records: Record[] = [];
     let bytes = 0;
-    const records: Record[] = messages.map((m) => {
+    const cut = () => {
+      if (records.length === 0) return;
+      const pending = { records, bytes, topic } as const;
+      chunks.push(new Promise<void>((resolve, reject) => this.queue.push({ ...pending, resolve, reject })));
+      records = [];
+      bytes = 0;
+    };
+    for (const m of messages) {
       const value = Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength);
       const key = m.key === null ? undefined : Buffer.from(m.key, 'utf8');
-      bytes += value.byteLength + (key?.byteLength ?? 0) + RECORD_OVERHEAD;
-      return {
+      const size = value.byteLength + (key?.byteLength ?? 0) + RECORD_OVERHEAD;
+      if (bytes + size > MAX_REQUEST_BYTES) cut();
+      records.push({
         topic,
         key,
         value,
         timestamp: m.timestamp === undefined ? now : BigInt(Math.trunc(m.timestamp)),
-      };
-    });
-    const done = new Promise<void>((resolve, reject) =>
-      this.queue.push({ records, bytes, topic, resolve, reject }),
-    );
+      });
+      bytes += size;
+    }
+    cut();
+    const done = Promise.all(chunks).then(() => {});
     this.schedule();
     return withDeadline(
       done,

@@ -8,7 +8,15 @@ import { cleanPath } from '../storage/object-store.ts';
 import { type Action, type AddFile, type MetadataAction, parseCommit, serializeCommit } from './actions.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { listLog } from './log/listing.ts';
-import { commitPath, loadState, mapLimit, notATable, readCommit, refreshState } from './log/load.ts';
+import {
+  commitPath,
+  loadLatestState,
+  loadState,
+  mapLimit,
+  notATable,
+  readCommit,
+  refreshState,
+} from './log/load.ts';
 import { applyActions, cloneState, type LogState } from './log/replay.ts';
 import { optimizeTable, vacuumTable } from './maintenance.ts';
 import { type Row, writeDataFiles } from './parquet.ts';
@@ -154,7 +162,7 @@ export class DeltaTable {
       if (next !== this.latest.state) this.remember(new Snapshot(this.path, next));
       return this.latest!;
     }
-    const snap = new Snapshot(this.path, await loadState(this.store, this.path));
+    const snap = new Snapshot(this.path, await loadLatestState(this.store, this.path));
     this.remember(snap);
     return snap;
   }

@@ -30,8 +30,30 @@ export function logDir(table: string): string {
 }
 
 export async function listLog(store: ObjectStore, table: string): Promise<LogListing> {
+  return parseListing(table, await store.list(`${logDir(table)}/`));
+}
+
+/**
+ * The log from `version` on, listed 100 versions at a time by name prefix (the first 18 of the 20
+ * digits), so a table with a long history is not listed whole on every cold load.
+ */
+export async function listLogFrom(store: ObjectStore, table: string, version: number): Promise<LogListing> {
   const dir = logDir(table);
-  const entries = await store.list(`${dir}/`);
+  const entries: ObjectInfo[] = [];
+  for (let block = Math.floor(version / 100); ; block++) {
+    const prefix = String(block * 100)
+      .padStart(20, '0')
+      .slice(0, 18);
+    const found = await store.list(`${dir}/${prefix}`);
+    entries.push(...found);
+    const last = `${dir}/${String(block * 100 + 99).padStart(20, '0')}.json`;
+    if (!found.some((e) => e.path === last)) break; // the block is not full: nothing beyond it
+  }
+  return parseListing(table, entries);
+}
+
+function parseListing(table: string, entries: ObjectInfo[]): LogListing {
+  const dir = logDir(table);
   const commits = new Map<number, ObjectInfo>();
   const classic = new Map<number, string>();
   const multi = new Map<number, { total: number; parts: Map<number, string> }>();

@@ -6,7 +6,7 @@ import type { ObjectStore } from '../../storage/object-store.ts';
 import { joinPath } from '../../storage/object-store.ts';
 import { type Action, commitFileName, parseCommit } from '../actions.ts';
 import { readCheckpoint } from '../checkpoint.ts';
-import { type LogListing, listLog, logDir } from './listing.ts';
+import { type LogListing, listLog, listLogFrom, logDir } from './listing.ts';
 import { applyActions, cloneState, emptyState, type LogState } from './replay.ts';
 
 export function commitPath(table: string, version: number): string {
@@ -35,6 +35,40 @@ export function notATable(store: ObjectStore, table: string): LakestreamError {
     'NOT_A_TABLE',
     `${store.url}${store.url.endsWith('/') ? '' : '/'}${table} is not a Delta table (no commits in ${table}/_delta_log)`,
   );
+}
+
+/**
+ * Where `_last_checkpoint` says to start: its version, or undefined when it is missing or damaged
+ * (it is only a hint; PROTOCOL "Last Checkpoint File").
+ */
+export async function lastCheckpointHint(store: ObjectStore, table: string): Promise<number | undefined> {
+  try {
+    const j = JSON.parse(
+      new TextDecoder().decode(await store.get(joinPath(logDir(table), '_last_checkpoint'))),
+    );
+    return Number.isInteger(j?.version) && j.version >= 0 ? j.version : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The latest state, listing only the log after the checkpoint `_last_checkpoint` names; the whole
+ * log when there is no usable hint.
+ */
+export async function loadLatestState(store: ObjectStore, table: string): Promise<LogState> {
+  const hint = await lastCheckpointHint(store, table);
+  if (hint !== undefined) {
+    const listing = await listLogFrom(store, table, hint);
+    if (listing.checkpoints.some((c) => c.version === hint)) {
+      try {
+        return await loadState(store, table, undefined, listing);
+      } catch {
+        // a damaged checkpoint: fall back to the whole log below
+      }
+    }
+  }
+  return loadState(store, table);
 }
 
 /** The state at `version` (default: the latest), from a fresh listing of the log. */

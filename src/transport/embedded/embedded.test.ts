@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -8,6 +8,7 @@ import { after, describe, it } from 'node:test';
 import { isLakestreamError } from '../../errors.ts';
 import { runTransportSuite } from '../suite.ts';
 import type { Consumer, Message } from '../transport.ts';
+import { DB_FILE } from './sqlite.ts';
 import { EmbeddedTransport } from './transport.ts';
 
 const shared = mkdtempSync(join(tmpdir(), 'lakestream-log-'));
@@ -256,8 +257,11 @@ describe('embedded log', { timeout: 120_000 }, () => {
       'a new group starts at the oldest kept message',
     );
     await fresh.close();
+    const sizeBefore = statSync(join(dir, DB_FILE)).size;
     await commitAt('slow', 3000);
     await commitAt('fast', 3000);
     assert.equal(await t.truncate(), 2000);
+    const sizeAfter = statSync(join(dir, DB_FILE)).size;
+    assert.ok(sizeAfter < sizeBefore, `the file shrank from ${sizeBefore} to ${sizeAfter} bytes`);
   });
 });

@@ -1,6 +1,6 @@
 // Retention for the embedded log: drops stored batches that every group reading the topic has
-// committed past. A topic no group has committed on keeps everything. Freed pages are reused by
-// later appends, so a long demo's file stops growing instead of shrinking.
+// committed past. A topic no group has committed on keeps everything. Freed pages go back to the
+// disk (auto_vacuum=INCREMENTAL), so a long demo's file shrinks instead of growing forever.
 
 import type { EmbeddedLog } from './log.ts';
 import { writeTransaction } from './sqlite.ts';
@@ -30,6 +30,11 @@ export function truncateCommitted(log: EmbeddedLog): number {
         drop.run(id, f.partition, f.floor);
       }
     });
+  }
+  if (deleted > 0) {
+    db.exec('PRAGMA incremental_vacuum');
+    // Move the shrunken pages from the WAL into the file now (without waiting for readers).
+    db.exec('PRAGMA wal_checkpoint(PASSIVE)');
   }
   return deleted;
 }

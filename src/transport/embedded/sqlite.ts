@@ -118,6 +118,10 @@ export function openLogDatabase(dir: string, sync: SyncMode = 'normal'): Databas
     );
   }
   try {
+    // Only possible on a new, empty file (before WAL mode writes its header): lets retention give
+    // freed pages back to the disk.
+    if ((db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count === 0)
+      db.exec('PRAGMA auto_vacuum = INCREMENTAL');
     // WAL persists in the file; see SyncMode for what each synchronous level keeps.
     db.exec('PRAGMA journal_mode = WAL');
     db.exec(`PRAGMA synchronous = ${sync === 'full' ? 'FULL' : 'NORMAL'}`);

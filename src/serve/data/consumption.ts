@@ -111,7 +111,7 @@ export async function consumption(
   for (const row of r.rows) {
     const t = String(row.t);
     x.push(Date.parse(t.length === 10 ? `${t}T00:00:00Z` : t) / 1000);
-    y.push(Math.round(num(row.v) * 1e6) / 1e6);
+    y.push(num(row.v));
     complete.push(row.c === true);
   }
   const id =

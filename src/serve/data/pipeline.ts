@@ -82,18 +82,26 @@ export class PipelineMonitor {
       this.quarantineLatest(),
     ]);
     const now = Date.now();
-    const mine = workers.filter((w) => w.group === this.group || w.workload === 'meters');
+    const mine = workers.filter((w) => w.group === this.group);
     const live = mine.map((w) => ({ ...w, stale: now - Date.parse(w.updated_at) > STALE_MS }));
     const totals = { read: 0, accepted: 0, quarantined: 0, duplicates: 0 };
     const reasons: Record<string, number> = {};
     let model: number | null = null;
     const lat = { p50: null as number | null, p95: null as number | null, p99: null as number | null };
-    for (const w of live) {
+    // A worker's counters are cumulative over the partitions it owns (restored from the lake when it takes
+    // them over), so a partition counts once: newest status first, skipping workers whose partitions are counted.
+    const counted = new Set<number>();
+    for (const w of [...live].sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at))) {
+      const parts = (w.assigned ?? []).map((a) => a.partition);
+      if (parts.some((p) => counted.has(p))) continue;
+      for (const p of parts) counted.add(p);
       totals.read += num(w.read) || 0;
       totals.accepted += num(w.accepted) || 0;
       totals.quarantined += num(w.quarantined) || 0;
       totals.duplicates += num(w.duplicates) || 0;
       for (const [r, n] of Object.entries(w.quarantine_reasons ?? {})) reasons[r] = (reasons[r] ?? 0) + n;
+    }
+    for (const w of live) {
       if (!w.stale && w.model_version !== null && (model === null || w.model_version > model))
         model = w.model_version;
       // Across workers, the worst percentile is the honest one to show.

@@ -13,6 +13,8 @@ export interface SeriesSpec {
   style?: 'line' | 'area' | 'bars' | 'step' | 'points';
   dash?: number[];
   width?: number;
+  /** draw a dot per value (default: only when there are few) */
+  points?: boolean;
 }
 
 export interface ChartSpec {

@@ -63,7 +63,7 @@ async function appendBench(dir: string, totalRows: number, commits: number) {
     const rows = batch(c, per);
     makeMs += performance.now() - m0;
     const t0 = performance.now();
-    const res = await t.write(rows, { txn: { appId: 'bench/readings/0', version: c } });
+    const res = await t.write(rows, { txn: { appId: "bench/readings/0", version: c } });
     latencies.push(performance.now() - t0);
     if (res.status !== 'committed') throw new Error(`commit ${c}: ${JSON.stringify(res)}`);
   }

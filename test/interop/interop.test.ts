@@ -78,6 +78,14 @@ describe('delta-rs reads what lakestream writes:', () => {
         EXCEPT ALL SELECT meter_id, ts, value, seq, day, price, "on", ok FROM read_parquet('${dump}'))`,
     );
     assert.equal(diff.rows[0].n, 0);
+    // delta-rs reads lakestream's checkpoint alone: a copy without the commits it covers
+    const copy = join(dir, 'copy');
+    await cp(path, copy, { recursive: true });
+    for (let v = 0; v <= 10; v++) await rm(join(copy, '_delta_log', `${String(v).padStart(20, '0')}.json`));
+    const fromCheckpoint = deltaRs('read', copy, '--txn', 'g/meters.readings/3');
+    assert.equal(fromCheckpoint.num_rows, 360);
+    assert.equal(fromCheckpoint.version, 12);
+    assert.equal(fromCheckpoint.txn, 111);
     // after optimize
     const before = seen.num_files as number;
     assert.equal((await t.optimize()).status, 'committed');

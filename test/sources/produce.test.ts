@@ -9,7 +9,7 @@ import { produce } from '../../src/sources/produce.ts';
 import { openTransport } from '../../src/transport/open.ts';
 import type { Message, Transport } from '../../src/transport/transport.ts';
 import { decodeReading } from '../../src/workloads/meters/reading.ts';
-import { cli, DATA, runCli } from '../helpers/cli.ts';
+import { cli, DATA, runCli, startCli } from '../helpers/cli.ts';
 
 async function fresh(): Promise<{ url: string; transport: Transport; dir: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-produce-'));
@@ -127,6 +127,36 @@ describe('produce', () => {
         return d.ok ? 'ok' : `${d.reason} ${d.src}`;
       });
       assert.deepEqual(reasons.sort(), ['ok', 'ok', 'unparsed-row bad.csv:3', 'unparsed-row bad.csv:4']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('stops on Ctrl-C after the batch in flight is acknowledged, and says how many it sent', async () => {
+    const { url, transport } = await fresh();
+    await transport.close();
+    const child = startCli([
+      'produce',
+      '--source',
+      'simulate',
+      '--meters',
+      '100',
+      '--rate',
+      '400',
+      '--transport',
+      url,
+    ]);
+    let stderr = '';
+    child.stderr?.on('data', (d) => (stderr += d));
+    await new Promise((r) => setTimeout(r, 2500));
+    child.kill('SIGINT');
+    const code = await new Promise((r) => child.on('close', r));
+    assert.equal(code, 130);
+    const sent = Number(/stopped: ([\d,]+) messages/.exec(stderr)?.[1].replaceAll(',', ''));
+    assert.ok(sent > 0 && sent < 144_000, stderr);
+    const t = await openTransport(url);
+    try {
+      assert.equal((await readAll(t, 'meters.readings')).length, sent);
     } finally {
       await t.close();
     }

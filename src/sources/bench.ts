@@ -1,0 +1,46 @@
+// Simulator throughput: `npx node src/sources/bench.ts [meters] [days] [threads]`.
+// Prints readings per second generated alone, then generated and sent to a fresh embedded transport
+// with --rate max (the figure the issue asks for: well over 200,000 readings/s).
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openTransport } from '../transport/open.ts';
+import { openSource } from './open-source.ts';
+import { produceFrom } from './produce.ts';
+
+const meters = Number(process.argv[2] ?? 10_000);
+const days = Number(process.argv[3] ?? 10);
+const threads = Number(process.argv[4] ?? 1);
+const opts = { source: 'simulate' as const, meters, days, threads, start: '2013-01-01' };
+
+let t0 = performance.now();
+let n = 0;
+let bytes = 0;
+for await (const b of (await openSource(opts)).batches()) {
+  n += b.length;
+  for (const m of b) bytes += m.value.byteLength;
+}
+const genS = (performance.now() - t0) / 1000;
+
+const dir = mkdtempSync(join(tmpdir(), 'lakestream-simbench-'));
+const transport = await openTransport(`embedded:${dir}`);
+try {
+  t0 = performance.now();
+  const s = await produceFrom(await openSource(opts), { rate: 'max' }, transport);
+  const sendS = (performance.now() - t0) / 1000;
+  console.log(
+    JSON.stringify({
+      meters,
+      days,
+      threads,
+      readings: n,
+      avgBytes: Math.round(bytes / n),
+      generatedPerSec: Math.round(n / genS),
+      generatedAndSentPerSec: Math.round(s.sent / sendS),
+    }),
+  );
+} finally {
+  await transport.close();
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -20,6 +20,8 @@ export interface EvalRow {
   blend: ErrorSummary;
   /** scored only where last year's month is complete, so its own n is smaller */
   same_month_last_year: ErrorSummary;
+  /** the model on those same meter-months, for a like-for-like comparison with same_month_last_year */
+  model_on_same_month_last_year_months: ErrorSummary;
 }
 
 export interface EvalReport {
@@ -38,6 +40,7 @@ function kValue(k: EvalK, daysInMonth: number): number {
 
 class RowAccumulator {
   readonly model = new ErrorAccumulator();
+  readonly modelWhereSmly = new ErrorAccumulator();
   readonly baselines = {
     runrate: new ErrorAccumulator(),
     blend: new ErrorAccumulator(),
@@ -50,6 +53,7 @@ class RowAccumulator {
       const p = BASELINES[name](state);
       if (p !== undefined) this.baselines[name].add(p, actual);
     }
+    if (state.sameMonthLastYearTotal !== undefined) this.modelWhereSmly.add(predicted, actual);
   }
 
   row(k: EvalK): EvalRow {
@@ -60,6 +64,7 @@ class RowAccumulator {
       runrate: this.baselines.runrate.summary(),
       blend: this.baselines.blend.summary(),
       same_month_last_year: this.baselines.same_month_last_year.summary(),
+      model_on_same_month_last_year_months: this.modelWhereSmly.summary(),
     };
   }
 }

@@ -11,12 +11,18 @@ export const FEATURE_NAMES: readonly string[] = [
   'prev_month_mean',
   'last3_mean',
   'observed_median', // robust to one odd day
-  'smly_mean', // same month last year, per day
+  'smly_minus_prev', // same month last year per day, less last month's (or this month's) mean: moves weight to last year
   'observed_mean_no_smly',
-  'weekend_shift_x_mean', // (weekend share of the remaining days − of the observed) × mean
+  'weekday_adjusted_mean', // this meter's weekend and weekday means so far, mixed as the remaining days are
   'holiday_shift_x_mean',
   'tou_x_mean', // time-of-use tariff households
+  'last7_mean',
 ];
+
+/** last month's and last year's rates count at most ×2 or ÷2 of this month's observed mean */
+const CAP = 2;
+/** pseudo-days of the overall mean added to the weekend and weekday means */
+const WEEKDAY_SHRINK = 2;
 
 export interface Prepared {
   observedSum: number;
@@ -41,6 +47,7 @@ export function prepare(state: MeterMonthState): Prepared | undefined {
   // the weekday mix of the days still to come against the days seen (bank holidays count as Sundays)
   let seenWeekend = 0;
   let restWeekend = 0;
+  let weekendSum = 0;
   let seenHoliday = 0;
   let restHoliday = 0;
   const k = state.daily.length;
@@ -51,6 +58,7 @@ export function prepare(state: MeterMonthState): Prepared | undefined {
     const v = d <= k ? state.daily[d - 1] : null;
     if (v !== null && v !== undefined) {
       seenWeekend += weekend;
+      if (weekend) weekendSum += v;
       seenHoliday += holiday;
     } else {
       restWeekend += weekend;
@@ -62,14 +70,25 @@ export function prepare(state: MeterMonthState): Prepared | undefined {
   const x = new Float64Array(FEATURE_NAMES.length);
   x[0] = mean;
   x[1] = prev === undefined ? mean : 0;
-  x[2] = prev ?? 0;
+  // a month ago or a year ago the meter may have been in another regime (away, moved in): cap their say
+  const cap = (v: number) => Math.min(CAP * mean, Math.max(mean / CAP, v));
+  x[2] = prev === undefined ? 0 : cap(prev);
   x[3] = last.reduce((a, b) => a + b, 0) / last.length;
   x[4] = median;
-  x[5] = smly !== undefined ? smly / state.daysInMonth : 0;
+  x[5] = smly !== undefined ? cap(smly / state.daysInMonth) - (prev === undefined ? mean : x[2]) : 0;
   x[6] = smly === undefined ? mean : 0;
-  x[7] = (restWeekend / nRest - seenWeekend / o.n) * mean;
+  // shrunk toward the overall mean by WEEKDAY_SHRINK pseudo-days, so a single weekend day says little
+  const weekdays = o.n - seenWeekend;
+  const weekendMean = (weekendSum + WEEKDAY_SHRINK * mean) / (seenWeekend + WEEKDAY_SHRINK);
+  const weekdayMean = (o.sum - weekendSum + WEEKDAY_SHRINK * mean) / (weekdays + WEEKDAY_SHRINK);
+  // rescaled so that the days' own mix gives back the observed mean: only the change of mix moves it
+  const mix = (share: number) => share * weekendMean + (1 - share) * weekdayMean;
+  const seenMix = mix(seenWeekend / o.n);
+  x[7] = rest > 0 && seenMix > 0 ? (mean * mix(restWeekend / nRest)) / seenMix : mean;
   x[8] = (restHoliday / nRest - seenHoliday / o.n) * mean;
   x[9] = state.tariff === 'ToU' ? mean : 0;
+  const last7 = seen.slice(-7);
+  x[10] = last7.reduce((a, b) => a + b, 0) / last7.length;
   return { observedSum: o.sum, unobservedDays: rest, x };
 }
 

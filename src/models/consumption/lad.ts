@@ -39,14 +39,20 @@ export function ladWeight(z: ArrayLike<number>, t: number, beta: readonly number
  * Solves (G + Λ)β = b + Λβ₀ with Λ = λ·diag(G)/n: a ridge in units of examples that pulls toward the
  * prior β₀ — with no examples, β = β₀.
  */
-export function solveTowardPrior(s: WeightedStats, prior: readonly number[], lambda: number): number[] {
+export function solveTowardPrior(
+  s: WeightedStats,
+  prior: readonly number[],
+  lambda: number,
+  penaltyScale?: readonly number[],
+): number[] {
   const d = s.dim;
   if (s.n === 0) return prior.slice();
   const A: number[][] = [];
   const b: number[] = [];
   for (let i = 0; i < d; i++) {
     const gii = s.gram[i * d + i];
-    const pen = gii > 0 ? (lambda * gii) / s.n : lambda;
+    const l = lambda * (penaltyScale?.[i] ?? 1);
+    const pen = gii > 0 ? (l * gii) / s.n : l;
     const row: number[] = [];
     for (let j = 0; j < d; j++) row.push(s.gram[i * d + j] + (i === j ? pen : 0));
     A.push(row);
@@ -116,6 +122,7 @@ export class ExampleSet {
     lambda: number,
     start: readonly number[],
     iterations: number,
+    penaltyScale?: readonly number[],
   ): { beta: number[]; stats: WeightedStats } {
     let beta = start.slice();
     let stats = emptyWeightedStats(this.dim);
@@ -125,7 +132,7 @@ export class ExampleSet {
         const z = this.z.subarray(r * this.dim, (r + 1) * this.dim);
         addWeighted(stats, z, this.t[r], ladWeight(z, this.t[r], beta));
       }
-      beta = solveTowardPrior(stats, prior, lambda);
+      beta = solveTowardPrior(stats, prior, lambda, penaltyScale);
     }
     return { beta, stats };
   }

@@ -17,16 +17,18 @@ function month(m: string, perDay: (d: number) => number, prev?: number): MeterMo
   };
 }
 
-test('weekday mix: more weekend days still to come is a positive shift', () => {
-  // June 2013 starts on a Saturday: days 1-2 are a weekend, days 3-7 are not
-  const s = month('2013-06', () => 10);
-  const after2 = prepare({ ...s, daily: s.daily.slice(0, 2) })!;
+test('weekday mix: a meter busier at weekends is expected higher when more weekend days remain', () => {
+  // June 2013 starts on a Saturday; this meter uses 20 kWh on weekend days and 10 on weekdays
+  const s = month('2013-06', (d) => ([1, 2, 8, 9, 15, 16, 22, 23, 29, 30].includes(d) ? 20 : 10));
   const after7 = prepare({ ...s, daily: s.daily.slice(0, 7) })!;
-  const shift = FEATURE_NAMES.indexOf('weekend_shift_x_mean');
-  assert.ok(after2.x[shift] < 0, 'after a weekend, fewer weekend days remain than seen');
-  assert.ok(after7.x[shift] > 0, 'after Sat-Fri, 8 of the 23 remaining days are weekend days (2 of 7 seen)');
+  const adjusted = after7.x[FEATURE_NAMES.indexOf('weekday_adjusted_mean')];
+  const mean = 90 / 7;
+  const trueRest = (8 * 20 + 15 * 10) / 23; // 8 of the 23 remaining days are weekend days, 2 of the 7 seen
+  assert.ok(adjusted > mean && adjusted < trueRest, `${mean} < ${adjusted} < ${trueRest}`);
   assert.equal(after7.unobservedDays, 23);
-  assert.equal(after7.observedSum, 70);
+  assert.equal(after7.observedSum, 90);
+  const flat = prepare({ ...month('2013-06', () => 10), daily: new Array(7).fill(10) })!;
+  assert.equal(flat.x[FEATURE_NAMES.indexOf('weekday_adjusted_mean')], 10, 'a flat meter stays flat');
 });
 
 test('a model trained on flat meters predicts a flat month exactly', () => {

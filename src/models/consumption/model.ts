@@ -3,7 +3,9 @@
 //
 // Example for (meter-month, k): z = x · unobserved/actual, t = (actual − observed)/actual, so that
 // |zβ − t| is the month total's absolute percentage error: the fit minimises MAPE directly.
-// Prior (no data yet): the blend, with the observed days' weight growing as k/(k+3) (k / (k + 0.5): 0.86 at k = 3).
+// Prior (no data yet): w·(this month's weekday-adjusted mean) + (1−w)·(last year's same month, else last
+// month's mean, each capped to ×2/÷2 of this month's), w = k/(k+5): a robust blend that leans on history early
+// and becomes the run-rate late. The fit only corrects it; DEFAULT_LAMBDA keeps it close.
 // Online update: each closed month's examples are added with IRLS weights from the current fit, and the
 // weights re-solved (one IRLS step; a retrain from the lake redoes the full fit).
 
@@ -16,9 +18,9 @@ import type { ConsumptionModel, MeterMonthState } from './state.ts';
 export const MODEL_KIND = 'consumption-lad-v1';
 /** the longest month has 31 days; a model is fitted for k = 1 … 30 (at k = days in month the total is known) */
 export const MAX_K = 30;
-/** ridge pull toward the prior, in examples: out-of-time, learned weights beyond the prior barely hold (see report) */
-export const DEFAULT_LAMBDA = 5000;
-const PRIOR_DAYS = 0.5;
+/** ridge pull toward the prior, in examples: out of time, weights far from the prior did not hold in backtests */
+export const DEFAULT_LAMBDA = 100;
+const PRIOR_DAYS = 5;
 const IRLS_ITERATIONS = 12;
 const D = FEATURE_NAMES.length;
 
@@ -40,13 +42,15 @@ export interface ConsumptionModelJson {
   stats: WeightedStats[];
 }
 
-/** The prior's coefficients at k: the blend's weights, moving to the run-rate as days accumulate. */
+/** The prior's coefficients at k (see the header). */
 export function priorCoef(k: number): number[] {
   const w = k / (k + PRIOR_DAYS);
   const b = new Array(D).fill(0);
-  b[FEATURE_NAMES.indexOf('observed_mean')] = w;
+  b[FEATURE_NAMES.indexOf('weekday_adjusted_mean')] = w;
   b[FEATURE_NAMES.indexOf('observed_mean_no_prev')] = 1 - w;
   b[FEATURE_NAMES.indexOf('prev_month_mean')] = 1 - w;
+  // when last year's month is known, its rate takes last month's place
+  b[FEATURE_NAMES.indexOf('smly_minus_prev')] = 1 - w;
   return b;
 }
 

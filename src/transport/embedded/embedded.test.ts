@@ -219,6 +219,19 @@ describe('embedded log', { timeout: 120_000 }, () => {
     assert.deepEqual(await t.committedOffsets('g', 'readings'), [{ ...theirs, offset: 0 }]);
   });
 
+  it('fails clearly when used after close', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lakestream-log-'));
+    const t = new EmbeddedTransport(dir);
+    await t.ensureTopic('readings', 1);
+    const p = await t.producer();
+    const c = await t.consumer({ group: 'g', topics: ['readings'] });
+    await t.close();
+    const closed = (e: unknown) => isLakestreamError(e, 'BAD_ARGUMENT') && /closed/.test(e.message);
+    await assert.rejects(p.send('readings', [{ key: 'k', value: enc('x') }]), closed);
+    await assert.rejects(c.poll(1, 10), closed);
+    await assert.rejects(t.endOffsets('readings'), closed);
+  });
+
   it('truncates only what every group has committed past', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lakestream-log-'));
     const t = transport(dir);

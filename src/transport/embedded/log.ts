@@ -64,6 +64,10 @@ export class EmbeddedLog {
     if (this.db.isOpen) this.db.close();
   }
 
+  private checkOpen(): void {
+    if (!this.db.isOpen) throw new LakestreamError('BAD_ARGUMENT', `the embedded log ${this.dir} was closed`);
+  }
+
   ensureTopic(name: string, partitions: number): StoredTopic {
     if (!TOPIC_NAME.test(name))
       throw new LakestreamError('BAD_ARGUMENT', `bad topic name "${name}": use 1-249 of [a-zA-Z0-9._-]`);
@@ -81,6 +85,7 @@ export class EmbeddedLog {
 
   /** The topic, from cache or the file (another process may have created it); undefined if none. */
   findTopic(name: string): StoredTopic | undefined {
+    this.checkOpen();
     const cached = this.topicsByName.get(name);
     if (cached) return cached;
     const row = this.stmt.topicByName.get(name) as StoredTopic | undefined;
@@ -101,6 +106,7 @@ export class EmbeddedLog {
   }
 
   listTopics(): TopicInfo[] {
+    this.checkOpen();
     return (this.stmt.allTopics.all() as unknown as StoredTopic[]).map((r) => ({
       name: r.name,
       partitions: r.partitions,

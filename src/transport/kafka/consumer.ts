@@ -52,7 +52,9 @@ export class KafkaConsumer implements Consumer {
   private readonly where: string;
   private readonly onClose: () => void;
   private readonly owned = new Map<string, Owned>();
+  /** fetched, not yet polled: buffer[head..] */
   private buffer: Message[] = [];
+  private head = 0;
   private readonly fetching = new Set<number>();
   private waiters: (() => void)[] = [];
   /** onRevoke/onAssign and position lookups run one after another, in rebalance order */
@@ -114,7 +116,7 @@ export class KafkaConsumer implements Consumer {
           ),
       );
     } catch (e) {
-      await c.shutdown();
+      await c.shutdown(false);
       throw toLakestreamError(e, `joining ${c.where}`);
     }
     return c;
@@ -133,9 +135,16 @@ export class KafkaConsumer implements Consumer {
         this.failure = undefined;
         throw f;
       }
-      if (this.buffer.length > 0) {
-        const out = this.buffer.length <= maxMessages ? this.buffer : this.buffer.slice(0, maxMessages);
-        this.buffer = this.buffer.length <= maxMessages ? [] : this.buffer.slice(maxMessages);
+      if (this.buffered() > 0) {
+        const out = this.buffer.slice(this.head, this.head + maxMessages);
+        this.head += out.length;
+        if (this.head === this.buffer.length) {
+          this.buffer = [];
+          this.head = 0;
+        } else if (this.head > 4096 && this.head * 2 > this.buffer.length) {
+          this.buffer = this.buffer.slice(this.head);
+          this.head = 0;
+        }
         this.fetch();
         return out;
       }
@@ -235,18 +244,20 @@ export class KafkaConsumer implements Consumer {
     }
   }
 
-  private async shutdown(): Promise<void> {
+  /** `registered`: false when open() fails, before the transport knows this consumer. */
+  private async shutdown(registered = true): Promise<void> {
     this.closed = true;
     this.closing = true;
     clearTimeout(this.retryTimer);
     this.owned.clear();
     this.buffer = [];
+    this.head = 0;
     this.wake();
     // Leaving the group hands the partitions over now rather than after the session timeout.
     await new Promise<void>((resolve) => this.client.leaveGroup(true, () => resolve()));
     await this.client.close(true).catch(() => {});
     await this.pool.close().catch(() => {});
-    this.onClose();
+    if (registered) this.onClose();
   }
 
   private checkOpen(): void {
@@ -257,9 +268,16 @@ export class KafkaConsumer implements Consumer {
     for (const w of this.waiters.splice(0)) w();
   }
 
+  private buffered(): number {
+    return this.buffer.length - this.head;
+  }
+
   private drop(owned: Owned): void {
-    if (this.buffer.some((m) => m.topic === owned.topic && m.partition === owned.partition))
-      this.buffer = this.buffer.filter((m) => m.topic !== owned.topic || m.partition !== owned.partition);
+    const rest = this.buffer.slice(this.head);
+    if (rest.some((m) => m.topic === owned.topic && m.partition === owned.partition))
+      this.buffer = rest.filter((m) => m.topic !== owned.topic || m.partition !== owned.partition);
+    else this.buffer = rest;
+    this.head = 0;
   }
 
   /** A new generation: give up what moved away, take what is new (only the difference is reported). */
@@ -345,7 +363,7 @@ export class KafkaConsumer implements Consumer {
 
   /** Starts a fetch on every leader that has ready partitions and none in flight (unless the buffer is full). */
   private fetch(): void {
-    if (this.closed || this.retryTimer || this.buffer.length >= MAX_BUFFERED) return;
+    if (this.closed || this.retryTimer || this.buffered() >= MAX_BUFFERED) return;
     const unresolved = [...this.owned.values()].filter((o) => o.ready && o.position === undefined);
     if (unresolved.length > 0 && !this.resolving) {
       this.resolving = true;

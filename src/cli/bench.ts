@@ -12,6 +12,10 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
       'Delta Lake: append throughput (1M rows in 100 commits), snapshot load at 1,000 commits with/without checkpoints',
     load: async () => (await import('../bench/lake.ts')).runLakeBench,
   },
+  pipeline: {
+    summary: 'readings/s end to end (produce → silver and gold) with embedded engines, 10,000 simulated meters at --rate max',
+    load: async () => (await import('../bench/pipeline.ts')).runPipelineBench,
+  },
 };
 
 export default defineCommand({

@@ -43,6 +43,8 @@ export interface WorkerStatus {
   last_commit: { table: string; version: number; at: string } | null;
   batches: number;
   rows_written: number;
+  /** where the time went, cumulative ms: poll, process (decode…gold logic), files (Parquet writes), manifest, commit (Delta log), offsets */
+  timings_ms: Record<'poll' | 'process' | 'files' | 'manifest' | 'commit' | 'offsets', number>;
 }
 
 interface Owned {
@@ -82,6 +84,14 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     last_commit: null,
     batches: 0,
     rows_written: 0,
+    timings_ms: { poll: 0, process: 0, files: 0, manifest: 0, commit: 0, offsets: 0 },
+  };
+  let mark = performance.now();
+  /** adds the time since the last mark to a phase */
+  const lap = (phase: keyof WorkerStatus['timings_ms']) => {
+    const now = performance.now();
+    status.timings_ms[phase] += now - mark;
+    mark = now;
   };
 
   const consumer: Consumer = await transport.consumer({ group, topics: [topic] });
@@ -167,6 +177,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       if (last === o.last && !flush) continue;
       parts.push({ topic, partition: p, last, seq: o.seq + 1 });
     }
+    lap('process');
     if (parts.length === 0) return;
     const prefix = `w${parts.map((q) => q.partition).join('_')}-`;
     const tableActions: { path: string; actions: object[] }[] = [];
@@ -188,6 +199,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     const messages = [...out.messages].flatMap(([t, list]) =>
       list.map((m) => ({ topic: t, key: m.key, value: Buffer.from(m.value).toString('base64') })),
     );
+    lap('files');
     const states: Record<string, unknown> = {};
     for (const q of parts) states[String(q.partition)] = owned.get(q.partition)!.processor.toJSON();
     const { path, manifest } = await manifests.write({
@@ -197,10 +209,13 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       messages,
       states,
     });
+    lap('manifest');
     const commits = await applyManifest(lake, group, manifest, send, true);
+    lap('commit');
     if (commits.length > 0) status.last_commit = commits[commits.length - 1];
     await consumer.commit(parts.map((q) => ({ topic, partition: q.partition, offset: q.last + 1 })));
     await manifests.committed(path, manifest);
+    lap('offsets');
     const doneAt = Date.now();
     for (const q of parts) {
       const o = owned.get(q.partition)!;
@@ -221,8 +236,10 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
         await workload.refresh().catch((e) => console.error(`model refresh failed: ${describeError(e)}`));
         status.model_version = workload.modelVersion?.() ?? null;
       }
+      mark = performance.now();
       const msgs = await consumer.poll(maxBatch, pollMs);
       await syncAssignment();
+      lap('poll');
       if (msgs.length > 0) {
         const batch = new Map<number, Message[]>();
         for (const m of msgs) {

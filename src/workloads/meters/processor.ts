@@ -86,6 +86,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 export class MetersProcessor {
   readonly state: PartitionState;
   private readonly ctx: ProcessContext;
+  private readonly localCache = new Map<string, { hour: number; local: ReturnType<typeof localFields> }>();
 
   constructor(ctx: ProcessContext, state: PartitionState = newPartitionState()) {
     this.ctx = ctx;
@@ -130,8 +131,7 @@ export class MetersProcessor {
       m = newMeter(r);
       this.state.meters.set(r.meter_id, m);
     }
-    const offset = m.tz ? zoneOffsetMs(m.tz, ts) : m.fixedOffset;
-    const local = localFields(ts + offset);
+    const local = this.localTime(m, ts);
     let day = m.days.get(local.day);
     if (!day) {
       const dayStart = localDayStartUtc(local.day, m.tz, m.fixedOffset);
@@ -148,6 +148,7 @@ export class MetersProcessor {
       }
       day = newDay(m, local.day, dayStart);
       m.days.set(local.day, day);
+      m.nextCloseAt = Math.min(m.nextCloseAt, day.end + this.ctx.config.allowedLatenessMs);
     }
     if (day.seen.has(ts)) {
       c.duplicates++;
@@ -206,8 +207,21 @@ export class MetersProcessor {
     }
     if (ts > m.watermark) {
       m.watermark = ts;
-      this.closeDue(m, out);
+      if (ts >= m.nextCloseAt) this.closeDue(m, out);
     }
+  }
+
+  /** The local day, month and hour of an instant for a meter; one computation per meter-hour. */
+  private localTime(m: MeterState, ts: number) {
+    const hour = Math.floor(ts / HOUR);
+    const cached = this.localCache.get(m.id);
+    if (cached && cached.hour === hour) return cached.local;
+    const offset = m.tz ? zoneOffsetMs(m.tz, ts) : m.fixedOffset;
+    // Offsets are whole quarter hours, so the local fields are the same for the whole UTC hour
+    // except where an offset has minutes (none of the workloads' zones): compute per instant then.
+    const local = localFields(ts + offset);
+    if (offset % HOUR === 0) this.localCache.set(m.id, { hour, local });
+    return local;
   }
 
   /** At the end of a bounded input: writes open days and months as they stand, flagged open. */
@@ -457,6 +471,7 @@ export class MetersProcessor {
         written: 'none',
       };
       m.months.set(month, s);
+      m.nextCloseAt = Math.min(m.nextCloseAt, s.end + this.ctx.config.allowedLatenessMs);
     }
     return s;
   }
@@ -545,6 +560,7 @@ function newMeter(r: Reading): MeterState {
     lastTs: 0,
     days: new Map(),
     months: new Map(),
+    nextCloseAt: Number.POSITIVE_INFINITY,
     monthMeans: {},
     monthTotals: {},
   };

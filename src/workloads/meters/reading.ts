@@ -96,8 +96,21 @@ const ISO_TS =
   /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-](\d{2}):?(\d{2}))$/;
 const REQUIRED = ['v', 'meter_id', 'kind', 'ts', 'value', 'unit', 'type', 'seq'] as const;
 
+// Readings of a fleet share their timestamps (every meter reads at :00 and :30), so a small cache
+// of parsed timestamps saves the parse for all but the first meter of each interval.
+const tsCache = new Map<string, number | undefined>();
+
 /** Milliseconds since the epoch of an ISO-8601 timestamp with offset, or undefined if it is not one. */
 export function parseReadingTs(ts: string): number | undefined {
+  const hit = tsCache.get(ts);
+  if (hit !== undefined || tsCache.has(ts)) return hit;
+  const ms = parseTs(ts);
+  if (tsCache.size >= 4096) tsCache.clear();
+  tsCache.set(ts, ms);
+  return ms;
+}
+
+function parseTs(ts: string): number | undefined {
   const m = ISO_TS.exec(ts);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number);

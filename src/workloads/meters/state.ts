@@ -59,6 +59,8 @@ export interface MeterState {
   register?: { ts: number; value: number };
   days: Map<string, DayState>;
   months: Map<string, MonthState>;
+  /** earliest event time at which an open day or month of this meter is due to close */
+  nextCloseAt: number;
   /** per closed month: mean daily total of complete days, and the month total */
   monthMeans: Record<string, number>;
   monthTotals: Record<string, number>;
@@ -109,6 +111,9 @@ export function partitionStateFromJSON(o: unknown): PartitionState {
   for (const m of j.meters) {
     meters.set(m.id, {
       ...m,
+      // JSON has no infinities: they come back as null
+      watermark: m.watermark ?? Number.NEGATIVE_INFINITY,
+      nextCloseAt: Number.NEGATIVE_INFINITY, // recomputed at the next reading
       days: new Map(m.days.map((d) => [d.day, { ...d, hours: new Map(d.hours), seen: new Set(d.seen) }])),
       months: new Map(m.months.map((mo) => [mo.month, mo])),
     });

@@ -48,15 +48,64 @@ export async function filesSelect(
     if (missing.has(f.name)) return `CAST(NULL AS ${duck}) AS ${quoteIdent(f.name)}`;
     return `CAST(d.${quoteIdent(f.name)} AS ${duck}) AS ${quoteIdent(f.name)}`;
   });
+  const partCols = snap.partitionColumns;
+  if (parts.size > 0 && hiveLayout(files, paths, partCols, cols)) {
+    // Directory names hold exactly the partition values: let DuckDB read them, so filters on
+    // partition columns skip whole files.
+    const types = cols
+      .filter(({ f }) => parts.has(f.name))
+      .map(({ f, duck }) => `${quoteString(f.name)}: ${quoteString(duck)}`)
+      .join(', ');
+    const hive = cols.map(({ f, duck }) =>
+      parts.has(f.name) ? `d.${quoteIdent(f.name)}` : data[cols.findIndex((c) => c.f === f)],
+    );
+    return `SELECT ${hive.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${types}}) d`;
+  }
   const read = `read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '__lake_file')`;
   if (parts.size === 0) return `SELECT ${data.join(', ')} FROM ${read} d`;
-  const partCols = snap.partitionColumns;
   const values = files.map(
     (f, i) =>
       `(${quoteString(paths[i])}, ${partCols.map((c) => (f.partitionValues?.[c] == null ? 'NULL' : quoteString(String(f.partitionValues[c])))).join(', ')})`,
   );
   const pNames = ['__lake_file', ...partCols].map(quoteIdent).join(', ');
   return `SELECT ${data.join(', ')} FROM ${read} d JOIN (VALUES ${values.join(', ')}) p(${pNames}) ON d.__lake_file = p.__lake_file`;
+}
+
+const HIVE_SAFE = /^[A-Za-z0-9_.+-]+$/;
+const HIVE_TYPES = new Set(['string', 'date', 'integer', 'long', 'short', 'byte']);
+
+/**
+ * True when every file sits in `col=value/…` directories that spell its partition values literally
+ * (no escaping, no nulls), in a local path that keeps that layout, and no column's name could be
+ * mistaken for a directory key.
+ */
+function hiveLayout(
+  files: AddFile[],
+  paths: string[],
+  partCols: string[],
+  cols: { f: { name: string; type: string } }[],
+): boolean {
+  if (
+    !partCols.every(
+      (c) => HIVE_TYPES.has(cols.find((x) => x.f.name === c)?.f.type ?? '') && HIVE_SAFE.test(c),
+    )
+  )
+    return false;
+  return files.every((f, i) => {
+    const dirs: string[] = [];
+    for (const c of partCols) {
+      const v = f.partitionValues?.[c];
+      if (v == null || !HIVE_SAFE.test(v)) return false;
+      dirs.push(`${c}=${v}`);
+    }
+    const physical = decodeDataPath(f.path);
+    const local = paths[i];
+    if (!physical.startsWith(`${dirs.join('/')}/`) || physical.split('/').length !== dirs.length + 1)
+      return false;
+    if (!local.endsWith(`/${physical}`)) return false;
+    // no other key=value directory above the table, which DuckDB would also read as a column
+    return !local.slice(0, -physical.length).includes('=');
+  });
 }
 
 /** CREATE OR REPLACE TEMP VIEW over a snapshot; a missing data file is named in the error. */

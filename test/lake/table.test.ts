@@ -178,3 +178,50 @@ describe('txn actions given directly to commit:', () => {
     await lake.close();
   });
 });
+
+describe('partition values through SQL:', () => {
+  test('special characters and nulls in partition values read back exactly, and filters on them work', async () => {
+    const lake = await freshLake('file');
+    const t = lake.table('odd-parts');
+    await t.create({
+      schema: [
+        { name: 'k', type: 'string' },
+        { name: 'n', type: 'long' },
+        { name: 'on', type: 'date' },
+      ],
+      partitionColumns: ['k', 'on'],
+    });
+    const keys = ['plain', 'a b/c:d=e%f', null, 'ünï'];
+    await t.write(keys.flatMap((k, i) => [1, 2].map((n) => ({ k, n: i * 10 + n, on: `2013-01-0${n}` }))));
+    const r = await lake.query('SELECT k, "on", sum(n) AS s FROM odd_parts GROUP BY ALL ORDER BY k NULLS LAST, "on"');
+    assert.deepEqual(
+      r.rows.map((x) => [x.k, x.on, x.s]),
+      [
+        ['a b/c:d=e%f', '2013-01-01', 11],
+        ['a b/c:d=e%f', '2013-01-02', 12],
+        ['plain', '2013-01-01', 1],
+        ['plain', '2013-01-02', 2],
+        ['ünï', '2013-01-01', 31],
+        ['ünï', '2013-01-02', 32],
+        [null, '2013-01-01', 21],
+        [null, '2013-01-02', 22],
+      ],
+    );
+    const f = await lake.query(`SELECT count(*) AS c FROM odd_parts WHERE "on" = DATE '2013-01-02' AND k IS NULL`);
+    assert.equal(f.rows[0].c, 1);
+    await lake.close();
+  });
+
+  test('a filter on a plainly partitioned table reads only the matching partition', async () => {
+    const lake = await freshLake('file');
+    const t = lake.table('t');
+    await t.create(READINGS);
+    await t.write(readings(96));
+    const r = await lake.query(`SELECT count(*) AS c, min(day) AS d FROM t WHERE day = '2013-01-02'`);
+    assert.deepEqual(r.rows[0], { c: 48, d: '2013-01-02' });
+    const plan = await lake.query(`EXPLAIN ANALYZE SELECT count(*) FROM t WHERE day = '2013-01-02'`);
+    const text = plan.rows.map((x) => Object.values(x).join(' ')).join('\n');
+    assert.match(text, /Scanning Files: 1\/2|1\/2 files|Total Files Read: 1/i, text);
+    await lake.close();
+  });
+});

@@ -4,13 +4,17 @@
 import { columnIndex, splitCsv } from '../csv.ts';
 import { type LineFile, lineText } from '../io/lines.ts';
 import { type FileStats, type SourceMessage, unparsedMessage, utf8 } from '../source.ts';
+import { meterState, type ReplayState } from './replay-source.ts';
 
 const TSTP = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.0*)?$/;
 
-export async function* parseLondon(file: LineFile, stats: FileStats): AsyncGenerator<SourceMessage[]> {
+export async function* parseLondon(
+  file: LineFile,
+  stats: FileStats,
+  state: ReplayState = new Map(),
+): AsyncGenerator<SourceMessage[]> {
   let line = 0;
   let cols: Record<string, number> | undefined;
-  const seq = new Map<string, number>();
   for await (const batch of file.batches()) {
     const out: SourceMessage[] = [];
     for (const raw of batch) {
@@ -46,8 +50,7 @@ export async function* parseLondon(file: LineFile, stats: FileStats): AsyncGener
         continue;
       }
       const ts = `${m[1]}T${m[2]}Z`;
-      const n = seq.get(id!) ?? 0;
-      seq.set(id!, n + 1);
+      const n = meterState(state, id!).seq++;
       out.push({
         key: id!,
         time: Date.parse(ts),

@@ -5,8 +5,31 @@ import { type LineFile, openLineFiles } from '../io/lines.ts';
 import { mergeByTime, sortByTime } from '../order.ts';
 import type { FileStats, Source, SourceMessage } from '../source.ts';
 
+/** Per-meter state shared by the files of one replay, so a meter's seq goes on across files. */
+export interface MeterReplayState {
+  seq: number;
+  /** water: wall time (as UTC ms) of the last read in a repeated DST hour, and whether past its fold */
+  foldLocal?: number;
+  folded?: boolean;
+}
+export type ReplayState = Map<string, MeterReplayState>;
+
+/** The state of a meter, created on first sight. */
+export function meterState(state: ReplayState, id: string): MeterReplayState {
+  let st = state.get(id);
+  if (!st) {
+    st = { seq: 0 };
+    state.set(id, st);
+  }
+  return st;
+}
+
 /** Turns one file's line batches into message batches, counting into `stats`. */
-export type FileParser = (file: LineFile, stats: FileStats) => AsyncIterable<SourceMessage[]>;
+export type FileParser = (
+  file: LineFile,
+  stats: FileStats,
+  state: ReplayState,
+) => AsyncIterable<SourceMessage[]>;
 
 export type ReplayOrder =
   /** sort all rows by event time (files grouped by meter become a fleet reporting together) */
@@ -32,7 +55,10 @@ export async function replaySource(o: ReplayOptions): Promise<Source> {
   for (const p of o.paths) files.push(...(await openLineFiles(p)));
   if (files.length === 0) throw new LakestreamError('BAD_INPUT', `no data file in ${o.paths.join(', ')}`);
   const stats: FileStats[] = files.map((f) => ({ label: f.label, messages: 0, unparsed: 0, skipped: 0 }));
-  const parsed = () => files.map((f, i) => o.parse(f, stats[i]));
+  const parsed = () => {
+    const state: ReplayState = new Map();
+    return files.map((f, i) => o.parse(f, stats[i], state));
+  };
   // a time-ordered replay reads every file before its first send; from then on the count is known
   let total: number | undefined;
   return {

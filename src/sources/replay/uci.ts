@@ -7,13 +7,18 @@
 import { columnIndex, splitCsv } from '../csv.ts';
 import { type LineFile, lineText } from '../io/lines.ts';
 import { type FileStats, type SourceMessage, unparsedMessage, utf8 } from '../source.ts';
+import { meterState, type ReplayState } from './replay-source.ts';
 
 export const UCI_METER_ID = 'UCI-SCEAUX';
 const DATETIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})$/;
 
-export async function* parseUci(file: LineFile, stats: FileStats): AsyncGenerator<SourceMessage[]> {
+export async function* parseUci(
+  file: LineFile,
+  stats: FileStats,
+  state: ReplayState = new Map(),
+): AsyncGenerator<SourceMessage[]> {
   let line = 0;
-  let seq = 0;
+  const meter = meterState(state, UCI_METER_ID);
   let cols: Record<string, number> | undefined;
   stats.skipReason = 'hours with Voltage = 0 (gaps in the measurement)';
   for await (const batch of file.batches()) {
@@ -59,7 +64,7 @@ export async function* parseUci(file: LineFile, stats: FileStats): AsyncGenerato
         key: UCI_METER_ID,
         time: Date.parse(ts),
         value: utf8(
-          `{"v":1,"meter_id":"${UCI_METER_ID}","kind":"electricity","ts":"${ts}","value":${gap / 60},"unit":"kWh","type":"interval","seq":${seq++},"tz":"UTC","src":${JSON.stringify(src)}}`,
+          `{"v":1,"meter_id":"${UCI_METER_ID}","kind":"electricity","ts":"${ts}","value":${gap / 60},"unit":"kWh","type":"interval","seq":${meter.seq++},"tz":"UTC","src":${JSON.stringify(src)}}`,
         ),
       });
     }

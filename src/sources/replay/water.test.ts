@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateReading } from '../../workloads/meters/reading.ts';
 import { openLineFiles } from '../io/lines.ts';
+import { openSource } from '../open-source.ts';
 import type { FileStats, SourceMessage } from '../source.ts';
 import { DATA, fixture, json, take } from '../testing.ts';
 import { parseWater } from './water.ts';
@@ -100,5 +101,21 @@ describe('DAIAD water replay', () => {
       ],
     );
     assert.equal(st.unparsed, 1);
+  });
+
+  it('continues a meter’s seq across files (a trial and its extension) and orders both by time', async () => {
+    const a = await fixture(
+      'a.csv',
+      'user.key;datetime;meter.reading;diff\nm1;01/03/2017 00:10:00;100;0\nm1;01/03/2017 01:10:00;103;3\n',
+    );
+    const b = await fixture(
+      'b.csv',
+      'user.key;datetime;meter.reading;diff\nm1;01/03/2017 02:10:00;104;1\nm2;01/03/2017 00:20:00;7;0\n',
+    );
+    const ms = (await take((await openSource({ source: 'water', files: [a, b] })).batches())).map(json);
+    assert.deepEqual(
+      ms.map((r) => `${r.meter_id}@${r.ts.slice(11, 16)} seq ${r.seq}`),
+      ['m1@00:10 seq 0', 'm2@00:20 seq 0', 'm1@01:10 seq 1', 'm1@02:10 seq 2'],
+    );
   });
 });

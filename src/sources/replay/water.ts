@@ -8,21 +8,18 @@ import { columnIndex, splitCsv } from '../csv.ts';
 import { type LineFile, lineText } from '../io/lines.ts';
 import { type FileStats, type SourceMessage, unparsedMessage, utf8 } from '../source.ts';
 import { isoWithOffset, localToUtc } from '../time.ts';
+import { meterState, type ReplayState } from './replay-source.ts';
 
 export const WATER_ZONE = 'Europe/Madrid';
 const DATETIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$/;
 
-interface MeterState {
-  seq: number;
-  /** wall time (as UTC ms) of the last reading in a repeated hour, and whether we are past the fold */
-  foldLocal?: number;
-  folded: boolean;
-}
-
-export async function* parseWater(file: LineFile, stats: FileStats): AsyncGenerator<SourceMessage[]> {
+export async function* parseWater(
+  file: LineFile,
+  stats: FileStats,
+  state: ReplayState = new Map(),
+): AsyncGenerator<SourceMessage[]> {
   let line = 0;
   let cols: Record<string, number> | undefined;
-  const meters = new Map<string, MeterState>();
   for await (const batch of file.batches()) {
     const out: SourceMessage[] = [];
     for (const raw of batch) {
@@ -60,11 +57,7 @@ export async function* parseWater(file: LineFile, stats: FileStats): AsyncGenera
         stats.unparsed++;
         continue;
       }
-      let st = meters.get(id!);
-      if (!st) {
-        st = { seq: 0, folded: false };
-        meters.set(id!, st);
-      }
+      const st = meterState(state, id!);
       let t = localToUtc(WATER_ZONE, local, 'earlier');
       if (t.ambiguous) {
         if (!st.folded && st.foldLocal !== undefined && local <= st.foldLocal) st.folded = true;

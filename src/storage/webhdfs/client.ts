@@ -36,7 +36,7 @@ export interface WebHdfsClientOptions {
    * `delegation=` on every NameNode call; WebHDFS then ignores user.name.
    */
   delegation?: () => string | undefined | Promise<string | undefined>;
-  /** per HTTP request; default 60 s */
+  /** how long a server may stay silent during one request before it fails with TIMEOUT; default 60 s */
   timeoutMs?: number;
   /** use https:// (swebhdfs) */
   https?: boolean;
@@ -102,7 +102,8 @@ export class WebHdfsClient {
           headers: body
             ? { 'content-type': 'application/octet-stream', 'content-length': body.byteLength }
             : {},
-          signal: AbortSignal.timeout(this.timeoutMs),
+          // an idle timeout: a large file may take long, but a silent server is given up on
+          timeout: this.timeoutMs,
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -123,6 +124,9 @@ export class WebHdfsClient {
             resolve({ status: res.statusCode ?? 0, bytes });
           });
         },
+      );
+      req.on('timeout', () =>
+        req.destroy(Object.assign(new Error('idle timeout'), { name: 'TimeoutError' })),
       );
       req.on('error', fail);
       req.end(body);

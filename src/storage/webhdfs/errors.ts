@@ -128,7 +128,7 @@ export function transportError(e: unknown, ctx: CallContext, timeoutMs: number):
   if (err?.name === 'TimeoutError' || err?.name === 'AbortError')
     return new LakestreamError(
       'TIMEOUT',
-      `${ctx.op} ${ctx.path}: ${ctx.server} did not answer in ${timeoutMs} ms`,
+      `${ctx.op} ${ctx.path}: ${ctx.server} did not answer for ${timeoutMs} ms`,
       {
         cause: e,
       },

@@ -1,4 +1,5 @@
 // WebHDFS storage: opens `webhdfs://host:port/dir?user=U&timeout=MS&putIfAbsent=rename|create` URLs
+// (or `webhdfs://U@host:port/dir`; `swebhdfs://` for https)
 // and registers the scheme with openStore.
 
 import { LakestreamError } from '../../errors.ts';
@@ -32,7 +33,7 @@ export function webHdfsOptionsFromUrl(
     namenode: `${url.hostname}:${port}`,
     https: url.protocol === 'swebhdfs:',
     root: decodeURIComponent(url.pathname || '/'),
-    user: url.searchParams.get('user') ?? (url.username || undefined),
+    user: url.searchParams.get('user') ?? (url.username ? decodeURIComponent(url.username) : undefined),
     timeoutMs: timeout === null ? undefined : Number(timeout),
     putIfAbsentMode: (mode ?? undefined) as PutIfAbsentMode | undefined,
     ...extra,

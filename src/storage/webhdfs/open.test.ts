@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
+import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { isLakestreamError } from '../../errors.ts';
 import { openStore } from '../open.ts';
@@ -18,7 +18,10 @@ describe('webhdfs URLs', () => {
   it('opens a webhdfs:// URL with its root directory and user', async () => {
     const store = await openStore('webhdfs://127.0.0.1:9870/lakestream?user=lakestream');
     assert.ok(store instanceof WebHdfsStore);
-    assert.equal(store.url, 'webhdfs://127.0.0.1:9870/lakestream?user=lakestream');
+    assert.equal(store.url, 'webhdfs://lakestream@127.0.0.1:9870/lakestream');
+    const again = await openStore(store.url);
+    assert.ok(again instanceof WebHdfsStore);
+    assert.equal(again.url, store.url, 'the url opens the same store again');
     assert.equal(store.abs('t/_delta_log/0.json'), '/lakestream/t/_delta_log/0.json');
   });
 
@@ -54,5 +57,28 @@ describe('webhdfs URLs', () => {
         e.message.includes('/lake/t/_delta_log/00000000000000000000.json'),
     );
     assert.ok(Date.now() - started < 5000);
+  });
+
+  it('gives up on a NameNode that accepts but never answers with TIMEOUT after the configured time', async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket)); // holds connections open, says nothing
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as { port: number };
+    try {
+      const store = await openStore(`webhdfs://127.0.0.1:${port}/lake?user=lakestream&timeout=300`);
+      const started = Date.now();
+      await assert.rejects(
+        store.stat('t/x'),
+        (e) =>
+          isLakestreamError(e, 'TIMEOUT') &&
+          e.retriable &&
+          e.message.includes(`NameNode at 127.0.0.1:${port}`),
+      );
+      assert.ok(Date.now() - started < 3000);
+      await store.close();
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   });
 });

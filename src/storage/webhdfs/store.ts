@@ -73,9 +73,11 @@ export class WebHdfsStore implements ObjectStore {
     const user = opts.user ?? defaultHdfsUser();
     this.client = new WebHdfsClient({ ...opts, user });
     this.mode = opts.putIfAbsentMode ?? 'rename';
-    const q = new URLSearchParams({ user });
-    if (this.mode !== 'rename') q.set('putIfAbsent', this.mode);
-    this.url = `webhdfs://${opts.namenode}${root === '/' ? '' : root}?${q}`;
+    // The user goes in the authority (webhdfs://user@host:port/dir) so that `${store.url}/${path}`, as
+    // messages write it, still reads as a path; a query only for a non-default putIfAbsent mode.
+    const scheme = opts.https ? 'swebhdfs' : 'webhdfs';
+    const mode = this.mode === 'rename' ? '' : `?putIfAbsent=${this.mode}`;
+    this.url = `${scheme}://${encodeURIComponent(user)}@${opts.namenode}${root === '/' ? '' : root}${mode}`;
     this.cacheDir =
       opts.cacheDir ??
       join(

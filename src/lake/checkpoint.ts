@@ -14,7 +14,7 @@ import { withDuck } from './duck.ts';
 import type { CheckpointRef } from './log/listing.ts';
 import { logDir } from './log/listing.ts';
 import type { LogState } from './log/replay.ts';
-import { quoteIdent, quoteString } from './schema.ts';
+import { quoteString } from './schema.ts';
 
 const ACTION_COLUMNS = ['protocol', 'metaData', 'txn', 'add', 'remove', 'sidecar', 'checkpointMetadata'];
 
@@ -56,15 +56,13 @@ async function readParquetActions(store: ObjectStore, paths: string[], where: st
   const list = `[${locals.map(quoteString).join(', ')}]`;
   return withDuck(async (conn) => {
     try {
-      const cols = (
-        await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`)
-      )
-        .getRowObjectsJson()
-        .map((r) => String(r.column_name));
-      const present = ACTION_COLUMNS.filter((c) => cols.includes(c));
-      if (present.length === 0) return [];
-      const sql = `SELECT ${present.map((c) => `to_json(${quoteIdent(c)}) AS ${quoteIdent(c)}`).join(', ')} FROM read_parquet(${list}, union_by_name = true)`;
-      const rows = (await conn.runAndReadAll(sql)).getRows();
+      // One pass: every action column the file has, as JSON (absent ones are simply not matched).
+      const wanted = ACTION_COLUMNS.map(quoteString).join(', ');
+      const reader = await conn.runAndReadAll(
+        `SELECT to_json(COLUMNS(c -> c IN (${wanted}))) FROM read_parquet(${list}, union_by_name = true)`,
+      );
+      const present = reader.columnNames();
+      const rows = reader.getRows();
       const out: Action[] = [];
       for (const row of rows) {
         for (let i = 0; i < present.length; i++) {

@@ -77,7 +77,6 @@ Examples:
     file: {
       type: 'string',
       multiple: true,
-      default: [],
       value: 'PATH',
       help: 'input file or directory (repeat for several)',
     },
@@ -126,7 +125,9 @@ Examples:
         'BAD_ARGUMENT',
         `--source must be one of ${SOURCE_NAMES.join(', ')}${source ? `, got "${source}"` : ''}`,
       );
-    if (source !== 'simulate' && values.file.length === 0)
+    // parseArgs leaves a repeatable flag undefined when it is not given
+    const files = (values.file as string[] | undefined) ?? [];
+    if (source !== 'simulate' && files.length === 0)
       throw new LakestreamError('BAD_ARGUMENT', `--source ${source} needs --file PATH`);
     if (values.days !== undefined && values.months !== undefined)
       throw new LakestreamError('BAD_ARGUMENT', 'give --days or --months, not both');
@@ -157,7 +158,7 @@ Examples:
       const summary = await produce(
         {
           source,
-          files: values.file,
+          files,
           order: values.order,
           topic: values.topic,
           meters:

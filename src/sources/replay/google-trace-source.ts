@@ -14,6 +14,8 @@ export async function parseGoogleTrace(paths: string[], order: 'merge' | 'file')
     paths,
     order,
     clockStart: TRACE_WINDOW_START_MS,
+    // shards of different tables share names (part-00000-of-00500.csv.gz)
+    statsLabel: (file) => `${traceTableOf(file.path)}: ${file.label}`,
     parse: (file: LineFile, stats: FileStats) => parsers.get(file.path)!(file, stats),
   });
 }

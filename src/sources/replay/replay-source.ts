@@ -47,6 +47,8 @@ export interface ReplayOptions {
   order: ReplayOrder;
   clockStart?: number;
   tmpDir?: string;
+  /** how the summary names a file (default its label) */
+  statsLabel?: (file: LineFile) => string;
 }
 
 export async function replaySource(o: ReplayOptions): Promise<Source> {
@@ -54,7 +56,12 @@ export async function replaySource(o: ReplayOptions): Promise<Source> {
   const files: LineFile[] = [];
   for (const p of o.paths) files.push(...(await openLineFiles(p)));
   if (files.length === 0) throw new LakestreamError('BAD_INPUT', `no data file in ${o.paths.join(', ')}`);
-  const stats: FileStats[] = files.map((f) => ({ label: f.label, messages: 0, unparsed: 0, skipped: 0 }));
+  const stats: FileStats[] = files.map((f) => ({
+    label: o.statsLabel?.(f) ?? f.label,
+    messages: 0,
+    unparsed: 0,
+    skipped: 0,
+  }));
   const parsed = () => {
     const state: ReplayState = new Map();
     return files.map((f, i) => o.parse(f, stats[i], state));

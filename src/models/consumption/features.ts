@@ -31,6 +31,36 @@ export interface Prepared {
   x: Float64Array;
 }
 
+interface MonthCalendar {
+  /** per day (index d-1): 1 when a Saturday, Sunday or bank holiday */
+  weekend: Uint8Array;
+  holiday: Uint8Array;
+}
+
+const NO_HOLIDAYS: ReadonlySet<string> = new Set();
+const calendars = new WeakMap<ReadonlySet<string>, Map<string, MonthCalendar>>();
+
+/** The month's weekend and holiday days, computed once per (holiday set, month): prepare runs per meter and k. */
+function calendarOf(month: string, days: number, holidays: ReadonlySet<string> = NO_HOLIDAYS): MonthCalendar {
+  let byMonth = calendars.get(holidays);
+  if (!byMonth) {
+    byMonth = new Map();
+    calendars.set(holidays, byMonth);
+  }
+  let cal = byMonth.get(month);
+  if (!cal) {
+    cal = { weekend: new Uint8Array(days), holiday: new Uint8Array(days) };
+    for (let d = 1; d <= days; d++) {
+      const wd = weekdayOf(month, d);
+      const h = holidays.has(dateOf(month, d)) ? 1 : 0;
+      cal.holiday[d - 1] = h;
+      cal.weekend[d - 1] = wd === 0 || wd === 6 || h ? 1 : 0;
+    }
+    byMonth.set(month, cal);
+  }
+  return cal;
+}
+
 /** Features of the state, or undefined when no day was observed (then the model predicts the blend). */
 export function prepare(state: MeterMonthState): Prepared | undefined {
   const o = observed(state);
@@ -51,10 +81,10 @@ export function prepare(state: MeterMonthState): Prepared | undefined {
   let seenHoliday = 0;
   let restHoliday = 0;
   const k = state.daily.length;
+  const cal = calendarOf(state.month, state.daysInMonth, state.holidays);
   for (let d = 1; d <= state.daysInMonth; d++) {
-    const wd = weekdayOf(state.month, d);
-    const holiday = state.holidays?.has(dateOf(state.month, d)) ? 1 : 0;
-    const weekend = wd === 0 || wd === 6 || holiday ? 1 : 0;
+    const holiday = cal.holiday[d - 1];
+    const weekend = cal.weekend[d - 1];
     const v = d <= k ? state.daily[d - 1] : null;
     if (v !== null && v !== undefined) {
       seenWeekend += weekend;

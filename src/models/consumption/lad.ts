@@ -109,10 +109,8 @@ export class ExampleSet {
       t2.set(this.t);
       this.t = t2;
     }
-    this.z.set(
-      Array.from({ length: this.dim }, (_, i) => z[i]),
-      this.length * this.dim,
-    );
+    const at = this.length * this.dim;
+    for (let i = 0; i < this.dim; i++) this.z[at + i] = z[i];
     this.t[this.length++] = t;
   }
 

@@ -13,6 +13,8 @@ if (filter.length === 0) {
     process.exit(tsc);
   }
 }
+// names this run to the test cluster (test/helpers/cluster.ts), so a concurrent run does not stop it under us
+process.env.LAKESTREAM_TEST_RUN = String(process.pid);
 const files = filter.length > 0 ? filter : ['src/**/*.test.ts', 'test/**/*.test.ts'];
 const code = run(process.execPath, [
   '--test',

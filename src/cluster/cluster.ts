@@ -173,17 +173,23 @@ export async function clusterDown(o: DownOptions = {}): Promise<{ stopped: NodeN
   const parts = o.parts && o.parts.length > 0 ? o.parts : (['kafka', 'hdfs'] as Part[]);
   return withClusterLock(c.dir, async () => {
     const stopped: NodeName[] = [];
-    const stopAll = async (nodes: readonly NodeName[]) => {
+    const stopAll = async (nodes: readonly NodeName[], graceMs?: number) => {
       const live = running(c, nodes);
       if (live.length > 0) log(`stopping ${live.join(', ')} …`);
-      const results = await Promise.all(nodes.map(async (n) => ((await stopNode(c.dir, n)) ? n : undefined)));
+      const results = await Promise.all(
+        nodes.map(async (n) => ((await stopNode(c.dir, n, { graceMs })) ? n : undefined)),
+      );
       stopped.push(...results.filter((n): n is NodeName => n !== undefined));
     };
     await Promise.all([
       parts.includes('kafka')
         ? (async () => {
-            // brokers first: a broker shutting down asks the controller to move its leaders
-            await stopAll(['broker-1', 'broker-2']);
+            // brokers first: a broker shutting down asks the controller to move its leaders; without a
+            // controller it would wait for one in vain, so it gets little time before SIGKILL
+            await stopAll(
+              ['broker-1', 'broker-2'],
+              alivePid(c.dir, 'controller') === undefined ? 3000 : undefined,
+            );
             await stopAll(['controller']);
           })()
         : undefined,
@@ -230,11 +236,17 @@ export async function startNode(
   await withClusterLock(c.dir, async () => {
     if (partOf(node) === 'kafka') {
       const k = node as KafkaNode;
-      if (alivePid(c.dir, k) === undefined) await startKafkaNode(c, k, await kafkaClasspath(opts.log));
+      if (alivePid(c.dir, k) === undefined) {
+        await checkPortsFree(c, [k]);
+        await startKafkaNode(c, k, await kafkaClasspath(opts.log));
+      }
       await waitKafkaNode(c, k, timeoutMs);
     } else {
       const h = node as HdfsNode;
-      if (alivePid(c.dir, h) === undefined) await startHdfsNode(c, h, await hdfsClasspath(c, opts.log));
+      if (alivePid(c.dir, h) === undefined) {
+        await checkPortsFree(c, [h]);
+        await startHdfsNode(c, h, await hdfsClasspath(c, opts.log));
+      }
       await waitHdfsNode(c, h, timeoutMs);
     }
   });

@@ -168,10 +168,11 @@ export function startKafkaNode(c: ClusterConfig, node: KafkaNode, cp: string): P
   });
 }
 
-export async function withAdmin<T>(c: ClusterConfig, f: (admin: Admin) => Promise<T>): Promise<T> {
+/** Runs `f` with an admin client of the cluster (or of a bootstrap list) and closes it. */
+export async function withAdmin<T>(c: ClusterConfig | string, f: (admin: Admin) => Promise<T>): Promise<T> {
   const admin = new Admin({
     clientId: 'lakestream-cluster',
-    bootstrapBrokers: kafkaBootstrap(c).split(','),
+    bootstrapBrokers: (typeof c === 'string' ? c : kafkaBootstrap(c)).split(','),
     timeout: 5000,
     retries: 1,
     retryDelay: 200,

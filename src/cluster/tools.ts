@@ -8,6 +8,7 @@ import { hdfsClasspath, kafkaClasspath } from './cluster.ts';
 import { type ClusterConfig, DEFAULT_CLUSTER_DIR, kafkaBootstrap, loadConfig } from './config.ts';
 import { hdfsJvm } from './hdfs.ts';
 import { jarCacheRoot } from './jars.ts';
+import { withAdmin } from './kafka.ts';
 import { runJava } from './processes.ts';
 
 function configIn(dir: string): ClusterConfig {
@@ -123,6 +124,13 @@ export interface ProducerPerformanceResult {
 /** Kafka's own producer benchmark (org.apache.kafka.tools.ProducerPerformance), its summary parsed. */
 export async function producerPerformance(o: ProducerPerformanceOptions): Promise<ProducerPerformanceResult> {
   const bootstrap = o.bootstrap ?? kafkaBootstrap(configIn(o.dir ?? DEFAULT_CLUSTER_DIR));
+  // the brokers do not create topics on demand, and the tool would wait max.block.ms on every record
+  const topics = await withAdmin(bootstrap, (admin) => admin.listTopics());
+  if (!topics.includes(o.topic))
+    throw new LakestreamError(
+      'NOT_FOUND',
+      `topic ${o.topic} does not exist on ${bootstrap}; create it first`,
+    );
   const props = { acks: 'all', 'enable.idempotence': 'true', ...o.producerProps };
   const { stdout } = await runKafkaTool('org.apache.kafka.tools.ProducerPerformance', [
     '--bootstrap-server',

@@ -1,8 +1,8 @@
 // ensureCluster: integration tests get a real Kafka and/or HDFS from `lakestream cluster up`, started once
 // per test run however many test files ask at once, and stopped by scripts/test.ts at the end.
 
-import { existsSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, rm } from 'node:fs/promises';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { clusterDown, clusterUp } from '../../src/cluster/cluster.ts';
 import type { Part } from '../../src/cluster/config.ts';
@@ -12,6 +12,20 @@ const ROOT = resolve(import.meta.dirname, '../..');
 /** The cluster tests share: LAKESTREAM_CLUSTER_DIR, else the project's default ./.lakestream/cluster. */
 export function testClusterDir(): string {
   return resolve(ROOT, process.env.LAKESTREAM_CLUSTER_DIR ?? '.lakestream/cluster');
+}
+
+/** One file per test run (scripts/test.ts's pid, in LAKESTREAM_TEST_RUN) that uses the cluster. */
+function testRunsDir(dir: string): string {
+  return join(dir, 'test-runs');
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Lists the parts the tests started (one per line); scripts/test.ts stops those at the end. */
@@ -48,6 +62,11 @@ export function ensureCluster(parts: { kafka?: boolean; hdfs?: boolean }): Promi
   ];
   const dir = testClusterDir();
   const run = pending.then(async () => {
+    const testRun = process.env.LAKESTREAM_TEST_RUN;
+    if (testRun) {
+      await mkdir(testRunsDir(dir), { recursive: true });
+      await writeFile(join(testRunsDir(dir), testRun), '');
+    }
     const r = await clusterUp({
       dir,
       parts: wanted.length > 0 ? wanted : undefined,
@@ -74,9 +93,23 @@ export function ensureCluster(parts: { kafka?: boolean; hdfs?: boolean }): Promi
   return run;
 }
 
-/** For scripts/test.ts: stops the parts the tests started (not a cluster that ran before), then forgets them. */
-export async function stopClusterStartedByTests(log: (line: string) => void = () => {}): Promise<void> {
+/**
+ * For scripts/test.ts at the end of a run: stops the parts the tests started (never a cluster that ran
+ * before), unless another test run still uses it — then the last run to finish stops it.
+ */
+export async function stopClusterStartedByTests(
+  log: (line: string) => void = () => {},
+  testRun: number = process.pid,
+): Promise<void> {
   const dir = testClusterDir();
+  await rm(join(testRunsDir(dir), String(testRun)), { force: true });
+  const others = existsSync(testRunsDir(dir))
+    ? readdirSync(testRunsDir(dir)).filter((f) => Number(f) !== testRun && pidAlive(Number(f)))
+    : [];
+  if (others.length > 0) {
+    log(`the test cluster in ${dir} stays up: test run ${others.join(', ')} still uses it`);
+    return;
+  }
   const file = startedByTestsFile(dir);
   if (!existsSync(file)) return;
   const parts = [

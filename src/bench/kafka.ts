@@ -4,7 +4,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { clusterUp } from '../cluster/cluster.ts';
-import { producerPerformance } from '../cluster/tools.ts';
+import { producerPerformance, runKafkaTool } from '../cluster/tools.ts';
 import { KafkaAdmin } from '../transport/kafka/admin.ts';
 import { openKafkaTransport } from '../transport/kafka/index.ts';
 import { type Compression, parseKafkaUrl } from '../transport/kafka/url.ts';
@@ -28,8 +28,12 @@ interface ProducerFigures {
 interface CompressionRow {
   compression: Compression;
   lakestream: ProducerFigures;
+  /** ProducerPerformance at the Java client's defaults (batch.size 16 KB, linger.ms 5) */
   kafkaProducerPerformance: ProducerFigures & { p50Ms: number; p99Ms: number };
   ratio: number;
+  /** full runs, lz4 only: ProducerPerformance with batches as large as lakestream's (batch.size 256 KB, linger.ms 20) */
+  kafkaTuned?: ProducerFigures & { p50Ms: number; p99Ms: number };
+  ratioTuned?: number;
 }
 
 export interface KafkaBenchResult {
@@ -45,6 +49,10 @@ export interface KafkaBenchResult {
   goal: number;
   meetsGoal: boolean;
   endToEnd: { messages: number; ratePerSec: number; p50Ms: number; p99Ms: number; maxMs: number };
+  /** Kafka's own org.apache.kafka.tools.EndToEndLatency on the same cluster (one message at a time, send → consumed) */
+  kafkaEndToEndLatency?: { messages: number; p50Ms: number; p99Ms: number };
+  /** lakestream measured like that tool: one message at a time, send → polled */
+  oneAtATime?: { messages: number; p50Ms: number; p99Ms: number };
   note: string;
 }
 
@@ -78,8 +86,12 @@ function readings(n: number): { key: string; value: Uint8Array }[] {
   return out;
 }
 
+/** Topics this run made, deleted at its end. */
+const scratch: string[] = [];
+
 async function freshTopic(t: Transport, tag: string): Promise<string> {
   const name = `bench.kafka.${tag}-${randomBytes(3).toString('hex')}`;
+  scratch.push(name);
   await t.ensureTopic(name, PARTITIONS);
   return name;
 }
@@ -179,6 +191,52 @@ async function endToEnd(t: Transport, seconds: number, rate: number): Promise<Ka
   };
 }
 
+/** One message at a time, as Kafka's EndToEndLatency does: send, wait until polled, next. */
+async function oneAtATime(
+  t: Transport,
+  n: number,
+): Promise<{ messages: number; p50Ms: number; p99Ms: number }> {
+  const topic = await freshTopic(t, 'one');
+  const consumer = await t.consumer({ group: `${topic}.group`, topics: [topic], from: 'latest' });
+  const p = await t.producer();
+  while (consumer.assignment().length === 0) await consumer.poll(1, 100);
+  await consumer.poll(1, 500); // positions resolved before the first timed send
+  const latencies: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const at = performance.now();
+    await p.send(topic, [{ key: `k${i}`, value: new TextEncoder().encode(String(i)) }]);
+    for (let got = 0; got === 0; ) got = (await consumer.poll(1, 1000)).length;
+    latencies.push(performance.now() - at);
+  }
+  await p.close();
+  await consumer.close();
+  latencies.sort((a, b) => a - b);
+  const r = (x: number) => Math.round(x * 10) / 10;
+  return { messages: n, p50Ms: r(percentile(latencies, 0.5)), p99Ms: r(percentile(latencies, 0.99)) };
+}
+
+async function kafkaEndToEndLatency(t: Transport, bootstrap: string, n: number, bytes: number) {
+  const topic = await freshTopic(t, 'java-e2e');
+  const { stdout } = await runKafkaTool(
+    'org.apache.kafka.tools.EndToEndLatency',
+    [
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      topic,
+      '--num-records',
+      String(n),
+      '--producer-acks',
+      'all',
+      '--record-size',
+      String(bytes),
+    ],
+    { timeoutMs: 300_000 },
+  );
+  const m = /50th = ([\d.]+), 99th = ([\d.]+)/.exec(stdout);
+  return m ? { messages: n, p50Ms: Number(m[1]), p99Ms: Number(m[2]) } : undefined;
+}
+
 export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<KafkaBenchResult> {
   const records = opts.short ? 100_000 : 400_000;
   const compressions: Compression[] = opts.short ? ['lz4'] : ['lz4', 'zstd', 'snappy', 'none'];
@@ -188,7 +246,6 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
   const msgs = readings(records);
   const messageBytes = Math.round(msgs.reduce((s, m) => s + m.value.byteLength, 0) / msgs.length);
   const rows: CompressionRow[] = [];
-  const created: string[] = [];
   for (const compression of compressions) {
     const t = await openKafkaTransport(
       `kafka://${bootstrap}?compression=${compression}&replication=${REPLICATION}`,
@@ -196,32 +253,50 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
     try {
       const ours = await freshTopic(t, `lakestream-${compression}`);
       const theirs = await freshTopic(t, `java-${compression}`);
-      created.push(ours, theirs);
       log(`${compression}: lakestream producer, ${records} readings of ~${messageBytes} B, acks=all`);
       const lakestream = await lakestreamProducer(t, ours, msgs);
       log(
         `${compression}: lakestream ${Math.round(lakestream.msgsPerSec)} msgs/s; now Kafka's ProducerPerformance`,
       );
-      const java = await producerPerformance({
-        topic: theirs,
-        numRecords: records,
-        recordSize: messageBytes,
-        bootstrap,
-        producerProps: { acks: 'all', 'enable.idempotence': 'true', 'compression.type': compression },
-      });
-      const kafkaProducerPerformance = {
-        records: java.records,
-        seconds: java.records / java.recordsPerSec,
-        msgsPerSec: java.recordsPerSec,
-        mbPerSec: java.mbPerSec,
-        p50Ms: java.p50Ms,
-        p99Ms: java.p99Ms,
+      const java = async (topic: string, extra: Record<string, string>) => {
+        const r = await producerPerformance({
+          topic,
+          numRecords: records,
+          recordSize: messageBytes,
+          bootstrap,
+          producerProps: {
+            acks: 'all',
+            'enable.idempotence': 'true',
+            'compression.type': compression,
+            ...extra,
+          },
+        });
+        return {
+          records: r.records,
+          seconds: r.records / r.recordsPerSec,
+          msgsPerSec: r.recordsPerSec,
+          mbPerSec: r.mbPerSec,
+          p50Ms: r.p50Ms,
+          p99Ms: r.p99Ms,
+        };
       };
-      const ratio = lakestream.msgsPerSec / java.recordsPerSec;
+      const kafkaProducerPerformance = await java(theirs, {});
+      const ratio = lakestream.msgsPerSec / kafkaProducerPerformance.msgsPerSec;
       log(
-        `${compression}: ProducerPerformance ${Math.round(java.recordsPerSec)} msgs/s → ratio ${ratio.toFixed(2)}`,
+        `${compression}: ProducerPerformance ${Math.round(kafkaProducerPerformance.msgsPerSec)} msgs/s → ratio ${ratio.toFixed(2)}`,
       );
-      rows.push({ compression, lakestream, kafkaProducerPerformance, ratio });
+      const row: CompressionRow = { compression, lakestream, kafkaProducerPerformance, ratio };
+      if (!opts.short && compression === 'lz4') {
+        row.kafkaTuned = await java(await freshTopic(t, 'java-tuned'), {
+          'batch.size': '262144',
+          'linger.ms': '20',
+        });
+        row.ratioTuned = lakestream.msgsPerSec / row.kafkaTuned.msgsPerSec;
+        log(
+          `lz4: ProducerPerformance tuned ${Math.round(row.kafkaTuned.msgsPerSec)} msgs/s → ratio ${row.ratioTuned.toFixed(2)}`,
+        );
+      }
+      rows.push(row);
     } finally {
       await t.close();
     }
@@ -229,14 +304,23 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
   log('end-to-end latency: send → poll → commit acknowledged');
   const t = await openKafkaTransport(`kafka://${bootstrap}`);
   let e2e: KafkaBenchResult['endToEnd'];
+  let single: KafkaBenchResult['oneAtATime'];
+  let javaSingle: KafkaBenchResult['kafkaEndToEndLatency'];
   try {
     e2e = await endToEnd(t, opts.short ? 3 : 8, 2000);
+    const n = opts.short ? 200 : 1000;
+    log(`latency one message at a time (${n}): lakestream, then Kafka's EndToEndLatency`);
+    single = await oneAtATime(t, n);
+    javaSingle = await kafkaEndToEndLatency(t, bootstrap, n, messageBytes).catch((e) => {
+      log(`EndToEndLatency failed: ${e instanceof Error ? e.message.split('\n')[0] : e}`);
+      return undefined;
+    });
   } finally {
     await t.close();
   }
   // Benchmark topics are scratch: remove them so repeated runs do not fill the brokers' disks.
   const admin = new KafkaAdmin(parseKafkaUrl(`kafka://${bootstrap}`));
-  await admin.client.deleteTopics({ topics: created }).catch(() => {});
+  await admin.client.deleteTopics({ topics: scratch.splice(0) }).catch(() => {});
   await admin.close();
   const main = rows.find((r) => r.compression === 'lz4') ?? rows[0];
   const result: KafkaBenchResult = {
@@ -251,6 +335,8 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
     goal: GOAL,
     meetsGoal: main.ratio >= GOAL,
     endToEnd: e2e,
+    oneAtATime: single,
+    kafkaEndToEndLatency: javaSingle,
     note:
       'lakestream keys every reading by meter_id (murmur2); ProducerPerformance sends unkeyed random payloads of the same size. ' +
       `lakestream sends ${CHUNK}-message chunks with ${OUTSTANDING} outstanding; both idempotent with acks=all on the same 2 brokers.`,
@@ -270,11 +356,24 @@ export function formatKafkaBench(r: KafkaBenchResult): string {
     lines.push(
       `${row.compression.padEnd(14)}${String(Math.round(row.lakestream.msgsPerSec)).padStart(17)}   ${String(Math.round(row.kafkaProducerPerformance.msgsPerSec)).padStart(26)}   ${row.ratio.toFixed(2).padStart(5)}`,
     );
+  for (const row of r.rows)
+    if (row.kafkaTuned && row.ratioTuned !== undefined)
+      lines.push(
+        `${`${row.compression} (Java batch.size 256 KB, linger 20 ms)`.padEnd(46)}${String(Math.round(row.kafkaTuned.msgsPerSec)).padStart(12)}   ${row.ratioTuned.toFixed(2).padStart(5)}`,
+      );
   lines.push(
     '',
     `ratio at lz4: ${r.ratio.toFixed(2)} (goal ≥ ${r.goal}: ${r.meetsGoal ? 'met' : 'NOT met'})`,
     `end to end (send → committed), ${r.endToEnd.messages} msgs at ${r.endToEnd.ratePerSec}/s: p50 ${r.endToEnd.p50Ms} ms, p99 ${r.endToEnd.p99Ms} ms, max ${r.endToEnd.maxMs} ms`,
   );
+  if (r.oneAtATime)
+    lines.push(
+      `one at a time (send → polled), lakestream: p50 ${r.oneAtATime.p50Ms} ms, p99 ${r.oneAtATime.p99Ms} ms`,
+    );
+  if (r.kafkaEndToEndLatency)
+    lines.push(
+      `one at a time, Kafka's EndToEndLatency:      p50 ${r.kafkaEndToEndLatency.p50Ms} ms, p99 ${r.kafkaEndToEndLatency.p99Ms} ms`,
+    );
   return lines.join('\n');
 }
 

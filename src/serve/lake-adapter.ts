@@ -2,6 +2,7 @@
 
 import { Lake } from '../lake/index.ts';
 import { viewNameOf } from '../lake/sql.ts';
+import { ServingCopies } from './data/serving.ts';
 import type { LakeReader, Rows, TableSummary } from './lake-reader.ts';
 
 const TABLES_TTL_MS = 2000;
@@ -9,9 +10,11 @@ const TABLES_TTL_MS = 2000;
 export class LakeAdapter implements LakeReader {
   readonly lake: Lake;
   private tableCache: { at: number; value: Promise<TableSummary[]> } | undefined;
+  private readonly copies: ServingCopies;
 
-  constructor(lake: Lake) {
+  constructor(lake: Lake, opts: { refreshMs?: number } = {}) {
     this.lake = lake;
+    this.copies = new ServingCopies(lake, opts);
   }
 
   static async open(url: string): Promise<LakeAdapter> {
@@ -26,7 +29,11 @@ export class LakeAdapter implements LakeReader {
     return this.lake.store;
   }
 
-  query(sql: string, opts?: { maxRows?: number; timeoutMs?: number }): Promise<Rows> {
+  /** Queries over the gold tables only run on their in-memory copies; anything else on the lake's views. */
+  async query(sql: string, opts?: { maxRows?: number; timeoutMs?: number }): Promise<Rows> {
+    const paths = (await this.tables()).map((t) => t.path);
+    const served = this.copies.covers(sql, paths);
+    if (served) return this.copies.query(sql, served, opts);
     return this.lake.query(sql, opts) as Promise<Rows>;
   }
 
@@ -60,7 +67,8 @@ export class LakeAdapter implements LakeReader {
     return out;
   }
 
-  close(): Promise<void> {
-    return this.lake.close();
+  async close(): Promise<void> {
+    await this.copies.close();
+    await this.lake.close();
   }
 }

@@ -264,8 +264,10 @@ describe('the dashboard in chromium', () => {
           ...fx.produceFlags,
         ]),
       );
+      let output = '';
+      for (const c of children) c.stderr?.on('data', (d) => (output += d));
       // The replay's readings reach the topic, the worker commits them, and the page shows both.
-      await page.waitForFunction(
+      const shown = page.waitForFunction(
         () => {
           const w = window as unknown as {
             __charts: Record<string, { totals?: { accepted: number }; series: { y: (number | null)[] }[] }>;
@@ -276,6 +278,12 @@ describe('the dashboard in chromium', () => {
         undefined,
         { timeout: 120_000, polling: 250 },
       );
+      await shown.catch(async (e) => {
+        const snapshot = await chart(page, 'pipeline_rates');
+        throw new Error(
+          `${e.message}\npage totals: ${JSON.stringify(snapshot.totals)}\nreplay and worker output:\n${output.slice(-3000)}`,
+        );
+      });
       assert.ok((await updates()) > before + 1, 'the page got several server-sent updates');
       const lag = await chart(page, 'pipeline_lag');
       assert.deepEqual(lag.x, [0, 1, 2, 3, 4, 5]);

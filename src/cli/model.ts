@@ -50,13 +50,18 @@ function table(report: EvalReport): string {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     -');
   const lines = [
     `${report.data}: ${report.meters} meters, ${report.months} months — ${report.mode === 'backtest' ? 'rolling-origin backtest' : `model v${report.model_version}`}`,
-    'MAPE / median APE / WAPE in %, per household-month',
-    `${'k'.padEnd(6)}${'n'.padStart(7)}  ${['model', 'run-rate', 'blend', 'same month LY'].map((h) => h.padEnd(22)).join('')}`,
+    'MAPE / median APE / WAPE in %, per household-month (same month LY: only where last year is known,',
+    'so it is compared with the model on those same months, the last column)',
+    `${'k'.padEnd(6)}${'n'.padStart(7)}  ${['model', 'run-rate', 'blend', 'same month LY', 'model on LY months'].map((h) => h.padEnd(22)).join('')}`,
   ];
   for (const r of report.results) {
-    const cells = [r.model, r.runrate, r.blend, r.same_month_last_year].map(
-      (s) => `${f(s.mape)}${f(s.mdape)}${f(s.wape)}    `,
-    );
+    const cells = [
+      r.model,
+      r.runrate,
+      r.blend,
+      r.same_month_last_year,
+      r.model_on_same_month_last_year_months,
+    ].map((s) => `${f(s.mape)}${f(s.mdape)}${f(s.wape)}    `);
     lines.push(`${String(r.k).padEnd(6)}${String(r.n).padStart(7)}  ${cells.join('')}`);
   }
   return lines.join('\n');

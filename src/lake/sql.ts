@@ -56,9 +56,7 @@ export async function filesSelect(
       .filter(({ f }) => parts.has(f.name))
       .map(({ f, duck }) => `${quoteString(f.name)}: ${quoteString(duck)}`)
       .join(', ');
-    const hive = cols.map(({ f, duck }) =>
-      parts.has(f.name) ? `d.${quoteIdent(f.name)}` : data[cols.findIndex((c) => c.f === f)],
-    );
+    const hive = cols.map(({ f }, i) => (parts.has(f.name) ? `d.${quoteIdent(f.name)}` : data[i]));
     return `SELECT ${hive.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${types}}) d`;
   }
   const read = `read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '__lake_file')`;

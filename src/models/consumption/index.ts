@@ -6,6 +6,12 @@ export { type DailyFormat, readDailyFile } from './daily-file.ts';
 export { type DailyDataset, type MeterSeries, stateAt } from './dataset.ts';
 export { backtest, type EvalReport, type EvalRow, scoreModel } from './evaluate.ts';
 export {
+  CONSUMPTION_MODEL_NAME,
+  ConsumptionModelReloader,
+  learnClosedMonths,
+  loadLatestConsumptionModel,
+} from './lifecycle.ts';
+export {
   type ConsumptionModelJson,
   loadConsumptionModel,
   trainConsumptionModel,
@@ -13,6 +19,3 @@ export {
 } from './model.ts';
 export type { ConsumptionModel, MeterMonthState } from './state.ts';
 export { datasetFromLake, type TrainResult, trainFromDailyFile, trainFromLake } from './train.ts';
-
-/** The registry name of this model. */
-export const CONSUMPTION_MODEL_NAME = 'consumption';

@@ -4,6 +4,7 @@
 import { LakestreamError } from '../../errors.ts';
 import type { Consumer, ConsumerOptions, Message, PartitionOffset, TopicPartition } from '../transport.ts';
 import { GroupMembership, ownerKey } from './group.ts';
+import type { Heartbeats } from './heartbeats.ts';
 import type { EmbeddedLog, StoredTopic } from './log.ts';
 import { sqliteError } from './sqlite.ts';
 
@@ -11,6 +12,8 @@ export interface GroupTimings {
   /** A member silent this long is dead and its partitions go to the others. */
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
+  /** A member that has not polled for this long stops beating (Kafka's max.poll.interval.ms). */
+  maxPollIntervalMs: number;
 }
 
 interface Owned {
@@ -29,12 +32,18 @@ export class EmbeddedConsumer implements Consumer {
   private readonly membership: GroupMembership;
   private readonly timings: GroupTimings;
   private readonly owned = new Map<string, Owned>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly beats: { polled: () => void; remove: () => void };
   private readonly onClose: () => void;
   private nextFirst = 0;
   private closed = false;
 
-  constructor(log: EmbeddedLog, options: ConsumerOptions, timings: GroupTimings, onClose: () => void) {
+  constructor(
+    log: EmbeddedLog,
+    options: ConsumerOptions,
+    timings: GroupTimings,
+    heartbeats: Heartbeats,
+    onClose: () => void,
+  ) {
     if (options.topics.length === 0)
       throw new LakestreamError('BAD_ARGUMENT', `consumer group ${options.group} names no topic`);
     this.log = log;
@@ -44,22 +53,15 @@ export class EmbeddedConsumer implements Consumer {
     this.topics = options.topics.map((name) => log.topic(name));
     this.membership = new GroupMembership(log, options.group, this.topics, timings.sessionTimeoutMs);
     this.membership.join();
-    // Heartbeats go on while the application works between polls (like Kafka's heartbeat thread,
-    // but on the event loop: a synchronous task longer than the session timeout loses the partitions).
-    this.timer = setInterval(() => {
-      try {
-        this.membership.heartbeat();
-      } catch {
-        // the next poll reports a broken log; a missed beat only costs a rebalance
-      }
-    }, timings.heartbeatIntervalMs);
-    this.timer.unref();
+    // The heartbeat thread keeps this member alive while the application works between polls.
+    this.beats = heartbeats.add(options.group, this.membership.memberId);
   }
 
   async poll(maxMessages: number, timeoutMs: number): Promise<Message[]> {
     this.checkOpen();
     if (!Number.isInteger(maxMessages) || maxMessages < 1)
       throw new LakestreamError('BAD_ARGUMENT', `poll needs maxMessages ≥ 1, got ${maxMessages}`);
+    this.beats.polled();
     const deadline = Date.now() + Math.max(0, timeoutMs);
     let idle = 1;
     for (;;) {
@@ -116,12 +118,12 @@ export class EmbeddedConsumer implements Consumer {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    clearInterval(this.timer);
     const mine = [...this.owned.values()];
     // onRevoke first, while the partitions are still ours, so the application can commit.
     if (mine.length > 0)
       await this.options.onRevoke?.(mine.map((o) => ({ topic: o.topic.name, partition: o.partition })));
     this.closed = true;
+    this.beats.remove();
     this.owned.clear();
     if (this.log.db.isOpen) this.membership.leave();
     this.onClose();

@@ -193,6 +193,36 @@ describe('embedded log', { timeout: 120_000 }, () => {
     assert.deepEqual(new Set(got.map((m) => m.partition)), new Set([0, 1, 2, 3]));
   });
 
+  it('lets a member busy for longer than the session timeout keep its partitions', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lakestream-log-'));
+    const t = transport(dir); // default session timeout: 3 s
+    await t.ensureTopic('readings', 4);
+    const other = child('consume', dir, 'readings', 'workers', String(Number.MAX_SAFE_INTEGER));
+    children.push(other.proc);
+    const revoked: number[] = [];
+    const busy = await t.consumer({
+      group: 'workers',
+      topics: ['readings'],
+      onRevoke: (ps) => void revoked.push(...ps.map((x) => x.partition)),
+    });
+    const poll = async () => void (await busy.poll(100, 50));
+    await waitFor(
+      'both members to own partitions',
+      () => other.owned().length === 2 && busy.assignment().length === 2,
+      20_000,
+      poll,
+    );
+    const had = busy.assignment();
+    const otherHad = other.owned();
+    revoked.length = 0;
+    // Block this thread (a long synchronous batch): only the heartbeat thread keeps the member alive.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 4500);
+    for (let i = 0; i < 5; i++) await poll();
+    assert.deepEqual(busy.assignment(), had);
+    assert.deepEqual(revoked, [], 'nothing was taken from the busy member');
+    assert.deepEqual(other.owned(), otherHad);
+  });
+
   it('refuses a commit for a partition another member owns', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lakestream-log-'));
     const t = transport(dir);

@@ -3,7 +3,8 @@
 // only after its owner releases it (or dies), so two members never read it at the same time.
 //
 // Rules (the embedded equivalent of Kafka's group coordinator):
-// - A member is live while its heartbeat is younger than the session timeout.
+// - A member is live while its heartbeat is younger than the session timeout. Beats come from a
+//   thread (heartbeat-thread.ts) while the member keeps polling, and from every poll.
 // - Assignment: for each topic, its subscribers sorted by member id; partition p goes to
 //   subscriber p mod n. Every member computes the same answer from the same table.
 // - group_owners records who reads each partition. A member claims a partition only if it has no

@@ -14,6 +14,14 @@ export interface StoredTopic extends TopicInfo {
 /** A stored row holds at most this many messages or bytes, so a poll never decodes much it skips. */
 const BATCH_MESSAGES = 1000;
 const BATCH_BYTES = 1 << 20;
+/** A send commits at least every this many bytes (see append). */
+const TRANSACTION_BYTES = 8 << 20;
+
+interface Chunk {
+  partition: number;
+  count: number;
+  data: Uint8Array;
+}
 
 /** Kafka's legal topic names, so a topic name works on both transports. */
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -113,10 +121,14 @@ export class EmbeddedLog {
     }));
   }
 
-  /** Appends each partition's messages in one transaction; returns when the commit is stored. */
+  /**
+   * Appends each partition's messages (in order within a partition); returns when all are stored.
+   * A large send is split into transactions of at most TRANSACTION_BYTES, so no process holds the
+   * write lock long enough to starve the others' heartbeats and commits.
+   */
   append(topic: StoredTopic, byPartition: Map<number, EncodedMessage[]>): void {
     // Encode before taking the write lock, so other processes wait only for the inserts.
-    const chunks: { partition: number; count: number; data: Uint8Array }[] = [];
+    const chunks: Chunk[] = [];
     for (const [partition, messages] of byPartition) {
       let from = 0;
       while (from < messages.length) {
@@ -132,9 +144,22 @@ export class EmbeddedLog {
         from = to;
       }
     }
+    for (let first = 0; first < chunks.length; ) {
+      let last = first;
+      let bytes = chunks[first].data.byteLength;
+      while (last + 1 < chunks.length && bytes + chunks[last + 1].data.byteLength <= TRANSACTION_BYTES)
+        bytes += chunks[++last].data.byteLength;
+      this.appendChunks(topic, chunks, first, last + 1);
+      first = last + 1;
+    }
+    for (const wake of appendListeners.get(this.dir) ?? []) wake();
+  }
+
+  private appendChunks(topic: StoredTopic, chunks: Chunk[], from: number, to: number): void {
     writeTransaction(this.db, () => {
       const next = new Map<number, number>();
-      for (const c of chunks) {
+      for (let i = from; i < to; i++) {
+        const c = chunks[i];
         let base = next.get(c.partition);
         if (base === undefined) {
           const row = this.stmt.nextOffset.get(topic.id, c.partition) as { next_offset: number } | undefined;
@@ -150,7 +175,6 @@ export class EmbeddedLog {
       }
       for (const [partition, offset] of next) this.stmt.setNextOffset.run(offset, topic.id, partition);
     });
-    for (const wake of appendListeners.get(this.dir) ?? []) wake();
   }
 
   /** Appends to `out` up to `max` messages of one partition from offset `from`; returns the next position. */

@@ -158,6 +158,14 @@ export function openLogDatabase(dir: string, sync: SyncMode = 'normal'): Databas
   return db;
 }
 
+/** A second connection to an existing log, for the heartbeat thread (no schema work). */
+export function openHeartbeatConnection(dir: string): DatabaseSync {
+  const { DatabaseSync } = loadSqlite();
+  const db = new DatabaseSync(`${dir}/${DB_FILE}`, { timeout: BUSY_TIMEOUT_MS });
+  db.exec('PRAGMA synchronous = NORMAL');
+  return db;
+}
+
 /** Runs `fn` in one write transaction (taking the write lock first, so it cannot deadlock). */
 export function writeTransaction<T>(db: DatabaseSync, fn: () => T): T {
   try {

@@ -13,6 +13,7 @@ import {
   type Transport,
 } from '../transport.ts';
 import { EmbeddedConsumer, type GroupTimings } from './consumer.ts';
+import { Heartbeats } from './heartbeats.ts';
 import { EmbeddedLog } from './log.ts';
 import { EmbeddedProducer } from './producer.ts';
 import { truncateCommitted } from './retention.ts';
@@ -23,6 +24,8 @@ export interface EmbeddedOptions {
   sessionTimeoutMs?: number;
   /** When a send or commit reaches the disk (default 'normal': survives any process crash). */
   sync?: SyncMode;
+  /** A consumer that does not poll for this long gives up its partitions (default 300000 ms, as Kafka). */
+  maxPollIntervalMs?: number;
 }
 
 export class EmbeddedTransport implements Transport {
@@ -31,6 +34,7 @@ export class EmbeddedTransport implements Transport {
   private readonly log: EmbeddedLog;
   private readonly timings: GroupTimings;
   private readonly consumers = new Set<EmbeddedConsumer>();
+  private heartbeats: Heartbeats | undefined;
 
   constructor(dir: string, options: EmbeddedOptions = {}) {
     this.dir = resolve(dir);
@@ -41,7 +45,11 @@ export class EmbeddedTransport implements Transport {
         'BAD_ARGUMENT',
         `session timeout ${sessionTimeoutMs} ms is too short (≥ 100 ms)`,
       );
-    this.timings = { sessionTimeoutMs, heartbeatIntervalMs: Math.max(30, Math.floor(sessionTimeoutMs / 4)) };
+    this.timings = {
+      sessionTimeoutMs,
+      heartbeatIntervalMs: Math.max(30, Math.floor(sessionTimeoutMs / 4)),
+      maxPollIntervalMs: options.maxPollIntervalMs ?? 300_000,
+    };
     if (options.sync !== undefined && options.sync !== 'normal' && options.sync !== 'full')
       throw new LakestreamError('BAD_ARGUMENT', `sync must be normal or full, not ${options.sync}`);
     this.log = new EmbeddedLog(this.dir, options.sync);
@@ -61,7 +69,12 @@ export class EmbeddedTransport implements Transport {
   }
 
   async consumer(options: ConsumerOptions): Promise<Consumer> {
-    const c: EmbeddedConsumer = new EmbeddedConsumer(this.log, options, this.timings, () =>
+    this.heartbeats ??= new Heartbeats({
+      dir: this.dir,
+      intervalMs: this.timings.heartbeatIntervalMs,
+      maxPollIntervalMs: this.timings.maxPollIntervalMs,
+    });
+    const c: EmbeddedConsumer = new EmbeddedConsumer(this.log, options, this.timings, this.heartbeats, () =>
       this.consumers.delete(c),
     );
     this.consumers.add(c);
@@ -86,6 +99,8 @@ export class EmbeddedTransport implements Transport {
 
   async close(): Promise<void> {
     for (const c of [...this.consumers]) await c.close();
+    await this.heartbeats?.stop();
+    this.heartbeats = undefined;
     this.log.close();
   }
 }

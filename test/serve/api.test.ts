@@ -190,6 +190,25 @@ describe('the HTTP API over a lake filled by the pipeline', () => {
     assert.ok(r.body.months.includes('2013-01'));
   });
 
+  it("gives the fleet's trajectory as the sum over its meters of each day's prediction, against the summed actual", async () => {
+    const r = await get('/api/forecast?month=2013-02');
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    assert.equal(r.body.meter, 'fleet');
+    const lake = await rows(
+      fx.lake,
+      `SELECT as_of_day, sum(p) AS p FROM (SELECT meter_id, as_of_day, arg_max(predicted_total, predicted_at) AS p
+       FROM meters_gold_predictions WHERE meter_id <> '__fleet__' AND month = '2013-02' GROUP BY ALL) GROUP BY 1 ORDER BY 1`,
+    );
+    assert.equal(r.body.predictions.length, lake.length);
+    for (const [i, p] of (r.body.predictions as { predicted_total: number }[]).entries())
+      assert.ok(Math.abs(p.predicted_total - Number(lake[i].p)) < 1e-6);
+    const actual = await rows(
+      fx.lake,
+      "SELECT sum(value) AS v FROM meters_gold_monthly WHERE meter_id <> '__fleet__' AND month = '2013-02'",
+    );
+    assert.ok(Math.abs(r.body.actual.total - Number(actual[0].v)) < 1e-6);
+  });
+
   it('scores accuracy by as_of_day with the mean APE of the outcomes table, beside the baselines', async () => {
     const r = await get('/api/forecast/accuracy?scope=meters');
     assert.equal(r.status, 200);

@@ -56,19 +56,22 @@ export async function forecastMonth(
   let month = v.month(q, 'month');
   if (!(await catalog.hasView(PREDICTIONS)))
     throw new HttpError(404, 'the lake has no predictions yet', 'month');
-  // Without a meter: the fleet when it has predictions of its own, else the first meter that has some.
-  const meter =
-    meterParam(q) ??
-    String(
-      (
-        await lake.query(
-          `SELECT meter_id FROM ${PREDICTIONS} WHERE kind = ${v.lit(kind)}
-           ORDER BY meter_id = ${v.lit(FLEET_ID)} DESC, meter_id LIMIT 1`,
-        )
-      ).rows[0]?.meter_id ?? FLEET_ID,
-    );
+  // Without a meter: the fleet.
+  const meter = meterParam(q) ?? FLEET_ID;
   const unit = meter === FLEET_ID ? '' : (await catalog.bounds({ type: 'meter', id: meter }, kind)).unit;
-  const where = `meter_id = ${v.lit(meter)} AND kind = ${v.lit(kind)}`;
+  const k = v.lit(kind);
+  // The fleet: its own rows when the pipeline writes them, else the sum over its meters (the README's rule).
+  const ownFleetRows =
+    meter === FLEET_ID &&
+    (
+      await lake.query(
+        `SELECT 1 AS x FROM ${PREDICTIONS} WHERE meter_id = ${v.lit(FLEET_ID)} AND kind = ${k} LIMIT 1`,
+      )
+    ).rows.length > 0;
+  const summed = meter === FLEET_ID && !ownFleetRows;
+  const where = summed
+    ? `meter_id <> ${v.lit(FLEET_ID)} AND kind = ${k}`
+    : `meter_id = ${v.lit(meter)} AND kind = ${k}`;
   const monthsRows = await lake.query(
     `SELECT DISTINCT month FROM ${PREDICTIONS} WHERE ${where} ORDER BY month`,
   );
@@ -87,23 +90,30 @@ export async function forecastMonth(
       'month',
     );
   const dim = daysIn(month);
+  const m = v.lit(month);
 
   const [preds, monthly, daily, prev] = await Promise.all([
     lake.query(
-      `SELECT as_of_day, arg_max(predicted_total, predicted_at) AS p, arg_max(observed_to_date, predicted_at) AS o,
-              arg_max(model_version, predicted_at) AS mv
-       FROM ${PREDICTIONS} WHERE ${where} AND month = ${v.lit(month)} GROUP BY as_of_day ORDER BY as_of_day`,
+      `SELECT as_of_day, sum(p) AS p, sum(o) AS o, max(mv) AS mv FROM (
+         SELECT meter_id, as_of_day, arg_max(predicted_total, predicted_at) AS p,
+                arg_max(observed_to_date, predicted_at) AS o, arg_max(model_version, predicted_at) AS mv
+         FROM ${PREDICTIONS} WHERE ${where} AND month = ${m} GROUP BY meter_id, as_of_day)
+       GROUP BY as_of_day ORDER BY as_of_day`,
     ),
     (await catalog.hasView(MONTHLY))
       ? lake.query(
-          `SELECT value, closed, complete, unit FROM ${MONTHLY} WHERE ${where} AND month = ${v.lit(month)}`,
+          `SELECT sum(value) AS value, bool_and(closed) AS closed, bool_and(complete) AS complete, any_value(unit) AS unit
+           FROM ${MONTHLY} WHERE ${where} AND month = ${m} HAVING count(*) > 0`,
         )
       : Promise.resolve({ columns: [], rows: [] }),
     lake.query(
-      `SELECT day, value, complete, unit FROM ${DAILY} WHERE ${where} AND month = ${v.lit(month)} ORDER BY day`,
+      `SELECT day, sum(value) AS value, bool_and(complete) AS complete, any_value(unit) AS unit
+       FROM ${DAILY} WHERE ${where} AND month = ${m} GROUP BY day ORDER BY day`,
     ),
     lake.query(
-      `SELECT avg(value) FILTER (WHERE complete) AS mean FROM ${DAILY} WHERE ${where} AND month = ${v.lit(prevMonth(month))}`,
+      `SELECT avg(value) FILTER (WHERE complete) AS mean FROM (
+         SELECT day, sum(value) AS value, bool_and(complete) AS complete
+         FROM ${DAILY} WHERE ${where} AND month = ${v.lit(prevMonth(month))} GROUP BY day)`,
     ),
   ]);
   const dayValues: (number | null)[] = Array.from({ length: dim }, () => null);
@@ -131,15 +141,17 @@ export async function forecastMonth(
     };
     return { as_of_day: p.as_of_day, runrate: runRate(state), blend: blend(state) };
   });
-  const m = monthly.rows[0];
+  const total = monthly.rows[0];
   return {
     meter: meter === FLEET_ID ? 'fleet' : meter,
     kind,
-    unit: unit || String(m?.unit ?? daily.rows[0]?.unit ?? ''),
+    unit: unit || String(total?.unit ?? daily.rows[0]?.unit ?? ''),
     month,
     months,
     daysInMonth: dim,
-    actual: m ? { total: num(m.value), closed: m.closed === true, complete: m.complete === true } : null,
+    actual: total
+      ? { total: num(total.value), closed: total.closed === true, complete: total.complete === true }
+      : null,
     daily: dayValues,
     predictions,
     baselines,

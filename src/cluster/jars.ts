@@ -62,7 +62,7 @@ export async function ensureJars(part: Part, log: Log = () => {}): Promise<strin
   const started = Date.now();
   log(`fetching ${LABEL[part]} ${pinnedVersion(part)} jars from Maven Central with Maven (first use only) …`);
   const ticker = setInterval(
-    () => log(`  … still fetching (${Math.round((Date.now() - started) / 1000)} s)`),
+    () => log(`  … still fetching ${LABEL[part]} jars (${Math.round((Date.now() - started) / 1000)} s)`),
     10_000,
   );
   try {

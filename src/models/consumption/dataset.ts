@@ -92,6 +92,7 @@ export function stateAt(
     daysInMonth: days.length,
     daily: days.slice(0, k),
     prevMonthDailyMean: meanOfComplete(series.months.get(addMonths(month, -1))),
+    prevMonthDaily: series.months.get(addMonths(month, -1)),
     sameMonthLastYearTotal: isCompleteMonth(lastYear) ? lastYear.reduce((a, b) => a + b, 0) : undefined,
     tariff: series.tariff,
     acornGroup: series.acornGroup,

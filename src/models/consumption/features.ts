@@ -2,7 +2,7 @@
 // rate of the days not yet observed. Linear in rates without an intercept, so one model serves a flat, a
 // house and the fleet total in any unit. No I/O.
 
-import { dateOf, weekdayOf } from './calendar.ts';
+import { addMonths, dateOf, weekdayOf } from './calendar.ts';
 import { type MeterMonthState, observed } from './state.ts';
 
 export const FEATURE_NAMES: readonly string[] = [
@@ -17,12 +17,15 @@ export const FEATURE_NAMES: readonly string[] = [
   'holiday_shift_x_mean',
   'tou_x_mean', // time-of-use tariff households
   'last7_mean',
+  'prev_last7_mean', // the last week of last month (capped): a more recent level than the month's mean
 ];
 
 /** last month's and last year's rates count at most ×2 or ÷2 of this month's observed mean */
 const CAP = 2;
 /** pseudo-days of the overall mean added to the weekend and weekday means */
 const WEEKDAY_SHRINK = 2;
+/** the share of last month's last week in the history rate (the rest: last month's mean) */
+export const PREV_LAST_SHARE = 0.5;
 
 export interface Prepared {
   observedSum: number;
@@ -105,16 +108,48 @@ export function prepare(state: MeterMonthState): Prepared | undefined {
   x[2] = prev === undefined ? 0 : cap(prev);
   x[3] = last.reduce((a, b) => a + b, 0) / last.length;
   x[4] = median;
-  x[5] = smly !== undefined ? cap(smly / state.daysInMonth) - (prev === undefined ? mean : x[2]) : 0;
+  const prevDays = prev !== undefined ? state.prevMonthDaily : undefined;
+  const prevLast: number[] = [];
+  for (let i = (prevDays?.length ?? 0) - 1; i >= 0 && prevLast.length < 7; i--) {
+    const v = prevDays![i];
+    if (v !== null && v !== undefined) prevLast.push(v);
+  }
+  x[11] =
+    prev === undefined
+      ? 0
+      : prevLast.length > 0
+        ? cap(prevLast.reduce((a, b) => a + b, 0) / prevLast.length)
+        : x[2];
+  const history = prev === undefined ? mean : (1 - PREV_LAST_SHARE) * x[2] + PREV_LAST_SHARE * x[11];
+  x[5] = smly !== undefined ? cap(smly / state.daysInMonth) - history : 0;
   x[6] = smly === undefined ? mean : 0;
-  // shrunk toward the overall mean by WEEKDAY_SHRINK pseudo-days, so a single weekend day says little
-  const weekdays = o.n - seenWeekend;
-  const weekendMean = (weekendSum + WEEKDAY_SHRINK * mean) / (seenWeekend + WEEKDAY_SHRINK);
-  const weekdayMean = (o.sum - weekendSum + WEEKDAY_SHRINK * mean) / (weekdays + WEEKDAY_SHRINK);
+  // this meter's weekend and weekday levels relative to its mean, from this month's days and last month's,
+  // shrunk toward 1 by WEEKDAY_SHRINK pseudo-days so that a single weekend day says little
+  let weRatio = weekendSum / mean + WEEKDAY_SHRINK;
+  let weN = seenWeekend + WEEKDAY_SHRINK;
+  let wdRatio = (o.sum - weekendSum) / mean + WEEKDAY_SHRINK;
+  let wdN = o.n - seenWeekend + WEEKDAY_SHRINK;
+  if (prevDays && prev !== undefined && prev > 0) {
+    const pm = addMonths(state.month, -1);
+    const pcal = calendarOf(pm, prevDays.length, state.holidays);
+    for (let i = 0; i < prevDays.length; i++) {
+      const v = prevDays[i];
+      if (v === null || v === undefined) continue;
+      if (pcal.weekend[i]) {
+        weRatio += v / prev;
+        weN++;
+      } else {
+        wdRatio += v / prev;
+        wdN++;
+      }
+    }
+  }
+  const weekendMean = weRatio / weN;
+  const weekdayMean = wdRatio / wdN;
   // rescaled so that the days' own mix gives back the observed mean: only the change of mix moves it
   const mix = (share: number) => share * weekendMean + (1 - share) * weekdayMean;
   const seenMix = mix(seenWeekend / o.n);
-  x[7] = rest > 0 && seenMix > 0 ? (mean * mix(restWeekend / nRest)) / seenMix : mean;
+  x[7] = rest > 0 && seenMix > 0 && mean > 0 ? (mean * mix(restWeekend / nRest)) / seenMix : mean;
   x[8] = (restHoliday / nRest - seenHoliday / o.n) * mean;
   x[9] = state.tariff === 'ToU' ? mean : 0;
   const last7 = seen.slice(-7);

@@ -9,6 +9,8 @@ export interface MeterMonthState {
   daily: (number | null)[];
   /** mean of complete days of the previous month, if known */
   prevMonthDailyMean?: number;
+  /** the previous month's complete days (index d-1, null when missing), if known: its last week and this meter's weekend habit */
+  prevMonthDaily?: readonly (number | null)[];
   sameMonthLastYearTotal?: number;
   tariff?: string;
   acornGroup?: string;

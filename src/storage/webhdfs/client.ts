@@ -43,6 +43,9 @@ export interface WebHdfsClientOptions {
 }
 
 type Method = 'GET' | 'PUT' | 'POST' | 'DELETE';
+/** How many DataNodes one CREATE or OPEN tries when DataNodes refuse connections. */
+const DATANODE_ATTEMPTS = 4;
+
 type Reply = { status: number; bytes: Uint8Array };
 type Params = Record<string, string | number | boolean | undefined>;
 
@@ -173,29 +176,76 @@ export class WebHdfsClient {
     opts: { overwrite: boolean; permission?: string },
   ): Promise<'created' | 'exists'> {
     const params = { overwrite: opts.overwrite, permission: opts.permission };
-    let location: string;
+    let r: { ctx: CallContext; reply: Reply };
     try {
-      location = await this.locate('PUT', path, 'CREATE', params);
+      r = await this.viaDataNode('PUT', path, 'CREATE', params, data);
     } catch (e) {
       // The NameNode itself may already refuse (it checks existence before choosing a DataNode).
       if (e instanceof LakestreamError && e.code === 'CONFLICT') return 'exists';
       throw e;
     }
-    const ctx = this.dataNodeCtx('CREATE', path, location);
-    const { status, bytes } = await this.send('PUT', location, ctx, data);
+    const { status, bytes } = r.reply;
     if (status === 201 || status === 200) return 'created';
     const text = new TextDecoder().decode(bytes);
     if (!opts.overwrite && isAlreadyExists(parseRemoteException(text))) return 'exists';
-    throw remoteError(status, text, ctx);
+    throw remoteError(status, text, r.ctx);
   }
 
   /** OPEN: the NameNode names a DataNode holding the first block, which streams the file. */
   async open(path: string): Promise<Uint8Array> {
-    const location = await this.locate('GET', path, 'OPEN', {});
-    const ctx = this.dataNodeCtx('OPEN', path, location);
-    const { status, bytes } = await this.send('GET', location, ctx);
-    if (status !== 200) throw remoteError(status, new TextDecoder().decode(bytes), ctx);
-    return bytes;
+    const { ctx, reply } = await this.viaDataNode('GET', path, 'OPEN', {});
+    if (reply.status !== 200) throw remoteError(reply.status, new TextDecoder().decode(reply.bytes), ctx);
+    return reply.bytes;
+  }
+
+  /**
+   * Step 1 at the NameNode, step 2 at the DataNode it names. A DataNode that refuses the connection
+   * has died and the NameNode does not know yet (it declares a DataNode dead only after missed
+   * heartbeats, and meanwhile may name it again and again): ask again with that DataNode in
+   * `excludedatanodes`. Only a refused connection is retried here — then the DataNode surely did nothing.
+   */
+  private async viaDataNode(
+    method: Method,
+    path: string,
+    op: string,
+    params: Params,
+    body?: Uint8Array,
+  ): Promise<{ ctx: CallContext; reply: Reply }> {
+    const excluded: string[] = [];
+    for (let attempt = 1; ; attempt++) {
+      const excludedatanodes = excluded.length > 0 ? excluded.join(',') : undefined;
+      const location = await this.locate(method, path, op, { ...params, excludedatanodes });
+      const ctx = this.dataNodeCtx(op, path, location);
+      try {
+        return { ctx, reply: await this.send(method, location, ctx, body) };
+      } catch (e) {
+        const refused = (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
+        if (!refused || attempt >= DATANODE_ATTEMPTS) throw e;
+        const xfer = await this.transferAddress(new URL(location).host);
+        if (xfer && !excluded.includes(xfer)) excluded.push(xfer);
+      }
+    }
+  }
+
+  /**
+   * excludedatanodes names a DataNode by its data transfer address (ip:port), the redirect by its HTTP
+   * address: the NameNode's JMX (NameNodeInfo.LiveNodes) maps one to the other. Undefined when it
+   * cannot tell (JMX closed, DataNode unknown); the caller then just asks again.
+   */
+  private async transferAddress(httpAddress: string): Promise<string | undefined> {
+    const url = `${this.base.replace(/\/webhdfs\/v1$/, '')}/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo`;
+    try {
+      const { status, bytes } = await this.send('GET', url, this.ctx('JMX', '/'));
+      if (status !== 200) return undefined;
+      const info = JSON.parse(new TextDecoder().decode(bytes)).beans?.[0];
+      const nodes = JSON.parse(info?.LiveNodes ?? '{}') as Record<
+        string,
+        { infoAddr?: string; xferaddr?: string }
+      >;
+      return Object.values(nodes).find((n) => n.infoAddr === httpAddress)?.xferaddr;
+    } catch {
+      return undefined;
+    }
   }
 
   /** GETFILESTATUS; undefined when the path does not exist. */

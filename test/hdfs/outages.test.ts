@@ -1,5 +1,5 @@
-// A NameNode in safe mode, or down: the WebHDFS store says so clearly, and a writer that retries with
-// backoff resumes once it is back. These tests disturb the NameNode, so they run on an HDFS of their
+// A NameNode in safe mode, or down, or a DataNode killed: the WebHDFS store says so clearly or works
+// around it, and a writer that retries with backoff resumes once the NameNode is back. These tests disturb the NameNode, so they run on an HDFS of their
 // own (a second `lakestream cluster up --hdfs` beside the shared test cluster, on other ports).
 
 import assert from 'node:assert/strict';
@@ -33,7 +33,7 @@ async function safemode(action: 'enter' | 'leave'): Promise<void> {
   });
 }
 
-describe('WebHDFS store when the NameNode is unavailable', () => {
+describe('WebHDFS store through NameNode and DataNode outages', () => {
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'lakestream-outage-'));
     const r = await clusterUp({ dir, parts: ['hdfs'], portOffset: PORT_OFFSET, log });
@@ -84,6 +84,22 @@ describe('WebHDFS store when the NameNode is unavailable', () => {
     assert.deepEqual(result, { written: true });
     assert.ok(retries.length >= 1 && retries.every((e) => /safe mode/.test(e.message)));
     assert.equal(dec(await store.get('t/_delta_log/00000000000000000001.json')), '{"v":1}');
+  });
+
+  it('with a DataNode killed, reads and writes go on through the other one', async () => {
+    for (let i = 0; i < 5; i++) await store.put(`dn/before-${i}.json`, enc(`before ${i}`));
+    await killNode(dir, 'datanode-1');
+    try {
+      // the NameNode still counts the killed DataNode as live for a while, and still names it
+      for (let i = 0; i < 5; i++) assert.equal(dec(await store.get(`dn/before-${i}.json`)), `before ${i}`);
+      for (let i = 0; i < 10; i++) {
+        await store.put(`dn/during-${i}.json`, enc(`during ${i}`));
+        assert.equal(dec(await store.get(`dn/during-${i}.json`)), `during ${i}`);
+      }
+      assert.equal((await store.list('dn/')).length, 15);
+    } finally {
+      await startNode(dir, 'datanode-1', { log });
+    }
   });
 
   it('with the NameNode down, calls fail fast as UNAVAILABLE and a retrying writer resumes after its restart', async () => {

@@ -101,23 +101,34 @@ export class KafkaConsumer implements Consumer {
       throw new LakestreamError('BAD_ARGUMENT', `consumer group "${options.group}" names no topic`);
     const c = new KafkaConsumer(settings, options, onClose);
     c.client.topics.trackAll(...options.topics);
-    try {
-      await withDeadline(
-        c.client.joinGroup({
-          sessionTimeout: settings.sessionTimeoutMs,
-          heartbeatInterval: HEARTBEAT_MS,
-          rebalanceTimeout: REBALANCE_TIMEOUT_MS,
-        }),
-        REBALANCE_TIMEOUT_MS + 10_000,
-        () =>
-          new LakestreamError(
-            'TIMEOUT',
-            `joining ${c.where} took longer than ${REBALANCE_TIMEOUT_MS / 1000 + 10} s`,
-          ),
-      );
-    } catch (e) {
-      await c.shutdown(false);
-      throw toLakestreamError(e, `joining ${c.where}`);
+    // A fresh cluster creates __consumer_offsets on the first join and a failover moves the
+    // coordinator: both answer NOT_COORDINATOR for a while, so transient errors are retried.
+    const deadline = Date.now() + REBALANCE_TIMEOUT_MS + 10_000;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await withDeadline(
+          c.client.joinGroup({
+            sessionTimeout: settings.sessionTimeoutMs,
+            heartbeatInterval: HEARTBEAT_MS,
+            rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+          }),
+          Math.max(1000, deadline - Date.now()),
+          () =>
+            new LakestreamError(
+              'TIMEOUT',
+              `joining ${c.where} took longer than ${REBALANCE_TIMEOUT_MS / 1000 + 10} s`,
+            ),
+        );
+        break;
+      } catch (e) {
+        const err = toLakestreamError(e, `joining ${c.where}`);
+        if (err.retriable && err.code !== 'TIMEOUT' && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
+          continue;
+        }
+        await c.shutdown(false);
+        throw err;
+      }
     }
     return c;
   }

@@ -2,7 +2,7 @@
 // (data files → manifest → table commits → consumer offsets; see manifest.ts), report status.
 
 import { hostname } from 'node:os';
-import { describeError, LakestreamError } from '../errors.ts';
+import { describeError, isLakestreamError, LakestreamError } from '../errors.ts';
 import type { Action } from '../lake/actions.ts';
 import type { Lake } from '../lake/index.ts';
 import type { Consumer, Message, Transport } from '../transport/transport.ts';
@@ -213,7 +213,15 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     const commits = await applyManifest(lake, group, manifest, send, true);
     lap('commit');
     if (commits.length > 0) status.last_commit = commits[commits.length - 1];
-    await consumer.commit(parts.map((q) => ({ topic, partition: q.partition, offset: q.last + 1 })));
+    try {
+      await consumer.commit(parts.map((q) => ({ topic, partition: q.partition, offset: q.last + 1 })));
+    } catch (e) {
+      // The group gave some of these partitions to another member meanwhile. The lake holds the
+      // batch already (and its manifest tells the new owner where to resume), so only the offset
+      // commit is lost: let the partitions go and carry on.
+      if (!isLakestreamError(e, 'CONFLICT')) throw e;
+      process.stderr.write(`\n${describeError(e)}; partitions moved to another worker\n`);
+    }
     await manifests.committed(path, manifest);
     lap('offsets');
     const doneAt = Date.now();

@@ -247,6 +247,8 @@ export class DeltaTable {
     if (txns.length > 0 && txns.every((x) => (snap.txnVersions.get(x.appId) ?? -1) >= x.version))
       return { status: 'skipped', reason: 'txn-already-applied', version: snap.version };
     const params = opts.operationParameters ?? {};
+    // Names this commit, so a put whose answer was lost (a timeout) can tell whether it landed.
+    const txnId = randomUUID();
     let base: LogState = snap.state;
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const version = base.version + 1;
@@ -260,10 +262,11 @@ export class DeltaTable {
           readVersion: snap.version,
           isBlindAppend: intent.removes.size === 0 && !intent.changesMetadata,
           engineInfo: 'lakestream',
+          txnId,
         },
       };
       const full = [commitInfo, ...body];
-      const res = await this.store.putIfAbsent(commitPath(this.path, version), serializeCommit(full));
+      const res = await this.putCommit(version, full, txnId);
       if (res.written) {
         const next = cloneState(base);
         applyActions(next, version, full, `${this.where} version ${version}`);
@@ -315,6 +318,26 @@ export class DeltaTable {
       `${this.where}: gave up committing after ${MAX_ATTEMPTS} attempts`,
       { retriable: true },
     );
+  }
+
+  /**
+   * put-if-absent of one commit file. When the store fails without saying whether the put happened
+   * (a timeout, a dropped connection), the file itself answers: ours (same txnId), another's, or none.
+   */
+  private async putCommit(version: number, actions: Action[], txnId: string): Promise<{ written: boolean }> {
+    try {
+      return await this.store.putIfAbsent(commitPath(this.path, version), serializeCommit(actions));
+    } catch (e) {
+      let there: Action[] | undefined;
+      try {
+        there = await readCommit(this.store, this.path, version);
+      } catch {
+        throw e;
+      }
+      if (!there) throw e;
+      const info = there.find((a) => 'commitInfo' in a) as { commitInfo: { txnId?: string } } | undefined;
+      return { written: info?.commitInfo.txnId === txnId };
+    }
   }
 
   private async checkpointQuietly(state: LogState): Promise<void> {

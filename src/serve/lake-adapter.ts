@@ -1,7 +1,7 @@
 // The server's LakeReader over the lake layer (src/lake): trusted SQL and a table list with versions.
 
 import { Lake } from '../lake/index.ts';
-import { viewNameOf } from '../lake/sql.ts';
+import { dataFileLocalPath, viewNameOf } from '../lake/sql.ts';
 import { ServingCopies } from './data/serving.ts';
 import type { LakeReader, Rows, TableSummary } from './lake-reader.ts';
 
@@ -11,6 +11,7 @@ export class LakeAdapter implements LakeReader {
   readonly lake: Lake;
   private tableCache: { at: number; value: Promise<TableSummary[]> } | undefined;
   private readonly copies: ServingCopies;
+  private refreshing = false;
 
   constructor(lake: Lake, opts: { refreshMs?: number } = {}) {
     this.lake = lake;
@@ -37,10 +38,40 @@ export class LakeAdapter implements LakeReader {
     return this.lake.query(sql, opts) as Promise<Rows>;
   }
 
+  async prunedScan(path: string, column: string, from: string, to: string): Promise<string | undefined> {
+    const snap = await this.lake.table(path).snapshot();
+    const files = snap.files.filter((f) => {
+      const v = f.partitionValues?.[column];
+      return v === null || v === undefined || (v >= from && v <= to);
+    });
+    if (files.length === 0) return undefined;
+    const paths = await Promise.all(files.map((f) => dataFileLocalPath(this.lake.store, path, f)));
+    const list = paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ');
+    return `read_parquet([${list}], union_by_name = true, hive_partitioning = false)`;
+  }
+
+  /**
+   * The table list, refreshed in the background once older than TABLES_TTL_MS (listing a big lake's
+   * store takes long; a request never waits for it but the first).
+   */
   tables(): Promise<TableSummary[]> {
     const now = Date.now();
-    if (this.tableCache && now - this.tableCache.at < TABLES_TTL_MS) return this.tableCache.value;
+    const c = this.tableCache;
+    if (c && now - c.at < TABLES_TTL_MS) return c.value;
     const value = this.loadTables();
+    if (c && !this.refreshing) {
+      this.refreshing = true;
+      value
+        .then(() => {
+          this.tableCache = { at: Date.now(), value };
+        })
+        .catch(() => {})
+        .finally(() => {
+          this.refreshing = false;
+        });
+      return c.value;
+    }
+    if (c) return c.value;
     value.catch(() => {
       this.tableCache = undefined;
     });

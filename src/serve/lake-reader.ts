@@ -32,6 +32,11 @@ export interface LakeReader {
   /** Runs server-written SQL (never user SQL: that goes to the sandbox) with every table as a view. */
   query(sql: string, opts?: { maxRows?: number; timeoutMs?: number }): Promise<Rows>;
   tables(): Promise<TableSummary[]>;
+  /**
+   * A FROM item reading only the live files of `path` whose partition `column` lies in [from, to]
+   * (undefined when none does): lets a narrow range skip the rest of a big table.
+   */
+  prunedScan?(path: string, column: string, from: string, to: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
 

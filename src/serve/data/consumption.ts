@@ -1,5 +1,6 @@
 // GET /api/consumption: one meter, a group or the fleet, over a range, at a granularity that fits the range.
 
+import { METER_TABLES } from '../../workloads/meters/tables.ts';
 import { badParam, HttpError } from '../http.ts';
 import type { LakeReader } from '../lake-reader.ts';
 import { num } from '../lake-reader.ts';
@@ -92,9 +93,17 @@ export async function consumption(
   const range = `day BETWEEN ${v.lit(from)} AND ${v.lit(to)}`;
   let sql: string;
   if (granularity === 'hour') {
-    sql = `SELECT strftime(hour, '%Y-%m-%dT%H:00:00Z') AS t, sum(value) AS v, bool_and(n_readings > 0) AS c
-           FROM ${SILVER} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, false)}
-           GROUP BY 1 ORDER BY 1`;
+    if (!(await catalog.hasView(SILVER)))
+      throw new HttpError(404, 'the lake has no hourly (silver) readings yet', 'granularity');
+    // Silver is partitioned by month: read only the months in range.
+    const from_ = lake.prunedScan
+      ? await lake.prunedScan(METER_TABLES.silver.path, 'month', from.slice(0, 7), to.slice(0, 7))
+      : SILVER;
+    sql = from_
+      ? `SELECT strftime(hour, '%Y-%m-%dT%H:00:00Z') AS t, sum(value) AS v, bool_and(n_readings > 0) AS c
+         FROM ${from_} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, false)}
+         GROUP BY 1 ORDER BY 1`
+      : `SELECT NULL AS t, NULL AS v, NULL AS c WHERE false`;
   } else {
     const period =
       granularity === 'day' ? 'CAST(day AS DATE)' : `date_trunc('${granularity}', CAST(day AS DATE))`;
@@ -102,8 +111,6 @@ export async function consumption(
            FROM ${DAILY} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, bounds.stored)}
            GROUP BY 1 ORDER BY 1`;
   }
-  if (granularity === 'hour' && !(await catalog.hasView(SILVER)))
-    throw new HttpError(404, 'the lake has no hourly (silver) readings yet', 'granularity');
   const r = await lake.query(sql, { timeoutMs: 10_000 });
   const x: number[] = [];
   const y: number[] = [];

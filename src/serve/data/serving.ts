@@ -42,11 +42,14 @@ export class ServingCopies {
     this.refreshMs = opts.refreshMs ?? 2000;
   }
 
-  /** The served tables a query names, or undefined when it names any other table (then it runs on the lake). */
+  /**
+   * The served tables a query names (none: it reads files itself, e.g. a pruned scan), or undefined when
+   * it names any other table (then it runs on the lake's views).
+   */
   covers(sql: string, tables: string[]): string[] | undefined {
     const lower = sql.toLowerCase();
     const named = tables.filter((p) => lower.includes(viewNameOf(p).toLowerCase()));
-    if (named.length === 0 || named.some((p) => !SERVED_TABLES.includes(p))) return undefined;
+    if (named.some((p) => !SERVED_TABLES.includes(p))) return undefined;
     return named;
   }
 
@@ -81,6 +84,8 @@ export class ServingCopies {
       const query = await db.connect();
       const build = await db.connect();
       for (const c of [query, build]) await c.run(`SET TimeZone = 'UTC'`);
+      // Pruned scans of silver re-read the same files' footers on every click: keep them.
+      await query.run('SET parquet_metadata_cache = true').catch(() => {});
       return { db, query, build };
     })();
     return this.conns;
@@ -100,7 +105,12 @@ export class ServingCopies {
       return;
     }
     this.copies.set(path, { version: -1, checkedAt: 0, table: '', refreshing });
-    await refreshing;
+    try {
+      await refreshing;
+    } catch (e) {
+      this.copies.delete(path); // the next query tries again
+      throw e;
+    }
   }
 
   private async refresh(path: string): Promise<void> {

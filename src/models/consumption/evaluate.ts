@@ -2,7 +2,10 @@
 // on months before each evaluated month) or a fixed model on every complete month. No I/O.
 
 import { BASELINES, type BaselineName } from './baselines.ts';
-import { completeMonths, type DailyDataset, stateAt } from './dataset.ts';
+import { completeMonths, type DailyDataset, fleetRatios, stateAt } from './dataset.ts';
+
+const contextOf = (data: DailyDataset) => ({ holidays: data.holidays, fleet: fleetRatios(data) });
+
 import { ErrorAccumulator, type ErrorSummary } from './metrics.ts';
 import { DEFAULT_LAMBDA, predictWith, TrainingSet } from './model.ts';
 import type { ConsumptionModel, MeterMonthState } from './state.ts';
@@ -80,6 +83,7 @@ export interface BacktestOptions {
  */
 export function backtest(data: DailyDataset, opts: BacktestOptions = {}): EvalReport {
   const all = completeMonths(data);
+  const ctx = contextOf(data);
   const byMonth = new Map<string, typeof all>();
   for (const c of all) {
     let list = byMonth.get(c.month);
@@ -97,15 +101,12 @@ export function backtest(data: DailyDataset, opts: BacktestOptions = {}): EvalRe
     const fits = seen.fit(opts.lambda ?? DEFAULT_LAMBDA).fits;
     for (const c of list) {
       EVAL_KS.forEach((k, i) => {
-        const state = stateAt(c.series, month, kValue(k, c.series.months.get(month)!.length), data.holidays);
+        const state = stateAt(c.series, month, kValue(k, c.series.months.get(month)!.length), ctx);
         rows[i].add(state, predictWith(fits, state), c.actual);
       });
     }
     for (const c of list)
-      seen.addClosedMonth(
-        stateAt(c.series, month, c.series.months.get(month)!.length, data.holidays),
-        c.actual,
-      );
+      seen.addClosedMonth(stateAt(c.series, month, c.series.months.get(month)!.length, ctx), c.actual);
     opts.onMonth?.(month, ++done, byMonth.size);
   }
   return {
@@ -120,11 +121,12 @@ export function backtest(data: DailyDataset, opts: BacktestOptions = {}): EvalRe
 /** Scores a trained model as it is on every complete meter-month of the data (meters it may never have seen). */
 export function scoreModel(data: DailyDataset, model: ConsumptionModel): EvalReport {
   const all = completeMonths(data);
+  const ctx = contextOf(data);
   const rows = EVAL_KS.map(() => new RowAccumulator());
   for (const c of all) {
     const dim = c.series.months.get(c.month)!.length;
     EVAL_KS.forEach((k, i) => {
-      const state = stateAt(c.series, c.month, kValue(k, dim), data.holidays);
+      const state = stateAt(c.series, c.month, kValue(k, dim), ctx);
       rows[i].add(state, model.predict(state), c.actual);
     });
   }
@@ -140,7 +142,8 @@ export function scoreModel(data: DailyDataset, model: ConsumptionModel): EvalRep
 
 /** All complete months of the dataset as closed-month states, ready for TrainingStats / trainConsumptionModel. */
 export function closedMonthsOf(data: DailyDataset): MeterMonthState[] {
+  const ctx = contextOf(data);
   return completeMonths(data).map((c) =>
-    stateAt(c.series, c.month, c.series.months.get(c.month)!.length, data.holidays),
+    stateAt(c.series, c.month, c.series.months.get(c.month)!.length, ctx),
   );
 }

@@ -1,0 +1,380 @@
+// A Gaussian Mixture Model fitted by expectation-maximisation: full or diagonal covariances,
+// log-sum-exp responsibilities, seeded k-means++ start, k chosen by BIC. No I/O, deterministic.
+
+import { LakestreamError } from '../../errors.ts';
+
+export type CovarianceType = 'full' | 'diag';
+
+export interface GmmParams {
+  k: number;
+  d: number;
+  covariance: CovarianceType;
+  weights: number[];
+  means: number[][];
+  /** d×d matrices (zeros off the diagonal for 'diag') */
+  covariances: number[][][];
+}
+
+export interface FitOptions {
+  k: number;
+  covariance?: CovarianceType;
+  seed?: number;
+  maxIter?: number;
+  /** stop when the mean log-likelihood per point improves by less than this */
+  tol?: number;
+  /** added to every variance so no component collapses onto one point */
+  regCovar?: number;
+}
+
+export interface FitResult {
+  params: GmmParams;
+  logLikelihood: number;
+  /** total log-likelihood after each EM iteration: never decreases (EM's guarantee) */
+  llHistory: number[];
+  iterations: number;
+  converged: boolean;
+  bic: number;
+}
+
+/** Points as one row-major array: point i is x[i*d .. i*d+d). */
+export interface Points {
+  x: Float64Array;
+  n: number;
+  d: number;
+}
+
+const LOG_2PI = Math.log(2 * Math.PI);
+
+/** mulberry32: small seeded PRNG, enough for choosing initial centres. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Number of free parameters: k-1 weights, k·d means, and k covariances. */
+export function parameterCount(k: number, d: number, covariance: CovarianceType): number {
+  return k - 1 + k * d + k * (covariance === 'full' ? (d * (d + 1)) / 2 : d);
+}
+
+/** Bayesian information criterion: -2·LL + p·ln(n); lower is better. */
+export function bicOf(ll: number, n: number, k: number, d: number, covariance: CovarianceType): number {
+  return -2 * ll + parameterCount(k, d, covariance) * Math.log(n);
+}
+
+/** Seeded k-means++ centres (first uniform, then each with probability ∝ squared distance), refined by Lloyd steps. */
+export function kmeansPlusPlus(p: Points, k: number, rand: () => number, lloydSteps = 10): Float64Array {
+  const { x, n, d } = p;
+  const centres = new Float64Array(k * d);
+  const dist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
+  let pick = Math.min(n - 1, Math.floor(rand() * n));
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < d; j++) centres[c * d + j] = x[pick * d + j];
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const t = x[i * d + j] - centres[c * d + j];
+        s += t * t;
+      }
+      if (s < dist[i]) dist[i] = s;
+      total += dist[i];
+    }
+    if (c + 1 === k) break;
+    let r = rand() * total;
+    pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      r -= dist[i];
+      if (r < 0) {
+        pick = i;
+        break;
+      }
+    }
+  }
+  const label = new Int32Array(n);
+  for (let step = 0; step < lloydSteps; step++) {
+    const sums = new Float64Array(k * d);
+    const counts = new Float64Array(k);
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      let bestD = Number.POSITIVE_INFINITY;
+      for (let c = 0; c < k; c++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) {
+          const t = x[i * d + j] - centres[c * d + j];
+          s += t * t;
+        }
+        if (s < bestD) {
+          bestD = s;
+          best = c;
+        }
+      }
+      label[i] = best;
+      counts[best]++;
+      for (let j = 0; j < d; j++) sums[best * d + j] += x[i * d + j];
+    }
+    for (let c = 0; c < k; c++)
+      if (counts[c] > 0) for (let j = 0; j < d; j++) centres[c * d + j] = sums[c * d + j] / counts[c];
+  }
+  return centres;
+}
+
+/** Lower Cholesky factor of a d×d SPD matrix (row-major), or undefined if it is not positive definite. */
+function cholesky(a: Float64Array, d: number): Float64Array | undefined {
+  const l = new Float64Array(d * d);
+  for (let i = 0; i < d; i++)
+    for (let j = 0; j <= i; j++) {
+      let s = a[i * d + j];
+      for (let m = 0; m < j; m++) s -= l[i * d + m] * l[j * d + m];
+      if (i === j) {
+        if (!(s > 0)) return undefined;
+        l[i * d + i] = Math.sqrt(s);
+      } else l[i * d + j] = s / l[j * d + j];
+    }
+  return l;
+}
+
+/** What the E-step needs of one component: log weight, Cholesky factor, log-determinant. */
+interface Prepared {
+  logW: number;
+  mean: Float64Array;
+  chol: Float64Array;
+  logDet: number;
+}
+
+function prepare(params: GmmParams, regCovar = 0): Prepared[] {
+  const { d } = params;
+  return params.means.map((m, c) => {
+    const a = new Float64Array(d * d);
+    for (let i = 0; i < d; i++)
+      for (let j = 0; j < d; j++) a[i * d + j] = params.covariances[c][i][j] + (i === j ? regCovar : 0);
+    const chol = cholesky(a, d);
+    if (!chol)
+      throw new LakestreamError('BAD_INPUT', `GMM component ${c}: covariance is not positive definite`);
+    let logDet = 0;
+    for (let i = 0; i < d; i++) logDet += 2 * Math.log(chol[i * d + i]);
+    return { logW: Math.log(Math.max(params.weights[c], 1e-300)), mean: Float64Array.from(m), chol, logDet };
+  });
+}
+
+/** log(w_c) + log N(x | μ_c, Σ_c) for every component, into `out`. */
+function logJoint(
+  comps: Prepared[],
+  x: Float64Array,
+  off: number,
+  d: number,
+  out: Float64Array,
+  y: Float64Array,
+) {
+  for (let c = 0; c < comps.length; c++) {
+    const { chol, mean } = comps[c];
+    let maha = 0;
+    // forward substitution L·y = x - μ
+    for (let i = 0; i < d; i++) {
+      let s = x[off + i] - mean[i];
+      for (let m = 0; m < i; m++) s -= chol[i * d + m] * y[m];
+      y[i] = s / chol[i * d + i];
+      maha += y[i] * y[i];
+    }
+    out[c] = comps[c].logW - 0.5 * (d * LOG_2PI + comps[c].logDet + maha);
+  }
+}
+
+/** Total log-likelihood and (optionally) responsibilities r[i*k + c], by log-sum-exp. */
+function eStep(p: Points, comps: Prepared[], resp?: Float64Array): number {
+  const { x, n, d } = p;
+  const k = comps.length;
+  const lp = new Float64Array(k);
+  const y = new Float64Array(d);
+  let ll = 0;
+  for (let i = 0; i < n; i++) {
+    logJoint(comps, x, i * d, d, lp, y);
+    let max = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < k; c++) if (lp[c] > max) max = lp[c];
+    let s = 0;
+    for (let c = 0; c < k; c++) s += Math.exp(lp[c] - max);
+    const logS = max + Math.log(s);
+    ll += logS;
+    if (resp) for (let c = 0; c < k; c++) resp[i * k + c] = Math.exp(lp[c] - logS);
+  }
+  return ll;
+}
+
+function mStep(
+  p: Points,
+  resp: Float64Array,
+  k: number,
+  covariance: CovarianceType,
+  regCovar: number,
+): GmmParams {
+  const { x, n, d } = p;
+  const nk = new Float64Array(k);
+  const sums = new Float64Array(k * d);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < k; c++) {
+      const r = resp[i * k + c];
+      nk[c] += r;
+      for (let j = 0; j < d; j++) sums[c * d + j] += r * x[i * d + j];
+    }
+  const means: number[][] = [];
+  for (let c = 0; c < k; c++) {
+    nk[c] = Math.max(nk[c], 1e-10); // an emptied component keeps a finite mean
+    means.push(Array.from({ length: d }, (_, j) => sums[c * d + j] / nk[c]));
+  }
+  const cov = new Float64Array(k * d * d);
+  const diff = new Float64Array(d);
+  for (let i = 0; i < n; i++)
+    for (let c = 0; c < k; c++) {
+      const r = resp[i * k + c];
+      if (r === 0) continue;
+      for (let j = 0; j < d; j++) diff[j] = x[i * d + j] - means[c][j];
+      const base = c * d * d;
+      if (covariance === 'diag') for (let j = 0; j < d; j++) cov[base + j * d + j] += r * diff[j] * diff[j];
+      else
+        for (let a = 0; a < d; a++)
+          for (let b = 0; b <= a; b++) cov[base + a * d + b] += r * diff[a] * diff[b];
+    }
+  const covariances: number[][][] = [];
+  for (let c = 0; c < k; c++) {
+    const m: number[][] = [];
+    for (let a = 0; a < d; a++) {
+      const row: number[] = [];
+      for (let b = 0; b < d; b++) {
+        const v = a >= b ? cov[c * d * d + a * d + b] : cov[c * d * d + b * d + a];
+        row.push(v / nk[c] + (a === b ? regCovar : 0));
+      }
+      m.push(row);
+    }
+    covariances.push(m);
+  }
+  return { k, d, covariance, weights: Array.from(nk, (v) => v / n), means, covariances };
+}
+
+/** Fits a k-component GMM by EM from a seeded k-means++ start. */
+export function fitGmm(p: Points, opts: FitOptions): FitResult {
+  const { n, d } = p;
+  const k = opts.k;
+  const covariance = opts.covariance ?? 'full';
+  const maxIter = opts.maxIter ?? 200;
+  const tol = opts.tol ?? 1e-6;
+  const regCovar = opts.regCovar ?? 1e-6;
+  if (!Number.isInteger(k) || k < 1)
+    throw new LakestreamError('BAD_ARGUMENT', `GMM: k must be ≥ 1, got ${k}`);
+  if (n < k) throw new LakestreamError('BAD_INPUT', `GMM: ${n} points cannot be split into ${k} components`);
+  const rand = mulberry32(opts.seed ?? 1);
+  const centres = kmeansPlusPlus(p, k, rand);
+  // hard assignment to the nearest centre gives the first responsibilities
+  const resp = new Float64Array(n * k);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestD = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const t = p.x[i * d + j] - centres[c * d + j];
+        s += t * t;
+      }
+      if (s < bestD) {
+        bestD = s;
+        best = c;
+      }
+    }
+    resp[i * k + best] = 1;
+  }
+  let params = mStep(p, resp, k, covariance, regCovar);
+  const llHistory: number[] = [];
+  let converged = false;
+  let iterations = 0;
+  for (; iterations < maxIter; ) {
+    const ll = eStep(p, prepare(params), resp);
+    llHistory.push(ll);
+    iterations++;
+    if (llHistory.length > 1 && Math.abs(ll - llHistory[llHistory.length - 2]) < tol * n) {
+      converged = true;
+      break;
+    }
+    params = mStep(p, resp, k, covariance, regCovar);
+  }
+  // params are the ones llHistory's last value was computed with
+  const logLikelihood = llHistory[llHistory.length - 1];
+  return {
+    params: sortComponents(params),
+    logLikelihood,
+    llHistory,
+    iterations,
+    converged,
+    bic: bicOf(logLikelihood, n, k, d, covariance),
+  };
+}
+
+/** Components in a stable order (by mean, first feature first), so class numbers mean the same across runs. */
+function sortComponents(g: GmmParams): GmmParams {
+  const order = g.means.map((_, c) => c);
+  order.sort((a, b) => {
+    for (let j = 0; j < g.d; j++) if (g.means[a][j] !== g.means[b][j]) return g.means[a][j] - g.means[b][j];
+    return a - b;
+  });
+  return {
+    ...g,
+    weights: order.map((c) => g.weights[c]),
+    means: order.map((c) => g.means[c]),
+    covariances: order.map((c) => g.covariances[c]),
+  };
+}
+
+export interface BicChoice {
+  best: FitResult;
+  byK: { k: number; bic: number; logLikelihood: number; iterations: number }[];
+}
+
+/** Fits every k in [kMin, kMax] and keeps the lowest BIC. */
+export function fitByBic(
+  p: Points,
+  opts: Omit<FitOptions, 'k'> & { kMin: number; kMax: number; onFit?: (k: number, r: FitResult) => void },
+): BicChoice {
+  let best: FitResult | undefined;
+  const byK: BicChoice['byK'] = [];
+  for (let k = opts.kMin; k <= opts.kMax; k++) {
+    if (k > p.n) break;
+    const r = fitGmm(p, { ...opts, k });
+    opts.onFit?.(k, r);
+    byK.push({ k, bic: r.bic, logLikelihood: r.logLikelihood, iterations: r.iterations });
+    if (!best || r.bic < best.bic) best = r;
+  }
+  if (!best) throw new LakestreamError('BAD_INPUT', `GMM: no points to fit`);
+  return { best, byK };
+}
+
+/** A fitted model ready to classify points one at a time. */
+export class GmmScorer {
+  private readonly comps: Prepared[];
+  private readonly lp: Float64Array;
+  private readonly y: Float64Array;
+  readonly d: number;
+
+  constructor(params: GmmParams) {
+    this.comps = prepare(params);
+    this.d = params.d;
+    this.lp = new Float64Array(params.k);
+    this.y = new Float64Array(params.d);
+  }
+
+  /** The most probable component and its posterior probability. */
+  classify(x: Float64Array): { cls: number; probability: number } {
+    logJoint(this.comps, x, 0, this.d, this.lp, this.y);
+    let best = 0;
+    for (let c = 1; c < this.lp.length; c++) if (this.lp[c] > this.lp[best]) best = c;
+    let s = 0;
+    for (let c = 0; c < this.lp.length; c++) s += Math.exp(this.lp[c] - this.lp[best]);
+    return { cls: best, probability: 1 / s };
+  }
+
+  /** Total log-likelihood of points under the model. */
+  logLikelihood(p: Points): number {
+    return eStep(p, this.comps);
+  }
+}

@@ -126,17 +126,32 @@ export function fleetRatios(data: DailyDataset): FleetRatios {
     }
   }
   const out: FleetRatios = new Map();
-  for (const [month, perDay] of byMonthDay)
-    out.set(
-      month,
-      perDay.map((r) => {
-        if (r.length < MIN_FLEET) return null;
-        r.sort((a, b) => a - b);
-        const mid = r.length >> 1;
-        return r.length % 2 ? r[mid] : (r[mid - 1] + r[mid]) / 2;
-      }),
-    );
+  for (const [month, perDay] of byMonthDay) out.set(month, perDay.map(median));
   return out;
+}
+
+/**
+ * For the stream worker: the fleet's day-by-day move from the states of all its meters in one month
+ * (as of the same day), to set as each state's `fleetDailyRatio`. Meters without last month are left out.
+ */
+export function fleetDailyRatioOf(states: readonly MeterMonthState[]): (number | null)[] {
+  const days = Math.max(0, ...states.map((s) => s.daily.length));
+  const perDay: number[][] = Array.from({ length: days }, () => []);
+  for (const s of states) {
+    const prev = s.prevMonthDailyMean;
+    if (prev === undefined || !(prev > 0)) continue;
+    s.daily.forEach((v, i) => {
+      if (v !== null && v !== undefined && Number.isFinite(v)) perDay[i].push(v / prev);
+    });
+  }
+  return perDay.map(median);
+}
+
+function median(r: number[]): number | null {
+  if (r.length < MIN_FLEET) return null;
+  r.sort((a, b) => a - b);
+  const mid = r.length >> 1;
+  return r.length % 2 ? r[mid] : (r[mid - 1] + r[mid]) / 2;
 }
 
 /** fewer meters than this say nothing about a fleet */

@@ -1,6 +1,7 @@
 // `lakestream serve`: the HTTP API and the dashboard over a lake (read only).
 
 import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
+import { LakestreamError } from '../errors.ts';
 import { startServer } from '../serve/server.ts';
 import { defineCommand, numberOption } from './command.ts';
 
@@ -35,6 +36,7 @@ LAKESTREAM_TOKEN environment variable; then every page and API request must carr
   },
   async run({ values }) {
     const port = numberOption('port', values.port, 3000, { min: 0, integer: true });
+    if (port > 65535) throw new LakestreamError('BAD_ARGUMENT', `--port must be at most 65535, got ${port}`);
     const token = values.token ?? process.env.LAKESTREAM_TOKEN;
     const server = await startServer({
       port,

@@ -30,6 +30,13 @@ GROUP BY month ORDER BY month`;
 
 let lastSql = DEFAULT_SQL;
 
+/** A grid cell: NULL shown as such, floats to 6 significant decimals (the exact value is the cell's title). */
+function cell(v: unknown): string {
+  if (v === null) return 'NULL';
+  if (typeof v === 'number') return Number.isInteger(v) ? String(v) : String(Number(v.toFixed(6)));
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
+}
+
 export async function explorePage(root: HTMLElement): Promise<void> {
   const info = await get<Tables>('/api/tables');
   const editor = h('textarea', { id: 'sql', spellcheck: 'false', rows: 7, 'aria-label': 'SQL query' });
@@ -158,8 +165,11 @@ export async function explorePage(root: HTMLElement): Promise<void> {
             ...row.map((v) =>
               h(
                 'td',
-                { class: typeof v === 'number' ? 'num' : '' },
-                v === null ? 'NULL' : typeof v === 'object' ? JSON.stringify(v) : String(v),
+                {
+                  class: typeof v === 'number' ? 'num' : '',
+                  title: typeof v === 'number' ? String(v) : undefined,
+                },
+                cell(v),
               ),
             ),
           ),

@@ -17,7 +17,7 @@ test('registering twice gives versions 1 and 2, and LATEST names the second', as
   assert.equal(new TextDecoder().decode(await store.get('models/consumption/LATEST')).trim(), '2');
   const latest = await loadModelJson(store, 'consumption');
   assert.deepEqual(latest?.model, { w: 2 });
-  assert.equal((latest?.metrics as { mape: number }).mape, 9);
+  assert.equal((latest!.metrics as { mape: number }).mape, 9);
   assert.deepEqual((await loadModelJson(store, 'consumption', 1))?.model, { w: 1 });
 });
 

@@ -30,12 +30,12 @@ test('each closed month becomes a new version that has learned from it', async (
   assert.equal(await learnClosedMonths(store, [closed('a', '2013-02', 11), closed('b', '2013-02', 6)]), 2);
   const v2 = await loadModelJson(store, 'consumption');
   assert.equal(v2?.version, 2);
-  assert.deepEqual((v2?.model as ConsumptionModelJson).trainedOn, {
+  assert.deepEqual((v2!.model as ConsumptionModelJson).trainedOn, {
     firstMonth: '2013-01',
     lastMonth: '2013-02',
     meterMonths: 4,
   });
-  assert.equal((v2?.metrics as { updatedFrom: number }).updatedFrom, 1);
+  assert.equal((v2!.metrics as { updatedFrom: number }).updatedFrom, 1);
 });
 
 test('a month with a missing day teaches nothing and registers no version', async () => {

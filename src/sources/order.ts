@@ -27,31 +27,40 @@ export async function* mergeByTime(
       pos[k] = 0;
     }
   };
-  await Promise.all(its.map((_, k) => fill(k)));
-  let out: SourceMessage[] = [];
-  for (;;) {
-    let best = -1;
-    let bestTime = 0;
-    for (let k = 0; k < its.length; k++) {
-      const b = bufs[k];
-      if (!b) continue;
-      const t = b[pos[k]].time ?? last[k];
-      if (best === -1 || t < bestTime) {
-        best = k;
-        bestTime = t;
-      }
-    }
-    if (best === -1) break;
-    const m = bufs[best]![pos[best]++];
-    last[best] = bestTime;
-    out.push(m);
-    if (out.length >= OUT_BATCH) {
-      yield out;
-      out = [];
-    }
-    if (pos[best] >= bufs[best]!.length) await fill(best);
+  try {
+    yield* mergeLoop();
+  } finally {
+    // stopped early: close every input (its file stream, its temp run)
+    await Promise.all(its.map((it) => it.return?.()));
   }
-  if (out.length > 0) yield out;
+
+  async function* mergeLoop(): AsyncGenerator<SourceMessage[]> {
+    await Promise.all(its.map((_, k) => fill(k)));
+    let out: SourceMessage[] = [];
+    for (;;) {
+      let best = -1;
+      let bestTime = 0;
+      for (let k = 0; k < its.length; k++) {
+        const b = bufs[k];
+        if (!b) continue;
+        const t = b[pos[k]].time ?? last[k];
+        if (best === -1 || t < bestTime) {
+          best = k;
+          bestTime = t;
+        }
+      }
+      if (best === -1) break;
+      const m = bufs[best]![pos[best]++];
+      last[best] = bestTime;
+      out.push(m);
+      if (out.length >= OUT_BATCH) {
+        yield out;
+        out = [];
+      }
+      if (pos[best] >= bufs[best]!.length) await fill(best);
+    }
+    if (out.length > 0) yield out;
+  }
 }
 
 export interface SortOptions {

@@ -145,4 +145,19 @@ describe('simulated meter fleet', () => {
     assert.deepEqual([...many].sort(), [...one].sort());
     assert.equal(three.stats()[0].messages, 40 * 48);
   });
+
+  it('ends its threads when the reader stops early (--limit, Ctrl-C), so the process can exit', async () => {
+    const source = simulateSource({
+      profile,
+      meters: 20_000,
+      seed: 1,
+      ...simulatedPeriod({ days: 30 }),
+      intervalMinutes: 30,
+      zone: 'UTC',
+      threads: 2,
+    });
+    const ms = await take(source.batches(), 12_000);
+    assert.equal(ms.length, 12_000);
+    // the test file would never finish if a worker thread were left running
+  });
 });

@@ -33,18 +33,23 @@ function toMessages(b: FleetBatch, id: (n: number) => string): SourceMessage[] {
  */
 async function* interleaveBatches(inputs: AsyncIterable<SourceMessage[]>[]): AsyncGenerator<SourceMessage[]> {
   const its = inputs.map((i) => i[Symbol.asyncIterator]());
-  const heads = await Promise.all(its.map((it) => it.next()));
-  for (;;) {
-    let best = -1;
-    for (let k = 0; k < heads.length; k++) {
-      const h = heads[k];
-      if (h.done) continue;
-      if (best === -1 || (h.value[0]?.time ?? 0) < ((heads[best].value as SourceMessage[])[0]?.time ?? 0))
-        best = k;
+  try {
+    const heads = await Promise.all(its.map((it) => it.next()));
+    for (;;) {
+      let best = -1;
+      for (let k = 0; k < heads.length; k++) {
+        const h = heads[k];
+        if (h.done) continue;
+        if (best === -1 || (h.value[0]?.time ?? 0) < ((heads[best].value as SourceMessage[])[0]?.time ?? 0))
+          best = k;
+      }
+      if (best === -1) return;
+      yield heads[best].value as SourceMessage[];
+      heads[best] = await its[best].next();
     }
-    if (best === -1) return;
-    yield heads[best].value as SourceMessage[];
-    heads[best] = await its[best].next();
+  } finally {
+    // stopped early (--limit, Ctrl-C): end every thread, or they keep the process alive
+    await Promise.all(its.map((it) => it.return?.()));
   }
 }
 

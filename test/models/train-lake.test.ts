@@ -83,10 +83,14 @@ test('trains from meters/gold/daily on complete days of real meters, and the CLI
   const r = spawnSync(process.execPath, ['src/cli/main.ts', 'train', '--lake', url], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /registered consumption v1/);
-  const store = (await Lake.open(url)).store;
-  const saved = await loadModelJson(store, 'consumption');
-  assert.equal(saved?.version, 1);
-  assert.equal((saved?.model as { kind: string }).kind, 'consumption-lad-v1');
+  const reopened = await Lake.open(url);
+  try {
+    const saved = await loadModelJson(reopened.store, 'consumption');
+    assert.equal(saved?.version, 1);
+    assert.equal((saved!.model as { kind: string }).kind, 'consumption-lad-v1');
+  } finally {
+    await reopened.close();
+  }
 });
 
 test('training from a lake without the daily table says what is missing', () => {

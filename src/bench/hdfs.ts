@@ -48,37 +48,49 @@ function quantile(xs: number[], q: number): number {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))];
 }
 
-/** Runs fn n times one after the other (as a committer does) and reports the rate and latencies. */
-async function timed(n: number, fn: (i: number) => Promise<unknown>): Promise<Latency> {
-  const each: number[] = [];
-  const t0 = performance.now();
-  for (let i = 0; i < n; i++) {
-    const s = performance.now();
-    await fn(i);
-    each.push(performance.now() - s);
+/**
+ * Runs each of `fns` n times, interleaved (a, b, c, a, b, c, …) so that a shared, busy machine slows
+ * them alike, one call at a time as a committer makes them; reports each one's rate and latencies.
+ */
+async function timed<K extends string>(
+  n: number,
+  fns: Record<K, (i: number) => Promise<unknown>>,
+): Promise<Record<K, Latency>> {
+  const keys = Object.keys(fns) as K[];
+  const each = new Map<K, number[]>(keys.map((k) => [k, []]));
+  for (let i = 0; i < n; i++)
+    for (const k of keys) {
+      const s = performance.now();
+      await fns[k](i);
+      each.get(k)!.push(performance.now() - s);
+    }
+  const out = {} as Record<K, Latency>;
+  for (const k of keys) {
+    const xs = each.get(k)!;
+    out[k] = {
+      opsPerSecond: round(1000 / (xs.reduce((a, b) => a + b, 0) / xs.length)),
+      p50Ms: round(quantile(xs, 0.5)),
+      p95Ms: round(quantile(xs, 0.95)),
+    };
   }
-  const total = (performance.now() - t0) / 1000;
-  return {
-    opsPerSecond: round(n / total),
-    p50Ms: round(quantile(each, 0.5)),
-    p95Ms: round(quantile(each, 0.95)),
-  };
+  return out;
 }
 
 async function storeBench(store: ObjectStore, n: number, bigMb: number, withCreateMode?: ObjectStore) {
   const small = new TextEncoder().encode(`${JSON.stringify({ add: { path: 'x'.repeat(900) } })}\n`);
-  const put = await timed(n, (i) => store.put(`ops/put/${i}.json`, small));
-  const putIfAbsent = await timed(n, (i) =>
-    store.putIfAbsent(`ops/pia/${String(i).padStart(20, '0')}.json`, small),
-  );
-  const putIfAbsentByCreate = withCreateMode
-    ? await timed(n, (i) =>
-        withCreateMode.putIfAbsent(`ops/pia-create/${String(i).padStart(20, '0')}.json`, small),
-      )
-    : undefined;
-  const get = await timed(n, (i) => store.get(`ops/pia/${String(i).padStart(20, '0')}.json`));
-  const stat = await timed(n, (i) => store.stat(`ops/pia/${String(i).padStart(20, '0')}.json`));
-  const list = await timed(5, () => store.list('ops/pia/'));
+  const name = (i: number) => `${String(i).padStart(20, '0')}.json`;
+  const writeOps: Record<string, (i: number) => Promise<unknown>> = {
+    put1KiB: (i) => store.put(`ops/put/${i}.json`, small),
+    putIfAbsent1KiB: (i) => store.putIfAbsent(`ops/pia/${name(i)}`, small),
+  };
+  if (withCreateMode)
+    writeOps.putIfAbsent1KiBByCreate = (i) => withCreateMode.putIfAbsent(`ops/pia-create/${name(i)}`, small);
+  const writes = await timed(n, writeOps);
+  const reads = await timed(n, {
+    get1KiB: (i) => store.get(`ops/pia/${name(i)}`),
+    stat: (i) => store.stat(`ops/pia/${name(i)}`),
+  });
+  const { list } = await timed(5, { list: () => store.list('ops/pia/') });
   const big = new Uint8Array(bigMb * 1024 * 1024).map((_, i) => (i * 31) % 256);
   const w0 = performance.now();
   await store.put('ops/big.bin', big);
@@ -87,11 +99,8 @@ async function storeBench(store: ObjectStore, n: number, bigMb: number, withCrea
   await store.get('ops/big.bin');
   const readMBps = bigMb / ((performance.now() - r0) / 1000);
   return {
-    put1KiB: put,
-    putIfAbsent1KiB: putIfAbsent,
-    ...(putIfAbsentByCreate ? { putIfAbsent1KiBByCreate: putIfAbsentByCreate } : {}),
-    get1KiB: get,
-    stat,
+    ...writes,
+    ...reads,
     [`list${n}Files`]: { p50Ms: list.p50Ms },
     [`large${bigMb}MiB`]: { writeMBps: round(writeMBps), readMBps: round(readMBps) },
   };
@@ -116,18 +125,20 @@ async function deltaBench(store: ObjectStore, commits: number, appends: number, 
   // the log), checkpoints every 10 versions included.
   const t = lake.table('bench/commits');
   await t.create(SPEC);
-  const commit = await timed(commits, async (v) => {
-    const add: Action = {
-      add: {
-        path: `day=2013-01-01/part-${v}.parquet`,
-        partitionValues: { day: '2013-01-01' },
-        size: 1000,
-        modificationTime: Date.now(),
-        dataChange: true,
-      },
-    };
-    const r = await t.commit([add], { txn: { appId: 'bench/readings/0', version: v } });
-    if (r.status !== 'committed') throw new Error(`commit ${v}: ${JSON.stringify(r)}`);
+  const { commit } = await timed(commits, {
+    commit: async (v) => {
+      const add: Action = {
+        add: {
+          path: `day=2013-01-01/part-${v}.parquet`,
+          partitionValues: { day: '2013-01-01' },
+          size: 1000,
+          modificationTime: Date.now(),
+          dataChange: true,
+        },
+      };
+      const r = await t.commit([add], { txn: { appId: 'bench/readings/0', version: v } });
+      if (r.status !== 'committed') throw new Error(`commit ${v}: ${JSON.stringify(r)}`);
+    },
   });
   // Snapshot load: a reader opening the table cold (new Lake, no cache).
   const loads: number[] = [];
@@ -142,9 +153,11 @@ async function deltaBench(store: ObjectStore, commits: number, appends: number, 
   // Appends of real Parquet files (DuckDB writes them locally; the store uploads them).
   const a = lake.table('bench/appends');
   await a.create(SPEC);
-  const append = await timed(appends, async (c) => {
-    const r = await a.write(rows(c, rowsPerAppend), { txn: { appId: 'bench/appends/0', version: c } });
-    if (r.status !== 'committed') throw new Error(`append ${c}: ${JSON.stringify(r)}`);
+  const { append } = await timed(appends, {
+    append: async (c) => {
+      const r = await a.write(rows(c, rowsPerAppend), { txn: { appId: 'bench/appends/0', version: c } });
+      if (r.status !== 'committed') throw new Error(`append ${c}: ${JSON.stringify(r)}`);
+    },
   });
   await lake.close();
   return {
@@ -163,26 +176,30 @@ async function deltaBench(store: ObjectStore, commits: number, appends: number, 
   };
 }
 
+/** The HDFS to measure; `stop` is set when the bench started the local cluster's HDFS itself. */
 async function hdfsTarget(
   opts: HdfsBenchOptions,
   log: (s: string) => void,
-): Promise<{ base: string; user: string }> {
+): Promise<{ base: string; user: string; stop?: () => Promise<unknown> }> {
   if (opts.webhdfs) return { base: opts.webhdfs.replace(/\/+$/, ''), user: opts.user ?? 'lakestream' };
-  const { clusterUp } = await import('../cluster/cluster.ts');
+  const { clusterDown, clusterUp } = await import('../cluster/cluster.ts');
   const r = await clusterUp({ parts: ['hdfs'], log });
-  return { base: r.webhdfsUrl.replace(/^http:/, 'webhdfs:'), user: opts.user ?? r.config.hdfs.user };
+  return {
+    base: r.webhdfsUrl.replace(/^http:/, 'webhdfs:'),
+    user: opts.user ?? r.config.hdfs.user,
+    stop: r.started.length > 0 ? () => clusterDown({ dir: r.config.dir, parts: ['hdfs'], log }) : undefined,
+  };
 }
 
 export async function runHdfsBench(opts: HdfsBenchOptions = {}): Promise<object> {
-  const log = (s: string) => {
-    if (!opts.json) process.stderr.write(`${s}\n`);
-  };
+  // progress and the summary go to stderr; with --json, stdout holds only the report
+  const log = (s: string) => process.stderr.write(`${s}\n`);
   const n = opts.short ? 30 : 100;
   const bigMb = opts.short ? 16 : 64;
   const commits = opts.short ? 30 : 100;
   const appends = opts.short ? 5 : 20;
   const rowsPerAppend = opts.short ? 5_000 : 20_000;
-  const { base, user } = await hdfsTarget(opts, log);
+  const { base, user, stop } = await hdfsTarget(opts, log);
   const run = `/lakestream-bench/hdfs-${Date.now()}`;
   const hdfs: WebHdfsStore = openWebHdfs(`${base}${run}?user=${encodeURIComponent(user)}`);
   const hdfsCreate: WebHdfsStore = openWebHdfs(
@@ -217,6 +234,7 @@ export async function runHdfsBench(opts: HdfsBenchOptions = {}): Promise<object>
     await hdfs.close();
     await hdfsCreate.close();
     await rm(dir, { recursive: true, force: true });
+    await stop?.();
   }
 }
 

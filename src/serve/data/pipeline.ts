@@ -1,5 +1,6 @@
 // The live pipeline view: worker status files, consumer lag per partition, rates, latency, quarantine, model.
 
+import { existsSync } from 'node:fs';
 import type { ObjectStore } from '../../storage/object-store.ts';
 import { openTransport } from '../../transport/open.ts';
 import { TOPICS, type Transport } from '../../transport/transport.ts';
@@ -146,6 +147,9 @@ export class PipelineMonitor {
 
   private async lag(): Promise<{ lag: PartitionLag[] | null; error: string | null }> {
     if (!this.transportUrl) return { lag: null, error: 'no transport configured (--transport)' };
+    // Read only: never create an embedded log that no producer has made yet.
+    if (this.transportUrl.startsWith('embedded:') && !existsSync(this.transportUrl.slice('embedded:'.length)))
+      return { lag: null, error: `no embedded log at ${this.transportUrl.slice('embedded:'.length)} yet` };
     try {
       this.transport ??= openTransport(this.transportUrl);
       const t = await this.transport;

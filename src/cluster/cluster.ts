@@ -78,6 +78,10 @@ function checkUnchanged(saved: ClusterConfig | undefined, wanted: ClusterConfig)
     );
 }
 
+function secondsSince(t0: number): string {
+  return `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+}
+
 /** Fails, naming the port and the node, when a port a node needs is held by another process. */
 async function checkPortsFree(c: ClusterConfig, nodes: readonly NodeName[]): Promise<void> {
   for (const node of nodes)
@@ -118,7 +122,12 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
           for (const n of todo) await startKafkaNode(c, n, cp);
           started.push(...todo);
         }
-        await Promise.all(KAFKA_NODES.map((n) => waitKafkaNode(c, n, timeoutMs)));
+        await Promise.all(
+          KAFKA_NODES.map(async (n) => {
+            await waitKafkaNode(c, n, timeoutMs);
+            if (todo.includes(n)) log(`  ${n} ready (${secondsSince(t0)})`);
+          }),
+        );
         if (todo.length > 0)
           log(`Kafka is up: brokers ${kafkaBootstrap(c)}, controller ${c.host}:${c.kafka.controllerPort}`);
         topicsCreated = await ensureTopics(c, log);
@@ -134,7 +143,12 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
           for (const n of todo) await startHdfsNode(c, n, cp);
           started.push(...todo);
         }
-        await Promise.all(HDFS_NODES.map((n) => waitHdfsNode(c, n, timeoutMs)));
+        await Promise.all(
+          HDFS_NODES.map(async (n) => {
+            await waitHdfsNode(c, n, timeoutMs);
+            if (todo.includes(n)) log(`  ${n} ready (${secondsSince(t0)})`);
+          }),
+        );
         await waitOutOfSafemode(c, timeoutMs);
         if (todo.length > 0)
           log(

@@ -244,6 +244,19 @@ export function dataNodeLive(c: ClusterConfig, report: NameNodeReport, node: Hdf
   return report.live.some((d) => d.address.endsWith(`:${port}`));
 }
 
+/** Whether the DataNode itself says it is registered and heartbeating (its JMX BPServiceActorInfo). */
+export async function dataNodeRunning(c: ClusterConfig, node: HdfsNode): Promise<boolean> {
+  const p = c.hdfs.datanodes[dataNodeIndex(node)];
+  const bean = 'Hadoop:service=DataNode,name=DataNodeInfo';
+  const res = await fetch(`http://${c.host}:${p.http}/jmx?qry=${encodeURIComponent(bean)}`, {
+    signal: AbortSignal.timeout(3000),
+  });
+  if (!res.ok) return false;
+  const b = ((await res.json()) as { beans: Record<string, unknown>[] }).beans[0];
+  const actors = JSON.parse(String(b?.BPServiceActorInfo ?? '[]')) as { ActorState?: string }[];
+  return actors.length > 0 && actors.every((a) => a.ActorState === 'RUNNING');
+}
+
 export async function waitHdfsNode(c: ClusterConfig, node: HdfsNode, timeoutMs: number): Promise<void> {
   if (node === 'namenode') {
     await waitUntil(`the NameNode's WebHDFS on ${webhdfsUrl(c)}`, () => portOpen(c.host, c.hdfs.httpPort), {
@@ -259,15 +272,12 @@ export async function waitHdfsNode(c: ClusterConfig, node: HdfsNode, timeoutMs: 
     dir: c.dir,
     node,
   });
+  // both sides: the DataNode registered (a restarted one is not yet while the NameNode still lists its
+  // previous life as live), and the NameNode lists it
   await waitUntil(
     `${node} to register with the NameNode`,
-    async () => dataNodeLive(c, await nameNodeReport(c), node),
-    {
-      timeoutMs,
-      dir: c.dir,
-      node,
-      intervalMs: 500,
-    },
+    async () => (await dataNodeRunning(c, node)) && dataNodeLive(c, await nameNodeReport(c), node),
+    { timeoutMs, dir: c.dir, node, intervalMs: 500 },
   );
 }
 

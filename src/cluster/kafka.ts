@@ -185,10 +185,15 @@ export async function withAdmin<T>(c: ClusterConfig | string, f: (admin: Admin) 
 }
 
 /** Broker ids the cluster's metadata lists (brokers registered with the controller and not fenced). */
-export async function registeredBrokers(c: ClusterConfig): Promise<number[]> {
-  const up = await Promise.all(c.kafka.brokerPorts.map((p) => portOpen(c.host, p, 500)));
+export async function registeredBrokers(c: ClusterConfig, via?: number): Promise<number[]> {
+  const ports = via === undefined ? c.kafka.brokerPorts : [via];
+  const up = await Promise.all(ports.map((p) => portOpen(c.host, p, 1000)));
   if (!up.some(Boolean)) return [];
-  return withAdmin(c, async (admin) => {
+  const bootstrap = ports
+    .filter((_, i) => up[i])
+    .map((p) => `${c.host}:${p}`)
+    .join(',');
+  return withAdmin(bootstrap, async (admin) => {
     const md = await admin.metadata({ topics: [], forceUpdate: true });
     return [...md.brokers.keys()].sort((a, b) => a - b);
   });
@@ -204,15 +209,11 @@ export async function waitKafkaNode(c: ClusterConfig, node: KafkaNode, timeoutMs
   });
   if (node === 'controller') return;
   const id = KAFKA_NODE_IDS[node];
+  // asked of the broker itself: the others may still list a killed broker's old registration
   await waitUntil(
     `${node} (node ${id}) to register with the controller`,
-    async () => (await registeredBrokers(c)).includes(id),
-    {
-      timeoutMs,
-      dir: c.dir,
-      node,
-      intervalMs: 500,
-    },
+    async () => (await registeredBrokers(c, port)).includes(id),
+    { timeoutMs, dir: c.dir, node, intervalMs: 500 },
   );
 }
 

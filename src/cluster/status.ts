@@ -62,7 +62,8 @@ export async function clusterStatus(o: { dir?: string } = {}): Promise<ClusterSt
     ALL_NODES.map(async (node) => {
       const pid = alivePid(c.dir, node);
       const port = nodePort(c, node);
-      const open = await portOpen(c.host, port, 500);
+      // generous: on a loaded machine a live JVM can take a while to accept
+      const open = await portOpen(c.host, port, 2000);
       return {
         node,
         part: partOf(node),

@@ -14,7 +14,10 @@ const command = defineCommand({
 Trains the model and registers it in the lake's storage as models/<name>/v<N>/ (model.json,
 metrics.json), pointing models/<name>/LATEST at the new version; a running stream worker picks it up.
 consumption: the monthly consumption forecast, from meters/gold/daily (complete days), or with --data
-from a daily file in the London format (LCLid,day,energy_kwh,n_halfhours) or the UCI daily file.`,
+from a daily file in the London format (LCLid,day,energy_kwh,n_halfhours) or the UCI daily file.
+task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, disk) fitted by EM, k by
+BIC, from cluster-trace/bronze/task_events SUBMITs, or with --data from task_events files (more files
+may follow; a machine_events file adds placement hints).`,
   options: {
     model: {
       type: 'string',
@@ -23,6 +26,22 @@ from a daily file in the London format (LCLid,day,energy_kwh,n_halfhours) or the
       help: 'which model: consumption or task-gmm',
     },
     data: { type: 'string', value: 'FILE', help: 'train from this daily file instead of the lake' },
+    k: {
+      type: 'string',
+      value: 'K|KMIN-KMAX',
+      help: 'task-gmm: classes, or the range BIC chooses from (default 2-8)',
+    },
+    covariance: {
+      type: 'string',
+      value: 'full|diag',
+      help: 'task-gmm: covariance of each class (default full)',
+    },
+    seed: { type: 'string', value: 'N', help: 'task-gmm: seed of the k-means++ start (default 1)' },
+    features: {
+      type: 'string',
+      value: 'LIST',
+      help: 'task-gmm: priority and/or scheduling_class besides the requests (comma-separated)',
+    },
     format: {
       type: 'string',
       value: 'FORMAT',

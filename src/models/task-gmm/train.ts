@@ -176,6 +176,8 @@ export function trainTaskGmmModel(
     kMax: opts.kMax ?? 8,
     covariance,
     seed,
+    // requests take few distinct values: a variance floor of 0.001 sd² keeps components off single points
+    regCovar: 1e-3,
     onFit: (k, r) =>
       opts.log?.(
         `k=${k}: BIC ${r.bic.toFixed(0)}, log-likelihood ${r.logLikelihood.toFixed(0)}, ${r.iterations} iterations${r.converged ? '' : ' (not converged)'}`,

@@ -193,7 +193,9 @@ describe('partition values through SQL:', () => {
     });
     const keys = ['plain', 'a b/c:d=e%f', null, 'ünï'];
     await t.write(keys.flatMap((k, i) => [1, 2].map((n) => ({ k, n: i * 10 + n, on: `2013-01-0${n}` }))));
-    const r = await lake.query('SELECT k, "on", sum(n) AS s FROM odd_parts GROUP BY ALL ORDER BY k NULLS LAST, "on"');
+    const r = await lake.query(
+      'SELECT k, "on", sum(n) AS s FROM odd_parts GROUP BY ALL ORDER BY k NULLS LAST, "on"',
+    );
     assert.deepEqual(
       r.rows.map((x) => [x.k, x.on, x.s]),
       [
@@ -207,7 +209,9 @@ describe('partition values through SQL:', () => {
         [null, '2013-01-02', 22],
       ],
     );
-    const f = await lake.query(`SELECT count(*) AS c FROM odd_parts WHERE "on" = DATE '2013-01-02' AND k IS NULL`);
+    const f = await lake.query(
+      `SELECT count(*) AS c FROM odd_parts WHERE "on" = DATE '2013-01-02' AND k IS NULL`,
+    );
     assert.equal(f.rows[0].c, 1);
     await lake.close();
   });

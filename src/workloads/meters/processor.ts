@@ -36,6 +36,7 @@ export interface Forecaster {
     daysInMonth: number;
     daily: (number | null)[];
     prevMonthDailyMean?: number;
+    prevMonthDaily?: readonly (number | null)[];
     sameMonthLastYearTotal?: number;
     tariff?: string;
     acornGroup?: string;
@@ -324,6 +325,7 @@ export class MetersProcessor {
       daysInMonth: month.daysInMonth,
       daily,
       prevMonthDailyMean: m.monthMeans[prevMonth],
+      prevMonthDaily: m.lastMonthDaily?.month === prevMonth ? m.lastMonthDaily.daily : undefined,
       sameMonthLastYearTotal: m.monthTotals[lastYear],
       tariff: meta?.tariff,
       acornGroup: meta?.acornGroup,
@@ -356,6 +358,7 @@ export class MetersProcessor {
     if (completeVals.length > 0)
       m.monthMeans[month.month] = completeVals.reduce((a, b) => a + b, 0) / completeVals.length;
     m.monthTotals[month.month] = total;
+    m.lastMonthDaily = { month: month.month, daily: month.sums.map((v, i) => (v !== null && month.complete[i] ? v : null)) };
     this.emitMonth(m, month, true, out);
   }
 

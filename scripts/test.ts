@@ -1,13 +1,17 @@
-// `npm test`: type-check, then every test file under src/ and test/ with Node's test runner.
-// Tests that need the local cluster start it themselves through `lakestream cluster up`.
+// `npm test`: type-check, then every test file under src/ and test/ with Node's test runner:
+// first the tests that need no cluster (two files at a time), then the ones on the local Kafka +
+// HDFS cluster one file at a time — they kill and restart brokers and DataNodes, and must not
+// pull the cluster from under each other. Those tests start the cluster through
+// `lakestream cluster up` (test/helpers/cluster.ts); it is stopped at the end if they started it.
+// `npm test -- FILE…` runs just those files.
 
-import { spawnSync } from 'node:child_process';
-
-const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'inherit' }).status ?? 1;
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { glob } from 'node:fs/promises';
 
 const filter = process.argv.slice(2);
 if (filter.length === 0) {
-  const tsc = run('npx', ['tsc', '--noEmit', '-p', '.']);
+  const tsc = spawnSync('npx', ['tsc', '--noEmit', '-p', '.'], { stdio: 'inherit' }).status ?? 1;
   if (tsc !== 0) {
     console.error('type check failed');
     process.exit(tsc);
@@ -15,15 +19,50 @@ if (filter.length === 0) {
 }
 // names this run to the test cluster (test/helpers/cluster.ts), so a concurrent run does not stop it under us
 process.env.LAKESTREAM_TEST_RUN = String(process.pid);
-const files = filter.length > 0 ? filter : ['src/**/*.test.ts', 'test/**/*.test.ts'];
-const code = run(process.execPath, [
-  '--test',
-  '--test-concurrency=2',
-  '--test-timeout=1200000',
-  '--test-reporter=spec',
-  ...files,
-]);
+
+const all: string[] = [];
+for (const pattern of filter.length > 0 ? filter : ['src/**/*.test.ts', 'test/**/*.test.ts'])
+  for await (const f of glob(pattern)) all.push(f);
+all.sort();
+const usesCluster = (f: string) => /\bensureCluster\(/.test(readFileSync(f, 'utf8'));
+const phases = [
+  { name: 'tests without the cluster', files: all.filter((f) => !usesCluster(f)), concurrency: 2 },
+  { name: 'tests on the local Kafka + HDFS cluster', files: all.filter(usesCluster), concurrency: 1 },
+];
+
+const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0 };
+let code = 0;
+for (const phase of phases) {
+  if (phase.files.length === 0) continue;
+  console.log(`\n=== ${phase.name}: ${phase.files.length} files ===`);
+  const child = spawn(
+    process.execPath,
+    [
+      '--test',
+      `--test-concurrency=${phase.concurrency}`,
+      '--test-timeout=1200000',
+      '--test-reporter=spec',
+      ...phase.files,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let tail = '';
+  child.stdout.on('data', (d: Buffer) => {
+    process.stdout.write(d);
+    tail = (tail + d.toString()).slice(-4000);
+  });
+  const status: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)));
+  for (const k of Object.keys(totals) as (keyof typeof totals)[]) {
+    const m = new RegExp(`ℹ ${k} (\\d+)`).exec(tail);
+    if (m) totals[k] += Number(m[1]);
+  }
+  if (status !== 0) code = status;
+}
+
 // the local cluster stays up across test files; stop it if these tests started it
 const { stopClusterStartedByTests } = await import('../test/helpers/cluster.ts');
 await stopClusterStartedByTests((line) => console.error(line));
+console.log(
+  `\n${totals.pass} passed, ${totals.fail + totals.cancelled} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`,
+);
 process.exit(code);

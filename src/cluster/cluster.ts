@@ -82,6 +82,27 @@ function secondsSince(t0: number): string {
   return `${((Date.now() - t0) / 1000).toFixed(1)} s`;
 }
 
+/**
+ * Waits for a node; when it exits meanwhile (a broker that gave up on a slow controller, a node another
+ * process stopped), starts it once more and waits again before failing.
+ */
+async function waitOrRestart(
+  c: ClusterConfig,
+  node: NodeName,
+  wait: () => Promise<void>,
+  start: () => Promise<number>,
+  log: Log,
+): Promise<void> {
+  try {
+    await wait();
+  } catch (e) {
+    if (alivePid(c.dir, node) !== undefined) throw e;
+    log(`  ${node} exited while starting; starting it again (its log: ${c.dir}/logs/${node}.log)`);
+    await start();
+    await wait();
+  }
+}
+
 /** Fails, naming the port and the node, when a port a node needs is held by another process. */
 async function checkPortsFree(c: ClusterConfig, nodes: readonly NodeName[]): Promise<void> {
   for (const node of nodes)
@@ -124,7 +145,13 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
         }
         await Promise.all(
           KAFKA_NODES.map(async (n) => {
-            await waitKafkaNode(c, n, timeoutMs);
+            await waitOrRestart(
+              c,
+              n,
+              () => waitKafkaNode(c, n, timeoutMs),
+              () => startKafkaNode(c, n, cp),
+              log,
+            );
             if (todo.includes(n)) log(`  ${n} ready (${secondsSince(t0)})`);
           }),
         );
@@ -145,7 +172,13 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
         }
         await Promise.all(
           HDFS_NODES.map(async (n) => {
-            await waitHdfsNode(c, n, timeoutMs);
+            await waitOrRestart(
+              c,
+              n,
+              () => waitHdfsNode(c, n, timeoutMs),
+              () => startHdfsNode(c, n, cp),
+              log,
+            );
             if (todo.includes(n)) log(`  ${n} ready (${secondsSince(t0)})`);
           }),
         );

@@ -78,6 +78,9 @@ export function kafkaProperties(
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     // tests and demos form groups often; the 3 s default only slows them
     'group.initial.rebalance.delay.ms': 0,
+    // a broker gives up (exits) when the controller does not answer in time; on a small, busy machine
+    // the controller may start slower than the brokers started beside it (default 60 s)
+    'initial.broker.registration.timeout.ms': 300_000,
   };
 }
 
@@ -232,7 +235,10 @@ export async function describeTopics(
   c: ClusterConfig,
   names: readonly string[] = CLUSTER_TOPICS,
 ): Promise<TopicState[]> {
-  return withAdmin(c, async (admin) => {
+  // only brokers that answer: with one down, a client bootstrapped on both can fail on the dead one
+  const open = await Promise.all(c.kafka.brokerPorts.map((p) => portOpen(c.host, p, 1000)));
+  const live = c.kafka.brokerPorts.filter((_, i) => open[i]).map((p) => `${c.host}:${p}`);
+  return withAdmin(live.length > 0 ? live.join(',') : c, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const wanted = names.filter((n) => existing.has(n));
     if (wanted.length === 0) return [];

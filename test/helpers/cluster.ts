@@ -14,7 +14,7 @@ export function testClusterDir(): string {
   return resolve(ROOT, process.env.LAKESTREAM_CLUSTER_DIR ?? '.lakestream/cluster');
 }
 
-/** One file per test run (scripts/test.ts's pid, in LAKESTREAM_TEST_RUN) that uses the cluster. */
+/** One file per test run (scripts/test.ts's pid, in LAKESTREAM_TEST_RUN, or a lone test file's pid) using the cluster. */
 function testRunsDir(dir: string): string {
   return join(dir, 'test-runs');
 }
@@ -62,11 +62,11 @@ export function ensureCluster(parts: { kafka?: boolean; hdfs?: boolean }): Promi
   ];
   const dir = testClusterDir();
   const run = pending.then(async () => {
-    const testRun = process.env.LAKESTREAM_TEST_RUN;
-    if (testRun) {
-      await mkdir(testRunsDir(dir), { recursive: true });
-      await writeFile(join(testRunsDir(dir), testRun), '');
-    }
+    // the run of scripts/test.ts, or this process when a test file runs on its own (node --test FILE):
+    // a run that ends does not stop the cluster while another one still uses it
+    const user = process.env.LAKESTREAM_TEST_RUN ?? String(process.pid);
+    await mkdir(testRunsDir(dir), { recursive: true });
+    await writeFile(join(testRunsDir(dir), user), '');
     const r = await clusterUp({
       dir,
       parts: wanted.length > 0 ? wanted : undefined,

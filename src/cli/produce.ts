@@ -103,12 +103,12 @@ Examples:
     profile: {
       type: 'string',
       value: 'FILE',
-      help: 'simulate: profile JSON from "lakestream profile learn" (default: shipped)',
+      help: 'simulate: a profile JSON from "lakestream profile learn", or a shipped one: london (default, electricity), water (DAIAD)',
     },
     zone: {
       type: 'string',
       value: 'TZ',
-      help: `simulate: the meters' time zone (default ${SIMULATE_DEFAULTS.zone})`,
+      help: `simulate: the meters' time zone (default: the profile's, else ${SIMULATE_DEFAULTS.zone})`,
     },
     interval: { type: 'string', value: 'MIN', help: 'simulate: 30 or 60 minutes (default 30; water 60)' },
     order: { type: 'string', value: 'time|file', help: 'replay order', default: 'time' },

@@ -10,7 +10,8 @@ export default defineCommand({
   summary: 'learn a meter profile for the simulator from real readings',
   usage: 'profile learn FILE [--out PROFILE.json] [--name NAME]',
   description: `
-Reads a file of real readings (London half-hourly or daily, UCI hourly; .gz read directly) and
+Reads a file of real readings (London half-hourly or daily, UCI hourly, DAIAD water; .gz and .zip
+read directly) and
 estimates what "lakestream produce --source simulate --profile PROFILE.json" draws meters from:
 the spread of meters' daily levels (lognormal), the hour-of-day × weekday shape, the seasonal curve
 by month, and the day-to-day and within-day noise. Without --out the profile goes to stdout.

@@ -135,13 +135,17 @@ export async function openSource(o: SourceOptions): Promise<Source> {
     case 'google-2011':
       return parseGoogleTrace(files, order === 'file' ? 'file' : 'merge');
     case 'simulate': {
-      const zone = o.zone ?? SIMULATE_DEFAULTS.zone;
+      const profile = typeof o.profile === 'object' ? o.profile : await loadProfile(o.profile);
+      // meters live where their profile was learned unless told otherwise (water: Europe/Madrid)
+      const learnedZone = profile.learnedFrom?.zone;
+      const zone =
+        o.zone ??
+        (typeof learnedZone === 'string' && learnedZone !== 'UTC' ? learnedZone : SIMULATE_DEFAULTS.zone);
       try {
         new Intl.DateTimeFormat('en', { timeZone: zone });
       } catch {
         throw new LakestreamError('BAD_ARGUMENT', `--zone ${zone} is not an IANA time zone`);
       }
-      const profile = typeof o.profile === 'object' ? o.profile : await loadProfile(o.profile);
       const { start, end } = simulatedPeriod({ ...o, zone });
       return simulateSource({
         profile,

@@ -115,7 +115,7 @@ describe('simulated meter fleet', () => {
     const rs = texts(generateFleet(spec({ profile: water, meters: 2, intervalMinutes: 60 }), 0, 2)).map((t) =>
       JSON.parse(t),
     );
-    const m1 = rs.filter((r) => r.meter_id === 'SIM000001');
+    const m1 = rs.filter((r) => r.meter_id === 'SIMW000001');
     assert.equal(m1.length, 14 * 24);
     assert.ok(
       m1.every(

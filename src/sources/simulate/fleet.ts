@@ -1,7 +1,7 @@
 // Generates a simulated fleet's readings as encoded JSON bytes in batches, time-major (every meter's
 // reading for an interval, then the next interval), deterministic per (seed, meter number).
 
-import { UNIT_OF_KIND } from '../../workloads/meters/reading.ts';
+import { type MeterKind, UNIT_OF_KIND } from '../../workloads/meters/reading.ts';
 import { isoWithOffset, offsetMinutes } from '../time.ts';
 import { next, normal, seedStreams } from './prng.ts';
 import type { MeterProfile } from './profile.ts';
@@ -29,8 +29,9 @@ export interface FleetBatch {
   times: Float64Array;
 }
 
-export function meterId(n: number, meters: number): string {
-  return 'SIM' + String(n).padStart(Math.max(6, String(meters).length), '0');
+/** SIM000001 … for electricity; water meters are SIMW000001 … so both fleets can share a lake. */
+export function meterId(n: number, meters: number, kind: MeterKind = 'electricity'): string {
+  return (kind === 'water' ? 'SIMW' : 'SIM') + String(n).padStart(Math.max(6, String(meters).length), '0');
 }
 
 export function intervalCount(spec: FleetSpec): number {
@@ -73,7 +74,9 @@ export function* generateFleet(
   for (let i = 0; i < count; i++) {
     level[i] = Math.exp(profile.level.mu + profile.level.sigma * normal(streams, i));
     if (register) register[i] = Math.floor(next(streams, i) * 500_000); // a register that has run a while
-    prefix.push(`{"v":1,"meter_id":"${meterId(first + i + 1, spec.meters)}","kind":"${profile.kind}","ts":"`);
+    prefix.push(
+      `{"v":1,"meter_id":"${meterId(first + i + 1, spec.meters, profile.kind)}","kind":"${profile.kind}","ts":"`,
+    );
   }
   const step = spec.intervalMinutes * 60_000;
   const n = intervalCount(spec);

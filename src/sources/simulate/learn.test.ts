@@ -43,4 +43,19 @@ describe('profile learn', () => {
     const path = await fixture('other.csv', 'a,b,c\n1,2,3\n');
     await assert.rejects(learnProfile(path), /other\.csv:1: not a file profile learn reads/);
   });
+
+  it('learns a water profile from the DAIAD zip: litres a day from register differences, a daytime peak', async () => {
+    const p = await learnProfile(`${DATA}meters/water/swm_trialA_clean.zip`);
+    assert.equal(profileProblem(p), undefined);
+    assert.equal(p.kind, 'water');
+    assert.equal(p.level.unit, 'L/day');
+    assert.ok(
+      Math.exp(p.level.mu) > 80 && Math.exp(p.level.mu) < 500,
+      `median ${Math.exp(p.level.mu)} L/day`,
+    );
+    const byHour = Array.from({ length: 24 }, (_, h) => mean(p.shape.map((d) => d[h])));
+    assert.ok(byHour[11] > 3 * byHour[4], `late morning ${byHour[11]} vs night ${byHour[4]}`);
+    assert.match(p.attribution ?? '', /CC BY-SA 4\.0/);
+    assert.equal((await loadProfile('water')).kind, 'water');
+  });
 });

@@ -1,6 +1,7 @@
 // `profile learn`: estimates a MeterProfile from real readings, streamed in one pass.
 // Formats (told by the header): London half-hourly (LCLid,tstp,energy_kwh_hh), London daily
-// (LCLid,day,energy_kwh,n_halfhours), UCI hourly (datetime,Global_active_power,…,Voltage,…).
+// (LCLid,day,energy_kwh,n_halfhours), UCI hourly (datetime,Global_active_power,…,Voltage,…),
+// DAIAD water (user.key;datetime;meter.reading;…, in a zip: litres from register differences).
 // Household behaviour follows the local clock, so London's GMT rows are read in Europe/London time.
 
 import { basename } from 'node:path';
@@ -10,7 +11,7 @@ import { lineText, openLineFiles } from '../io/lines.ts';
 import { offsetMinutes } from '../time.ts';
 import type { MeterProfile } from './profile.ts';
 
-type Format = 'london-halfhourly' | 'london-daily' | 'uci-hourly';
+type Format = 'london-halfhourly' | 'london-daily' | 'uci-hourly' | 'daiad-water';
 
 interface Day {
   slots: Float64Array;
@@ -24,6 +25,8 @@ const LONDON = 'Europe/London';
 /** Where the shipped default profile comes from, kept with it. */
 export const LONDON_ATTRIBUTION =
   'Derived from the Low Carbon London smart-meter trial data, UK Power Networks (London Datastore, open licence).';
+const WATER_ATTRIBUTION =
+  'Derived from the DAIAD smart water meter trial data (Alicante area), CC BY-SA 4.0: this profile keeps that licence.';
 const UCI_ATTRIBUTION =
   'Derived from the UCI "Individual household electric power consumption" data set (Hebrail & Berard), CC BY 4.0.';
 
@@ -73,9 +76,14 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
     first = Math.min(first, localMs);
     last = Math.max(last, localMs);
   };
+  let sep = ',';
+  // water: per meter, the previous read (wall time as UTC ms, register)
+  const lastRead = new Map<string, { t: number; reg: number }>();
   for await (const batch of file.batches()) {
     for (const raw of batch) {
-      const f = splitCsv(lineText(raw));
+      const text = lineText(raw);
+      if (format === undefined && text.includes(';') && text.includes('user.key')) sep = ';';
+      const f = splitCsv(text, sep);
       if (format === undefined) {
         const tryCols = (names: Record<string, string[]>) => {
           const c = columnIndex(f, names);
@@ -93,6 +101,7 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
             },
           ],
           ['uci-hourly', { ts: ['datetime'], v: ['Global_active_power'], volt: ['Voltage'] }],
+          ['daiad-water', { id: ['user.key'], ts: ['datetime'], reg: ['meter.reading'] }],
         ];
         const found = formats
           .map(([name, names]) => [name, tryCols(names)] as const)
@@ -100,12 +109,12 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
         if (!found)
           throw new LakestreamError(
             'BAD_INPUT',
-            `${file.label}:1: not a file profile learn reads (London half-hourly or daily, UCI hourly): header "${f.join(',')}"`,
+            `${file.label}:1: not a file profile learn reads (London half-hourly or daily, UCI hourly, DAIAD water): header "${f.join(',')}"`,
           );
         format = found[0];
         const c = found[1]!;
         cols = c;
-        slotsPerDay = format === 'london-halfhourly' ? 48 : format === 'uci-hourly' ? 24 : 1;
+        slotsPerDay = format === 'london-halfhourly' ? 48 : format === 'london-daily' ? 1 : 24;
         continue;
       }
       if (format === 'london-halfhourly') {
@@ -118,6 +127,22 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
         const t = Date.parse(`${(f[cols.day] ?? '').trim()}T00:00:00Z`);
         if (Number(f[cols.n]) !== 48 || !Number.isFinite(v) || Number.isNaN(t)) continue; // partial days
         add(f[cols.id], t, v);
+      } else if (format === 'daiad-water') {
+        // the use since the previous read counts in the hour of this read (local wall time); a
+        // negative or huge difference is a glitch, and a gap over 2 h cannot be placed in an hour
+        const m = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(
+          (f[cols.ts] ?? '').trim(),
+        );
+        const reg = Number(f[cols.reg]);
+        const id = f[cols.id];
+        if (!m || !id || !Number.isFinite(reg)) continue;
+        const t = Date.UTC(+m[3], +m[2] - 1, +m[1], +m[4], +m[5], +(m[6] ?? 0));
+        const prev = lastRead.get(id);
+        lastRead.set(id, { t, reg });
+        if (!prev || t <= prev.t || t - prev.t > 2 * 3_600_000) continue;
+        const diff = reg - prev.reg;
+        if (diff < 0 || diff > 2000) continue;
+        add(id, t, diff);
       } else {
         const v = Number(f[cols.v]) / 60; // sum of minute-average kW → kWh
         const t = Date.parse(`${(f[cols.ts] ?? '').trim().replace(' ', 'T')}Z`);
@@ -131,7 +156,8 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
     throw new LakestreamError('BAD_INPUT', `${file.label}: no usable rows to learn from`);
 
   // Complete days only: a day with missing slots would read as a low-consumption day.
-  const minCount = slotsPerDay === 48 ? 46 : slotsPerDay;
+  // (hourly water reads drift around the clock: 22 of 24 hours make a day)
+  const minCount = slotsPerDay === 48 ? 46 : format === 'daiad-water' ? 22 : slotsPerDay;
   const complete = (d: Day) => d.count >= minCount;
   const levels = new Map<string, number>();
   for (const [id, days] of meters) {
@@ -199,7 +225,7 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
 
   const onlyOne = levels.size === 1;
   const src = basename(path);
-  const isLondon = format !== 'uci-hourly';
+  const water = format === 'daiad-water';
   return {
     version: 1,
     name: options.name ?? src.replace(/\.(csv|gz|zip)+$/g, '').replace(/\.csv$/, ''),
@@ -211,13 +237,13 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
       (slotsPerDay === 1
         ? ' Daily data: the hour-of-day shape is flat; only weekday factors are learned.'
         : ''),
-    attribution: isLondon ? LONDON_ATTRIBUTION : UCI_ATTRIBUTION,
-    kind: 'electricity',
+    attribution: water ? WATER_ATTRIBUTION : format === 'uci-hourly' ? UCI_ATTRIBUTION : LONDON_ATTRIBUTION,
+    kind: water ? 'water' : 'electricity',
     level: {
       distribution: 'lognormal',
       mu: round(mean(logs)),
       sigma: onlyOne ? 0.5 : round(std(logs)),
-      unit: 'kWh/day',
+      unit: water ? 'L/day' : 'kWh/day',
     },
     shape,
     season: season.map((x) => round(x)),
@@ -229,7 +255,7 @@ export async function learnProfile(path: string, options: LearnOptions = {}): Pr
       rows,
       from: new Date(first).toISOString().slice(0, 10),
       to: new Date(last).toISOString().slice(0, 10),
-      zone: format === 'london-halfhourly' ? LONDON : 'UTC',
+      zone: format === 'london-halfhourly' ? LONDON : water ? 'Europe/Madrid' : 'UTC',
     },
   };
 }

@@ -29,6 +29,13 @@ export interface MeterProfile {
 
 export const DEFAULT_PROFILE_PATH = fileURLToPath(new URL('./default-profile.json', import.meta.url));
 
+/** Profiles shipped with lakestream, by name: --profile london (the default) or --profile water. */
+export const SHIPPED_PROFILES: Record<string, string> = {
+  default: DEFAULT_PROFILE_PATH,
+  london: DEFAULT_PROFILE_PATH,
+  water: fileURLToPath(new URL('./water-profile.json', import.meta.url)),
+};
+
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
 
 /** Checks a parsed profile; returns what is wrong, or undefined when it is usable. */
@@ -64,8 +71,9 @@ export function profileProblem(p: unknown): string | undefined {
   return undefined;
 }
 
-/** Loads a profile file (default: the one shipped with lakestream, learned from London data). */
-export async function loadProfile(path: string = DEFAULT_PROFILE_PATH): Promise<MeterProfile> {
+/** Loads a profile file or a shipped profile by name (default: learned from London data). */
+export async function loadProfile(pathOrName: string = DEFAULT_PROFILE_PATH): Promise<MeterProfile> {
+  const path = SHIPPED_PROFILES[pathOrName] ?? pathOrName;
   let text: string;
   try {
     text = await readFile(path, 'utf8');

@@ -11,9 +11,9 @@ import type { FleetWorkerData } from './fleet-worker.ts';
 export const MAX_METERS = 1_000_000;
 
 /** Meter ids by number, made once per meter (a fleet re-sends the same ids every interval). */
-function idCache(meters: number): (n: number) => string {
+function idCache(spec: FleetSpec): (n: number) => string {
   const ids: string[] = [];
-  return (n) => (ids[n] ??= meterId(n, meters));
+  return (n) => (ids[n] ??= meterId(n, spec.meters, spec.profile.kind));
 }
 
 function toMessages(b: FleetBatch, id: (n: number) => string): SourceMessage[] {
@@ -59,7 +59,7 @@ async function* inThread(
   count: number,
   batchSize: number,
 ): AsyncGenerator<SourceMessage[]> {
-  const id = idCache(spec.meters);
+  const id = idCache(spec);
   for (const b of generateFleet(spec, first, count, batchSize)) yield toMessages(b, id);
 }
 
@@ -126,7 +126,7 @@ export function simulateSource(o: SimulateOptions): Source {
       if (slices === 1) inputs = [inThread(spec, 0, spec.meters, batchSize)];
       else {
         inputs = [];
-        const id = idCache(spec.meters);
+        const id = idCache(spec);
         for (let s = 0; s < slices; s++) {
           const first = Math.floor((s * spec.meters) / slices);
           const count = Math.floor(((s + 1) * spec.meters) / slices) - first;

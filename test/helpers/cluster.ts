@@ -103,9 +103,13 @@ export async function stopClusterStartedByTests(
 ): Promise<void> {
   const dir = testClusterDir();
   await rm(join(testRunsDir(dir), String(testRun)), { force: true });
-  const others = existsSync(testRunsDir(dir))
-    ? readdirSync(testRunsDir(dir)).filter((f) => Number(f) !== testRun && pidAlive(Number(f)))
-    : [];
+  const entries = existsSync(testRunsDir(dir)) ? readdirSync(testRunsDir(dir)) : [];
+  const others: string[] = [];
+  for (const f of entries) {
+    if (Number(f) === testRun) continue;
+    if (pidAlive(Number(f))) others.push(f);
+    else await rm(join(testRunsDir(dir), f), { force: true }); // a run that ended without cleaning up
+  }
   if (others.length > 0) {
     log(`the test cluster in ${dir} stays up: test run ${others.join(', ')} still uses it`);
     return;

@@ -20,6 +20,7 @@ interface Series {
 interface Meter {
   id: string;
   kind: string;
+  last_day: string;
   tariff: string | null;
   acorn_group: string | null;
 }
@@ -164,6 +165,24 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
     void load();
   });
 
+  /** The target's last day with data, from the meter list (no extra request). */
+  function lastDayOf(t: string): string {
+    const ms = meters.meters.filter(
+      (m) =>
+        m.kind === state.kind &&
+        (t === 'fleet' ||
+          t === `meter:${m.id}` ||
+          t === `group:tariff:${m.tariff}` ||
+          t === `group:acorn:${m.acorn_group}`),
+    );
+    return (
+      ms
+        .map((m) => m.last_day)
+        .sort()
+        .at(-1) ?? ''
+    );
+  }
+
   let seq = 0;
   async function load(): Promise<void> {
     const mine = ++seq;
@@ -175,7 +194,7 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
     else target.group = state.target.slice(6);
     try {
       // The range ends on the picked day, or on the last day with data.
-      let to = state.to;
+      let to = state.to || lastDayOf(state.target);
       if (!to) {
         const probe = await get<Series>('/api/consumption', {
           ...target,

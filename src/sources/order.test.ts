@@ -41,4 +41,16 @@ describe('event-time order', () => {
     assert.equal(out[names.indexOf('raw')].key, null);
     for (let i = 1; i < out.length; i++) assert.ok(out[i].time! >= out[i - 1].time!);
   });
+
+  it('keeps a leading untimed message (a bad header) first and without a time, in memory or spilled', async () => {
+    for (const runSize of [100, 2]) {
+      const input = [msg(null, undefined, 'header'), msg('m', 2, 'b'), msg('m', 1, 'a'), msg('m', 3, 'c')];
+      const out = await take(sortByTime(batches(input), { runSize }));
+      assert.deepEqual(
+        out.map((m) => `${Buffer.from(m.value)}@${m.time}`),
+        ['header@undefined', 'a@1', 'b@2', 'c@3'],
+        `runSize ${runSize}`,
+      );
+    }
+  });
 });

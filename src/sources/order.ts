@@ -108,7 +108,7 @@ export async function* sortByTime(
       }
     }
     options.onSorted?.(count);
-    const lastRun = sortRun().map((k) => ({ ...k.m, time: k.t }));
+    const lastRun = sortRun().map((k) => ({ ...k.m, time: Number.isFinite(k.t) ? k.t : undefined }));
     run = [];
     if (runFiles.length === 0) {
       for (let i = 0; i < lastRun.length; i += OUT_BATCH) yield lastRun.slice(i, i + OUT_BATCH);
@@ -164,7 +164,12 @@ async function* readRun(file: string): AsyncGenerator<SourceMessage[]> {
       if (need > buf.length) break;
       const key = kl < 0 ? null : buf.toString('utf8', nl + 1, nl + 1 + kl);
       const vs = nl + 1 + Math.max(kl, 0);
-      out.push({ key, value: Uint8Array.prototype.slice.call(buf, vs, vs + vl), time: t });
+      // a row before any timed row has no time (-Infinity in the run file)
+      out.push({
+        key,
+        value: Uint8Array.prototype.slice.call(buf, vs, vs + vl),
+        time: Number.isFinite(t) ? t : undefined,
+      });
       p = need;
     }
     buf = buf.subarray(p);

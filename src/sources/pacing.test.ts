@@ -36,6 +36,15 @@ describe('pacing', () => {
     assert.ok(Math.abs(clock.dueAt(Date.parse('2013-01-01T00:00:00Z') + 10 * day) - t0 - 10_000) < 5);
   });
 
+  it('sends messages without an event time at once, even before the first timed one', () => {
+    const clock = new EventClock(1000);
+    const now = performance.now();
+    assert.ok(clock.dueAt(undefined) - now < 50);
+    assert.ok(clock.dueAt(Number.NEGATIVE_INFINITY) - now < 50);
+    const t0 = clock.dueAt(Date.parse('2013-01-01T00:00:00Z'));
+    assert.ok(Math.abs(clock.dueAt(Date.parse('2013-01-01T00:00:01Z')) - t0 - 1) < 5);
+  });
+
   it('sends events before the clock start at once (the trace window opens at 600 s)', () => {
     const clock = new EventClock(100, 600_000);
     const t0 = clock.dueAt(0);

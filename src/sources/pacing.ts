@@ -68,7 +68,7 @@ export class EventClock {
   /** performance.now() at which a message of event time `t` is due (undefined time: now). */
   dueAt(t: number | undefined): number {
     const now = performance.now();
-    if (t === undefined) return now;
+    if (t === undefined || !Number.isFinite(t)) return now;
     if (this.wallStart < 0) {
       this.wallStart = now;
       this.eventStart = Math.max(t, this.clockStart);

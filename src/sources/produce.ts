@@ -106,7 +106,8 @@ export async function produceFrom(
 
   const send = async (ms: SourceMessage[]) => {
     if (ms.length === 0) return;
-    if (pacer) await pacer.take(ms.length);
+    if (pacer) await pacer.take(ms.length, signal);
+    if (signal?.aborted) return; // stopped while waiting: this chunk was never sent
     firstSend ??= performance.now();
     await producer.send(source.topic, ms);
     sent += ms.length;

@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LakestreamError } from '../errors.ts';
 import type { Part } from './config.ts';
+import { withClusterLock } from './lock.ts';
 
 export type Log = (line: string) => void;
 
@@ -52,9 +53,19 @@ export function jarsCached(part: Part): boolean {
 
 /**
  * Fetches the part's jars into the cache unless they are there; returns the folder.
- * Safe with concurrent callers: each fetches into its own temporary folder and renames it into place.
+ * Safe with concurrent callers: they take turns on a lock file, and the fetch goes into a temporary
+ * folder renamed into place, so an interrupted fetch leaves nothing half-done.
  */
 export async function ensureJars(part: Part, log: Log = () => {}): Promise<string> {
+  if (jarsCached(part)) return jarDir(part);
+  // one Maven at a time per part: two writing the same ~/.m2 files at once is not safe
+  return withClusterLock(jarCacheRoot(), () => fetchJars(part, log), {
+    name: `fetch-${part}.lock`,
+    onWait: () => log(`waiting for another lakestream fetching the ${LABEL[part]} jars …`),
+  });
+}
+
+async function fetchJars(part: Part, log: Log): Promise<string> {
   const dir = jarDir(part);
   if (jarsCached(part)) return dir;
   const tmp = `${dir}.tmp-${process.pid}-${Date.now()}`;

@@ -17,14 +17,14 @@ function holderAlive(file: string): boolean {
   }
 }
 
-/** Runs `f` holding <dir>/cluster.lock; waits for another holder, takes over a lock whose holder died. */
+/** Runs `f` holding <dir>/cluster.lock (or opts.name); waits for another holder, takes over a lock whose holder died. */
 export async function withClusterLock<T>(
   dir: string,
   f: () => Promise<T>,
-  opts: { timeoutMs?: number; onWait?: () => void } = {},
+  opts: { timeoutMs?: number; onWait?: () => void; name?: string } = {},
 ): Promise<T> {
   await mkdir(dir, { recursive: true });
-  const file = join(dir, 'cluster.lock');
+  const file = join(dir, opts.name ?? 'cluster.lock');
   const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
   let told = false;
   for (;;) {

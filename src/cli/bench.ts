@@ -16,6 +16,10 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
     summary: 'readings/s end to end (produce → silver and gold) with embedded engines, 10,000 simulated meters at --rate max',
     load: async () => (await import('../bench/pipeline.ts')).runPipelineBench,
   },
+  trace: {
+    summary: 'cluster trace: replay + classify events/s (task and job events, parts 0-1), EM training time on 500k tasks',
+    load: async () => (await import('../bench/trace.ts')).runTraceBench,
+  },
   serve: {
     summary: 'dashboard API latency of a 3-year daily series (fleet, one meter; goal p95 ≤ 100 ms) and first page load in chromium',
     load: async () => (await import('../bench/serve.ts')).runServeBench,

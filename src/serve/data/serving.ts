@@ -146,5 +146,6 @@ export class ServingCopies {
     await this.buildQueue;
     c?.query.closeSync();
     c?.build.closeSync();
+    c?.db.closeSync();
   }
 }

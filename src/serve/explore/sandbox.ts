@@ -110,7 +110,11 @@ export class SqlSandbox {
     if (have?.signature === signature) return have;
     this.built = this.build(signature, tables);
     const fresh = await this.built;
-    if (have) have.conn.closeSync();
+    // The previous sandbox's statement (if any) finished: run() serialises on the queue.
+    if (have) {
+      have.conn.closeSync();
+      have.instance.closeSync();
+    }
     return fresh;
   }
 
@@ -138,6 +142,11 @@ export class SqlSandbox {
   }
 
   close(): void {
-    void this.built?.then((b) => b.conn.closeSync()).catch(() => undefined);
+    void this.built
+      ?.then((b) => {
+        b.conn.closeSync();
+        b.instance.closeSync();
+      })
+      .catch(() => undefined);
   }
 }

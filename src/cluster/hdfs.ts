@@ -68,6 +68,10 @@ export function hdfsSite(c: ClusterConfig): Record<string, string | number | boo
     'dfs.datanode.hostname': h,
     // declare a killed DataNode dead after ~40 s rather than 10.5 min (resilience tests, `status`)
     'dfs.namenode.heartbeat.recheck-interval': 5000,
+    // A DataNode writes a WebHDFS CREATE through its own DFS client, whose close() sleeps this long
+    // before asking the NameNode again when the block is not reported yet: 400 ms by default, which
+    // held small writes (Delta commits) to ~2.5/s; ~9/s with 20 ms (src/bench/hdfs.ts)
+    'dfs.client.block.write.locateFollowingBlock.initial.delay.ms': 20,
     // with 2 DataNodes and one down there is no replacement: write on with the one left
     'dfs.client.block.write.replace-datanode-on-failure.best-effort': true,
     // small local disks: do not go read-only while the disk has a few GB left

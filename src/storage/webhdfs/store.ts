@@ -14,7 +14,7 @@
 
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { LakestreamError } from '../../errors.ts';
 import { cleanPath, type ObjectInfo, type ObjectStore, type PutIfAbsentResult } from '../object-store.ts';
@@ -43,7 +43,7 @@ export type PutIfAbsentMode = 'rename' | 'create';
 export interface WebHdfsStoreOptions extends Omit<WebHdfsClientOptions, 'user'> {
   /** absolute HDFS directory that holds the store; default '/' */
   root?: string;
-  /** default: env LAKESTREAM_HDFS_USER, else the OS user, else 'lakestream' */
+  /** default: defaultHdfsUser() */
   user?: string;
   /** how putIfAbsent is made atomic; default 'rename' (see the header) */
   putIfAbsentMode?: PutIfAbsentMode;
@@ -51,13 +51,13 @@ export interface WebHdfsStoreOptions extends Omit<WebHdfsClientOptions, 'user'> 
   cacheDir?: string;
 }
 
+/**
+ * The HDFS user when the URL names none: LAKESTREAM_HDFS_USER, else Hadoop's own HADOOP_USER_NAME,
+ * else $USER, else 'lakestream' — the same rule `lakestream cluster up` uses to choose the cluster's
+ * superuser, so a lake URL without a user works on the local cluster.
+ */
 export function defaultHdfsUser(): string {
-  if (process.env.LAKESTREAM_HDFS_USER) return process.env.LAKESTREAM_HDFS_USER;
-  try {
-    return userInfo().username || 'lakestream';
-  } catch {
-    return 'lakestream';
-  }
+  return process.env.LAKESTREAM_HDFS_USER || process.env.HADOOP_USER_NAME || process.env.USER || 'lakestream';
 }
 
 export class WebHdfsStore implements ObjectStore {

@@ -29,3 +29,43 @@ it('sends 5 MB in one call to a one-partition topic made with the brokers’ def
     await t.close();
   }
 });
+
+it('keeps every message’s own timestamp when one send, or sends in flight together, span years', async () => {
+  const cluster = await ensureCluster({ kafka: true });
+  const topic = `stamps-${randomBytes(3).toString('hex')}`;
+  const t = await openTransport(cluster.kafkaUrl);
+  try {
+    await t.ensureTopic(topic, 2);
+    const day = 86_400_000;
+    const stamps = [
+      Date.UTC(2013, 0, 1),
+      Date.now(),
+      Date.UTC(2013, 0, 1) + 40 * day,
+      Date.UTC(1990, 5, 1),
+      Date.now() - 30 * day,
+    ];
+    const p = await t.producer();
+    const one = p.send(
+      topic,
+      stamps.map((ts, i) => ({ key: `k${i % 2}`, value: new TextEncoder().encode(`a${i}`), timestamp: ts })),
+    );
+    // sent while the first is in flight: merged into later requests with other timestamps
+    const more = stamps.map((ts, i) =>
+      p.send(topic, [{ key: `k${i % 2}`, value: new TextEncoder().encode(`b${i}`), timestamp: ts }]),
+    );
+    await Promise.all([one, ...more]);
+    await p.close();
+    const c = await t.consumer({ group: `g-${topic}`, topics: [topic] });
+    const got = new Map<string, number>();
+    const deadline = Date.now() + 30_000;
+    while (got.size < 2 * stamps.length && Date.now() < deadline)
+      for (const m of await c.poll(100, 500)) got.set(new TextDecoder().decode(m.value), m.timestamp);
+    await c.close();
+    for (let i = 0; i < stamps.length; i++) {
+      assert.equal(got.get(`a${i}`), stamps[i], `timestamp of a${i}`);
+      assert.equal(got.get(`b${i}`), stamps[i], `timestamp of b${i}`);
+    }
+  } finally {
+    await t.close();
+  }
+});

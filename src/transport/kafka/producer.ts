@@ -18,6 +18,9 @@ interface Pending {
   records: Record[];
   bytes: number;
   topic: string;
+  /** smallest and largest record timestamp (ms) */
+  minTs: bigint;
+  maxTs: bigint;
   resolve: () => void;
   reject: (e: unknown) => void;
 }
@@ -29,6 +32,12 @@ const MAX_REQUEST_BYTES = 900 * 1024;
 /** A send that is not acknowledged by then fails (the client retries broker failovers until then). */
 const SEND_TIMEOUT_MS = 120_000;
 const RECORD_OVERHEAD = 70;
+/**
+ * Widest spread of timestamps in one request. A record stores its timestamp as a delta from its
+ * batch's first one, and @platformatic/kafka 2.12 encodes deltas beyond ±2^31 ms wrongly (its
+ * 64-bit zigzag shifts by 31), so records ~25 days apart never share a request.
+ */
+const MAX_TIMESTAMP_SPAN = 2n ** 30n;
 
 export class KafkaProducer implements Producer {
   private readonly client: KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>;
@@ -80,9 +89,11 @@ export class KafkaProducer implements Producer {
     const chunks: Promise<void>[] = [];
     let records: Record[] = [];
     let bytes = 0;
+    let minTs = 0n;
+    let maxTs = 0n;
     const cut = () => {
       if (records.length === 0) return;
-      const pending = { records, bytes, topic } as const;
+      const pending = { records, bytes, topic, minTs, maxTs } as const;
       chunks.push(new Promise<void>((resolve, reject) => this.queue.push({ ...pending, resolve, reject })));
       records = [];
       bytes = 0;
@@ -91,13 +102,20 @@ export class KafkaProducer implements Producer {
       const value = Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength);
       const key = m.key === null ? undefined : Buffer.from(m.key, 'utf8');
       const size = value.byteLength + (key?.byteLength ?? 0) + RECORD_OVERHEAD;
-      if (bytes + size > MAX_REQUEST_BYTES) cut();
-      records.push({
-        topic,
-        key,
-        value,
-        timestamp: m.timestamp === undefined ? now : BigInt(Math.trunc(m.timestamp)),
-      });
+      const timestamp = m.timestamp === undefined ? now : BigInt(Math.trunc(m.timestamp));
+      if (records.length > 0) {
+        const lo = timestamp < minTs ? timestamp : minTs;
+        const hi = timestamp > maxTs ? timestamp : maxTs;
+        if (bytes + size > MAX_REQUEST_BYTES || hi - lo >= MAX_TIMESTAMP_SPAN) cut();
+      }
+      if (records.length === 0) {
+        minTs = timestamp;
+        maxTs = timestamp;
+      } else {
+        if (timestamp < minTs) minTs = timestamp;
+        if (timestamp > maxTs) maxTs = timestamp;
+      }
+      records.push({ topic, key, value, timestamp });
       bytes += size;
     }
     cut();
@@ -137,15 +155,20 @@ export class KafkaProducer implements Producer {
     clearTimeout(this.lingerTimer);
     this.lingerTimer = undefined;
     while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
-      const batch: Pending[] = [];
-      let bytes = 0;
-      while (
-        this.queue.length > 0 &&
-        (batch.length === 0 || bytes + this.queue[0].bytes <= MAX_REQUEST_BYTES)
-      ) {
-        const p = this.queue.shift()!;
-        bytes += p.bytes;
-        batch.push(p);
+      const batch: Pending[] = [this.queue.shift()!];
+      let bytes = batch[0].bytes;
+      let minTs = batch[0].minTs;
+      let maxTs = batch[0].maxTs;
+      while (this.queue.length > 0) {
+        const next = this.queue[0];
+        const lo = next.minTs < minTs ? next.minTs : minTs;
+        const hi = next.maxTs > maxTs ? next.maxTs : maxTs;
+        if (bytes + next.bytes > MAX_REQUEST_BYTES || hi - lo >= MAX_TIMESTAMP_SPAN) break;
+        this.queue.shift();
+        batch.push(next);
+        bytes += next.bytes;
+        minTs = lo;
+        maxTs = hi;
       }
       this.inFlight++;
       this.client

@@ -20,7 +20,7 @@ export async function* parseUci(
   let line = 0;
   const meter = meterState(state, UCI_METER_ID);
   let cols: Record<string, number> | undefined;
-  stats.skipReason = 'hours with Voltage = 0 (gaps in the measurement)';
+  stats.skipReason = 'hours with Voltage = 0: gaps in the measurement';
   for await (const batch of file.batches()) {
     const out: SourceMessage[] = [];
     for (const raw of batch) {

@@ -4,7 +4,12 @@
 import { LakestreamError } from '../errors.ts';
 import { defineCommand } from './command.ts';
 
-type Run = (opts: { short?: boolean; json?: boolean }) => Promise<object>;
+type Run = (opts: {
+  short?: boolean;
+  json?: boolean;
+  args?: string[];
+  engines?: 'cluster' | 'embedded';
+}) => Promise<object>;
 
 const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> = {
   lake: {
@@ -13,15 +18,36 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
     load: async () => (await import('../bench/lake.ts')).runLakeBench,
   },
   pipeline: {
-    summary: 'readings/s end to end (produce → silver and gold) with embedded engines, 10,000 simulated meters at --rate max',
+    summary:
+      'readings/s end to end (produce → silver and gold) with embedded engines, 10,000 simulated meters at --rate max',
     load: async () => (await import('../bench/pipeline.ts')).runPipelineBench,
   },
   trace: {
-    summary: 'cluster trace: replay + classify events/s (task and job events, parts 0-1), EM training time on 500k tasks',
+    summary:
+      'cluster trace: replay + classify events/s (task and job events, parts 0-1), EM training time on 500k tasks',
     load: async () => (await import('../bench/trace.ts')).runTraceBench,
   },
+  baseline: {
+    summary: 'normal load on the cluster: 1 reading/s for 5 minutes (--short: 1 minute), end-to-end latency',
+    load: async () => (await import('../bench/baseline.ts')).runBaselineBench,
+  },
+  stress: {
+    summary:
+      'the cluster at 1,000 readings/s, then 5k, 20k, 50k … until the lag grows: throughput, latency, bottleneck',
+    load: async () => (await import('../bench/stress.ts')).runStressBench,
+  },
+  resilience: {
+    summary:
+      'SIGKILL a broker, the stream worker, a DataNode, the producer at 1,000/s: recovery time, lost = duplicated = 0',
+    load: async () => (await import('../bench/resilience.ts')).runResilienceBench,
+  },
+  compare: {
+    summary: 'bench compare A B: two results (directories or result.json) side by side',
+    load: async () => (await import('../bench/compare.ts')).runCompare,
+  },
   serve: {
-    summary: 'dashboard API latency of a 3-year daily series (fleet, one meter; goal p95 ≤ 100 ms) and first page load in chromium',
+    summary:
+      'dashboard API latency of a 3-year daily series (fleet, one meter; goal p95 ≤ 100 ms) and first page load in chromium',
     load: async () => (await import('../bench/serve.ts')).runServeBench,
   },
 };
@@ -29,17 +55,23 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
 export default defineCommand({
   name: 'bench',
   summary: 'run a benchmark scenario and write its report',
-  usage: 'bench <scenario> [--short] [--json]',
+  usage: 'bench <scenario> [--short] [--json]  |  bench compare A B',
   description: `
 Scenarios:
 ${Object.entries(SCENARIOS)
   .map(([n, s]) => `  ${n.padEnd(12)}${s.summary}`)
   .join('\n')}
 
-Progress goes to stderr; the report (JSON) to stdout.`,
+Progress goes to stderr; the report (JSON) to stdout. baseline, stress and resilience also write
+result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (docs/evaluation.md).`,
   options: {
     short: { type: 'boolean', help: 'a smaller, quicker run' },
     json: { type: 'boolean', help: 'print only the JSON report' },
+    engines: {
+      type: 'string',
+      value: 'cluster|embedded',
+      help: 'baseline, stress: the local cluster (Kafka + HDFS, default) or the embedded log and a local lake',
+    },
   },
   async run({ values, positionals }) {
     const name = positionals[0];
@@ -50,8 +82,13 @@ Progress goes to stderr; the report (JSON) to stdout.`,
         `bench: give a scenario: ${Object.keys(SCENARIOS).join(', ')}${name ? ` (not "${name}")` : ''}`,
       );
     const run = await scenario.load();
-    const report = await run({ short: values.short, json: values.json });
+    const engines = values.engines as string | undefined;
+    if (engines !== undefined && engines !== 'cluster' && engines !== 'embedded')
+      throw new LakestreamError('BAD_ARGUMENT', `bench: --engines is cluster or embedded (not "${engines}")`);
+    const report = await run({ short: values.short, json: values.json, args: positionals.slice(1), engines });
+    if (name === 'compare') return 0;
     if (!values.json) console.log(JSON.stringify(report, null, 2));
-    return 0;
+    // a failed evaluation (data lost, no recovery) fails the command, so CI can rely on the exit code
+    return (report as { ok?: boolean }).ok === false ? 1 : 0;
   },
 });

@@ -1,9 +1,10 @@
-// The dashboard's entry: a hash router over the pages (#/consumption, #/forecast, #/pipeline, #/explore).
+// The dashboard's entry: a hash router over the pages (#/consumption, #/forecast, #/pipeline, #/cluster, #/explore).
 
 import './style.css';
 import { get } from './api.ts';
 import { destroyAll } from './chart.ts';
 import { clear, errorBox, h } from './dom.ts';
+import { clusterPage } from './pages/cluster.ts';
 import { consumptionPage } from './pages/consumption.ts';
 import { explorePage } from './pages/explore.ts';
 import { forecastPage } from './pages/forecast.ts';
@@ -16,6 +17,7 @@ const PAGES: Record<string, { title: string; render: Page }> = {
   consumption: { title: 'Consumption', render: consumptionPage },
   forecast: { title: 'Forecast', render: forecastPage },
   pipeline: { title: 'Pipeline', render: pipelinePage },
+  cluster: { title: 'Cluster', render: clusterPage },
   explore: { title: 'Explore', render: explorePage },
 };
 

@@ -1,6 +1,7 @@
 // The local cluster's life cycle: up (fetch jars, format, start in parallel, wait healthy, create topics),
 // down (stop by pid what this directory started), and killing or restarting one node for resilience tests.
 
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { LakestreamError } from '../errors.ts';
 import {
@@ -218,6 +219,7 @@ export async function clusterDown(o: DownOptions = {}): Promise<{ stopped: NodeN
   const log = o.log ?? (() => {});
   const c = resolveConfig({ dir: o.dir });
   const parts = o.parts && o.parts.length > 0 ? o.parts : (['kafka', 'hdfs'] as Part[]);
+  if (!existsSync(c.dir)) return { stopped: [] };
   return withClusterLock(c.dir, async () => {
     const stopped: NodeName[] = [];
     const stopAll = async (nodes: readonly NodeName[], graceMs?: number) => {

@@ -18,20 +18,35 @@ import { trainingSetFromFiles, trainTaskGmmModel } from '../models/task-gmm/trai
 const MAIN = resolve(import.meta.dirname, '../cli/main.ts');
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
-function run(args: string[]): Promise<{ seconds: number; peakMiB?: number }> {
+/** user + system CPU seconds of a running process, from /proc (0 where there is no /proc). */
+async function cpuSeconds(pid: number | undefined): Promise<number> {
+  const s = pid ? await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '') : '';
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return f.length > 13 ? (Number(f[11]) + Number(f[12])) / 100 : 0;
+}
+
+/** Runs a lakestream command; wall time and (sampled) CPU time, since the machine may be shared. */
+function run(args: string[]): Promise<{ seconds: number; cpuSeconds: number }> {
   const t0 = performance.now();
   return new Promise((res, rej) => {
     const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let cpu = 0;
+    const timer = setInterval(() => {
+      void cpuSeconds(child.pid).then((c) => {
+        cpu = Math.max(cpu, c);
+      });
+    }, 200);
     let err = '';
     child.stderr.on('data', (d) => {
       err = (err + d).slice(-4000);
     });
     child.on('error', rej);
-    child.on('close', (code) =>
+    child.on('close', (code) => {
+      clearInterval(timer);
       code === 0
-        ? res({ seconds: (performance.now() - t0) / 1000 })
-        : rej(new LakestreamError('INTERNAL', `lakestream ${args[0]} exited ${code}: ${err}`)),
-    );
+        ? res({ seconds: (performance.now() - t0) / 1000, cpuSeconds: cpu })
+        : rej(new LakestreamError('INTERNAL', `lakestream ${args[0]} exited ${code}: ${err}`));
+    });
   });
 }
 
@@ -134,6 +149,9 @@ export async function runTraceBench(opts: { short?: boolean; json?: boolean }) {
         produce_events_per_second: Math.round(status.read / produced.seconds),
         stream_seconds: Number(streamed.seconds.toFixed(1)),
         stream_events_per_second: Math.round(status.read / streamed.seconds),
+        produce_cpu_seconds: produced.cpuSeconds,
+        stream_cpu_seconds: streamed.cpuSeconds,
+        stream_events_per_cpu_second: Math.round(status.read / Math.max(streamed.cpuSeconds, 0.01)),
         end_to_end_events_per_second: Math.round(status.read / (produced.seconds + streamed.seconds)),
         model_version: status.model_version,
         batches: status.batches,

@@ -110,7 +110,7 @@ export async function runBaselineBench(
     })),
     verdict: ok
       ? `${acknowledged} readings at 1/s, all in the lake once; end-to-end p50 ${status?.latency_ms.p50 ?? '—'} ms, p95 ${status?.latency_ms.p95 ?? '—'} ms, p99 ${status?.latency_ms.p99 ?? '—'} ms`
-      : `FAILED: acknowledged ${acknowledged}, stored ${lake.bronze_distinct} distinct of ${lake.bronze_rows} rows`,
+      : `acknowledged ${acknowledged}, stored ${lake.bronze_distinct} distinct of ${lake.bronze_rows} rows`,
     ok,
     series: sampler.series,
     events: sampler.events,

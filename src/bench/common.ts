@@ -34,9 +34,10 @@ export function startLakestream(args: string[]): Child {
   return { proc, stderr: () => err, exited };
 }
 
-/** Messages the producer reports as sent and acknowledged: its summary line `done: N messages …`. */
+/** Messages the producer reports as sent and acknowledged: its summary line `done: N messages …`
+ * (`stopped:` after --limit or Ctrl-C: also acknowledged, it stops after the batch in flight). */
 export function producedCount(stderr: string): number | undefined {
-  const m = /(?:^|\n)done: ([\d,]+) messages/.exec(stderr);
+  const m = /(?:^|\n)(?:done|stopped): ([\d,]+) messages/.exec(stderr);
   return m ? Number(m[1].replaceAll(',', '')) : undefined;
 }
 

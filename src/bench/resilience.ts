@@ -340,7 +340,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
     table: results.map((r) => ({ ...r })),
     verdict: ok
       ? `every fault recovered on its own; lost 0, duplicated 0 of ${producer.acknowledged.toLocaleString('en-US')} acknowledged readings`
-      : `FAILED: lost ${totalLost}, duplicated ${totalDup}; not recovered: ${
+      : `lost ${totalLost}, duplicated ${totalDup}; not recovered: ${
           results
             .filter((r) => !r.recovered)
             .map((r) => r.fault)

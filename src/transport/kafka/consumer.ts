@@ -34,6 +34,8 @@ const RETRY_DELAY_MS = 500;
 /** Fetching that keeps failing this long is reported by poll (a broker failover takes ~10-20 s). */
 const FAILING_FOR_MS = 60_000;
 const HEARTBEAT_MS = 1000;
+/** Longest wait for leaving the group and closing connections. */
+const LEAVE_TIMEOUT_MS = 5000;
 /** How long commit retries a failing-over coordinator before reporting it. */
 const COMMIT_RETRY_MS = 30_000;
 const REBALANCE_TIMEOUT_MS = 30_000;
@@ -265,9 +267,25 @@ export class KafkaConsumer implements Consumer {
     this.head = 0;
     this.wake();
     // Leaving the group hands the partitions over now rather than after the session timeout.
-    await new Promise<void>((resolve) => this.client.leaveGroup(true, () => resolve()));
-    await this.client.close(true).catch(() => {});
-    await this.pool.close().catch(() => {});
+    // Bounded: with the brokers gone the client would retry for a while; the session timeout then
+    // frees the partitions anyway.
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, LEAVE_TIMEOUT_MS);
+      this.client.leaveGroup(true, () => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    await withDeadline(
+      this.client.close(true),
+      LEAVE_TIMEOUT_MS,
+      () => new LakestreamError('TIMEOUT', 'close'),
+    ).catch(() => {});
+    await withDeadline(
+      this.pool.close(),
+      LEAVE_TIMEOUT_MS,
+      () => new LakestreamError('TIMEOUT', 'close'),
+    ).catch(() => {});
     if (registered) this.onClose();
   }
 

@@ -63,9 +63,11 @@ export class WebHdfsClient {
   private readonly opts: WebHdfsClientOptions;
   private readonly timeoutMs: number;
   private readonly base: string;
-  // Keep-alive: a commit is several NameNode calls in a row; reusing the connection saves a handshake each.
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 32 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 32 });
+  // Keep-alive: a commit is several NameNode calls in a row; reusing the connection saves a handshake
+  // each. Idle connections are dropped after 20 s, before the NameNode's HTTP server (60 s) drops them
+  // and a reused one fails with ECONNRESET.
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 32, timeout: 20_000 });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 32, timeout: 20_000 });
 
   constructor(opts: WebHdfsClientOptions) {
     this.opts = opts;

@@ -32,7 +32,10 @@ describe('the demo in a fresh clone without sample data', { timeout: 900_000 }, 
     demo.stdout.on('data', (d) => (out += d));
     demo.stderr.on('data', (d) => (err += d));
     const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no dashboard after 12 min\n${out}\n${err.slice(-3000)}`)), 720_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no dashboard after 12 min\n${out}\n${err.slice(-3000)}`)),
+        720_000,
+      );
       demo.stdout.on('data', () => {
         const m = /Dashboard: (http:\/\/\S+)/.exec(out);
         if (m) {
@@ -40,7 +43,9 @@ describe('the demo in a fresh clone without sample data', { timeout: 900_000 }, 
           resolve(m[1]);
         }
       });
-      demo.on('close', (code) => reject(new Error(`demo exited ${code} before serving\n${out}\n${err.slice(-3000)}`)));
+      demo.on('close', (code) =>
+        reject(new Error(`demo exited ${code} before serving\n${out}\n${err.slice(-3000)}`)),
+      );
     });
     try {
       assert.match(out, /no sample data found: simulating meters/);

@@ -45,7 +45,8 @@ async function workerStatus(
 ): Promise<{ read: number; model_version: number | null; committed_offsets: { offset: number }[] }[]> {
   const d = join(dir, 'lake', '_status', 'workers');
   const out = [];
-  for (const f of (await readdir(d).catch(() => [])).filter((x) => x.endsWith('.json'))) out.push(JSON.parse(await readFile(join(d, f), 'utf8')));
+  for (const f of (await readdir(d).catch(() => [])).filter((x) => x.endsWith('.json')))
+    out.push(JSON.parse(await readFile(join(d, f), 'utf8')));
   return out;
 }
 

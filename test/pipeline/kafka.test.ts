@@ -33,16 +33,25 @@ async function stop(children: ChildProcess[], signal: NodeJS.Signals = 'SIGTERM'
 async function kafkaEngines(cluster: TestCluster) {
   const e = await freshEngines();
   const transport = `${cluster.kafkaUrl}#ns=t${randomUUID().slice(0, 8)}.`;
-  return { ...e, transport, flags: ['--transport', transport, '--lake', e.lake], produceFlags: ['--transport', transport] };
+  return {
+    ...e,
+    transport,
+    flags: ['--transport', transport, '--lake', e.lake],
+    produceFlags: ['--transport', transport],
+  };
 }
 
 async function exactlyOnce(lakeUrl: string, acknowledged: number): Promise<void> {
   const lake = await Lake.open(lakeUrl);
   try {
-    const b = await lake.query('SELECT count(*)::BIGINT AS n, count(DISTINCT (meter_id, ts))::BIGINT AS d FROM meters_bronze_readings');
+    const b = await lake.query(
+      'SELECT count(*)::BIGINT AS n, count(DISTINCT (meter_id, ts))::BIGINT AS d FROM meters_bronze_readings',
+    );
     assert.equal(Number(b.rows[0].n), Number(b.rows[0].d), 'a reading is duplicated in bronze');
     assert.equal(Number(b.rows[0].n), acknowledged, 'bronze holds every acknowledged reading');
-    const s = await lake.query('SELECT sum(n_readings)::BIGINT AS n, count(*)::BIGINT AS rows, count(DISTINCT (meter_id, hour))::BIGINT AS d FROM meters_silver_readings');
+    const s = await lake.query(
+      'SELECT sum(n_readings)::BIGINT AS n, count(*)::BIGINT AS rows, count(DISTINCT (meter_id, hour))::BIGINT AS d FROM meters_silver_readings',
+    );
     assert.equal(Number(s.rows[0].n), acknowledged, 'silver counts every acknowledged reading once');
     assert.equal(Number(s.rows[0].rows), Number(s.rows[0].d), 'an hour is duplicated in silver');
   } finally {
@@ -58,7 +67,16 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
 
   it('two workers in one group give the same tables as the embedded run', async () => {
     const k = await kafkaEngines(cluster);
-    await cli(['produce', '--source', 'london-halfhourly', '--file', LONDON, '--rate', 'max', ...k.produceFlags]);
+    await cli([
+      'produce',
+      '--source',
+      'london-halfhourly',
+      '--file',
+      LONDON,
+      '--rate',
+      'max',
+      ...k.produceFlags,
+    ]);
     const workers = [0, 1].map(() => startCli(['stream', '--quiet', '--retrain', 'off', ...k.flags]));
     try {
       await until('the two workers to commit everything', () => caughtUp(k.flags, 350_365));
@@ -67,11 +85,24 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
     }
     const statuses = await workerStatuses(join(k.dir, 'lake'));
     assert.equal(statuses.length, 2);
-    for (const s of statuses) assert.ok((s.read as number) > 0, `worker ${s.worker} read nothing: the group did not share the partitions`);
+    for (const s of statuses)
+      assert.ok(
+        (s.read as number) > 0,
+        `worker ${s.worker} read nothing: the group did not share the partitions`,
+      );
     await cli(['stream', '--drain', '--quiet', '--retrain', 'off', ...k.flags]);
 
     const e = await freshEngines();
-    await cli(['produce', '--source', 'london-halfhourly', '--file', LONDON, '--rate', 'max', ...e.produceFlags]);
+    await cli([
+      'produce',
+      '--source',
+      'london-halfhourly',
+      '--file',
+      LONDON,
+      '--rate',
+      'max',
+      ...e.produceFlags,
+    ]);
     await cli(['stream', '--drain', '--quiet', '--retrain', 'off', ...e.flags]);
 
     const [viaKafka, embedded] = await Promise.all([meterTableContents(k.lake), meterTableContents(e.lake)]);
@@ -87,7 +118,18 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
     const k = await kafkaEngines(cluster);
     const workers = [0, 1].map(() => startCli(['stream', '--quiet', '--retrain', 'off', ...k.flags]));
     const producer = cli(
-      ['produce', '--source', 'london-halfhourly', '--file', LONDON, '--rate', '1000', '--limit', '20000', ...k.produceFlags],
+      [
+        'produce',
+        '--source',
+        'london-halfhourly',
+        '--file',
+        LONDON,
+        '--rate',
+        '1000',
+        '--limit',
+        '20000',
+        ...k.produceFlags,
+      ],
       { timeoutMs: 300_000 },
     );
     let restarted = false;
@@ -110,7 +152,18 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
 
   it('one of two workers killed with SIGKILL hands its partitions over; nothing lost or duplicated', async () => {
     const k = await kafkaEngines(cluster);
-    await cli(['produce', '--source', 'london-halfhourly', '--file', LONDON, '--rate', 'max', '--limit', '120000', ...k.produceFlags]);
+    await cli([
+      'produce',
+      '--source',
+      'london-halfhourly',
+      '--file',
+      LONDON,
+      '--rate',
+      'max',
+      '--limit',
+      '120000',
+      ...k.produceFlags,
+    ]);
     const a = startCli(['stream', '--quiet', '--retrain', 'off', '--max-batch', '3000', ...k.flags]);
     const b = startCli(['stream', '--quiet', '--retrain', 'off', '--max-batch', '3000', ...k.flags]);
     try {

@@ -22,7 +22,9 @@ describe('the demo in a fresh clone without sample data', { timeout: 900_000 }, 
 
     const env = { ...process.env };
     delete env.LAKESTREAM_DATA;
-    const demo = spawn('npx', ['lakestream', 'demo', '--port', '0'], {
+    // What `npx lakestream demo` runs: the clone's bin on the pinned Node (SIGINT then reaches the
+    // demo itself, as Ctrl-C in a terminal does).
+    const demo = spawn(process.execPath, [join(clone, 'bin/lakestream.js'), 'demo', '--port', '0'], {
       cwd: clone,
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

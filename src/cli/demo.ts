@@ -83,7 +83,7 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
       value: 'N',
       help: 'months of readings to replay or simulate (default 12 with data, 3 simulated)',
     },
-    meters: { type: 'string', value: 'N', help: 'simulated meters when there is no data (default 200)' },
+    meters: { type: 'string', value: 'N', help: 'simulated meters when there is no data (default 100)' },
     simulate: { type: 'boolean', help: 'use the simulator even when sample data is present' },
     'no-serve': { type: 'boolean', help: 'stop after the pipeline instead of serving the dashboard' },
     port: { type: 'string', default: '3000', value: 'PORT', help: 'dashboard port' },
@@ -94,8 +94,8 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
     const dataDir = values.simulate ? undefined : findDataDir(values.data);
     if (values.data && !dataDir)
       console.error(`demo: no meters/ folder under ${values.data}; using the simulator`);
-    const months = numberOption('months', values.months, dataDir ? 12 : 3, { min: 1, integer: true });
-    const meters = numberOption('meters', values.meters, 200, { min: 1, integer: true });
+    const months = numberOption('months', values.months, dataDir ? 12 : 2, { min: 1, integer: true });
+    const meters = numberOption('meters', values.meters, 100, { min: 1, integer: true });
     const port = numberOption('port', values.port, 3000, { min: 0, integer: true });
     const tUrl = transportUrl(values.transport);
     const lUrl = lakeUrl(values.lake);

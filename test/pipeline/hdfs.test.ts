@@ -11,6 +11,7 @@ import { before, describe, it } from 'node:test';
 import { killNode, startNode } from '../../src/cluster/cluster.ts';
 import { fsShell } from '../../src/cluster/tools.ts';
 import { Lake } from '../../src/lake/index.ts';
+import { startServer } from '../../src/serve/server.ts';
 import { openStore } from '../../src/storage/open.ts';
 import { cli, freshEngines, ROOT, requireData, startCli } from '../helpers/cli.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
@@ -110,6 +111,24 @@ describe('the pipeline on real HDFS', { timeout: 1_800_000 }, () => {
     assert.match(out, new RegExp(`${hdfsPath}/meters/gold/daily/_delta_log/00000000000000000000\\.json`));
     assert.match(out, /meters\/bronze\/readings\/day=2013-01-01\/[^\s]+\.parquet/);
     assert.match(out, /_delta_log\/00000000000000000010\.checkpoint\.parquet/);
+  });
+
+  it('trains and registers a model on HDFS, and serves the dashboard API from it', async () => {
+    await cli(['train', '--lake', hdfsLake]);
+    const store = await openStore(hdfsLake);
+    assert.equal(new TextDecoder().decode(await store.get('models/consumption/LATEST')).trim(), '1');
+    assert.ok(await store.stat('models/consumption/v1/model.json'));
+    const server = await startServer({ lake: hdfsLake, port: 0, log: () => {} });
+    try {
+      const r = await fetch(
+        `${server.url}/api/consumption?fleet&kind=electricity&from=2013-01-01&to=2013-12-31&granularity=month`,
+      );
+      assert.equal(r.status, 200, await r.clone().text());
+      const body = JSON.stringify(await r.json());
+      assert.match(body, /2013-06/);
+    } finally {
+      await server.close();
+    }
   });
 
   it('can be read by delta-rs from a copy of the table', async () => {

@@ -9,6 +9,8 @@ import { checkTopicName, type KafkaSettings } from './url.ts';
 
 /** Misconfiguration must surface within seconds (the transport's rule), not after the client's long retries. */
 export const PROBE_TIMEOUT_MS = 5000;
+/** How long reads and topic creation ride out a broker failover before reporting it. */
+const FAILOVER_MS = 30_000;
 /** Longest wait for a new topic's partitions to get leaders. */
 const TOPIC_READY_MS = 15_000;
 
@@ -57,8 +59,8 @@ export class KafkaAdmin {
     }
   }
 
-  /** The topic's partition count, or undefined when it does not exist. */
-  async describe(topic: string): Promise<number | undefined> {
+  /** One look at the topic (see describe). */
+  private async describeOnce(topic: string): Promise<number | undefined> {
     try {
       const md = await this.metadata([topic]);
       return md.topics.get(topic)?.partitionsCount;
@@ -117,7 +119,7 @@ export class KafkaAdmin {
     }
   }
 
-  async listTopics(): Promise<TopicInfo[]> {
+  private async listTopicsOnce(): Promise<TopicInfo[]> {
     let names: string[];
     try {
       names = await withDeadline(
@@ -141,7 +143,7 @@ export class KafkaAdmin {
       .sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async endOffsets(topic: string): Promise<PartitionOffset[]> {
+  private async endOffsetsOnce(topic: string): Promise<PartitionOffset[]> {
     const n = await this.partitions(topic);
     try {
       const listed = await this.client.listOffsets({
@@ -163,7 +165,7 @@ export class KafkaAdmin {
     }
   }
 
-  async committedOffsets(group: string, topic: string): Promise<PartitionOffset[]> {
+  private async committedOffsetsOnce(group: string, topic: string): Promise<PartitionOffset[]> {
     const n = await this.partitions(topic);
     try {
       const res = await this.client.listConsumerGroupOffsets({
@@ -187,6 +189,40 @@ export class KafkaAdmin {
         `committed offsets of group "${group}" on topic "${topic}" (${this.where})`,
         topic,
       );
+    }
+  }
+
+  /** The topic's partition count, or undefined when it does not exist. */
+  describe(topic: string): Promise<number | undefined> {
+    return this.retrying(() => this.describeOnce(topic));
+  }
+
+  listTopics(): Promise<TopicInfo[]> {
+    return this.retrying(() => this.listTopicsOnce());
+  }
+
+  endOffsets(topic: string): Promise<PartitionOffset[]> {
+    return this.retrying(() => this.endOffsetsOnce(topic));
+  }
+
+  committedOffsets(group: string, topic: string): Promise<PartitionOffset[]> {
+    return this.retrying(() => this.committedOffsetsOnce(group, topic));
+  }
+
+  /**
+   * Repeats `work` while it fails with a retriable error (a broker restarting, a leader election),
+   * for up to FAILOVER_MS. The first contact in openKafkaTransport is not retried: a wrong address
+   * must fail within seconds.
+   */
+  private async retrying<T>(work: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + FAILOVER_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (e) {
+        if (!(e instanceof LakestreamError) || !e.retriable || Date.now() > deadline) throw e;
+        await new Promise((r) => setTimeout(r, Math.min(2000, 250 * 2 ** attempt)));
+      }
     }
   }
 

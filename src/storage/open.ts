@@ -7,6 +7,7 @@ import { LakestreamError } from '../errors.ts';
 import { LocalStore } from './local.ts';
 import { MemoryStore } from './memory.ts';
 import type { ObjectStore } from './object-store.ts';
+import { withStoreRetries } from './retrying.ts';
 
 export type StoreOpener = (url: URL) => Promise<ObjectStore>;
 
@@ -39,5 +40,8 @@ export async function openStore(url: string): Promise<ObjectStore> {
       'BAD_ARGUMENT',
       `unknown storage scheme "${scheme}:" in ${url} (use file:DIR, memory:NAME or webhdfs://HOST:PORT/DIR)`,
     );
-  return opener(parsed);
+  // Remote stores have outages (a NameNode restart, safe mode, a dead DataNode): ride them out.
+  // `?retry=0` turns this off (tests of the raw failures).
+  const store = await opener(parsed);
+  return parsed.searchParams.get('retry') === '0' ? store : withStoreRetries(store);
 }

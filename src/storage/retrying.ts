@@ -1,0 +1,55 @@
+// An ObjectStore that rides out outages of a remote store: every call that fails with a retriable
+// error (server unreachable, safe mode, no DataNode, timeout) is repeated with exponential backoff
+// for up to `deadlineMs`, telling the user what it waits for. Stream workers, training and the
+// dashboard thus pause through a NameNode restart and resume, rather than fail. Until the store
+// has answered once, nothing is retried: a wrong address is a mistake to report at once, not an
+// outage to wait out.
+//
+// Repeating is safe for every call here: get/list/stat read; put and delete are idempotent;
+// a putIfAbsent or rename whose reply was lost may report 'exists' / CONFLICT on the retry even
+// though it took effect — the Delta log tells its own commits apart (txn and txnId), and renames
+// are only used to move temp files into place.
+
+import type { ObjectStore } from './object-store.ts';
+import { withRetry } from './webhdfs/retry.ts';
+
+export interface RetryingOptions {
+  /** give up after this long (default 5 minutes) */
+  deadlineMs?: number;
+  log?: (line: string) => void;
+}
+
+export function withStoreRetries(inner: ObjectStore, opts: RetryingOptions = {}): ObjectStore {
+  const deadlineMs = opts.deadlineMs ?? 300_000;
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  let answered = false;
+  const retry = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    if (!answered) {
+      const first = await fn();
+      answered = true;
+      return first;
+    }
+    return withRetry(fn, {
+      attempts: Number.POSITIVE_INFINITY,
+      initialDelayMs: 250,
+      maxDelayMs: 10_000,
+      deadlineMs,
+      onRetry: (e, attempt, delay) =>
+        log(
+          `${inner.url}: ${what}: ${e.message}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1})`,
+        ),
+    });
+  };
+  return {
+    url: inner.url,
+    list: (prefix) => retry(`list ${prefix}`, () => inner.list(prefix)),
+    get: (path) => retry(`get ${path}`, () => inner.get(path)),
+    stat: (path) => retry(`stat ${path}`, () => inner.stat(path)),
+    put: (path, data) => retry(`put ${path}`, () => inner.put(path, data)),
+    putIfAbsent: (path, data) => retry(`putIfAbsent ${path}`, () => inner.putIfAbsent(path, data)),
+    rename: (from, to) => retry(`rename ${from}`, () => inner.rename(from, to)),
+    delete: (path) => retry(`delete ${path}`, () => inner.delete(path)),
+    localPath: (path) => retry(`download ${path}`, () => inner.localPath(path)),
+    close: () => inner.close(),
+  };
+}

@@ -4,7 +4,7 @@
 import { Admin, type ClusterMetadata } from '@platformatic/kafka';
 import { LakestreamError } from '../../errors.ts';
 import type { PartitionOffset, TopicInfo } from '../transport.ts';
-import { hasApiId, toLakestreamError, withDeadline } from './errors.ts';
+import { hasApiId, toLakestreamError, topicsInMetadataError, withDeadline } from './errors.ts';
 import { checkTopicName, type KafkaSettings } from './url.ts';
 
 /** Misconfiguration must surface within seconds (the transport's rule), not after the client's long retries. */
@@ -66,6 +66,9 @@ export class KafkaAdmin {
       return md.topics.get(topic)?.partitionsCount;
     } catch (e) {
       if (e instanceof LakestreamError && e.code === 'NOT_FOUND') return undefined;
+      // A partition in a leader election still counts: the topic exists with that many partitions.
+      const seen = topicsInMetadataError(e)?.find((t) => t.name === topic);
+      if (seen) return seen.partitions;
       throw e;
     }
   }
@@ -120,6 +123,11 @@ export class KafkaAdmin {
   }
 
   private async listTopicsOnce(): Promise<TopicInfo[]> {
+    const visible = (ts: { name: string; partitions: number; internal?: boolean }[]) =>
+      ts
+        .filter((t) => !t.internal && !t.name.startsWith('__') && t.partitions > 0)
+        .map((t) => ({ name: t.name, partitions: t.partitions }))
+        .sort((a, b) => a.name.localeCompare(b.name));
     let names: string[];
     try {
       names = await withDeadline(
@@ -132,15 +140,21 @@ export class KafkaAdmin {
           ),
       );
     } catch (e) {
+      // Some partition (of any topic) is electing a leader: the answer still lists every topic.
+      const seen = topicsInMetadataError(e);
+      if (seen) return visible(seen);
       throw toLakestreamError(e, this.where);
     }
     names = names.filter((n) => !n.startsWith('__'));
     if (names.length === 0) return [];
-    const md = await this.metadata(names);
-    return names
-      .map((name) => ({ name, partitions: md.topics.get(name)?.partitionsCount ?? 0 }))
-      .filter((t) => t.partitions > 0)
-      .sort((a, b) => a.name.localeCompare(b.name));
+    try {
+      const md = await this.metadata(names);
+      return visible(names.map((name) => ({ name, partitions: md.topics.get(name)?.partitionsCount ?? 0 })));
+    } catch (e) {
+      const seen = topicsInMetadataError(e);
+      if (seen) return visible(seen);
+      throw e;
+    }
   }
 
   private async endOffsetsOnce(topic: string): Promise<PartitionOffset[]> {

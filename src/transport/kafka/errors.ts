@@ -118,3 +118,39 @@ export async function withDeadline<T>(
     clearTimeout(timer);
   }
 }
+
+interface TopicInMetadata {
+  name: string;
+  partitions: number;
+  internal: boolean;
+}
+
+/**
+ * The topics of a Metadata response carried by an error. The client fails a whole Metadata call
+ * when any partition has no leader (an election after a broker died), though the response still
+ * names every topic and its partitions: enough to list topics and count partitions meanwhile.
+ */
+export function topicsInMetadataError(e: unknown): TopicInMetadata[] | undefined {
+  for (const x of leaves(e)) {
+    const topics = (x as { response?: { topics?: unknown } }).response?.topics;
+    if (!Array.isArray(topics)) continue;
+    const out: TopicInMetadata[] = [];
+    for (const t of topics as {
+      name?: string | null;
+      errorCode?: number;
+      isInternal?: boolean;
+      partitions?: unknown[];
+    }[]) {
+      // 0: fine; 5 LEADER_NOT_AVAILABLE: exists, electing. Anything else (3 unknown topic): skip.
+      if (
+        typeof t.name !== 'string' ||
+        !Array.isArray(t.partitions) ||
+        (t.errorCode !== 0 && t.errorCode !== 5)
+      )
+        continue;
+      out.push({ name: t.name, partitions: t.partitions.length, internal: t.isInternal === true });
+    }
+    return out;
+  }
+  return undefined;
+}

@@ -57,6 +57,8 @@ const TIME_INDEX: Record<TraceTable, number> = {
 
 export class TraceProcessor {
   readonly state: TraceState;
+  /** the partition this processor serves (set by the workload): class window rows carry it */
+  partitionOf = 0;
   private readonly config: TraceConfig;
   private classifier: TaskClassifier;
   /** the earliest watermark at which an open window is due */
@@ -108,7 +110,8 @@ export class TraceProcessor {
     }
     c.accepted++;
     const v = parsed.values;
-    const time = v[TIME_INDEX[table]] as number;
+    // every table's first field is its time (task_usage: the start of the measurement window)
+    const time = v[0] as number;
     const row: Row = {};
     TRACE_SCHEMA[table].forEach((col, i) => {
       row[col.name] = v[i];
@@ -313,9 +316,6 @@ export class TraceProcessor {
     }
     this.nextCloseAt = next === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : next;
   }
-
-  /** the partition this processor serves (set by the workload) */
-  partitionOf = 0;
 
   private machineEvent(v: TraceValue[], out: BatchOutputs): void {
     const id = v[1] as number;

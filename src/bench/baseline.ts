@@ -31,6 +31,8 @@ export async function runBaselineBench(
     '--quiet',
     '--retrain',
     'off',
+    '--group',
+    e.group,
     '--transport',
     e.transportUrl,
     '--lake',
@@ -56,7 +58,7 @@ export async function runBaselineBench(
     e.transportUrl,
   ]);
   const cluster = await clusterPids(e.clusterDir);
-  const sampler = new Sampler(e.transportUrl, e.lakeUrl, () => ({
+  const sampler = new Sampler(e.transportUrl, e.lakeUrl, e.group, () => ({
     producer: producer.proc.pid,
     worker: worker.proc.pid,
     ...cluster(),

@@ -11,7 +11,13 @@ import { TOPICS } from '../transport/transport.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = resolve(ROOT, 'src/cli/main.ts');
-export const GROUP = 'lakestream-meters';
+/**
+ * A consumer group of its own per run: `#ns=` prefixes topics but not group ids, and workers of other
+ * pipelines on the shared cluster in the default group `lakestream-meters` would share its assignment.
+ */
+export function benchGroup(id: string): string {
+  return `lakestream-bench-${id}`;
+}
 
 export const log = (m: string) => process.stderr.write(`${m}\n`);
 
@@ -142,13 +148,16 @@ export class Sampler {
   private readonly lakeUrl: string;
   private readonly pids: () => Record<string, number | undefined>;
   private readonly intervalMs: number;
+  private readonly group: string;
 
   constructor(
     transportUrl: string,
     lakeUrl: string,
+    group: string,
     pids: () => Record<string, number | undefined>,
     intervalMs = 1000,
   ) {
+    this.group = group;
     this.transportUrl = transportUrl;
     this.lakeUrl = lakeUrl;
     this.pids = pids;
@@ -187,7 +196,7 @@ export class Sampler {
     const t = this.transport;
     try {
       const [end, committed] = await withTimeout(
-        Promise.all([t.endOffsets(TOPICS.readings), t.committedOffsets(GROUP, TOPICS.readings)]),
+        Promise.all([t.endOffsets(TOPICS.readings), t.committedOffsets(this.group, TOPICS.readings)]),
         5000,
         'reading offsets',
       );
@@ -354,6 +363,8 @@ export interface Engines {
   kind: EnginesKind;
   transportUrl: string;
   lakeUrl: string;
+  /** the run's consumer group (benchGroup) */
+  group: string;
   /** cluster directory, for killNode/startNode and process ids */
   clusterDir?: string;
   cleanup: () => Promise<void>;
@@ -367,6 +378,7 @@ export async function openEngines(kind: EnginesKind, scenario: string, started: 
     const dir = await mkdtemp(join(tmpdir(), `lakestream-bench-${scenario}-`));
     return {
       kind,
+      group: benchGroup(id),
       transportUrl: `embedded:${join(dir, 'log')}`,
       lakeUrl: `file:${join(dir, 'lake')}`,
       cleanup: () => rm(dir, { recursive: true, force: true }),
@@ -377,6 +389,7 @@ export async function openEngines(kind: EnginesKind, scenario: string, started: 
   const up = await clusterUp({ dir: clusterDir, log: (l) => log(`[cluster] ${l}`) });
   return {
     kind,
+    group: benchGroup(id),
     // a fresh topic namespace and lake directory per run: runs on the shared cluster never mix
     transportUrl: `kafka://${up.kafkaBootstrap}#ns=bench-${id}.`,
     lakeUrl: `${up.webhdfsUrl.replace(/^http:/, 'webhdfs:')}/lakestream-bench/${id}?user=${up.config.hdfs.user}`,

@@ -7,6 +7,7 @@ import type { NodeName } from '../cluster/config.ts';
 import { alivePid } from '../cluster/processes.ts';
 import {
   type BenchResult,
+  benchGroup,
   type Child,
   countLake,
   log,
@@ -173,12 +174,15 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
   const transportUrl = `kafka://${up.kafkaBootstrap}#ns=bench-${id}.`;
   const lakeUrl = `${up.webhdfsUrl.replace(/^http:/, 'webhdfs:')}/lakestream-bench/${id}?user=${up.config.hdfs.user}`;
   log(`  transport ${transportUrl}\n  lake ${lakeUrl}`);
+  const group = benchGroup(id);
 
   let worker = startLakestream([
     'stream',
     '--quiet',
     '--retrain',
     'off',
+    '--group',
+    group,
     '--transport',
     transportUrl,
     '--lake',
@@ -193,7 +197,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
     'datanode-1': alivePid(up.config.dir, 'datanode-1'),
     namenode: alivePid(up.config.dir, 'namenode'),
   });
-  const sampler = new Sampler(transportUrl, lakeUrl, pids);
+  const sampler = new Sampler(transportUrl, lakeUrl, group, pids);
   sampler.start();
   producer.start();
   const results: FaultResult[] = [];
@@ -232,6 +236,8 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
           '--quiet',
           '--retrain',
           'off',
+          '--group',
+          group,
           '--transport',
           transportUrl,
           '--lake',

@@ -91,6 +91,8 @@ export async function runStressBench(
     '--quiet',
     '--retrain',
     'off',
+    '--group',
+    e.group,
     '--transport',
     e.transportUrl,
     '--lake',
@@ -98,7 +100,7 @@ export async function runStressBench(
   ]);
   let producer: ReturnType<typeof startLakestream> | undefined;
   const cluster = await clusterPids(e.clusterDir);
-  const sampler = new Sampler(e.transportUrl, e.lakeUrl, () => ({
+  const sampler = new Sampler(e.transportUrl, e.lakeUrl, e.group, () => ({
     producer: producer?.proc.pid,
     worker: worker.proc.pid,
     ...cluster(),

@@ -180,22 +180,25 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     lap('process');
     if (parts.length === 0) return;
     const prefix = `w${parts.map((q) => q.partition).join('_')}-`;
-    const tableActions: { path: string; actions: object[] }[] = [];
-    for (const path of out.tables()) {
-      const t = tables.get(path);
-      if (!t)
-        throw new LakestreamError('INTERNAL', `workload ${workload.name} wrote to unknown table ${path}`);
-      const rows = out.rowsFor(path);
-      const actions = await prepareTableWrite(lake, {
-        table: lake.table(path),
-        rows,
-        replaced: out.replaced.get(path),
-        keyColumns: t.keyColumns,
-        filePrefix: prefix,
-      });
-      status.rows_written += rows.length;
-      tableActions.push({ path, actions });
-    }
+    // The tables' files are written concurrently (DuckDB works off the main thread, so one table's
+    // COPY overlaps the next one's staging); the actions keep the tables' order.
+    const tableActions: { path: string; actions: object[] }[] = await Promise.all(
+      out.tables().map(async (path) => {
+        const t = tables.get(path);
+        if (!t)
+          throw new LakestreamError('INTERNAL', `workload ${workload.name} wrote to unknown table ${path}`);
+        const rows = out.rowsFor(path);
+        const actions = await prepareTableWrite(lake, {
+          table: lake.table(path),
+          rows,
+          replaced: out.replaced.get(path),
+          keyColumns: t.keyColumns,
+          filePrefix: prefix,
+        });
+        status.rows_written += rows.length;
+        return { path, actions };
+      }),
+    );
     const messages = [...out.messages].flatMap(([t, list]) =>
       list.map((m) => ({ topic: t, key: m.key, value: Buffer.from(m.value).toString('base64') })),
     );

@@ -160,7 +160,8 @@ export class MetersProcessor {
     out.append(T.bronze, {
       meter_id: r.meter_id,
       kind: r.kind,
-      ts: new Date(ts),
+      // Timestamps as ms numbers (the Parquet staging takes ms numbers as it takes Dates): no Date per reading.
+      ts,
       value: r.value,
       unit: r.unit,
       type: r.type,
@@ -170,7 +171,7 @@ export class MetersProcessor {
       topic: msg.topic,
       partition: msg.partition,
       offset: msg.offset,
-      ingested_at: new Date(this.ctx.now()),
+      ingested_at: this.ctx.now(),
       day: local.day,
     });
 
@@ -358,7 +359,10 @@ export class MetersProcessor {
     if (completeVals.length > 0)
       m.monthMeans[month.month] = completeVals.reduce((a, b) => a + b, 0) / completeVals.length;
     m.monthTotals[month.month] = total;
-    m.lastMonthDaily = { month: month.month, daily: month.sums.map((v, i) => (v !== null && month.complete[i] ? v : null)) };
+    m.lastMonthDaily = {
+      month: month.month,
+      daily: month.sums.map((v, i) => (v !== null && month.complete[i] ? v : null)),
+    };
     this.emitMonth(m, month, true, out);
   }
 
@@ -375,7 +379,7 @@ export class MetersProcessor {
       return {
         meter_id: m.id,
         kind: m.kind,
-        hour: new Date(hourStart),
+        hour: hourStart,
         value: sum,
         unit: m.unit,
         n_readings: n,

@@ -41,6 +41,11 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
       'SIGKILL a broker, the stream worker, a DataNode, the producer at 1,000/s: recovery time, lost = duplicated = 0',
     load: async () => (await import('../bench/resilience.ts')).runResilienceBench,
   },
+  kafka: {
+    summary:
+      "Kafka producer msgs/s (acks=all) beside Kafka's own ProducerPerformance on the local cluster (goal ratio ≥ 0.6); send-to-commit latency",
+    load: async () => (await import('../bench/kafka.ts')).runKafkaBench,
+  },
   compare: {
     summary: 'bench compare A B: two results (directories or result.json) side by side',
     load: async () => (await import('../bench/compare.ts')).runCompare,

@@ -96,14 +96,22 @@ export function partitionStateToJSON(s: PartitionState): object {
     counters: s.counters,
     meters: [...s.meters.values()].map((m) => ({
       ...m,
-      days: [...m.days.values()].map((d) => ({ ...d, hours: [...d.hours.entries()], seen: [...d.seen] })),
+      days: [...m.days.values()].map((d) => {
+        const { seen, ...rest } = d;
+        return { ...rest, hours: [...d.hours.entries()], seenRuns: seenToRuns(seen) };
+      }),
       months: [...m.months.values()],
     })),
   };
 }
 
 interface MeterJSON extends Omit<MeterState, 'days' | 'months'> {
-  days: (Omit<DayState, 'hours' | 'seen'> & { hours: [number, [number, number]][]; seen: number[] })[];
+  /** `seenRuns` (written since the manifest carried whole states every batch) or the older `seen` list */
+  days: (Omit<DayState, 'hours' | 'seen'> & {
+    hours: [number, [number, number]][];
+    seen?: number[];
+    seenRuns?: number[];
+  })[];
   months: MonthState[];
 }
 
@@ -116,9 +124,42 @@ export function partitionStateFromJSON(o: unknown): PartitionState {
       // JSON has no infinities: they come back as null
       watermark: m.watermark ?? Number.NEGATIVE_INFINITY,
       nextCloseAt: Number.NEGATIVE_INFINITY, // recomputed at the next reading
-      days: new Map(m.days.map((d) => [d.day, { ...d, hours: new Map(d.hours), seen: new Set(d.seen) }])),
+      days: new Map(
+        m.days.map(({ seenRuns, ...d }) => [
+          d.day,
+          { ...d, hours: new Map(d.hours), seen: new Set(seenRuns ? runsToSeen(seenRuns) : d.seen) },
+        ]),
+      ),
       months: new Map(m.months.map((mo) => [mo.month, mo])),
     });
   }
   return { meters, counters: { ...newCounters(), ...j.counters } };
+}
+
+/**
+ * A day's dedupe set as runs [first, step, count, …] of its sorted timestamps. A meter reads at a
+ * fixed interval, so a day is one run of a few numbers instead of up to 48 (or 1,440) timestamps:
+ * this state goes into every batch's manifest, for every meter of the partition.
+ */
+export function seenToRuns(seen: Set<number>): number[] {
+  const ts = [...seen].sort((a, b) => a - b);
+  const runs: number[] = [];
+  let i = 0;
+  while (i < ts.length) {
+    const first = ts[i];
+    const step = i + 1 < ts.length ? ts[i + 1] - first : 0;
+    // A run only holds values that first + k × step gives back exactly (fractional ms are floats).
+    let count = 1;
+    while (i + count < ts.length && step > 0 && first + count * step === ts[i + count]) count++;
+    runs.push(first, count > 1 ? step : 0, count);
+    i += count;
+  }
+  return runs;
+}
+
+export function runsToSeen(runs: number[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + 2 < runs.length; i += 3)
+    for (let k = 0; k < runs[i + 2]; k++) out.push(runs[i] + k * runs[i + 1]);
+  return out;
 }

@@ -1,0 +1,75 @@
+// The stream state's saved form: a day's dedupe set comes back exactly, in the compact and the older form.
+
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  newPartitionState,
+  partitionStateFromJSON,
+  partitionStateToJSON,
+  runsToSeen,
+  seenToRuns,
+} from './state.ts';
+
+describe('meters stream state', () => {
+  it('saves a regular day of readings as one run and gets every timestamp back', () => {
+    const day = Array.from({ length: 48 }, (_, i) => Date.UTC(2013, 0, 1) + i * 1_800_000);
+    assert.deepEqual(seenToRuns(new Set(day)), [Date.UTC(2013, 0, 1), 1_800_000, 48]);
+    assert.deepEqual(runsToSeen(seenToRuns(new Set(day))), day);
+  });
+
+  it('gets irregular and fractional-millisecond timestamps back exactly', () => {
+    const ts = [0.1, 0.2, 0.30000000000000004, 1000.1, 1000.2, 1000.3, 5, 7, 9, 1e12 + 0.5];
+    assert.deepEqual(
+      runsToSeen(seenToRuns(new Set(ts))),
+      [...ts].sort((a, b) => a - b),
+    );
+  });
+
+  it('restores a state saved by an older worker (the seen list) and by this one', () => {
+    const state = newPartitionState();
+    const seen = new Set([1000, 2000, 3000, 3500]);
+    state.meters.set('M1', {
+      id: 'M1',
+      kind: 'electricity',
+      unit: 'kWh',
+      fixedOffset: 0,
+      watermark: 3500,
+      intervalMs: 500,
+      lastTs: 3500,
+      days: new Map([
+        [
+          '1970-01-01',
+          {
+            day: '1970-01-01',
+            month: '1970-01',
+            dayOfMonth: 1,
+            weekday: 4,
+            start: 0,
+            end: 86_400_000,
+            hours: new Map([[0, [4, 4]]]),
+            seen,
+            sum: 4,
+            n: 4,
+            closed: false,
+            written: 'none',
+          },
+        ],
+      ]),
+      months: new Map(),
+      nextCloseAt: 86_400_000,
+      monthMeans: {},
+      monthTotals: {},
+    });
+    const saved = JSON.parse(JSON.stringify(partitionStateToJSON(state)));
+    const older = JSON.parse(JSON.stringify(saved));
+    for (const d of older.meters[0].days) {
+      d.seen = runsToSeen(d.seenRuns);
+      delete d.seenRuns;
+    }
+    for (const s of [saved, older]) {
+      const day = partitionStateFromJSON(s).meters.get('M1')?.days.get('1970-01-01');
+      assert.deepEqual([...(day?.seen ?? [])].sort(), [...seen].sort());
+      assert.deepEqual([...(day?.hours ?? [])], [[0, [4, 4]]]);
+    }
+  });
+});

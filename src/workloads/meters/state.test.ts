@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  listToHours,
   newPartitionState,
   partitionStateFromJSON,
   partitionStateToJSON,
@@ -25,7 +26,7 @@ describe('meters stream state', () => {
     );
   });
 
-  it('restores a state saved by an older worker (the seen list) and by this one', () => {
+  it('restores a state saved by an older worker (seen list, hour entries) and by this one', () => {
     const state = newPartitionState();
     const seen = new Set([1000, 2000, 3000, 3500]);
     state.meters.set('M1', {
@@ -65,6 +66,8 @@ describe('meters stream state', () => {
     for (const d of older.meters[0].days) {
       d.seen = runsToSeen(d.seenRuns);
       delete d.seenRuns;
+      d.hours = [...listToHours(d.hourList)];
+      delete d.hourList;
     }
     for (const s of [saved, older]) {
       const day = partitionStateFromJSON(s).meters.get('M1')?.days.get('1970-01-01');

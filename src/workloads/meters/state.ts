@@ -98,7 +98,8 @@ export function partitionStateToJSON(s: PartitionState): object {
       ...m,
       days: [...m.days.values()].map((d) => {
         const { seen, ...rest } = d;
-        return { ...rest, hours: [...d.hours.entries()], seenRuns: seenToRuns(seen) };
+        const { hours, ...fields } = rest;
+        return { ...fields, hourList: hoursToList(hours), seenRuns: seenToRuns(seen) };
       }),
       months: [...m.months.values()],
     })),
@@ -108,7 +109,9 @@ export function partitionStateToJSON(s: PartitionState): object {
 interface MeterJSON extends Omit<MeterState, 'days' | 'months'> {
   /** `seenRuns` (written since the manifest carried whole states every batch) or the older `seen` list */
   days: (Omit<DayState, 'hours' | 'seen'> & {
-    hours: [number, [number, number]][];
+    /** `hourList` [hourStart, sum, readings, …] (written now) or the older `hours` entries */
+    hours?: [number, [number, number]][];
+    hourList?: number[];
     seen?: number[];
     seenRuns?: number[];
   })[];
@@ -125,9 +128,13 @@ export function partitionStateFromJSON(o: unknown): PartitionState {
       watermark: m.watermark ?? Number.NEGATIVE_INFINITY,
       nextCloseAt: Number.NEGATIVE_INFINITY, // recomputed at the next reading
       days: new Map(
-        m.days.map(({ seenRuns, ...d }) => [
+        m.days.map(({ seenRuns, hourList, ...d }) => [
           d.day,
-          { ...d, hours: new Map(d.hours), seen: new Set(seenRuns ? runsToSeen(seenRuns) : d.seen) },
+          {
+            ...d,
+            hours: hourList ? listToHours(hourList) : new Map(d.hours),
+            seen: new Set(seenRuns ? runsToSeen(seenRuns) : d.seen),
+          },
         ]),
       ),
       months: new Map(m.months.map((mo) => [mo.month, mo])),
@@ -162,4 +169,17 @@ export function runsToSeen(runs: number[]): number[] {
   for (let i = 0; i + 2 < runs.length; i += 3)
     for (let k = 0; k < runs[i + 2]; k++) out.push(runs[i] + k * runs[i + 1]);
   return out;
+}
+
+/** A day's hours flat, [hourStart, sum, readings, …]: no small array per hour in every manifest. */
+export function hoursToList(hours: Map<number, [number, number]>): number[] {
+  const out: number[] = [];
+  for (const [h, [sum, n]] of hours) out.push(h, sum, n);
+  return out;
+}
+
+export function listToHours(list: number[]): Map<number, [number, number]> {
+  const hours = new Map<number, [number, number]>();
+  for (let i = 0; i + 2 < list.length; i += 3) hours.set(list[i], [list[i + 1], list[i + 2]]);
+  return hours;
 }

@@ -125,10 +125,14 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       .catch(() => {});
   };
 
-  /** Takes over partitions: completes their newest manifest, restores their state. */
+  /**
+   * Takes over partitions: completes their newest manifest, restores their state, and moves the
+   * read position to just after it (or to the group's committed offset when there is none).
+   */
   const adopt = async (partitions: number[]) => {
     if (partitions.length === 0) return;
     const found = await manifests.latestFor(topic, partitions);
+    const committed = await transport.committedOffsets(group, topic);
     const pending = new Map<string, Manifest>();
     for (const v of found.values()) pending.set(v.path, v.manifest);
     for (const [path, m] of pending) {
@@ -143,11 +147,13 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
         last: mp?.last ?? -1,
         seq: mp?.seq ?? 0,
       });
-      if (mp) consumer.seek({ topic, partition: p, offset: mp.last + 1 });
+      const from = mp ? mp.last + 1 : (committed.find((c) => c.partition === p)?.offset ?? 0);
+      consumer.seek({ topic, partition: p, offset: from });
     }
   };
 
-  const syncAssignment = async () => {
+  /** Follows the consumer's assignment; returns the partitions adopted now. */
+  const syncAssignment = async (): Promise<Set<number>> => {
     const now = new Set(
       consumer
         .assignment()
@@ -157,8 +163,23 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     const lost = [...owned.keys()].filter((p) => !now.has(p));
     for (const p of lost) owned.delete(p);
     manifests.forget(topic, lost);
-    await adopt([...now].filter((p) => !owned.has(p)));
+    const fresh = [...now].filter((p) => !owned.has(p));
+    await adopt(fresh);
     status.assigned = [...owned.keys()].sort((a, b) => a - b).map((partition) => ({ topic, partition }));
+    return new Set(fresh);
+  };
+
+  /** After a failed batch: forget every partition, so the next poll adopts them again from the lake. */
+  let failures = 0;
+  const recover = async (e: unknown) => {
+    failures++;
+    const delay = Math.min(30_000, 500 * 2 ** Math.min(failures - 1, 6));
+    process.stderr.write(
+      `\nbatch not committed: ${describeError(e)}\nresuming from the lake's last manifest in ${(delay / 1000).toFixed(1)} s\n`,
+    );
+    manifests.forget(topic, [...owned.keys()]);
+    owned.clear();
+    await new Promise((r) => setTimeout(r, delay));
   };
 
   const commitBatch = async (batch: Map<number, Message[]>, flush: boolean) => {
@@ -248,15 +269,27 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
         status.model_version = workload.modelVersion?.() ?? null;
       }
       mark = performance.now();
-      const msgs = await consumer.poll(maxBatch, pollMs);
-      await syncAssignment();
-      lap('poll');
-      if (msgs.length > 0) {
-        const batch = new Map<number, Message[]>();
-        for (const m of msgs) {
-          getOrCreate(batch, m.partition, () => []).push(m);
+      let msgs: Message[];
+      try {
+        msgs = await consumer.poll(maxBatch, pollMs);
+        const adopted = await syncAssignment();
+        // Messages polled before a partition was adopted (and its position moved) are read again.
+        if (adopted.size > 0) msgs = msgs.filter((m) => !adopted.has(m.partition));
+        lap('poll');
+        if (msgs.length > 0) {
+          const batch = new Map<number, Message[]>();
+          for (const m of msgs) getOrCreate(batch, m.partition, () => []).push(m);
+          await commitBatch(batch, false);
+          failures = 0;
         }
-        await commitBatch(batch, false);
+      } catch (e) {
+        // A store or broker outage, or another worker that committed these partitions meanwhile
+        // (this one was a zombie): nothing of the batch is trusted; start again from the lake.
+        if (!(isLakestreamError(e) && (e.retriable || e.code === 'CONFLICT'))) throw e;
+        await recover(e);
+        continue;
+      }
+      if (msgs.length > 0) {
         refreshCounters(status, owned, workload);
         opts.onBatch?.(status);
         await writeStatus();
@@ -330,7 +363,16 @@ async function applyManifest(
   let recommitted = false;
   for (const t of m.tables) {
     const table = lake.table(t.path);
-    if (!fresh) {
+    if (fresh) {
+      // A worker that lost its partitions without knowing (a zombie) must not commit over the new owner.
+      const snap = await table.snapshot();
+      const taken = txns.find((x) => (snap.txnVersions.get(x.appId) ?? -1) >= x.version);
+      if (taken)
+        throw new LakestreamError(
+          'CONFLICT',
+          `table ${t.path} already records batch ${taken.version} of ${taken.appId}: another worker owns that partition now`,
+        );
+    } else {
       const snap = await table.snapshot();
       if (txns.every((x) => (snap.txnVersions.get(x.appId) ?? -1) >= x.version)) continue;
       recommitted = true;

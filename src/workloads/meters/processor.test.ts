@@ -188,3 +188,20 @@ describe('meters processor', () => {
     assert.deepEqual(strip([...daily(outB1), ...daily(outB2)]), strip(daily(outA)));
   });
 });
+
+describe('meters processor at the end of a bounded input', () => {
+  it("counts the open days in the open month's total", () => {
+    const p = processor();
+    const out = new BatchOutputs();
+    const rows = halfHourly('M1', '2013-03-01T00:00:00Z', 48 * 4 + 10);
+    for (const r of rows) p.process(msg(r), out);
+    p.flush(out);
+    const month = out.rowsFor(METER_TABLES.monthly.path);
+    assert.equal(month.length, 1);
+    assert.equal(month[0].closed, false);
+    const total = rows.reduce((a, r) => a + r.value, 0);
+    assert.ok(Math.abs((month[0].value as number) - total) < 1e-9, `${month[0].value} vs ${total}`);
+    const days = daily(out);
+    assert.ok(Math.abs(days.reduce((a, d) => a + (d.value as number), 0) - total) < 1e-9);
+  });
+});

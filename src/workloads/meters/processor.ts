@@ -229,7 +229,12 @@ export class MetersProcessor {
   /** At the end of a bounded input: writes open days and months as they stand, flagged open. */
   flush(out: BatchOutputs): void {
     for (const m of this.state.meters.values()) {
-      for (const day of m.days.values()) if (!day.closed && day.n > 0) this.emitDay(m, day, false, out);
+      for (const day of m.days.values())
+        if (!day.closed && day.n > 0) {
+          this.emitDay(m, day, false, out);
+          // the open month's total includes its open days as they stand
+          this.recordDayInMonth(m, this.monthOf(m, day.month), day);
+        }
       for (const month of m.months.values()) if (!month.closed) this.emitMonth(m, month, false, out);
     }
   }

@@ -21,7 +21,7 @@ async function stop(children: ChildProcess[], signal: NodeJS.Signals = 'SIGTERM'
     children.map(
       (c) =>
         new Promise<void>((r) => {
-          if (c.exitCode !== null) return r();
+          if (c.exitCode !== null || c.signalCode !== null) return r();
           c.once('close', () => r());
           c.kill(signal);
         }),

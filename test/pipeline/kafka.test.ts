@@ -137,7 +137,9 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
       await sleep(6000);
       assert.equal(await killNode(cluster.dir, 'broker-2'), true, 'broker-2 was running');
       const done = await producer;
-      const sent = Number(/done: ([\d,]+) messages/.exec(done.stderr + done.stdout)?.[1].replaceAll(',', ''));
+      const sent = Number(
+        /(?:done|stopped): ([\d,]+) messages/.exec(done.stderr + done.stdout)?.[1].replaceAll(',', ''),
+      );
       assert.equal(sent, 20_000, 'production went on after the failover');
       await startNode(cluster.dir, 'broker-2');
       restarted = true;

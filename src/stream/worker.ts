@@ -169,6 +169,23 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     return new Set(fresh);
   };
 
+  /** The offsets this worker's group commit holds, as far as it knows. */
+  const groupCommitted = new Map<number, number>();
+  /**
+   * Commits "next offset to read" for partitions. A refusal because the group moved them (or a
+   * rebalance was under way) loses nothing: the lake holds the batch, its manifest tells the owner
+   * where to resume, and an idle worker commits its positions again (see below).
+   */
+  const commitOffsets = async (offsets: { partition: number; offset: number }[]) => {
+    try {
+      await consumer.commit(offsets.map((o) => ({ topic, ...o })));
+      for (const o of offsets) groupCommitted.set(o.partition, o.offset);
+    } catch (e) {
+      if (!(isLakestreamError(e) && (e.code === 'CONFLICT' || e.retriable))) throw e;
+      process.stderr.write(`\noffsets not committed (${describeError(e)}); will retry when idle\n`);
+    }
+  };
+
   /** After a failed batch: forget every partition, so the next poll adopts them again from the lake. */
   let failures = 0;
   const recover = async (e: unknown) => {
@@ -237,15 +254,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     const commits = await applyManifest(lake, group, manifest, send, true);
     lap('commit');
     if (commits.length > 0) status.last_commit = commits[commits.length - 1];
-    try {
-      await consumer.commit(parts.map((q) => ({ topic, partition: q.partition, offset: q.last + 1 })));
-    } catch (e) {
-      // The group gave some of these partitions to another member meanwhile. The lake holds the
-      // batch already (and its manifest tells the new owner where to resume), so only the offset
-      // commit is lost: let the partitions go and carry on.
-      if (!isLakestreamError(e, 'CONFLICT')) throw e;
-      process.stderr.write(`\n${describeError(e)}; partitions moved to another worker\n`);
-    }
+    await commitOffsets(parts.map((q) => ({ partition: q.partition, offset: q.last + 1 })));
     await manifests.committed(path, manifest);
     lap('offsets');
     const doneAt = Date.now();
@@ -261,6 +270,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
   };
 
   let lastRefresh = 0;
+  const lastIdleCommit = 0;
   try {
     while (!opts.signal?.aborted) {
       if (workload.refresh && Date.now() - lastRefresh > 5000) {
@@ -295,6 +305,11 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
         await writeStatus();
         continue;
       }
+      // Idle: make sure the group's committed offsets match what the lake holds (a commit refused
+      // during a rebalance is made good here, so lag reads zero once everything is in the lake).
+      const behind = [...owned].filter(([p, o]) => groupCommitted.get(p) !== o.last + 1 && o.last >= 0);
+      if (behind.length > 0)
+        await commitOffsets(behind.map(([partition, o]) => ({ partition, offset: o.last + 1 })));
       const draining = typeof opts.drain === 'function' ? opts.drain() : opts.drain === true;
       if (draining && owned.size > 0 && (await caughtUp(transport, topic, owned))) {
         await commitBatch(new Map([...owned.keys()].map((p) => [p, []])), true);

@@ -270,7 +270,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
   };
 
   let lastRefresh = 0;
-  const lastIdleCommit = 0;
+  let lastIdleCommit = 0;
   try {
     while (!opts.signal?.aborted) {
       if (workload.refresh && Date.now() - lastRefresh > 5000) {
@@ -308,8 +308,10 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       // Idle: make sure the group's committed offsets match what the lake holds (a commit refused
       // during a rebalance is made good here, so lag reads zero once everything is in the lake).
       const behind = [...owned].filter(([p, o]) => groupCommitted.get(p) !== o.last + 1 && o.last >= 0);
-      if (behind.length > 0)
+      if (behind.length > 0 && Date.now() - lastIdleCommit > 2000) {
+        lastIdleCommit = Date.now();
         await commitOffsets(behind.map(([partition, o]) => ({ partition, offset: o.last + 1 })));
+      }
       const draining = typeof opts.drain === 'function' ? opts.drain() : opts.drain === true;
       if (draining && owned.size > 0 && (await caughtUp(transport, topic, owned))) {
         await commitBatch(new Map([...owned.keys()].map((p) => [p, []])), true);

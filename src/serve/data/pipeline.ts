@@ -2,6 +2,7 @@
 
 import { existsSync } from 'node:fs';
 import type { ObjectStore } from '../../storage/object-store.ts';
+import type { WorkerStatus } from '../../stream/worker.ts';
 import { openTransport } from '../../transport/open.ts';
 import { TOPICS, type Transport } from '../../transport/transport.ts';
 import { type LakeReader, num } from '../lake-reader.ts';
@@ -11,22 +12,8 @@ export const DEFAULT_GROUP = 'lakestream-meters';
 /** A worker whose status is older than this is shown as stale (it writes every ~2 s). */
 const STALE_MS = 15_000;
 
-export interface WorkerStatus {
-  worker: string;
-  group: string;
-  workload: string;
-  updated_at: string;
-  assigned: { topic: string; partition: number }[];
-  read: number;
-  accepted: number;
-  quarantined: number;
-  duplicates: number;
-  committed_offsets: { topic: string; partition: number; offset: number }[];
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
-  model_version: number | null;
-  quarantine_reasons: Record<string, number>;
-  last_commit: { table: string; version: number; at: string } | null;
-}
+/** What each stream worker writes to `_status/workers/<id>.json` (src/stream/worker.ts). */
+export type { WorkerStatus };
 
 export interface PartitionLag {
   partition: number;

@@ -3,6 +3,7 @@
 // watermark into gold; predictions from day 3 and their outcomes at month close.
 // Deterministic: the same messages in the same order give the same rows, whatever the pacing.
 
+import type { ConsumptionModel } from '../../models/consumption/state.ts';
 import type { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/transport.ts';
 import {
@@ -28,21 +29,8 @@ import { METER_TABLES } from './tables.ts';
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
-export interface Forecaster {
-  version: number;
-  predict(state: {
-    meterId: string;
-    month: string;
-    daysInMonth: number;
-    daily: (number | null)[];
-    prevMonthDailyMean?: number;
-    prevMonthDaily?: readonly (number | null)[];
-    sameMonthLastYearTotal?: number;
-    tariff?: string;
-    acornGroup?: string;
-    holidays?: ReadonlySet<string>;
-  }): number;
-}
+/** What the processor predicts with: the consumption model (or any stand-in with its shape). */
+export type Forecaster = Pick<ConsumptionModel, 'version' | 'predict'>;
 
 export interface MetersConfig {
   /** event time a meter's day stays open after it ends (ms) */

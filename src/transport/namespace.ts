@@ -1,5 +1,6 @@
-// A transport whose topic names carry a prefix, so that several pipelines (test runs, demos)
-// share one Kafka cluster without seeing each other's topics. URL form: `<transport URL>#ns=<prefix>`.
+// A transport whose topic names and consumer group ids carry a prefix, so that several pipelines
+// (test runs, demos) share one Kafka cluster without seeing each other's topics or groups.
+// URL form: `<transport URL>#ns=<prefix>`.
 
 import type {
   Consumer,
@@ -33,6 +34,7 @@ export function withNamespace(inner: Transport, prefix: string): Transport {
     consumer: async (o: ConsumerOptions): Promise<Consumer> => {
       const c = await inner.consumer({
         ...o,
+        group: add(o.group),
         topics: o.topics.map(add),
         onAssign: o.onAssign && ((ps) => o.onAssign?.(ps.map(outTp))),
         onRevoke: o.onRevoke && ((ps) => o.onRevoke?.(ps.map(outTp))),
@@ -47,7 +49,8 @@ export function withNamespace(inner: Transport, prefix: string): Transport {
       };
     },
     endOffsets: async (topic) => (await inner.endOffsets(add(topic))).map(outTp),
-    committedOffsets: async (group, topic) => (await inner.committedOffsets(group, add(topic))).map(outTp),
+    committedOffsets: async (group, topic) =>
+      (await inner.committedOffsets(add(group), add(topic))).map(outTp),
     close: () => inner.close(),
   };
 }

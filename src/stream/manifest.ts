@@ -47,6 +47,8 @@ export class ManifestStore {
   private readonly dir: string;
   /** manifest path → partitions it is the newest for; others can be deleted */
   private readonly latestByPartition = new Map<string, { path: string; last: number }>();
+  /** manifest path → the partitions it holds ("topic/partition") */
+  private readonly partitionsOf = new Map<string, string[]>();
 
   constructor(store: ObjectStore, workload: string, group: string) {
     this.store = store;
@@ -85,11 +87,22 @@ export class ManifestStore {
         if (!prev || p.last > prevLast) found.set(p.partition, { path: f.path, manifest: m });
       }
     }
-    for (const [p, v] of found) this.note(topic, p, v.path, v.manifest);
+    for (const [p, v] of found) {
+      this.note(topic, p, v.path, v.manifest);
+      this.partitionsOf.set(
+        v.path,
+        v.manifest.partitions.map((q) => `${q.topic}/${q.partition}`),
+      );
+    }
     return found;
   }
 
-  /** Records a manifest as the newest for its partitions and deletes manifests no partition needs. */
+  /**
+   * Records a manifest as the newest for its partitions and deletes older manifests that no
+   * partition needs any more. A manifest may hold partitions another worker owns now (it was
+   * written before a rebalance): it is deleted only when every one of its partitions is this
+   * worker's and has a newer manifest — otherwise the other owner may still need it.
+   */
   async committed(path: string, manifest: Manifest): Promise<void> {
     const superseded = new Set<string>();
     for (const p of manifest.partitions) {
@@ -97,8 +110,23 @@ export class ManifestStore {
       if (prev && prev.path !== path) superseded.add(prev.path);
       this.note(p.topic, p.partition, path, manifest);
     }
-    const stillNeeded = new Set([...this.latestByPartition.values()].map((v) => v.path));
-    for (const old of superseded) if (!stillNeeded.has(old)) await this.store.delete(old);
+    this.partitionsOf.set(
+      path,
+      manifest.partitions.map((p) => `${p.topic}/${p.partition}`),
+    );
+    for (const old of superseded) {
+      const parts = this.partitionsOf.get(old);
+      const unneeded =
+        parts !== undefined &&
+        parts.every((k) => {
+          const latest = this.latestByPartition.get(k);
+          return latest !== undefined && latest.path !== old;
+        });
+      if (unneeded) {
+        await this.store.delete(old);
+        this.partitionsOf.delete(old);
+      }
+    }
   }
 
   /** Forgets partitions this worker no longer owns (their manifests stay for the next owner). */

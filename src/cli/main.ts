@@ -5,18 +5,54 @@ import { type Command, helpText, parseCommandArgs } from './command.ts';
 
 /** Every command, loaded only when run (so `lakestream --help` starts fast). */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  demo: { summary: 'run the whole pipeline on one machine: replay, stream, train, predict, serve', load: async () => (await import('./demo.ts')).default },
-  produce: { summary: 'send readings (replayed files, simulated meters, trace events) to the transport', load: async () => (await import('./produce.ts')).default },
-  stream: { summary: 'run a stream worker: transport → bronze/silver/gold Delta tables', load: async () => (await import('./stream.ts')).default },
-  status: { summary: 'lag per topic, rows per table, quarantine counts, last commit', load: async () => (await import('./status.ts')).default },
-  train: { summary: 'train a model on the lake (or a file) and register it', load: async () => (await import('./train.ts')).default },
-  model: { summary: 'evaluate a model against the baselines', load: async () => (await import('./model.ts')).default },
-  serve: { summary: 'serve the HTTP API and the dashboard', load: async () => (await import('./serve.ts')).default },
-  lake: { summary: 'inspect and maintain Delta tables: ls, history, show, import, optimize, vacuum', load: async () => (await import('./lake.ts')).default },
-  sql: { summary: 'run a read-only SQL query over the lake tables', load: async () => (await import('./sql.ts')).default },
-  cluster: { summary: 'start, stop or inspect a local Kafka + HDFS cluster', load: async () => (await import('./cluster.ts')).default },
-  bench: { summary: 'run a benchmark scenario and write its report', load: async () => (await import('./bench.ts')).default },
-  profile: { summary: 'learn a meter profile for the simulator from real readings', load: async () => (await import('./profile.ts')).default },
+  demo: {
+    summary: 'run the whole pipeline on one machine: replay, stream, train, predict, serve',
+    load: async () => (await import('./demo.ts')).default,
+  },
+  produce: {
+    summary: 'send readings (replayed files, simulated meters, trace events) to the transport',
+    load: async () => (await import('./produce.ts')).default,
+  },
+  stream: {
+    summary: 'run a stream worker: transport → bronze/silver/gold Delta tables',
+    load: async () => (await import('./stream.ts')).default,
+  },
+  status: {
+    summary: 'lag per topic, rows per table, quarantine counts, last commit',
+    load: async () => (await import('./status.ts')).default,
+  },
+  train: {
+    summary: 'train a model on the lake (or a file) and register it',
+    load: async () => (await import('./train.ts')).default,
+  },
+  model: {
+    summary: 'evaluate a model against the baselines',
+    load: async () => (await import('./model.ts')).default,
+  },
+  serve: {
+    summary: 'serve the HTTP API and the dashboard',
+    load: async () => (await import('./serve.ts')).default,
+  },
+  lake: {
+    summary: 'inspect and maintain Delta tables: ls, history, show, import, optimize, vacuum',
+    load: async () => (await import('./lake.ts')).default,
+  },
+  sql: {
+    summary: 'run a read-only SQL query over the lake tables',
+    load: async () => (await import('./sql.ts')).default,
+  },
+  cluster: {
+    summary: 'start, stop or inspect a local Kafka + HDFS cluster',
+    load: async () => (await import('./cluster.ts')).default,
+  },
+  bench: {
+    summary: 'run a benchmark scenario and write its report',
+    load: async () => (await import('./bench.ts')).default,
+  },
+  profile: {
+    summary: 'learn a meter profile for the simulator from real readings',
+    load: async () => (await import('./profile.ts')).default,
+  },
 };
 
 function mainHelp(): string {

@@ -30,7 +30,14 @@ export function runObjectStoreSuite(name: string, newStore: () => Promise<Object
 
     it('lists recursively, sorted, under a prefix only', async () => {
       const s = await newStore();
-      for (const p of ['t/_delta_log/00000000000000000001.json', 't/_delta_log/00000000000000000000.json', 't/day=2/f.parquet', 't/day=1/f.parquet', 'u/other', 'tt/x'])
+      for (const p of [
+        't/_delta_log/00000000000000000001.json',
+        't/_delta_log/00000000000000000000.json',
+        't/day=2/f.parquet',
+        't/day=1/f.parquet',
+        'u/other',
+        'tt/x',
+      ])
         await s.put(p, enc(p));
       const paths = (await s.list('t/')).map((o) => o.path);
       assert.deepEqual(paths, [
@@ -53,14 +60,19 @@ export function runObjectStoreSuite(name: string, newStore: () => Promise<Object
     it('putIfAbsent writes once and reports an existing path as a result, not an error', async () => {
       const s = await newStore();
       assert.deepEqual(await s.putIfAbsent('log/0.json', enc('first')), { written: true });
-      assert.deepEqual(await s.putIfAbsent('log/0.json', enc('second')), { written: false, reason: 'exists' });
+      assert.deepEqual(await s.putIfAbsent('log/0.json', enc('second')), {
+        written: false,
+        reason: 'exists',
+      });
       assert.equal(dec(await s.get('log/0.json')), 'first');
     });
 
     it('exactly one of many concurrent putIfAbsent calls wins', async () => {
       const s = await newStore();
       const results = await Promise.all(
-        Array.from({ length: 8 }, (_, i) => s.putIfAbsent('race/00000000000000000007.json', enc(`writer ${i}`))),
+        Array.from({ length: 8 }, (_, i) =>
+          s.putIfAbsent('race/00000000000000000007.json', enc(`writer ${i}`)),
+        ),
       );
       const winners = results.map((r, i) => (r.written ? i : -1)).filter((i) => i >= 0);
       assert.equal(winners.length, 1);

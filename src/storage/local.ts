@@ -36,7 +36,8 @@ export class LocalStore implements ObjectStore {
       try {
         entries = await readdir(dir, { withFileTypes: true });
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR')
+          return;
         throw e;
       }
       for (const ent of entries) {

@@ -33,7 +33,8 @@ export class MemoryStore implements ObjectStore {
     const p = prefix === '' ? '' : cleanPath(prefix) + (prefix.endsWith('/') ? '/' : '');
     const out: ObjectInfo[] = [];
     for (const [path, e] of this.objects) {
-      if (path.startsWith(p)) out.push({ path, size: e.data.byteLength, modificationTime: e.modificationTime });
+      if (path.startsWith(p))
+        out.push({ path, size: e.data.byteLength, modificationTime: e.modificationTime });
     }
     return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
@@ -66,7 +67,8 @@ export class MemoryStore implements ObjectStore {
     const t = cleanPath(to);
     const e = this.objects.get(f);
     if (!e) throw new LakestreamError('NOT_FOUND', `cannot rename, no such object: ${this.url}/${f}`);
-    if (this.objects.has(t)) throw new LakestreamError('CONFLICT', `cannot rename onto an existing object: ${t}`);
+    if (this.objects.has(t))
+      throw new LakestreamError('CONFLICT', `cannot rename onto an existing object: ${t}`);
     this.objects.delete(f);
     this.objects.set(t, e);
   }

@@ -45,15 +45,19 @@ export async function meterTableContents(lakeUrl: string): Promise<Map<string, s
     for (const path of (await lake.listTables()).filter((p) => p.startsWith('meters/'))) {
       const view = path.replaceAll('/', '_');
       const r = await lake.query(`SELECT * FROM ${view}`, { maxRows: 2_000_000 });
-      const cols = r.columns.map((c) => c.name).filter((c) => !VOLATILE.has(c) && !(path.includes('quarantine') && c === 'day'));
+      const cols = r.columns
+        .map((c) => c.name)
+        .filter((c) => !VOLATILE.has(c) && !(path.includes('quarantine') && c === 'day'));
       const rows = r.rows.map((row) =>
-        JSON.stringify(cols.map((c) => {
-          const v = row[c];
-          if (typeof v === 'bigint') return Number(v);
-          if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-          if (typeof v === 'number') return Number(v.toPrecision(12));
-          return v;
-        })),
+        JSON.stringify(
+          cols.map((c) => {
+            const v = row[c];
+            if (typeof v === 'bigint') return Number(v);
+            if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+            if (typeof v === 'number') return Number(v.toPrecision(12));
+            return v;
+          }),
+        ),
       );
       out.set(path, rows.sort());
     }

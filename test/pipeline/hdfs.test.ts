@@ -128,9 +128,14 @@ describe('the pipeline on real HDFS', { timeout: 1_800_000 }, () => {
       assert.equal(body.x.length, 12, 'one point per month of 2013');
       const lake = await Lake.open(hdfsLake);
       try {
-        const total = await lake.query("SELECT sum(value) AS v FROM meters_gold_daily WHERE kind = 'electricity'");
+        const total = await lake.query(
+          "SELECT sum(value) AS v FROM meters_gold_daily WHERE kind = 'electricity'",
+        );
         const served = body.y.reduce((a, b) => a + b, 0);
-        assert.ok(Math.abs(served - Number(total.rows[0].v)) < 1e-6, `served ${served}, lake ${total.rows[0].v}`);
+        assert.ok(
+          Math.abs(served - Number(total.rows[0].v)) < 1e-6,
+          `served ${served}, lake ${total.rows[0].v}`,
+        );
       } finally {
         await lake.close();
       }

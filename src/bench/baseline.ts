@@ -15,6 +15,7 @@ import {
   saveResult,
   sleep,
   startLakestream,
+  startWorker,
   waitFor,
   workerStatuses,
 } from './common.ts';
@@ -26,18 +27,7 @@ export async function runBaselineBench(
   const seconds = opts.seconds ?? (opts.short ? 60 : 300);
   const e = await openEngines(opts.engines ?? 'cluster', 'baseline', started);
   log(`baseline bench: 1 reading/s for ${seconds} s\n  transport ${e.transportUrl}\n  lake ${e.lakeUrl}`);
-  const worker = startLakestream([
-    'stream',
-    '--quiet',
-    '--retrain',
-    'off',
-    '--group',
-    e.group,
-    '--transport',
-    e.transportUrl,
-    '--lake',
-    e.lakeUrl,
-  ]);
+  const worker = startWorker(e);
   // one meter, half-hourly readings, paced at 1 message/s: `seconds` readings in all
   const producer = startLakestream([
     'produce',

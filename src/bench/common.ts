@@ -359,6 +359,22 @@ export interface BenchResult {
 export type EnginesKind = 'cluster' | 'embedded';
 
 /** Where a scenario runs: a fresh namespace and lake directory on the local cluster, or fresh embedded engines. */
+/** A meters stream worker for a bench run: quiet, no retraining, in the run's own consumer group. */
+export function startWorker(e: { group: string; transportUrl: string; lakeUrl: string }): Child {
+  return startLakestream([
+    'stream',
+    '--quiet',
+    '--retrain',
+    'off',
+    '--group',
+    e.group,
+    '--transport',
+    e.transportUrl,
+    '--lake',
+    e.lakeUrl,
+  ]);
+}
+
 export interface Engines {
   kind: EnginesKind;
   transportUrl: string;

@@ -19,6 +19,7 @@ import {
   sleep,
   stamp,
   startLakestream,
+  startWorker,
   waitFor,
 } from './common.ts';
 
@@ -176,18 +177,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
   log(`  transport ${transportUrl}\n  lake ${lakeUrl}`);
   const group = benchGroup(id);
 
-  let worker = startLakestream([
-    'stream',
-    '--quiet',
-    '--retrain',
-    'off',
-    '--group',
-    group,
-    '--transport',
-    transportUrl,
-    '--lake',
-    lakeUrl,
-  ]);
+  let worker = startWorker({ group, transportUrl, lakeUrl });
   const producer = new ProducerLoop(transportUrl, meters, rate);
   const pids = () => ({
     producer: producer.current?.proc.pid,
@@ -231,18 +221,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
         await worker.exited;
         await sleep(downS * 1000);
         sampler.mark('restart', killed);
-        worker = startLakestream([
-          'stream',
-          '--quiet',
-          '--retrain',
-          'off',
-          '--group',
-          group,
-          '--transport',
-          transportUrl,
-          '--lake',
-          lakeUrl,
-        ]);
+        worker = startWorker({ group, transportUrl, lakeUrl });
       } else {
         killed = 'producer';
         await waitFor(() => producer.current !== undefined, 30_000, 100);

@@ -15,6 +15,7 @@ import {
   saveResult,
   sleep,
   startLakestream,
+  startWorker,
   type WorkerStatusFile,
   waitFor,
   workerStatuses,
@@ -86,18 +87,7 @@ export async function runStressBench(
     `stress bench: steps of ${stepS} s at ${RATES.join(', ')} readings/s until the lag grows without bound`,
   );
   log(`  transport ${e.transportUrl}\n  lake ${e.lakeUrl}`);
-  const worker = startLakestream([
-    'stream',
-    '--quiet',
-    '--retrain',
-    'off',
-    '--group',
-    e.group,
-    '--transport',
-    e.transportUrl,
-    '--lake',
-    e.lakeUrl,
-  ]);
+  const worker = startWorker(e);
   let producer: ReturnType<typeof startLakestream> | undefined;
   const cluster = await clusterPids(e.clusterDir);
   const sampler = new Sampler(e.transportUrl, e.lakeUrl, e.group, () => ({

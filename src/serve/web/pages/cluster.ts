@@ -2,37 +2,10 @@
 // then the speed layer's newest class rows), demand of running tasks against cluster capacity,
 // the GMM's clusters over a scatter of requests, and task outcome rates.
 
+import type { ClusterView } from '../../cluster-api.ts';
 import { get } from '../api.ts';
 import { drawChart } from '../chart.ts';
 import { card, errorBox, fmt, h, kpi } from '../dom.ts';
-
-interface ClusterView {
-  available: boolean;
-  model: {
-    version: number;
-    k: number;
-    bic: number;
-    classes: { class: number; weight: number; placement_hint: string; ellipse: [number, number][] }[];
-  } | null;
-  classMix: { minutes: number[]; classes: number[]; arrivals: number[][]; realtimeFrom: number | null };
-  demand: {
-    minutes: number[];
-    cpu: number[];
-    memory: number[];
-    cpuCapacity: number[];
-    memoryCapacity: number[];
-  };
-  scatter: { x: number[]; y: number[]; cls: number[]; unit: number };
-  outcomes: {
-    minutes: number[];
-    finished: number[];
-    failed: number[];
-    killed: number[];
-    evicted: number[];
-    failureRate: (number | null)[];
-  };
-  totals: { submits: number; lifecycles: number; open: number };
-}
 
 const PALETTE = [
   '#2563eb',

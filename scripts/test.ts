@@ -1,5 +1,5 @@
 // `npm test`: type-check, then every test file under src/ and test/ with Node's test runner:
-// first the tests that need no cluster (two files at a time), then the ones on the local Kafka +
+// first the tests that need no cluster (two files at a time), then the ones on a local Kafka +
 // HDFS cluster one file at a time — they kill and restart brokers and DataNodes, and must not
 // pull the cluster from under each other. Those tests start the cluster through
 // `lakestream cluster up` (test/helpers/cluster.ts); it is stopped at the end if they started it.
@@ -24,7 +24,11 @@ const all: string[] = [];
 for (const pattern of filter.length > 0 ? filter : ['src/**/*.test.ts', 'test/**/*.test.ts'])
   for await (const f of glob(pattern)) all.push(f);
 all.sort();
-const usesCluster = (f: string) => /\bensureCluster\(/.test(readFileSync(f, 'utf8'));
+// A file that starts JVMs — the shared test cluster (ensureCluster) or a cluster of its own
+// (clusterUp, `lakestream cluster up`) — runs alone: two of them at once on two cores starve each
+// other's brokers and DataNodes past their timeouts.
+const usesCluster = (f: string) =>
+  /\bensureCluster\(|\bclusterUp\(|'cluster', 'up'/.test(readFileSync(f, 'utf8'));
 const phases = [
   { name: 'tests without the cluster', files: all.filter((f) => !usesCluster(f)), concurrency: 2 },
   { name: 'tests on the local Kafka + HDFS cluster', files: all.filter(usesCluster), concurrency: 1 },

@@ -12,8 +12,8 @@ import { TOPICS } from '../transport/transport.ts';
 export const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = resolve(ROOT, 'src/cli/main.ts');
 /**
- * A consumer group of its own per run: `#ns=` prefixes topics but not group ids, and workers of other
- * pipelines on the shared cluster in the default group `lakestream-meters` would share its assignment.
+ * A consumer group of its own per run (the run's `#ns=` namespace prefixes it as well), named after
+ * the run, so `kafka-consumer-groups --list` tells which run a group belongs to.
  */
 export function benchGroup(id: string): string {
   return `lakestream-bench-${id}`;

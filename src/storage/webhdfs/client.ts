@@ -57,6 +57,13 @@ export function encodeHdfsPath(path: string): string {
     .join('/');
 }
 
+/** Whether sending a request twice does what sending it once does (RENAME and CREATE without overwrite do not). */
+function repeatable(method: Method, u: URL): boolean {
+  const op = u.searchParams.get('op');
+  if (method === 'GET' || method === 'DELETE') return true;
+  return method === 'PUT' && op !== 'RENAME' && u.searchParams.get('overwrite') !== 'false';
+}
+
 export class WebHdfsClient {
   readonly namenode: string;
   readonly user: string;
@@ -95,15 +102,34 @@ export class WebHdfsClient {
    * than fetch: DataNodes answer a PUT with "100 Continue" before "201 Created" even when the client
    * sent no Expect header, which fetch (undici) rejects as a bad response.
    */
-  private send(method: Method, url: string, ctx: CallContext, body?: Uint8Array): Promise<Reply> {
+  private send(
+    method: Method,
+    url: string,
+    ctx: CallContext,
+    body?: Uint8Array,
+    fresh = false,
+  ): Promise<Reply> {
     return new Promise((resolve, reject) => {
       const u = new URL(url);
-      const fail = (e: unknown) => reject(transportError(e, ctx, this.timeoutMs));
+      const fail = (e: unknown) => {
+        // A kept-alive connection the server closed (or a server that died since, such as a killed
+        // DataNode) resets when reused, as a rule before the request reached it: send a request that
+        // is safe to repeat again, on a new connection.
+        const code = (e as { code?: string }).code;
+        if (
+          !fresh &&
+          req.reusedSocket &&
+          (code === 'ECONNRESET' || code === 'EPIPE') &&
+          repeatable(method, u)
+        )
+          this.send(method, url, ctx, body, true).then(resolve, reject);
+        else reject(transportError(e, ctx, this.timeoutMs));
+      };
       const req = (u.protocol === 'https:' ? httpsRequest : httpRequest)(
         u,
         {
           method,
-          agent: u.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
+          agent: fresh ? false : u.protocol === 'https:' ? this.httpsAgent : this.httpAgent,
           headers: body
             ? { 'content-type': 'application/octet-stream', 'content-length': body.byteLength }
             : {},
@@ -204,7 +230,8 @@ export class WebHdfsClient {
    * Step 1 at the NameNode, step 2 at the DataNode it names. A DataNode that refuses the connection
    * has died and the NameNode does not know yet (it declares a DataNode dead only after missed
    * heartbeats, and meanwhile may name it again and again): ask again with that DataNode in
-   * `excludedatanodes`. Only a refused connection is retried here — then the DataNode surely did nothing.
+   * `excludedatanodes`. Only a refused connection is retried here — then the DataNode surely did
+   * nothing — or a reset one when the request is safe to repeat.
    */
   private async viaDataNode(
     method: Method,
@@ -221,8 +248,12 @@ export class WebHdfsClient {
       try {
         return { ctx, reply: await this.send(method, location, ctx, body) };
       } catch (e) {
-        const refused = (e as { cause?: { code?: string } }).cause?.code === 'ECONNREFUSED';
-        if (!refused || attempt >= DATANODE_ATTEMPTS) throw e;
+        const code = (e as { cause?: { code?: string } }).cause?.code;
+        // a dying DataNode may also reset the connection: then only a request that is safe to
+        // repeat goes to another DataNode
+        const gone =
+          code === 'ECONNREFUSED' || (code === 'ECONNRESET' && repeatable(method, new URL(location)));
+        if (!gone || attempt >= DATANODE_ATTEMPTS) throw e;
         const xfer = await this.transferAddress(new URL(location).host);
         if (xfer && !excluded.includes(xfer)) excluded.push(xfer);
       }

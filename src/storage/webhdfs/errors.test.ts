@@ -58,6 +58,20 @@ describe('WebHDFS error messages', () => {
     assert.equal(e.retriable, true);
   });
 
+  it('a DataNode that lost its connection to a restarting NameNode is retriable', () => {
+    const e = remoteError(
+      403,
+      body(
+        'EOFException',
+        'End of File Exception between local host is: "vm/127.0.0.1"; destination host is: "localhost":9120; : java.io.EOFException',
+      ),
+      ctx,
+    );
+    assert.equal(e.code, 'UNAVAILABLE');
+    assert.equal(e.retriable, true);
+    assert.match(e.message, /CREATE \/lake\/t\/_delta_log\/0\.json .*try again: EOFException/);
+  });
+
   it('a reply that is not a RemoteException still names the call and the HTTP status', () => {
     const e = remoteError(502, '<html>Bad Gateway</html>', ctx);
     assert.equal(e.code, 'UNAVAILABLE');

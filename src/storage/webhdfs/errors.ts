@@ -76,6 +76,10 @@ export function remoteError(status: number, body: string, ctx: CallContext): Lak
     case 'RetriableException':
     case 'StandbyException':
     case 'ConnectException':
+    // a DataNode whose connection to the NameNode broke (the NameNode restarted or is starting)
+    case 'EOFException':
+    case 'SocketTimeoutException':
+    case 'ConnectTimeoutException':
       return new LakestreamError('UNAVAILABLE', `${where} failed, try again: ${detail}`, {
         cause: detail,
         retriable: true,

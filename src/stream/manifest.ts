@@ -64,12 +64,20 @@ export class ManifestStore {
     return { path, manifest };
   }
 
-  /** The newest manifest for each of the given partitions. */
+  /**
+   * The newest manifest (highest batch number) for each of the given partitions. Two manifests with
+   * one partition's same batch number exist only when two workers raced for it and the loser died
+   * before it could delete its own: `pick` chooses then (the one the tables record).
+   */
   async latestFor(
     topic: string,
     partitions: number[],
+    pick: (
+      partition: number,
+      candidates: { path: string; manifest: Manifest }[],
+    ) => Promise<{ path: string; manifest: Manifest }>,
   ): Promise<Map<number, { path: string; manifest: Manifest }>> {
-    const found = new Map<number, { path: string; manifest: Manifest }>();
+    const newest = new Map<number, { path: string; manifest: Manifest }[]>();
     const want = new Set(partitions);
     const files = (await this.store.list(`${this.dir}/`)).filter((f) => f.path.endsWith('.json'));
     for (const f of files) {
@@ -81,12 +89,15 @@ export class ManifestStore {
       }
       for (const p of m.partitions) {
         if (p.topic !== topic || !want.has(p.partition)) continue;
-        const prev = found.get(p.partition);
-        const prevLast =
-          prev?.manifest.partitions.find((q) => q.topic === topic && q.partition === p.partition)?.last ?? -1;
-        if (!prev || p.last > prevLast) found.set(p.partition, { path: f.path, manifest: m });
+        const prev = newest.get(p.partition);
+        const prevSeq = prev ? seqOf(prev[0].manifest, topic, p.partition) : -1;
+        if (p.seq > prevSeq) newest.set(p.partition, [{ path: f.path, manifest: m }]);
+        else if (p.seq === prevSeq) prev!.push({ path: f.path, manifest: m });
       }
     }
+    const found = new Map<number, { path: string; manifest: Manifest }>();
+    for (const [p, candidates] of newest)
+      found.set(p, candidates.length === 1 ? candidates[0] : await pick(p, candidates));
     for (const [p, v] of found) {
       this.note(topic, p, v.path, v.manifest);
       this.partitionsOf.set(
@@ -129,6 +140,12 @@ export class ManifestStore {
     }
   }
 
+  /** Deletes a manifest none of whose batches any table records (its worker lost the race for them). */
+  async discard(path: string): Promise<void> {
+    await this.store.delete(path);
+    this.partitionsOf.delete(path);
+  }
+
   /** Forgets partitions this worker no longer owns (their manifests stay for the next owner). */
   forget(topic: string, partitions: number[]): void {
     for (const p of partitions) this.latestByPartition.delete(`${topic}/${p}`);
@@ -138,4 +155,8 @@ export class ManifestStore {
     const last = m.partitions.find((q) => q.topic === topic && q.partition === partition)?.last ?? -1;
     this.latestByPartition.set(`${topic}/${partition}`, { path, last });
   }
+}
+
+function seqOf(m: Manifest, topic: string, partition: number): number {
+  return m.partitions.find((q) => q.topic === topic && q.partition === partition)?.seq ?? -1;
 }

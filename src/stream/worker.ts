@@ -131,7 +131,9 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
    */
   const adopt = async (partitions: number[]) => {
     if (partitions.length === 0) return;
-    const found = await manifests.latestFor(topic, partitions);
+    const found = await manifests.latestFor(topic, partitions, (p, candidates) =>
+      recordedOf(lake, p, candidates),
+    );
     const committed = await transport.committedOffsets(group, topic);
     const pending = new Map<string, Manifest>();
     for (const v of found.values()) pending.set(v.path, v.manifest);
@@ -237,6 +239,13 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
         return { path, actions };
       }),
     );
+    // The workload's first table is every batch's first commit, even with nothing to add: two
+    // workers holding the same batch number of a partition (one of them a zombie that missed a
+    // rebalance) meet there, and the loser stops before it has committed anything anywhere.
+    const lease = workload.tables[0].path;
+    const leaseAt = tableActions.findIndex((t) => t.path === lease);
+    const [leaseActions] = leaseAt >= 0 ? tableActions.splice(leaseAt, 1) : [{ path: lease, actions: [] }];
+    tableActions.unshift(leaseActions);
     const messages = [...out.messages].flatMap(([t, list]) =>
       list.map((m) => ({ topic: t, key: m.key, value: Buffer.from(m.value).toString('base64') })),
     );
@@ -251,7 +260,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       states,
     });
     lap('manifest');
-    const commits = await applyManifest(lake, group, manifest, send, true);
+    const commits = await applyManifest(lake, group, manifest, send, () => manifests.discard(path));
     lap('commit');
     if (commits.length > 0) status.last_commit = commits[commits.length - 1];
     await commitOffsets(parts.map((q) => ({ partition: q.partition, offset: q.last + 1 })));
@@ -367,16 +376,25 @@ function refreshCounters(status: WorkerStatus, owned: Map<number, Owned>, worklo
 /**
  * Commits a manifest's table actions, each with a txn per partition; a table that already records
  * the batch (its txn versions) is skipped, so re-applying a manifest changes nothing.
+ * `discard` (a batch just written, not a manifest being completed) makes it a fresh batch: a table
+ * that already records one of its batch numbers means another worker owns the partition now —
+ * CONFLICT; if that is the first table, nothing of the batch is committed and `discard` deletes
+ * its manifest.
  */
 async function applyManifest(
   lake: Lake,
   group: string,
   m: Manifest,
   send: (m: Manifest) => Promise<void>,
-  fresh = false,
+  discard?: () => Promise<void>,
 ): Promise<{ table: string; version: number; at: string }[]> {
   const done: { table: string; version: number; at: string }[] = [];
   const txns = m.partitions.map((p) => ({ appId: appIdFor(group, p.topic, p.partition), version: p.seq }));
+  const fresh = discard !== undefined;
+  const lostTo = async (table: string, detail: string): Promise<never> => {
+    if (done.length === 0) await discard?.();
+    throw new LakestreamError('CONFLICT', `table ${table} ${detail}: another worker owns that partition now`);
+  };
   let recommitted = false;
   for (const t of m.tables) {
     const table = lake.table(t.path);
@@ -384,11 +402,7 @@ async function applyManifest(
       // A worker that lost its partitions without knowing (a zombie) must not commit over the new owner.
       const snap = await table.snapshot();
       const taken = txns.find((x) => (snap.txnVersions.get(x.appId) ?? -1) >= x.version);
-      if (taken)
-        throw new LakestreamError(
-          'CONFLICT',
-          `table ${t.path} already records batch ${taken.version} of ${taken.appId}: another worker owns that partition now`,
-        );
+      if (taken) await lostTo(t.path, `already records batch ${taken.version} of ${taken.appId}`);
     } else {
       const snap = await table.snapshot();
       if (txns.every((x) => (snap.txnVersions.get(x.appId) ?? -1) >= x.version)) continue;
@@ -396,13 +410,44 @@ async function applyManifest(
     }
     const actions = [...t.actions, ...txns.map((x) => ({ txn: { ...x, lastUpdated: Date.now() } }))];
     const r = await table.commit(actions as Action[], { operation: 'STREAMING UPDATE' });
-    if (r.status === 'conflict')
+    if (r.status === 'conflict') {
+      if (done.length === 0) await discard?.();
       throw new LakestreamError(
         'CONFLICT',
         `table ${t.path}: batch ${m.id} conflicts with a concurrent commit: ${r.reason}`,
+      );
+    }
+    // Lost the race inside the commit: the other worker's batch of the same number went in first.
+    if (r.status === 'skipped' && fresh)
+      await lostTo(
+        t.path,
+        `recorded batch ${txns.map((x) => `${x.version} of ${x.appId}`).join(', ')} meanwhile`,
       );
     done.push({ table: t.path, version: r.version, at: new Date().toISOString() });
   }
   if ((fresh || recommitted) && m.messages.length > 0) await send(m);
   return done;
+}
+
+/**
+ * Of two manifests holding the same batch number of a partition, the one the lake recorded: its new
+ * data files are live in their tables. (Both exist only when two workers raced for the batch and the
+ * loser died before deleting its own; if neither added a file, either is as good.)
+ */
+async function recordedOf(
+  lake: Lake,
+  partition: number,
+  candidates: { path: string; manifest: Manifest }[],
+): Promise<{ path: string; manifest: Manifest }> {
+  for (const c of candidates)
+    for (const t of c.manifest.tables) {
+      const adds = t.actions.flatMap((a) => ('add' in a ? [(a as { add: { path: string } }).add.path] : []));
+      if (adds.length === 0) continue;
+      const live = (await lake.table(t.path).snapshot()).files.map((f) => f.path);
+      if (adds.some((p) => live.includes(p))) return c;
+    }
+  process.stderr.write(
+    `\npartition ${partition}: ${candidates.length} manifests hold its newest batch and none added a file; using ${candidates[0].path}\n`,
+  );
+  return candidates[0];
 }

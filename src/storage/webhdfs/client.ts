@@ -309,12 +309,18 @@ export class WebHdfsClient {
         };
       };
       try {
-        r = (await this.json('GET', path, 'LISTSTATUS_BATCH', { startAfter })) as typeof r;
+        // the NameNode reads `startafter` in lower case only (it ignores `startAfter`)
+        r = (await this.json('GET', path, 'LISTSTATUS_BATCH', { startafter: startAfter })) as typeof r;
       } catch (e) {
         if (e instanceof LakestreamError && e.code === 'NOT_FOUND') return undefined;
         throw e;
       }
       const batch = r.DirectoryListing.partialListing.FileStatuses.FileStatus;
+      if (startAfter !== undefined && batch.length > 0 && !(batch[0].pathSuffix > startAfter))
+        throw new LakestreamError(
+          'INTERNAL',
+          `LISTSTATUS_BATCH ${path} (NameNode at ${this.namenode}): asked for the entries after ${startAfter}, got ${batch[0].pathSuffix} again`,
+        );
       out.push(...batch);
       if (r.DirectoryListing.remainingEntries <= 0 || batch.length === 0) return out;
       startAfter = batch[batch.length - 1].pathSuffix;

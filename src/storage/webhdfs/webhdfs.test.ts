@@ -86,6 +86,23 @@ describe('WebHDFS store on a real HDFS', () => {
     });
   }
 
+  it('lists a directory longer than one LISTSTATUS_BATCH page (dfs.ls.limit, 1,000) whole and in order', {
+    timeout: 180_000,
+  }, async () => {
+    const store = await freshStore();
+    const n = 1203; // a Delta log after 1,200 commits holds as many entries
+    const names = Array.from({ length: n }, (_, i) => `_delta_log/${String(i).padStart(20, '0')}.json`);
+    for (let i = 0; i < n; i += 32)
+      await Promise.all(names.slice(i, i + 32).map((p) => store.put(p, enc(p))));
+    const listed = await store.list('_delta_log/');
+    assert.equal(listed.length, n);
+    assert.deepEqual(
+      listed.map((o) => o.path),
+      names,
+    );
+    await store.close();
+  });
+
   it('refuses a user without access with PERMISSION naming the path and the user', async () => {
     const admin = await freshStore();
     await admin.put('private/secret.json', enc('{}'));

@@ -133,7 +133,7 @@ class ProducerLoop {
         () => {
           this.stalls++;
           log(
-            `  producer segment ${this.segments} stalled (over ${Math.round(2 * paceS + 45)} s): killed, produced again`,
+            `  producer segment ${this.segments} stalled (over ${Math.round(2 * paceS + 45)} s): killed, produced again; it had printed:\n${child.stderr().slice(-600) || '(nothing)'}`,
           );
           child.proc.kill('SIGKILL');
         },

@@ -201,7 +201,26 @@ export class KafkaProducer implements Producer {
     if (this.closed) return;
     this.closed = true;
     this.flush();
-    if (this.inFlight > 0 || this.queue.length > 0) await new Promise<void>((r) => this.idle.push(r));
+    // A request the client never settles (seen after broker restarts) must not keep the process
+    // from ending: wait at most as long as a send may take, then close anyway; those sends have
+    // already failed with TIMEOUT to their callers.
+    if (this.inFlight > 0 || this.queue.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.idle.push(r)),
+        new Promise<void>((r) => {
+          timer = setTimeout(r, SEND_TIMEOUT_MS);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    for (const p of this.queue.splice(0))
+      p.reject(
+        new LakestreamError(
+          'UNAVAILABLE',
+          `the Kafka producer to ${this.settings.brokers.join(',')} closed before sending to topic "${p.topic}"`,
+        ),
+      );
     await this.client.close(true).catch(() => {});
     this.onClose();
   }

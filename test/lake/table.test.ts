@@ -223,9 +223,11 @@ describe('partition values through SQL:', () => {
     await t.write(readings(96));
     const r = await lake.query(`SELECT count(*) AS c, min(day) AS d FROM t WHERE day = '2013-01-02'`);
     assert.deepEqual(r.rows[0], { c: 48, d: '2013-01-02' });
-    const plan = await lake.query(`EXPLAIN ANALYZE SELECT count(*) FROM t WHERE day = '2013-01-02'`);
+    // the plan DuckDB makes prunes the other day's file before reading (EXPLAIN, not EXPLAIN ANALYZE:
+    // the profile of the latter now and then comes back empty on a loaded machine)
+    const plan = await lake.query(`EXPLAIN SELECT count(*) FROM t WHERE day = '2013-01-02'`);
     const text = plan.rows.map((x) => Object.values(x).join(' ')).join('\n');
-    assert.match(text, /Scanning Files: 1\/2|1\/2 files|Total Files Read: 1/i, text);
+    assert.match(text, /Scanning Files: 1\/2/, text);
     await lake.close();
   });
 });

@@ -107,11 +107,7 @@ export class Lake {
     const timer =
       opts.timeoutMs !== undefined ? setTimeout(() => conn.interrupt(), opts.timeoutMs) : undefined;
     try {
-      // EXPLAIN ANALYZE renders its profile when the query ends: read it whole, never streamed
-      const reader =
-        prepared.statementType === StatementType.EXPLAIN
-          ? await prepared.runAndReadAll()
-          : await prepared.streamAndReadUntil(maxRows);
+      const reader = await prepared.streamAndReadUntil(maxRows);
       const names = reader.deduplicatedColumnNames();
       const types = reader.columnTypes().map(String);
       const rows = reader

@@ -6,8 +6,12 @@
 // appId "<group>/<topic>/<partition>", version = the partition's batch number) and only then the
 // consumer offsets. (A batch number rather than the offset: a drain flush adds rows without
 // consuming a message, and still needs a version of its own.)
-// A worker that takes over a partition loads the newest manifest holding it, re-commits whatever
-// of it the tables do not record yet (txn versions tell), and resumes from its offsets and state.
+// A worker that takes over a partition loads the newest manifest holding it (highest batch number),
+// re-commits whatever of it the tables do not record yet (txn versions tell), and resumes from its
+// offsets and state.
+// Two workers may hold one partition for a moment (one missed a rebalance). Every batch commits the
+// workload's first table first, even with no rows: there the second to arrive finds its batch number
+// recorded, commits nothing anywhere, deletes its manifest and starts again from the lake.
 
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '../storage/object-store.ts';

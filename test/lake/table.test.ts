@@ -225,7 +225,8 @@ describe('partition values through SQL:', () => {
     assert.deepEqual(r.rows[0], { c: 48, d: '2013-01-02' });
     // the plan DuckDB makes prunes the other day's file before reading (EXPLAIN, not EXPLAIN ANALYZE:
     // the profile of the latter now and then comes back empty on a loaded machine)
-    const plan = await lake.query(`EXPLAIN SELECT count(*) FROM t WHERE day = '2013-01-02'`);
+    // (a column, not count(*): DuckDB may answer a count from the files' metadata with no scan at all)
+    const plan = await lake.query(`EXPLAIN SELECT value FROM t WHERE day = '2013-01-02'`);
     const text = plan.rows.map((x) => Object.values(x).join(' ')).join('\n');
     assert.match(text, /Scanning Files: 1\/2/, text);
     await lake.close();

@@ -51,6 +51,12 @@ export interface WriteOptions {
   operationParameters?: Record<string, unknown>;
   /** dataChange of the removes made by removeWhere (false for compaction); default true */
   dataChange?: boolean;
+  /**
+   * A read-modify-write: the version the caller read, and which files its read covered. A commit
+   * after `readVersion` that added a file matching `readWhere`, or removed one this commit removes,
+   * makes this commit a conflict (the caller reads again), as a commit racing for the version does.
+   */
+  read?: { version: number; where: (file: AddFile) => boolean };
 }
 
 export interface HistoryEntry {
@@ -215,9 +221,12 @@ export class DeltaTable {
     }
     if (opts.txn)
       body.push({ txn: { appId: opts.txn.appId, version: opts.txn.version, lastUpdated: Date.now() } });
+    const readWhere = opts.read?.where;
+    const removeWhere = opts.removeWhere;
     const intent: CommitIntent = {
       removes: new Set(),
-      removeWhere: opts.removeWhere,
+      removeWhere:
+        removeWhere && readWhere ? (f) => removeWhere(f) || readWhere(f) : (removeWhere ?? readWhere),
       changesMetadata: false,
       txn: opts.txn,
     };
@@ -238,6 +247,15 @@ export class DeltaTable {
           };
       }
       if (r.metaData || r.protocol) intent.changesMetadata = true;
+    }
+    if (opts.read) {
+      // What landed between the caller's read and now is checked as a winner of the race would be.
+      for (let v = opts.read.version + 1; v <= snap.version; v++) {
+        const landed = await readCommit(this.store, this.path, v);
+        if (!landed) return { status: 'conflict', reason: `version ${v} cannot be read to check it` };
+        const verdict = resolveAgainst(landed, v, intent);
+        if (verdict.kind === 'conflict') return { status: 'conflict', reason: verdict.reason };
+      }
     }
     if (body.length === 0) return { status: 'committed', version: snap.version };
     const txns = body

@@ -15,6 +15,8 @@ export interface TableWrite {
   /** keys (values of keyColumns joined by '|') whose rows in the lake are replaced by `rows` */
   replaced?: Set<string>;
   keyColumns?: string[];
+  /** narrows the files that may hold the replaced keys (beyond partition pruning); default all */
+  mayHold?: (file: AddFile) => boolean;
   filePrefix: string;
 }
 
@@ -27,7 +29,7 @@ export async function prepareTableWrite(lake: Lake, w: TableWrite): Promise<obje
     const kept = await rowsOutsideKeys(
       lake,
       w.table.path,
-      snapshot.files,
+      w.mayHold ? snapshot.files.filter(w.mayHold) : snapshot.files,
       snapshot.partitionColumns,
       w.keyColumns,
       w.replaced,

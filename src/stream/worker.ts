@@ -1,5 +1,6 @@
 // The stream worker: poll a batch, process it message by message, write the lake exactly once
-// (data files → manifest → table commits → consumer offsets; see manifest.ts), report status.
+// (data files → manifest → table commits → the workload's derived rows → consumer offsets; see
+// manifest.ts), report status.
 
 import { hostname } from 'node:os';
 import { describeError, isLakestreamError, LakestreamError } from '../errors.ts';
@@ -10,7 +11,7 @@ import { LatencyWindow } from './latency.ts';
 import { appIdFor, type Manifest, type ManifestPartition, ManifestStore } from './manifest.ts';
 import { BatchOutputs, getOrCreate } from './outputs.ts';
 import { prepareTableWrite } from './table-writes.ts';
-import type { PartitionProcessor, Workload } from './workload.ts';
+import type { OutMessage, PartitionProcessor, Workload } from './workload.ts';
 
 export interface WorkerOptions {
   transport: Transport;
@@ -97,15 +98,10 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
   const consumer: Consumer = await transport.consumer({ group, topics: [topic] });
   const producer = await transport.producer();
   const ensured = new Set<string>();
-  /** Sends a manifest's messages (quarantine, predictions): at least once, after the lake commits. */
-  const send = async (m: Manifest) => {
+  /** Sends messages (quarantine, predictions): at least once, after the lake commits. */
+  const sendAll = async (messages: OutMessage[]) => {
     const byTopic = new Map<string, { key: string | null; value: Uint8Array }[]>();
-    for (const x of m.messages) {
-      getOrCreate(byTopic, x.topic, () => []).push({
-        key: x.key,
-        value: new Uint8Array(Buffer.from(x.value, 'base64')),
-      });
-    }
+    for (const x of messages) getOrCreate(byTopic, x.topic, () => []).push({ key: x.key, value: x.value });
     for (const [t, list] of byTopic) {
       if (!ensured.has(t)) {
         await transport.ensureTopic(t);
@@ -113,6 +109,18 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       }
       await producer.send(t, list);
     }
+  };
+  const send = (m: Manifest) =>
+    sendAll(
+      m.messages.map((x) => ({
+        topic: x.topic,
+        key: x.key,
+        value: new Uint8Array(Buffer.from(x.value, 'base64')),
+      })),
+    );
+  /** The workload's derivations over what a committed batch wrote (fleet totals), then their messages. */
+  const afterCommit = async (m: Manifest) => {
+    if (workload.afterCommit) await sendAll(await workload.afterCommit(lake, m.tables));
   };
   let lastStatusWrite = 0;
   const writeStatus = async (force = false) => {
@@ -139,6 +147,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     for (const v of found.values()) pending.set(v.path, v.manifest);
     for (const [path, m] of pending) {
       await applyManifest(lake, group, m, send);
+      await afterCommit(m);
       await manifests.committed(path, m);
     }
     for (const p of partitions) {
@@ -261,6 +270,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     });
     lap('manifest');
     const commits = await applyManifest(lake, group, manifest, send, () => manifests.discard(path));
+    await afterCommit(manifest);
     lap('commit');
     if (commits.length > 0) status.last_commit = commits[commits.length - 1];
     await commitOffsets(parts.map((q) => ({ partition: q.partition, offset: q.last + 1 })));

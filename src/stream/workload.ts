@@ -1,5 +1,6 @@
 // What a workload (meters, cluster-trace) gives the generic stream worker.
 
+import type { Lake } from '../lake/index.ts';
 import type { Message } from '../transport/transport.ts';
 import type { BatchOutputs } from './outputs.ts';
 
@@ -38,4 +39,15 @@ export interface Workload {
   refresh?(): Promise<void>;
   /** shown in the worker status */
   modelVersion?(): number | null;
+  /**
+   * After a batch's tables are committed (also a batch re-committed on takeover): derives from the
+   * lake what spans partitions (the meters' fleet totals). Must be idempotent. Returns messages to send.
+   */
+  afterCommit?(lake: Lake, tables: { path: string; actions: object[] }[]): Promise<OutMessage[]>;
+}
+
+export interface OutMessage {
+  topic: string;
+  key: string | null;
+  value: Uint8Array;
 }

@@ -154,6 +154,30 @@ describe('commits under concurrency:', () => {
     assert.equal(await count(lake, 't'), 0);
     await lake.close();
   });
+
+  test('a read-modify-write conflicts with a file added after its read where it read, not elsewhere', async () => {
+    const lake = await freshLake('memory');
+    const t = lake.table('t');
+    await t.create(READINGS);
+    await t.write(readings(2));
+    const read = (await t.snapshot()).version;
+    const { Lake } = await import('../../src/lake/index.ts');
+    const other = (await Lake.open(lake.url)).table('t');
+    // Another writer adds to a day this writer did not read: no conflict.
+    await other.write(readings(2, 60));
+    const day1 = (f: { partitionValues: Record<string, string | null> }) =>
+      f.partitionValues.day === '2013-01-01';
+    const ok = await t.write(readings(1, 2), { read: { version: read, where: day1 } });
+    assert.equal(ok.status, 'committed');
+    // ... then to the day it read, after its read: a conflict, and nothing of it committed.
+    const read2 = (await t.snapshot()).version;
+    await other.write(readings(1, 3));
+    const res = await t.write(readings(1, 4), { read: { version: read2, where: day1 } });
+    assert.equal(res.status, 'conflict');
+    assert.match(res.status === 'conflict' ? res.reason : '', /version 4 added .* did not read/);
+    assert.equal(await count(lake, 't'), 6);
+    await lake.close();
+  });
 });
 
 describe('txn actions given directly to commit:', () => {

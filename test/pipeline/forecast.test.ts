@@ -148,4 +148,34 @@ describe('forecasting in the stream', () => {
     for (const m of ['2013-07', '2013-08', '2013-09', '2013-10', '2013-11'])
       assert.deepEqual(versions.get(m), [2], m);
   });
+
+  it('stores the fleet total of every month and as_of_day: the sum over its meters, and at month close their outcome', async () => {
+    for (const [view, cols] of [
+      ['meters_gold_predictions', ['predicted_total', 'observed_to_date']],
+      ['meters_gold_prediction_outcomes', ['predicted_total', 'actual_total']],
+    ] as const) {
+      const sums = cols.map((c) => `sum(${c}) AS ${c}`).join(', ');
+      const r = await lake.query(
+        `WITH m AS (SELECT kind, month, as_of_day, ${sums}, max(model_version) AS mv, count(*) AS n
+                    FROM ${view} WHERE meter_id <> '__fleet__' GROUP BY ALL),
+              f AS (SELECT * FROM ${view} WHERE meter_id = '__fleet__')
+         SELECT count(m.month)::BIGINT AS keys, count(f.month)::BIGINT AS fleet_rows,
+                (SELECT count(*) FROM f)::BIGINT AS all_fleet_rows,
+                max(${cols.map((c) => `abs(f.${c} - m.${c})`).join(' + ')}) AS worst,
+                bool_and(f.model_version = m.mv) AS versions
+         FROM m LEFT JOIN f USING (kind, month, as_of_day)`,
+      );
+      const row = r.rows[0];
+      assert.ok(Number(row.keys) > 300, `${view}: ${row.keys} (month, as_of_day) keys`);
+      assert.equal(Number(row.fleet_rows), Number(row.keys), `${view}: one fleet row per key`);
+      assert.equal(Number(row.all_fleet_rows), Number(row.keys), `${view}: no fleet row without meters`);
+      assert.ok(Number(row.worst) < 1e-6, `${view}: fleet rows differ from the sums by ${row.worst}`);
+      assert.equal(row.versions, true);
+    }
+    const ape = await lake.query(
+      `SELECT max(abs(ape - abs(error) / actual_total * 100)) AS worst FROM meters_gold_prediction_outcomes
+       WHERE meter_id = '__fleet__'`,
+    );
+    assert.ok(Number(ape.rows[0].worst) < 1e-9);
+  });
 });

@@ -72,6 +72,9 @@ export async function forecastMonth(
   const where = summed
     ? `meter_id <> ${v.lit(FLEET_ID)} AND kind = ${k}`
     : `meter_id = ${v.lit(meter)} AND kind = ${k}`;
+  // The fleet's days and months are always the sum over its meters (the stream stores fleet rows
+  // of predictions and outcomes only).
+  const valuesWhere = meter === FLEET_ID ? `meter_id <> ${v.lit(FLEET_ID)} AND kind = ${k}` : where;
   const monthsRows = await lake.query(
     `SELECT DISTINCT month FROM ${PREDICTIONS} WHERE ${where} ORDER BY month`,
   );
@@ -103,17 +106,17 @@ export async function forecastMonth(
     (await catalog.hasView(MONTHLY))
       ? lake.query(
           `SELECT sum(value) AS value, bool_and(closed) AS closed, bool_and(complete) AS complete, any_value(unit) AS unit
-           FROM ${MONTHLY} WHERE ${where} AND month = ${m} HAVING count(*) > 0`,
+           FROM ${MONTHLY} WHERE ${valuesWhere} AND month = ${m} HAVING count(*) > 0`,
         )
       : Promise.resolve({ columns: [], rows: [] }),
     lake.query(
       `SELECT day, sum(value) AS value, bool_and(complete) AS complete, any_value(unit) AS unit
-       FROM ${DAILY} WHERE ${where} AND month = ${m} GROUP BY day ORDER BY day`,
+       FROM ${DAILY} WHERE ${valuesWhere} AND month = ${m} GROUP BY day ORDER BY day`,
     ),
     lake.query(
       `SELECT avg(value) FILTER (WHERE complete) AS mean FROM (
          SELECT day, sum(value) AS value, bool_and(complete) AS complete
-         FROM ${DAILY} WHERE ${where} AND month = ${v.lit(prevMonth(month))} GROUP BY day)`,
+         FROM ${DAILY} WHERE ${valuesWhere} AND month = ${v.lit(prevMonth(month))} GROUP BY day)`,
     ),
   ]);
   const dayValues: (number | null)[] = Array.from({ length: dim }, () => null);
@@ -191,17 +194,23 @@ export async function accuracy(
   }
   if (!(await catalog.hasView(OUTCOMES))) return { kind, scope, rows: [] };
   const k = v.lit(kind);
+  // The fleet's days: the sum over its meters, as one meter FLEET_ID.
+  const daily =
+    scope === 'fleet'
+      ? `(SELECT ${v.lit(FLEET_ID)} AS meter_id, kind, month, day, sum(value) AS value, bool_and(complete) AS complete
+          FROM ${DAILY} WHERE meter_id <> ${v.lit(FLEET_ID)} GROUP BY kind, month, day)`
+      : DAILY;
   const r = await lake.query(
     `WITH o AS (
        SELECT meter_id, month, as_of_day, any_value(actual_total) AS actual, avg(ape) AS ape
        FROM ${OUTCOMES} WHERE kind = ${k} AND ${scopeWhere} GROUP BY ALL),
      d AS (
        SELECT meter_id, month, CAST(right(day, 2) AS INTEGER) AS dom, CASE WHEN complete THEN value END AS v
-       FROM ${DAILY} WHERE kind = ${k} AND ${scopeWhere} AND month IN (SELECT DISTINCT month FROM o)),
+       FROM ${daily} WHERE kind = ${k} AND ${scopeWhere} AND month IN (SELECT DISTINCT month FROM o)),
      pm AS (
        SELECT meter_id, strftime(CAST(month || '-01' AS DATE) + INTERVAL 1 MONTH, '%Y-%m') AS month,
               avg(value) FILTER (WHERE complete) AS prev_mean
-       FROM ${DAILY} WHERE kind = ${k} AND ${scopeWhere} GROUP BY ALL),
+       FROM ${daily} WHERE kind = ${k} AND ${scopeWhere} GROUP BY ALL),
      obs AS (
        SELECT o.meter_id, o.month, o.as_of_day, o.actual, o.ape, sum(d.v) AS s, count(d.v) AS n
        FROM o LEFT JOIN d ON d.meter_id = o.meter_id AND d.month = o.month AND d.dom <= o.as_of_day GROUP BY ALL),

@@ -5,13 +5,14 @@ import { baselineModel } from '../../models/consumption/baselines.ts';
 import { loadConsumptionModel } from '../../models/consumption/model.ts';
 import { latestModelVersion, loadModelJson } from '../../models/registry.ts';
 import type { ObjectStore } from '../../storage/object-store.ts';
-import type { PartitionProcessor, Workload } from '../../stream/workload.ts';
+import type { OutMessage, PartitionProcessor, Workload } from '../../stream/workload.ts';
 import { TOPICS } from '../../transport/transport.ts';
 import type { Enrichment } from './enrich.ts';
+import { FLEET_TABLES, monthsAdded, rollUpFleet } from './fleet.ts';
 import { DEFAULT_METERS_CONFIG, type Forecaster, type MetersConfig, MetersProcessor } from './processor.ts';
 import { decodeReading } from './reading.ts';
 import { partitionStateFromJSON, partitionStateToJSON } from './state.ts';
-import { METER_TABLES } from './tables.ts';
+import { FLEET_ID, METER_TABLES } from './tables.ts';
 
 export interface MetersWorkloadOptions {
   store: ObjectStore;
@@ -77,5 +78,22 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
       for (const p of processors.values()) p.setForecaster(forecaster);
     },
     modelVersion: () => forecaster.version,
+    async afterCommit(lake, tables) {
+      // The fleet totals of the months this batch predicted or closed (fleet.ts); the predictions
+      // topic gets the fleet rows that changed.
+      const out: OutMessage[] = [];
+      for (const t of tables) {
+        if (!FLEET_TABLES.includes(t.path)) continue;
+        const changed = await rollUpFleet(lake, t.path, monthsAdded(t.actions));
+        if (t.path !== METER_TABLES.predictions.path) continue;
+        for (const row of changed)
+          out.push({
+            topic: config.predictionsTopic,
+            key: FLEET_ID,
+            value: new TextEncoder().encode(JSON.stringify(row)),
+          });
+      }
+      return out;
+    },
   };
 }

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { Lake } from '../../src/lake/index.ts';
+import { openTransport } from '../../src/transport/open.ts';
 import { cli, freshEngines, requireData, startCli } from '../helpers/cli.ts';
 
 const HOUSEHOLDS = 6;
@@ -177,5 +178,41 @@ describe('forecasting in the stream', () => {
        WHERE meter_id = '__fleet__'`,
     );
     assert.ok(Number(ape.rows[0].worst) < 1e-9);
+  });
+
+  it('sends the fleet total to the predictions topic, its latest value per key being the stored row', async () => {
+    const transport = await openTransport(engines.transport);
+    const latest = new Map<string, number>();
+    try {
+      const consumer = await transport.consumer({ group: 'fleet-check', topics: ['meters.predictions'] });
+      const ends = await transport.endOffsets('meters.predictions');
+      const total = ends.reduce((a, e) => a + e.offset, 0);
+      let read = 0;
+      const deadline = Date.now() + 60_000;
+      while (read < total && Date.now() < deadline) {
+        const msgs = await consumer.poll(10_000, 1000);
+        read += msgs.length;
+        for (const m of msgs) {
+          if (m.key !== '__fleet__') continue;
+          const v = JSON.parse(Buffer.from(m.value).toString('utf8'));
+          latest.set(`${v.kind}|${v.month}|${v.as_of_day}`, v.predicted_total);
+        }
+      }
+      await consumer.close();
+    } finally {
+      await transport.close();
+    }
+    const r = await lake.query(
+      "SELECT kind, month, as_of_day, predicted_total FROM meters_gold_predictions WHERE meter_id = '__fleet__'",
+      { maxRows: 10_000 },
+    );
+    assert.equal(latest.size, r.rows.length);
+    for (const row of r.rows) {
+      const sent = latest.get(`${row.kind}|${row.month}|${row.as_of_day}`);
+      assert.ok(
+        sent !== undefined && Math.abs(sent - Number(row.predicted_total)) < 1e-9,
+        `${row.month} ${row.as_of_day}`,
+      );
+    }
   });
 });

@@ -22,20 +22,26 @@ import { FLEET_ID, METER_TABLES } from './tables.ts';
 const FLEET_FILE_PREFIX = 'fleet-';
 const MAX_ATTEMPTS = 50;
 
+/**
+ * A sum in a fixed order (by meter): floating-point addition is not associative, and the fleet rows
+ * must come out bit for bit the same whatever files, and in what order, hold the meter rows.
+ */
+const total = (col: string) => `list_sum(list(${col} ORDER BY meter_id))`;
+
 /** The fleet row of each (kind, month, as_of_day) from the meter rows of a table's snapshot. */
 const SUMS: Record<string, (from: string) => string> = {
   [METER_TABLES.predictions.path]: (from) => `
-    SELECT kind, month, as_of_day, sum(predicted_total) AS predicted_total,
-           sum(observed_to_date) AS observed_to_date, max(model_version) AS model_version,
+    SELECT kind, month, as_of_day, ${total('predicted_total')} AS predicted_total,
+           ${total('observed_to_date')} AS observed_to_date, max(model_version) AS model_version,
            max(predicted_at) AS predicted_at
     FROM (${from}) WHERE meter_id <> '${FLEET_ID}' GROUP BY ALL`,
   [METER_TABLES.outcomes.path]: (from) => `
-    SELECT kind, month, as_of_day, sum(predicted_total) AS predicted_total,
-           sum(actual_total) AS actual_total, sum(predicted_total) - sum(actual_total) AS error,
-           CASE WHEN sum(actual_total) <> 0
-                THEN abs(sum(predicted_total) - sum(actual_total)) / abs(sum(actual_total)) * 100 END AS ape,
-           max(model_version) AS model_version
-    FROM (${from}) WHERE meter_id <> '${FLEET_ID}' GROUP BY ALL`,
+    SELECT kind, month, as_of_day, predicted_total, actual_total, predicted_total - actual_total AS error,
+           CASE WHEN actual_total <> 0 THEN abs(predicted_total - actual_total) / abs(actual_total) * 100 END AS ape,
+           model_version
+    FROM (SELECT kind, month, as_of_day, ${total('predicted_total')} AS predicted_total,
+                 ${total('actual_total')} AS actual_total, max(model_version) AS model_version
+          FROM (${from}) WHERE meter_id <> '${FLEET_ID}' GROUP BY ALL)`,
 };
 
 /** The tables that hold fleet rows. */

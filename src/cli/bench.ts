@@ -17,6 +17,11 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
       'Delta Lake: append throughput (1M rows in 100 commits), snapshot load at 1,000 commits with/without checkpoints',
     load: async () => (await import('../bench/lake.ts')).runLakeBench,
   },
+  hdfs: {
+    summary:
+      'the lake on HDFS (WebHDFS) beside local disk: store operations, Delta commits/s, appends, snapshot load',
+    load: async () => (await import('../bench/hdfs.ts')).runHdfsBench,
+  },
   pipeline: {
     summary:
       'readings/s end to end (produce → silver and gold) with embedded engines, 10,000 simulated meters at --rate max',
@@ -26,6 +31,14 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
     summary:
       'cluster trace: replay + classify events/s (task and job events, parts 0-1), EM training time on 500k tasks',
     load: async () => (await import('../bench/trace.ts')).runTraceBench,
+  },
+  train: {
+    summary:
+      'time to train the consumption model on the 500 London households (goal under 30 s); bench train [DAILY_CSV]',
+    load: async () => {
+      const { runTrainBench } = await import('../bench/train.ts');
+      return (opts) => runTrainBench(opts.args?.[0]);
+    },
   },
   baseline: {
     summary: 'normal load on the cluster: 1 reading/s for 5 minutes (--short: 1 minute), end-to-end latency',

@@ -302,18 +302,23 @@ export class DeltaTable {
         );
       const next = cloneState(base);
       applyActions(next, version, winner, `${this.where}: ${commitPath(this.path, version)}`);
+      let verdict = resolveAgainst(winner, version, intent);
+      // Catch up on any further commits before the next attempt, each checked as the winner was.
+      for (let v = version + 1; verdict.kind === 'retry'; v++) {
+        const landed = await readCommit(this.store, this.path, v);
+        if (!landed) break;
+        applyActions(next, v, landed, `${this.where}: ${commitPath(this.path, v)}`);
+        verdict = resolveAgainst(landed, v, intent);
+      }
       base = next;
-      const verdict = resolveAgainst(winner, version, intent);
       if (verdict.kind === 'skip') {
         this.remember(new Snapshot(this.path, base));
-        return { status: 'skipped', reason: verdict.reason, version };
+        return { status: 'skipped', reason: verdict.reason, version: base.version };
       }
       if (verdict.kind === 'conflict') {
         this.remember(new Snapshot(this.path, base));
         return { status: 'conflict', reason: verdict.reason };
       }
-      // Catch up on any further commits before the next attempt.
-      base = await refreshState(this.store, this.path, base);
       // Every txn this commit records may now be recorded by others (a replayed batch): nothing to do.
       if (txns.length > 0) {
         const covered = txns.filter((x) => (base.txns.get(x.appId)?.version ?? -1) >= x.version).length;

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isLakestreamError } from '../../src/errors.ts';
+import { holdNextCommit } from '../helpers/hold.ts';
 import { count, freshLake, READINGS, readings } from './helpers.ts';
 
 for (const kind of ['memory', 'file'] as const) {
@@ -152,6 +153,31 @@ describe('commits under concurrency:', () => {
     // our cached snapshot is refreshed first, so the rewrite sees and removes both files
     assert.equal(res.status, 'committed');
     assert.equal(await count(lake, 't'), 0);
+    await lake.close();
+  });
+
+  test('a rewrite that lost its version checks every commit that landed since, not only the first', async () => {
+    const lake = await freshLake('file');
+    const t = lake.table('t');
+    await t.create(READINGS);
+    await t.write(readings(2));
+    const { Lake } = await import('../../src/lake/index.ts');
+    const { openStore } = await import('../../src/storage/open.ts');
+    const held = holdNextCommit(await openStore(lake.url));
+    const rewriter = new Lake(held.store).table('t');
+    const day1 = (f: { partitionValues: Record<string, string | null> }) =>
+      f.partitionValues.day === '2013-01-01';
+    const rewrite = rewriter.commit([], { removeWhere: day1 });
+    await held.reached;
+    // Two commits land while the rewrite waits: one elsewhere, then one into what it rewrites.
+    const other = (await Lake.open(lake.url)).table('t');
+    await other.write(readings(1, 60));
+    await other.write(readings(1, 5));
+    held.release();
+    const res = await rewrite;
+    assert.equal(res.status, 'conflict');
+    assert.match(res.status === 'conflict' ? res.reason : '', /version 3 added .* did not read/);
+    assert.equal(await count(lake, 't'), 4);
     await lake.close();
   });
 

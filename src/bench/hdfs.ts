@@ -1,8 +1,8 @@
 // Benchmark (not a test): the lake's storage on HDFS through WebHDFS beside local disk — object store
 // operations (put, putIfAbsent by rename and by create, get, list, large files), then Delta commit
 // throughput, appends of real Parquet and snapshot load time.
-// `lakestream bench hdfs [--short] [--json]` (or `node src/bench/hdfs.ts … [--webhdfs webhdfs://HOST:PORT]`); without --webhdfs it
-// starts (or reuses) the local cluster's HDFS with `lakestream cluster up --hdfs`.
+// `lakestream bench hdfs [--short] [--json]`, or `node src/bench/hdfs.ts … [--webhdfs webhdfs://HOST:PORT]`;
+// without --webhdfs it starts (or reuses) the local cluster's HDFS with `lakestream cluster up --hdfs`.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -31,7 +31,7 @@ import {
 } from './schema.ts';
 import { Snapshot } from './snapshot.ts';
 import { createSnapshotView } from './sql.ts';
-import { backoff, type CommitIntent, removeFor, resolveAgainst } from './transaction.ts';
+import { backoff, type CommitIntent, type Resolution, removeFor, resolveAgainst } from './transaction.ts';
 
 export type CommitResult =
   | { status: 'committed'; version: number }
@@ -250,12 +250,8 @@ export class DeltaTable {
     }
     if (opts.read) {
       // What landed between the caller's read and now is checked as a winner of the race would be.
-      for (let v = opts.read.version + 1; v <= snap.version; v++) {
-        const landed = await readCommit(this.store, this.path, v);
-        if (!landed) return { status: 'conflict', reason: `version ${v} cannot be read to check it` };
-        const verdict = resolveAgainst(landed, v, intent);
-        if (verdict.kind === 'conflict') return { status: 'conflict', reason: verdict.reason };
-      }
+      const verdict = await this.checkLanded(intent, opts.read.version + 1, { to: snap.version });
+      if (verdict.kind === 'conflict') return { status: 'conflict', reason: verdict.reason };
     }
     if (body.length === 0) return { status: 'committed', version: snap.version };
     const txns = body
@@ -304,12 +300,7 @@ export class DeltaTable {
       applyActions(next, version, winner, `${this.where}: ${commitPath(this.path, version)}`);
       let verdict = resolveAgainst(winner, version, intent);
       // Catch up on any further commits before the next attempt, each checked as the winner was.
-      for (let v = version + 1; verdict.kind === 'retry'; v++) {
-        const landed = await readCommit(this.store, this.path, v);
-        if (!landed) break;
-        applyActions(next, v, landed, `${this.where}: ${commitPath(this.path, v)}`);
-        verdict = resolveAgainst(landed, v, intent);
-      }
+      if (verdict.kind === 'retry') verdict = await this.checkLanded(intent, version + 1, { into: next });
       base = next;
       if (verdict.kind === 'skip') {
         this.remember(new Snapshot(this.path, base));
@@ -341,6 +332,29 @@ export class DeltaTable {
       `${this.where}: gave up committing after ${MAX_ATTEMPTS} attempts`,
       { retriable: true },
     );
+  }
+
+  /**
+   * Checks the commits from version `from` on — up to `to`, else as long as there are more — as
+   * winners of a race against `intent`, applying each to `into` when given; stops at the first
+   * verdict that is not 'retry'. A commit missing at or below `to` cannot be checked: a conflict.
+   */
+  private async checkLanded(
+    intent: CommitIntent,
+    from: number,
+    opts: { to?: number; into?: LogState },
+  ): Promise<Resolution> {
+    for (let v = from; opts.to === undefined || v <= opts.to; v++) {
+      const landed = await readCommit(this.store, this.path, v);
+      if (!landed) {
+        if (opts.to === undefined) break;
+        return { kind: 'conflict', reason: `version ${v} cannot be read to check it` };
+      }
+      if (opts.into) applyActions(opts.into, v, landed, `${this.where}: ${commitPath(this.path, v)}`);
+      const verdict = resolveAgainst(landed, v, intent);
+      if (verdict.kind !== 'retry') return verdict;
+    }
+    return { kind: 'retry' };
   }
 
   /**

@@ -69,12 +69,11 @@ export async function forecastMonth(
       )
     ).rows.length > 0;
   const summed = meter === FLEET_ID && !ownFleetRows;
-  const where = summed
-    ? `meter_id <> ${v.lit(FLEET_ID)} AND kind = ${k}`
-    : `meter_id = ${v.lit(meter)} AND kind = ${k}`;
+  const everyMeter = `meter_id <> ${v.lit(FLEET_ID)} AND kind = ${k}`;
+  const where = summed ? everyMeter : `meter_id = ${v.lit(meter)} AND kind = ${k}`;
   // The fleet's days and months are always the sum over its meters (the stream stores fleet rows
   // of predictions and outcomes only).
-  const valuesWhere = meter === FLEET_ID ? `meter_id <> ${v.lit(FLEET_ID)} AND kind = ${k}` : where;
+  const valuesWhere = meter === FLEET_ID ? everyMeter : where;
   const monthsRows = await lake.query(
     `SELECT DISTINCT month FROM ${PREDICTIONS} WHERE ${where} ORDER BY month`,
   );

@@ -2,11 +2,9 @@
 // racing writers and after a compaction that merged them with meter rows.
 
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { holdNextCommit } from '../../../test/helpers/hold.ts';
+import { freshLake as emptyLake } from '../../../test/lake/helpers.ts';
 import { Lake } from '../../lake/index.ts';
 import { openStore } from '../../storage/open.ts';
 import { rollUpFleet } from './fleet.ts';
@@ -17,7 +15,7 @@ const JAN = new Set(['2013-01']);
 const lakes: Lake[] = [];
 
 async function freshLake(): Promise<Lake> {
-  const lake = await Lake.open(`file:${await mkdtemp(join(tmpdir(), 'lakestream-fleet-test-'))}`);
+  const lake = await emptyLake('file');
   lakes.push(lake);
   await lake.table(P.path).create({ schema: [...P.schema], partitionColumns: [...P.partitionColumns] });
   return lake;

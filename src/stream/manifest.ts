@@ -49,8 +49,8 @@ export function appIdFor(group: string, topic: string, partition: number): strin
 export class ManifestStore {
   private readonly store: ObjectStore;
   private readonly dir: string;
-  /** manifest path → partitions it is the newest for; others can be deleted */
-  private readonly latestByPartition = new Map<string, { path: string; last: number }>();
+  /** "topic/partition" → the newest manifest holding it (as far as this worker knows); only moves forward */
+  private readonly latestByPartition = new Map<string, { path: string; seq: number }>();
   /** manifest path → the partitions it holds ("topic/partition") */
   private readonly partitionsOf = new Map<string, string[]>();
 
@@ -113,17 +113,17 @@ export class ManifestStore {
   }
 
   /**
-   * Records a manifest as the newest for its partitions and deletes older manifests that no
-   * partition needs any more. A manifest may hold partitions another worker owns now (it was
-   * written before a rebalance): it is deleted only when every one of its partitions is this
-   * worker's and has a newer manifest — otherwise the other owner may still need it.
+   * Records a batch this worker committed as the newest manifest of its partitions and deletes
+   * older manifests that no partition needs any more. A manifest may hold partitions another
+   * worker owns now (it was written before a rebalance): it is deleted only when every one of its
+   * partitions is this worker's and has a newer manifest — otherwise the other owner may still need it.
    */
   async committed(path: string, manifest: Manifest): Promise<void> {
     const superseded = new Set<string>();
     for (const p of manifest.partitions) {
       const prev = this.latestByPartition.get(`${p.topic}/${p.partition}`);
-      if (prev && prev.path !== path) superseded.add(prev.path);
-      this.note(p.topic, p.partition, path, manifest);
+      if (this.note(p.topic, p.partition, path, manifest) && prev && prev.path !== path)
+        superseded.add(prev.path);
     }
     this.partitionsOf.set(
       path,
@@ -155,9 +155,18 @@ export class ManifestStore {
     for (const p of partitions) this.latestByPartition.delete(`${topic}/${p}`);
   }
 
-  private note(topic: string, partition: number, path: string, m: Manifest): void {
-    const last = m.partitions.find((q) => q.topic === topic && q.partition === partition)?.last ?? -1;
-    this.latestByPartition.set(`${topic}/${partition}`, { path, last });
+  /**
+   * Notes `m` as the newest manifest of a partition unless a manifest with a higher batch number of
+   * it is known (a manifest found on takeover may be the newest for one of its partitions only: it
+   * must not stand for the others, or their newer manifests would look superseded and be deleted).
+   */
+  private note(topic: string, partition: number, path: string, m: Manifest): boolean {
+    const key = `${topic}/${partition}`;
+    const seq = seqOf(m, topic, partition);
+    const known = this.latestByPartition.get(key);
+    if (known && known.path !== path && known.seq >= seq) return false;
+    this.latestByPartition.set(key, { path, seq });
+    return true;
   }
 }
 

@@ -3,6 +3,7 @@
 // manifest.ts), report status.
 
 import { hostname } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isLakestreamError, LakestreamError } from '../errors.ts';
 import type { Action } from '../lake/actions.ts';
 import type { Lake } from '../lake/index.ts';
@@ -145,10 +146,10 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     const committed = await transport.committedOffsets(group, topic);
     const pending = new Map<string, Manifest>();
     for (const v of found.values()) pending.set(v.path, v.manifest);
-    for (const [path, m] of pending) {
+    // (latestFor has noted each as the newest of the partitions it was found for, and of no other.)
+    for (const m of pending.values()) {
       await applyManifest(lake, group, m, send);
       await afterCommit(m);
-      await manifests.committed(path, m);
     }
     for (const p of partitions) {
       const m = found.get(p)?.manifest;
@@ -207,7 +208,8 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     );
     manifests.forget(topic, [...owned.keys()]);
     owned.clear();
-    await new Promise((r) => setTimeout(r, delay));
+    // a stop request ends the wait (the loop then sees it)
+    await sleep(delay, undefined, { signal: opts.signal }).catch(() => {});
   };
 
   const commitBatch = async (batch: Map<number, Message[]>, flush: boolean) => {

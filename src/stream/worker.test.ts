@@ -1,0 +1,133 @@
+// The stream worker's takeover rules on the embedded transport, with a minimal workload (one row per
+// message), so that what is tested is the worker and its manifests, not a workload's logic.
+
+import assert from 'node:assert/strict';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { freshLake } from '../../test/lake/helpers.ts';
+import type { Lake } from '../lake/index.ts';
+import { partitionOfKeyBytes } from '../transport/murmur2.ts';
+import { openTransport } from '../transport/open.ts';
+import type { Transport } from '../transport/transport.ts';
+import { appIdFor } from './manifest.ts';
+import { runWorker } from './worker.ts';
+import type { Workload } from './workload.ts';
+
+const TOPIC = 'events';
+const TABLE = 'test/events';
+const GROUP = 'g';
+
+/** Every message becomes a row (partition, offset, key); no state beyond the counters. */
+const workload: Workload = {
+  name: 'events',
+  topic: TOPIC,
+  tables: [
+    {
+      path: TABLE,
+      spec: {
+        schema: [
+          { name: 'partition', type: 'integer', nullable: false },
+          { name: 'offset', type: 'long', nullable: false },
+          { name: 'key', type: 'string' },
+        ],
+        partitionColumns: [],
+      },
+    },
+  ],
+  newProcessor() {
+    let read = 0;
+    return {
+      process(msg, out) {
+        read++;
+        out.append(TABLE, { partition: msg.partition, offset: BigInt(msg.offset), key: msg.key });
+      },
+      flush() {},
+      toJSON: () => ({}),
+      counters: () => ({ read, accepted: read, quarantined: 0, duplicates: 0, byReason: {} }),
+    };
+  },
+};
+
+const opened: { close(): Promise<void> }[] = [];
+after(async () => {
+  for (const o of opened) await o.close();
+});
+
+/** A key that the topic's 2 partitions put in `partition`. */
+function keyFor(partition: number): string {
+  for (let i = 0; ; i++) {
+    const key = `k${i}`;
+    if (partitionOfKeyBytes(new TextEncoder().encode(key), 2) === partition) return key;
+  }
+}
+
+async function send(transport: Transport, partition: number, n: number): Promise<void> {
+  const producer = await transport.producer();
+  const key = keyFor(partition);
+  await producer.send(
+    TOPIC,
+    Array.from({ length: n }, () => ({ key, value: new TextEncoder().encode('x') })),
+  );
+  await producer.close();
+}
+
+/** Runs a worker until it has committed `batches` batches (or drained), within a deadline. */
+async function runUntil(transport: Transport, lake: Lake, opts: { batches?: number; drain?: boolean }) {
+  const stop = new AbortController();
+  const deadline = AbortSignal.timeout(20_000);
+  const status = await runWorker({
+    transport,
+    lake,
+    workload,
+    group: GROUP,
+    drain: opts.drain,
+    pollMs: 50,
+    signal: AbortSignal.any([stop.signal, deadline]),
+    onBatch: (s) => {
+      if (opts.batches !== undefined && s.batches >= opts.batches) stop.abort();
+    },
+  });
+  assert.equal(deadline.aborted, false, 'the worker finished before its deadline');
+  return status;
+}
+
+test('a worker taking over keeps the newest manifest of every partition, also one found beside an older one', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lakestream-worker-test-'));
+  const transport = await openTransport(`embedded:${dir}`);
+  const lake = await freshLake('file');
+  opened.push(transport, lake);
+  await transport.ensureTopic(TOPIC, 2);
+
+  // Batch 1 of both partitions in one manifest; then batch 2 of partition 1 alone, by a second worker.
+  await send(transport, 0, 3);
+  await send(transport, 1, 3);
+  await runUntil(transport, lake, { batches: 1 });
+  await send(transport, 1, 2);
+  await runUntil(transport, lake, { batches: 1 });
+  // A third worker finds partition 0's newest batch in the first manifest and partition 1's in the
+  // second: adopting the first must not make it stand for partition 1 and delete the second.
+  await send(transport, 0, 1);
+  await runUntil(transport, lake, { batches: 1 });
+  const snap = await lake.table(TABLE).snapshot();
+  assert.equal(snap.txnVersions.get(appIdFor(GROUP, TOPIC, 1)), 2);
+
+  // So the next owner resumes partition 1 after its batch 2, rather than retrying it forever.
+  await send(transport, 1, 1);
+  const last = await runUntil(transport, lake, { drain: true });
+  assert.deepEqual(last.committed_offsets, [
+    { topic: TOPIC, partition: 0, offset: 4 },
+    { topic: TOPIC, partition: 1, offset: 6 },
+  ]);
+  const rows = await lake.query(
+    `SELECT partition, count(*)::INTEGER AS n, count(DISTINCT "offset")::INTEGER AS d FROM test_events GROUP BY partition ORDER BY partition`,
+  );
+  assert.deepEqual(
+    rows.rows.map((r) => [r.partition, r.n, r.d]),
+    [
+      [0, 4, 4],
+      [1, 6, 6],
+    ],
+  );
+});

@@ -5,7 +5,14 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { LakestreamError } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { cleanPath } from '../storage/object-store.ts';
-import { type Action, type AddFile, type MetadataAction, parseCommit, serializeCommit } from './actions.ts';
+import {
+  type Action,
+  type AddFile,
+  type MetadataAction,
+  parseCommit,
+  serializeCommit,
+  type TxnAction,
+} from './actions.ts';
 import { writeCheckpoint } from './checkpoint.ts';
 import { listLog } from './log/listing.ts';
 import {
@@ -179,6 +186,25 @@ export class DeltaTable {
 
   async txnVersion(appId: string): Promise<number | undefined> {
     return (await this.snapshot()).txnVersions.get(appId);
+  }
+
+  /**
+   * The commitInfo of the commit that recorded exactly `version` of txn `appId`, looked for from the
+   * latest commit back (a txn's versions only grow, so the walk stops once it is past them);
+   * undefined when no commit still in the log records that version.
+   */
+  async txnCommitInfo(appId: string, version: number): Promise<Record<string, unknown> | undefined> {
+    for (let v = (await this.snapshot()).version; v >= 0; v--) {
+      const actions = await readCommit(this.store, this.path, v);
+      if (!actions) return undefined; // removed by log cleanup
+      const txn = (actions as { txn?: TxnAction }[]).find((a) => a.txn?.appId === appId);
+      if (!txn?.txn) continue;
+      if (Number(txn.txn.version) < version) return undefined;
+      if (Number(txn.txn.version) === version)
+        return (actions.find((a) => 'commitInfo' in a) as { commitInfo: Record<string, unknown> } | undefined)
+          ?.commitInfo;
+    }
+    return undefined;
   }
 
   /** Writes rows as Parquet files (one per partition value) and commits them. */

@@ -11,7 +11,11 @@
 // offsets and state.
 // Two workers may hold one partition for a moment (one missed a rebalance). Every batch commits the
 // workload's first table first, even with no rows: there the second to arrive finds its batch number
-// recorded, commits nothing anywhere, deletes its manifest and starts again from the lake.
+// recorded, commits nothing anywhere, deletes its manifest and starts again from the lake — unless
+// the commit that recorded it names its own manifest (the other worker found the manifest and
+// completed it), which then stays. A manifest whose worker died after losing that race is known by
+// its batch numbers: the first table records some of them but not all (a batch records all of its
+// numbers there in one commit); the next owner deletes it instead of committing it (see apply.ts).
 
 import { randomUUID } from 'node:crypto';
 import type { ObjectStore } from '../storage/object-store.ts';
@@ -131,12 +135,10 @@ export class ManifestStore {
     );
     for (const old of superseded) {
       const parts = this.partitionsOf.get(old);
-      const unneeded =
-        parts !== undefined &&
-        parts.every((k) => {
-          const latest = this.latestByPartition.get(k);
-          return latest !== undefined && latest.path !== old;
-        });
+      const unneeded = parts?.every((k) => {
+        const latest = this.latestByPartition.get(k);
+        return latest !== undefined && latest.path !== old;
+      });
       if (unneeded) {
         await this.store.delete(old);
         this.partitionsOf.delete(old);

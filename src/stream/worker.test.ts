@@ -1,5 +1,6 @@
 // The stream worker's takeover rules on the embedded transport, with a minimal workload (one row per
-// message), so that what is tested is the worker and its manifests, not a workload's logic.
+// message), so that what is tested is the worker and its manifests, not a workload's logic; and how
+// manifests left behind by other workers are judged.
 
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
@@ -11,7 +12,8 @@ import type { Lake } from '../lake/index.ts';
 import { partitionOfKeyBytes } from '../transport/murmur2.ts';
 import { openTransport } from '../transport/open.ts';
 import type { Transport } from '../transport/transport.ts';
-import { appIdFor } from './manifest.ts';
+import { applyManifest } from './apply.ts';
+import { appIdFor, type Manifest, ManifestStore } from './manifest.ts';
 import { runWorker } from './worker.ts';
 import type { Workload } from './workload.ts';
 
@@ -128,6 +130,81 @@ test('a worker taking over keeps the newest manifest of every partition, also on
     [
       [0, 4, 4],
       [1, 6, 6],
+    ],
+  );
+});
+
+/** A manifest of batches of the events topic that adds no file (what is judged is its batch numbers). */
+function batchOf(
+  parts: { partition: number; last: number; seq: number }[],
+): Omit<Manifest, 'id' | 'createdAt'> {
+  return {
+    worker: 'elsewhere',
+    partitions: parts.map((p) => ({ topic: TOPIC, ...p })),
+    tables: [{ path: TABLE, actions: [] }],
+    messages: [],
+    states: {},
+  };
+}
+
+test('a fresh batch completed by the worker that took its partition over keeps its manifest; a batch that lost its number is deleted', async () => {
+  const lake = await freshLake('file');
+  opened.push(lake);
+  await lake.table(TABLE).ensure(workload.tables[0].spec as never);
+  const manifests = new ManifestStore(lake.store, workload.name, GROUP);
+  const send = async () => {};
+
+  // A zombie wrote batch 1 of partition 0; the new owner found its manifest and completed it first.
+  const mine = await manifests.write(batchOf([{ partition: 0, last: 2, seq: 1 }]));
+  await applyManifest(lake, GROUP, mine.manifest, send);
+  await assert.rejects(
+    applyManifest(lake, GROUP, mine.manifest, send, () => manifests.discard(mine.path)),
+    (e: Error) => /completed by the worker that took the partition over/.test(e.message),
+  );
+  assert.ok(await lake.store.stat(mine.path), 'the manifest the lake records is kept');
+
+  // Another batch with the same number (a different manifest) lost: nothing of it is kept.
+  const other = await manifests.write(batchOf([{ partition: 0, last: 4, seq: 1 }]));
+  await assert.rejects(
+    applyManifest(lake, GROUP, other.manifest, send, () => manifests.discard(other.path)),
+    (e: Error) => /already records batch 1 of g\/events\/0: another worker owns/.test(e.message),
+  );
+  assert.equal(await lake.store.stat(other.path), undefined, 'the losing manifest is deleted');
+});
+
+test('a worker taking over deletes a manifest that lost the race for its batch numbers rather than re-committing it', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lakestream-worker-test-'));
+  const transport = await openTransport(`embedded:${dir}`);
+  const lake = await freshLake('file');
+  opened.push(transport, lake);
+  await transport.ensureTopic(TOPIC, 2);
+  await send(transport, 0, 3);
+  await send(transport, 1, 3);
+  await runUntil(transport, lake, { batches: 1 });
+  await send(transport, 0, 3);
+  // Left by a worker killed after losing: its batch 1 of partition 1 is another manifest's, so its
+  // batch 2 of partition 0 (offsets 3 to 5) never landed. Re-committing it would skip those offsets.
+  const manifests = new ManifestStore(lake.store, workload.name, GROUP);
+  const lost = await manifests.write(
+    batchOf([
+      { partition: 0, last: 5, seq: 2 },
+      { partition: 1, last: 2, seq: 1 },
+    ]),
+  );
+  const last = await runUntil(transport, lake, { drain: true });
+  assert.equal(await lake.store.stat(lost.path), undefined, 'the lost manifest is deleted');
+  assert.deepEqual(last.committed_offsets, [
+    { topic: TOPIC, partition: 0, offset: 6 },
+    { topic: TOPIC, partition: 1, offset: 3 },
+  ]);
+  const rows = await lake.query(
+    `SELECT partition, count(*)::INTEGER AS n, count(DISTINCT "offset")::INTEGER AS d FROM test_events GROUP BY partition ORDER BY partition`,
+  );
+  assert.deepEqual(
+    rows.rows.map((r) => [r.partition, r.n, r.d]),
+    [
+      [0, 6, 6],
+      [1, 3, 3],
     ],
   );
 });

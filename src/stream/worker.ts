@@ -5,11 +5,11 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isLakestreamError, LakestreamError } from '../errors.ts';
-import type { Action } from '../lake/actions.ts';
 import type { Lake } from '../lake/index.ts';
 import type { Consumer, Message, Transport } from '../transport/transport.ts';
+import { applyManifest, lostRace, recordedOf } from './apply.ts';
 import { LatencyWindow } from './latency.ts';
-import { appIdFor, type Manifest, type ManifestPartition, ManifestStore } from './manifest.ts';
+import { type Manifest, type ManifestPartition, ManifestStore } from './manifest.ts';
 import { BatchOutputs, getOrCreate } from './outputs.ts';
 import { prepareTableWrite } from './table-writes.ts';
 import type { OutMessage, PartitionProcessor, Workload } from './workload.ts';
@@ -138,14 +138,24 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
    * Takes over partitions: completes their newest manifest, restores their state, and moves the
    * read position to just after it (or to the group's committed offset when there is none).
    */
-  const adopt = async (partitions: number[]) => {
+  const adopt = async (partitions: number[]): Promise<void> => {
     if (partitions.length === 0) return;
     const found = await manifests.latestFor(topic, partitions, (p, candidates) =>
       recordedOf(lake, p, candidates),
     );
-    const committed = await transport.committedOffsets(group, topic);
     const pending = new Map<string, Manifest>();
     for (const v of found.values()) pending.set(v.path, v.manifest);
+    const lost: string[] = [];
+    for (const [path, m] of pending) if (await lostRace(lake, group, m)) lost.push(path);
+    if (lost.length > 0) {
+      for (const path of lost) {
+        process.stderr.write(`\n${path} lost the race for its batch numbers: deleted; looking again\n`);
+        await manifests.discard(path);
+      }
+      manifests.forget(topic, partitions);
+      return adopt(partitions);
+    }
+    const committed = await transport.committedOffsets(group, topic);
     // (latestFor has noted each as the newest of the partitions it was found for, and of no other.)
     for (const m of pending.values()) {
       await applyManifest(lake, group, m, send);
@@ -383,83 +393,4 @@ function refreshCounters(status: WorkerStatus, owned: Map<number, Owned>, worklo
     updated_at: new Date().toISOString(),
   });
   status.model_version = workload.modelVersion?.() ?? status.model_version;
-}
-
-/**
- * Commits a manifest's table actions, each with a txn per partition; a table that already records
- * the batch (its txn versions) is skipped, so re-applying a manifest changes nothing.
- * `discard` (a batch just written, not a manifest being completed) makes it a fresh batch: a table
- * that already records one of its batch numbers means another worker owns the partition now —
- * CONFLICT; if that is the first table, nothing of the batch is committed and `discard` deletes
- * its manifest.
- */
-async function applyManifest(
-  lake: Lake,
-  group: string,
-  m: Manifest,
-  send: (m: Manifest) => Promise<void>,
-  discard?: () => Promise<void>,
-): Promise<{ table: string; version: number; at: string }[]> {
-  const done: { table: string; version: number; at: string }[] = [];
-  const txns = m.partitions.map((p) => ({ appId: appIdFor(group, p.topic, p.partition), version: p.seq }));
-  const fresh = discard !== undefined;
-  const lostTo = async (table: string, detail: string): Promise<never> => {
-    if (done.length === 0) await discard?.();
-    throw new LakestreamError('CONFLICT', `table ${table} ${detail}: another worker owns that partition now`);
-  };
-  let recommitted = false;
-  for (const t of m.tables) {
-    const table = lake.table(t.path);
-    if (fresh) {
-      // A worker that lost its partitions without knowing (a zombie) must not commit over the new owner.
-      const snap = await table.snapshot();
-      const taken = txns.find((x) => (snap.txnVersions.get(x.appId) ?? -1) >= x.version);
-      if (taken) await lostTo(t.path, `already records batch ${taken.version} of ${taken.appId}`);
-    } else {
-      const snap = await table.snapshot();
-      if (txns.every((x) => (snap.txnVersions.get(x.appId) ?? -1) >= x.version)) continue;
-      recommitted = true;
-    }
-    const actions = [...t.actions, ...txns.map((x) => ({ txn: { ...x, lastUpdated: Date.now() } }))];
-    const r = await table.commit(actions as Action[], { operation: 'STREAMING UPDATE' });
-    if (r.status === 'conflict') {
-      if (done.length === 0) await discard?.();
-      throw new LakestreamError(
-        'CONFLICT',
-        `table ${t.path}: batch ${m.id} conflicts with a concurrent commit: ${r.reason}`,
-      );
-    }
-    // Lost the race inside the commit: the other worker's batch of the same number went in first.
-    if (r.status === 'skipped' && fresh)
-      await lostTo(
-        t.path,
-        `recorded batch ${txns.map((x) => `${x.version} of ${x.appId}`).join(', ')} meanwhile`,
-      );
-    done.push({ table: t.path, version: r.version, at: new Date().toISOString() });
-  }
-  if ((fresh || recommitted) && m.messages.length > 0) await send(m);
-  return done;
-}
-
-/**
- * Of two manifests holding the same batch number of a partition, the one the lake recorded: its new
- * data files are live in their tables. (Both exist only when two workers raced for the batch and the
- * loser died before deleting its own; if neither added a file, either is as good.)
- */
-async function recordedOf(
-  lake: Lake,
-  partition: number,
-  candidates: { path: string; manifest: Manifest }[],
-): Promise<{ path: string; manifest: Manifest }> {
-  for (const c of candidates)
-    for (const t of c.manifest.tables) {
-      const adds = t.actions.flatMap((a) => ('add' in a ? [(a as { add: { path: string } }).add.path] : []));
-      if (adds.length === 0) continue;
-      const live = (await lake.table(t.path).snapshot()).files.map((f) => f.path);
-      if (adds.some((p) => live.includes(p))) return c;
-    }
-  process.stderr.write(
-    `\npartition ${partition}: ${candidates.length} manifests hold its newest batch and none added a file; using ${candidates[0].path}\n`,
-  );
-  return candidates[0];
 }

@@ -91,15 +91,26 @@ export async function lostRace(lake: Lake, group: string, m: Manifest): Promise<
 }
 
 /**
- * Of two manifests holding the same batch number of a partition, the one the lake recorded: its new
- * data files are live in their tables. (Both exist only when two workers raced for the batch and the
- * loser died before deleting its own; if neither added a file, either is as good.)
+ * Of two manifests holding the same batch number of a partition, the one the lake recorded: the
+ * commit of the first table that recorded the batch names it. (Both exist only when two workers
+ * raced for the batch and the loser died before deleting its own.) A log written before commits
+ * named their manifest answers by the data files: the recorded manifest's are live.
  */
 export async function recordedOf(
   lake: Lake,
+  group: string,
+  topic: string,
   partition: number,
   candidates: { path: string; manifest: Manifest }[],
 ): Promise<{ path: string; manifest: Manifest }> {
+  const first = candidates[0].manifest;
+  const seq = first.partitions.find((q) => q.topic === topic && q.partition === partition)?.seq ?? -1;
+  if (first.tables.length > 0) {
+    const info = await lake.table(first.tables[0].path).txnCommitInfo(appIdFor(group, topic, partition), seq);
+    const id = (info?.operationParameters as Record<string, unknown> | undefined)?.manifest;
+    const named = candidates.find((c) => c.manifest.id === id);
+    if (named) return named;
+  }
   for (const c of candidates)
     for (const t of c.manifest.tables) {
       const adds = t.actions.flatMap((a) => ('add' in a ? [(a as { add: { path: string } }).add.path] : []));
@@ -108,7 +119,7 @@ export async function recordedOf(
       if (adds.some((p) => live.includes(p))) return c;
     }
   process.stderr.write(
-    `\npartition ${partition}: ${candidates.length} manifests hold its newest batch and none added a file; using ${candidates[0].path}\n`,
+    `\npartition ${partition}: ${candidates.length} manifests hold its newest batch and the lake does not say whose it recorded; using ${candidates[0].path}\n`,
   );
   return candidates[0];
 }

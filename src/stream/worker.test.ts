@@ -208,3 +208,27 @@ test('a worker taking over deletes a manifest that lost the race for its batch n
     ],
   );
 });
+
+test('of two manifests left with the same batch number, a worker taking over resumes from the one the lake recorded', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lakestream-worker-test-'));
+  const transport = await openTransport(`embedded:${dir}`);
+  const lake = await freshLake('file');
+  opened.push(transport, lake);
+  await transport.ensureTopic(TOPIC, 2);
+  await lake.table(TABLE).ensure(workload.tables[0].spec as never);
+  await send(transport, 0, 3);
+  // Two workers raced for batch 1 of partition 0 and both died: the older manifest (found first)
+  // says offsets 0–1, the one the lake recorded 0–2. Neither adds a file, so only the commit tells.
+  const manifests = new ManifestStore(lake.store, workload.name, GROUP);
+  await manifests.write(batchOf([{ partition: 0, last: 1, seq: 1 }]));
+  await new Promise((r) => setTimeout(r, 5));
+  const recorded = await manifests.write(batchOf([{ partition: 0, last: 2, seq: 1 }]));
+  await applyManifest(lake, GROUP, recorded.manifest, async () => {});
+  const last = await runUntil(transport, lake, { drain: true });
+  assert.deepEqual(
+    last.committed_offsets.filter((o) => o.partition === 0),
+    [{ topic: TOPIC, partition: 0, offset: 3 }],
+  );
+  const rows = await lake.query('SELECT count(*)::INTEGER AS n FROM test_events');
+  assert.equal(rows.rows[0].n, 0, 'offset 2 is not read again');
+});

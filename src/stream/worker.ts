@@ -141,7 +141,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
   const adopt = async (partitions: number[]): Promise<void> => {
     if (partitions.length === 0) return;
     const found = await manifests.latestFor(topic, partitions, (p, candidates) =>
-      recordedOf(lake, p, candidates),
+      recordedOf(lake, group, topic, p, candidates),
     );
     const pending = new Map<string, Manifest>();
     for (const v of found.values()) pending.set(v.path, v.manifest);

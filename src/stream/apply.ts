@@ -5,7 +5,7 @@
 import { LakestreamError } from '../errors.ts';
 import type { Action } from '../lake/actions.ts';
 import type { Lake } from '../lake/index.ts';
-import { appIdFor, type Manifest } from './manifest.ts';
+import { appIdFor, type Batch, type Manifest } from './manifest.ts';
 
 /**
  * Commits a manifest's table actions, each with a txn per partition and the manifest's id in its
@@ -21,8 +21,8 @@ import { appIdFor, type Manifest } from './manifest.ts';
 export async function applyManifest(
   lake: Lake,
   group: string,
-  m: Manifest,
-  send: (m: Manifest) => Promise<void>,
+  m: Batch,
+  send: (m: Batch) => Promise<void>,
   discard?: () => Promise<void>,
 ): Promise<{ table: string; version: number; at: string }[]> {
   const done: { table: string; version: number; at: string }[] = [];
@@ -81,7 +81,7 @@ export async function applyManifest(
  * numbers to that table at once, so a manifest that was ever recorded there has all of them.)
  * Re-committing it would land rows another batch already holds.
  */
-export async function lostRace(lake: Lake, group: string, m: Manifest): Promise<boolean> {
+export async function lostRace(lake: Lake, group: string, m: Batch): Promise<boolean> {
   if (m.tables.length === 0) return false;
   const snap = await lake.table(m.tables[0].path).snapshot();
   const recorded = m.partitions.filter(

@@ -46,6 +46,9 @@ export interface Manifest {
   states: Record<string, unknown>;
 }
 
+/** A manifest without the partitions' states: what committing it needs (the states are for a takeover). */
+export type Batch = Omit<Manifest, 'states'>;
+
 export function appIdFor(group: string, topic: string, partition: number): string {
   return `${group}/${topic}/${partition}`;
 }
@@ -63,12 +66,23 @@ export class ManifestStore {
     this.dir = `_state/${workload}/${encodeURIComponent(group)}/manifests`;
   }
 
-  async write(m: Omit<Manifest, 'id' | 'createdAt'>): Promise<{ path: string; manifest: Manifest }> {
+  /**
+   * Writes a batch's manifest. The states come as JSON text (a workload may keep the text of state
+   * that did not change since the last batch: the state is most of a manifest's bytes).
+   */
+  async write(
+    m: Omit<Batch, 'id' | 'createdAt'>,
+    states: Record<string, string>,
+  ): Promise<{ path: string; manifest: Batch }> {
     // Names sort by time, so listing returns the oldest first.
     const id = `${Date.now().toString().padStart(15, '0')}-${randomUUID()}`;
-    const manifest: Manifest = { id, createdAt: new Date().toISOString(), ...m };
+    const manifest: Batch = { id, createdAt: new Date().toISOString(), ...m };
+    const head = JSON.stringify(manifest);
+    const stateText = Object.entries(states)
+      .map(([p, text]) => `${JSON.stringify(p)}:${text}`)
+      .join(',');
     const path = `${this.dir}/${id}.json`;
-    await this.store.put(path, new TextEncoder().encode(JSON.stringify(manifest)));
+    await this.store.put(path, new TextEncoder().encode(`${head.slice(0, -1)},"states":{${stateText}}}`));
     return { path, manifest };
   }
 
@@ -122,7 +136,7 @@ export class ManifestStore {
    * worker owns now (it was written before a rebalance): it is deleted only when every one of its
    * partitions is this worker's and has a newer manifest — otherwise the other owner may still need it.
    */
-  async committed(path: string, manifest: Manifest): Promise<void> {
+  async committed(path: string, manifest: Batch): Promise<void> {
     const superseded = new Set<string>();
     for (const p of manifest.partitions) {
       const prev = this.latestByPartition.get(`${p.topic}/${p.partition}`);
@@ -162,7 +176,7 @@ export class ManifestStore {
    * it is known (a manifest found on takeover may be the newest for one of its partitions only: it
    * must not stand for the others, or their newer manifests would look superseded and be deleted).
    */
-  private note(topic: string, partition: number, path: string, m: Manifest): boolean {
+  private note(topic: string, partition: number, path: string, m: Batch): boolean {
     const key = `${topic}/${partition}`;
     const seq = seqOf(m, topic, partition);
     const known = this.latestByPartition.get(key);
@@ -172,6 +186,6 @@ export class ManifestStore {
   }
 }
 
-function seqOf(m: Manifest, topic: string, partition: number): number {
+function seqOf(m: Batch, topic: string, partition: number): number {
   return m.partitions.find((q) => q.topic === topic && q.partition === partition)?.seq ?? -1;
 }

@@ -13,7 +13,7 @@ import { partitionOfKeyBytes } from '../transport/murmur2.ts';
 import { openTransport } from '../transport/open.ts';
 import type { Transport } from '../transport/transport.ts';
 import { applyManifest } from './apply.ts';
-import { appIdFor, type Manifest, ManifestStore } from './manifest.ts';
+import { appIdFor, type Batch, ManifestStore } from './manifest.ts';
 import { runWorker } from './worker.ts';
 import type { Workload } from './workload.ts';
 
@@ -135,15 +135,12 @@ test('a worker taking over keeps the newest manifest of every partition, also on
 });
 
 /** A manifest of batches of the events topic that adds no file (what is judged is its batch numbers). */
-function batchOf(
-  parts: { partition: number; last: number; seq: number }[],
-): Omit<Manifest, 'id' | 'createdAt'> {
+function batchOf(parts: { partition: number; last: number; seq: number }[]): Omit<Batch, 'id' | 'createdAt'> {
   return {
     worker: 'elsewhere',
     partitions: parts.map((p) => ({ topic: TOPIC, ...p })),
     tables: [{ path: TABLE, actions: [] }],
     messages: [],
-    states: {},
   };
 }
 
@@ -155,7 +152,7 @@ test('a fresh batch completed by the worker that took its partition over keeps i
   const send = async () => {};
 
   // A zombie wrote batch 1 of partition 0; the new owner found its manifest and completed it first.
-  const mine = await manifests.write(batchOf([{ partition: 0, last: 2, seq: 1 }]));
+  const mine = await manifests.write(batchOf([{ partition: 0, last: 2, seq: 1 }]), {});
   await applyManifest(lake, GROUP, mine.manifest, send);
   await assert.rejects(
     applyManifest(lake, GROUP, mine.manifest, send, () => manifests.discard(mine.path)),
@@ -164,7 +161,7 @@ test('a fresh batch completed by the worker that took its partition over keeps i
   assert.ok(await lake.store.stat(mine.path), 'the manifest the lake records is kept');
 
   // Another batch with the same number (a different manifest) lost: nothing of it is kept.
-  const other = await manifests.write(batchOf([{ partition: 0, last: 4, seq: 1 }]));
+  const other = await manifests.write(batchOf([{ partition: 0, last: 4, seq: 1 }]), {});
   await assert.rejects(
     applyManifest(lake, GROUP, other.manifest, send, () => manifests.discard(other.path)),
     (e: Error) => /already records batch 1 of g\/events\/0: another worker owns/.test(e.message),
@@ -190,6 +187,7 @@ test('a worker taking over deletes a manifest that lost the race for its batch n
       { partition: 0, last: 5, seq: 2 },
       { partition: 1, last: 2, seq: 1 },
     ]),
+    {},
   );
   const last = await runUntil(transport, lake, { drain: true });
   assert.equal(await lake.store.stat(lost.path), undefined, 'the lost manifest is deleted');
@@ -220,9 +218,9 @@ test('of two manifests left with the same batch number, a worker taking over res
   // Two workers raced for batch 1 of partition 0 and both died: the older manifest (found first)
   // says offsets 0–1, the one the lake recorded 0–2. Neither adds a file, so only the commit tells.
   const manifests = new ManifestStore(lake.store, workload.name, GROUP);
-  await manifests.write(batchOf([{ partition: 0, last: 1, seq: 1 }]));
+  await manifests.write(batchOf([{ partition: 0, last: 1, seq: 1 }]), {});
   await new Promise((r) => setTimeout(r, 5));
-  const recorded = await manifests.write(batchOf([{ partition: 0, last: 2, seq: 1 }]));
+  const recorded = await manifests.write(batchOf([{ partition: 0, last: 2, seq: 1 }]), {});
   await applyManifest(lake, GROUP, recorded.manifest, async () => {});
   const last = await runUntil(transport, lake, { drain: true });
   assert.deepEqual(

@@ -9,7 +9,7 @@ import type { Lake } from '../lake/index.ts';
 import type { Consumer, Message, Transport } from '../transport/transport.ts';
 import { applyManifest, lostRace, recordedOf } from './apply.ts';
 import { LatencyWindow } from './latency.ts';
-import { type Manifest, type ManifestPartition, ManifestStore } from './manifest.ts';
+import { type Batch, type Manifest, type ManifestPartition, ManifestStore } from './manifest.ts';
 import { BatchOutputs, getOrCreate } from './outputs.ts';
 import { prepareTableWrite } from './table-writes.ts';
 import type { OutMessage, PartitionProcessor, Workload } from './workload.ts';
@@ -111,7 +111,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       await producer.send(t, list);
     }
   };
-  const send = (m: Manifest) =>
+  const send = (m: Batch) =>
     sendAll(
       m.messages.map((x) => ({
         topic: x.topic,
@@ -120,7 +120,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       })),
     );
   /** The workload's derivations over what a committed batch wrote (fleet totals), then their messages. */
-  const afterCommit = async (m: Manifest) => {
+  const afterCommit = async (m: Batch) => {
     if (workload.afterCommit) await sendAll(await workload.afterCommit(lake, m.tables));
   };
   let lastStatusWrite = 0;
@@ -271,15 +271,15 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       list.map((m) => ({ topic: t, key: m.key, value: Buffer.from(m.value).toString('base64') })),
     );
     lap('files');
-    const states: Record<string, unknown> = {};
-    for (const q of parts) states[String(q.partition)] = owned.get(q.partition)!.processor.toJSON();
-    const { path, manifest } = await manifests.write({
-      worker,
-      partitions: parts,
-      tables: tableActions,
-      messages,
+    const states: Record<string, string> = {};
+    for (const q of parts) {
+      const processor = owned.get(q.partition)!.processor;
+      states[String(q.partition)] = processor.toJSONText?.() ?? JSON.stringify(processor.toJSON());
+    }
+    const { path, manifest } = await manifests.write(
+      { worker, partitions: parts, tables: tableActions, messages },
       states,
-    });
+    );
     lap('manifest');
     const commits = await applyManifest(lake, group, manifest, send, () => manifests.discard(path));
     await afterCommit(manifest);

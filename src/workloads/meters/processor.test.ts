@@ -4,7 +4,7 @@ import { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/transport.ts';
 import { DEFAULT_METERS_CONFIG, type Forecaster, MetersProcessor } from './processor.ts';
 import { decodeReading } from './reading.ts';
-import { partitionStateFromJSON, partitionStateToJSON } from './state.ts';
+import { partitionStateFromJSON, partitionStateToJSON, partitionStateToJSONText } from './state.ts';
 import { METER_TABLES } from './tables.ts';
 
 const runRate: Forecaster = {
@@ -186,6 +186,27 @@ describe('meters processor', () => {
     for (const r of rows.slice(100)) c.process(msg(r), outB2);
     const strip = (rs: Record<string, unknown>[]) => rs.map((r) => JSON.stringify(r)).sort();
     assert.deepEqual(strip([...daily(outB1), ...daily(outB2)]), strip(daily(outA)));
+  });
+});
+
+describe('meters state for the manifest', () => {
+  it('gives as JSON text what it gives as an object, also after a late reading changed a closed day', () => {
+    const p = processor();
+    const out = new BatchOutputs();
+    const rows = halfHourly('M1', '2013-01-01T00:00:00Z', 48 * 3);
+    const late = rows.splice(30, 1); // a reading of day 1, held back until its day has closed
+    const same = () => assert.deepEqual(JSON.parse(partitionStateToJSONText(p.state)), toObject());
+    const toObject = () => JSON.parse(JSON.stringify(partitionStateToJSON(p.state)));
+    for (const r of rows.slice(0, 100)) p.process(msg(r), out);
+    same();
+    for (const r of rows.slice(100)) p.process(msg(r), out);
+    const before = partitionStateToJSONText(p.state);
+    same();
+    assert.equal(toObject().meters[0].days[0].closed, true, 'day 1 is closed (and its text kept)');
+    p.process(msg(late[0]), out);
+    same();
+    assert.notEqual(partitionStateToJSONText(p.state), before);
+    assert.equal(toObject().meters[0].days[0].n, 48, 'the late reading is in day 1');
   });
 });
 

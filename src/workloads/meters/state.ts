@@ -106,6 +106,33 @@ export function partitionStateToJSON(s: PartitionState): object {
   };
 }
 
+/**
+ * The same as JSON text, reusing the text of each day that did not change since it was last made: a
+ * meter keeps its closed days for a week (to take late readings), so most of the state is the same
+ * from one batch to the next. A day changes only with a reading (n), when it closes or is written.
+ */
+export function partitionStateToJSONText(s: PartitionState): string {
+  const meters: string[] = [];
+  for (const m of s.meters.values()) {
+    const { days, months, ...fields } = m;
+    const head = JSON.stringify({ ...fields, months: [...months.values()] });
+    meters.push(`${head.slice(0, -1)},"days":[${[...days.values()].map(dayText).join(',')}]}`);
+  }
+  return `{"counters":${JSON.stringify(s.counters)},"meters":[${meters.join(',')}]}`;
+}
+
+const dayTexts = new WeakMap<DayState, { version: string; text: string }>();
+
+function dayText(d: DayState): string {
+  const version = `${d.n}|${d.sum}|${d.closed}|${d.written}`;
+  const cached = dayTexts.get(d);
+  if (cached?.version === version) return cached.text;
+  const { seen, hours, ...fields } = d;
+  const text = JSON.stringify({ ...fields, hourList: hoursToList(hours), seenRuns: seenToRuns(seen) });
+  dayTexts.set(d, { version, text });
+  return text;
+}
+
 interface MeterJSON extends Omit<MeterState, 'days' | 'months'> {
   /** `seenRuns` (written since the manifest carried whole states every batch) or the older `seen` list */
   days: (Omit<DayState, 'hours' | 'seen'> & {

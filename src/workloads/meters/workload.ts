@@ -11,7 +11,7 @@ import type { Enrichment } from './enrich.ts';
 import { FLEET_TABLES, monthsAdded, rollUpFleet } from './fleet.ts';
 import { DEFAULT_METERS_CONFIG, type Forecaster, type MetersConfig, MetersProcessor } from './processor.ts';
 import { decodeReading } from './reading.ts';
-import { partitionStateFromJSON, partitionStateToJSON } from './state.ts';
+import { partitionStateFromJSON, partitionStateToJSON, partitionStateToJSONText } from './state.ts';
 import { FLEET_ID, METER_TABLES } from './tables.ts';
 
 export interface MetersWorkloadOptions {
@@ -56,6 +56,7 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
         process: (msg, out) => p.process(msg, out),
         flush: (out) => p.flush(out),
         toJSON: () => partitionStateToJSON(p.state),
+        toJSONText: () => partitionStateToJSONText(p.state),
         counters: () => p.state.counters,
       };
     },

@@ -57,6 +57,24 @@ after(async () => {
   for (const o of opened) await o.close();
 });
 
+/** An embedded transport with the events topic in 2 partitions, and an empty local lake. */
+async function engines(): Promise<{ transport: Transport; lake: Lake }> {
+  const dir = await mkdtemp(join(tmpdir(), 'lakestream-worker-test-'));
+  const transport = await openTransport(`embedded:${dir}`);
+  const lake = await freshLake('file');
+  opened.push(transport, lake);
+  await transport.ensureTopic(TOPIC, 2);
+  return { transport, lake };
+}
+
+/** Per partition: [partition, rows, distinct offsets]. */
+async function rowsPerPartition(lake: Lake): Promise<unknown[][]> {
+  const r = await lake.query(
+    `SELECT partition, count(*)::INTEGER AS n, count(DISTINCT "offset")::INTEGER AS d FROM test_events GROUP BY partition ORDER BY partition`,
+  );
+  return r.rows.map((x) => [x.partition, x.n, x.d]);
+}
+
 /** A key that the topic's 2 partitions put in `partition`. */
 function keyFor(partition: number): string {
   for (let i = 0; ; i++) {
@@ -96,11 +114,7 @@ async function runUntil(transport: Transport, lake: Lake, opts: { batches?: numb
 }
 
 test('a worker taking over keeps the newest manifest of every partition, also one found beside an older one', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'lakestream-worker-test-'));
-  const transport = await openTransport(`embedded:${dir}`);
-  const lake = await freshLake('file');
-  opened.push(transport, lake);
-  await transport.ensureTopic(TOPIC, 2);
+  const { transport, lake } = await engines();
 
   // Batch 1 of both partitions in one manifest; then batch 2 of partition 1 alone, by a second worker.
   await send(transport, 0, 3);
@@ -122,16 +136,10 @@ test('a worker taking over keeps the newest manifest of every partition, also on
     { topic: TOPIC, partition: 0, offset: 4 },
     { topic: TOPIC, partition: 1, offset: 6 },
   ]);
-  const rows = await lake.query(
-    `SELECT partition, count(*)::INTEGER AS n, count(DISTINCT "offset")::INTEGER AS d FROM test_events GROUP BY partition ORDER BY partition`,
-  );
-  assert.deepEqual(
-    rows.rows.map((r) => [r.partition, r.n, r.d]),
-    [
-      [0, 4, 4],
-      [1, 6, 6],
-    ],
-  );
+  assert.deepEqual(await rowsPerPartition(lake), [
+    [0, 4, 4],
+    [1, 6, 6],
+  ]);
 });
 
 /** A manifest of batches of the events topic that adds no file (what is judged is its batch numbers). */
@@ -170,11 +178,7 @@ test('a fresh batch completed by the worker that took its partition over keeps i
 });
 
 test('a worker taking over deletes a manifest that lost the race for its batch numbers rather than re-committing it', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'lakestream-worker-test-'));
-  const transport = await openTransport(`embedded:${dir}`);
-  const lake = await freshLake('file');
-  opened.push(transport, lake);
-  await transport.ensureTopic(TOPIC, 2);
+  const { transport, lake } = await engines();
   await send(transport, 0, 3);
   await send(transport, 1, 3);
   await runUntil(transport, lake, { batches: 1 });
@@ -195,24 +199,14 @@ test('a worker taking over deletes a manifest that lost the race for its batch n
     { topic: TOPIC, partition: 0, offset: 6 },
     { topic: TOPIC, partition: 1, offset: 3 },
   ]);
-  const rows = await lake.query(
-    `SELECT partition, count(*)::INTEGER AS n, count(DISTINCT "offset")::INTEGER AS d FROM test_events GROUP BY partition ORDER BY partition`,
-  );
-  assert.deepEqual(
-    rows.rows.map((r) => [r.partition, r.n, r.d]),
-    [
-      [0, 6, 6],
-      [1, 3, 3],
-    ],
-  );
+  assert.deepEqual(await rowsPerPartition(lake), [
+    [0, 6, 6],
+    [1, 3, 3],
+  ]);
 });
 
 test('of two manifests left with the same batch number, a worker taking over resumes from the one the lake recorded', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'lakestream-worker-test-'));
-  const transport = await openTransport(`embedded:${dir}`);
-  const lake = await freshLake('file');
-  opened.push(transport, lake);
-  await transport.ensureTopic(TOPIC, 2);
+  const { transport, lake } = await engines();
   await lake.table(TABLE).ensure(workload.tables[0].spec as never);
   await send(transport, 0, 3);
   // Two workers raced for batch 1 of partition 0 and both died: the older manifest (found first)

@@ -3,6 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isLakestreamError } from '../../src/errors.ts';
+import { Lake } from '../../src/lake/index.ts';
+import { openStore } from '../../src/storage/open.ts';
 import { holdNextCommit } from '../helpers/hold.ts';
 import { count, freshLake, READINGS, readings } from './helpers.ts';
 
@@ -58,7 +60,7 @@ for (const kind of ['memory', 'file'] as const) {
       assert.equal(await t.txnVersion('g/readings/1'), undefined);
       assert.equal(await count(lake, 't'), 10);
       // a fresh reader of the same store sees the recorded version too
-      const other = await (await import('../../src/lake/index.ts')).Lake.open(lake.url);
+      const other = await Lake.open(lake.url);
       assert.equal(await other.table('t').txnVersion('g/readings/0'), 41);
       await lake.close();
     });
@@ -102,11 +104,14 @@ for (const kind of ['memory', 'file'] as const) {
   });
 }
 
+/** Files of the first day of `readings` (what the read-modify-write tests read or rewrite). */
+const day1 = (f: { partitionValues: Record<string, string | null> }) =>
+  f.partitionValues.day === '2013-01-01';
+
 describe('commits under concurrency:', () => {
   test('concurrent blind appends all commit, each at its own version', async () => {
     const lake = await freshLake('file');
     await lake.table('t').create(READINGS);
-    const { Lake } = await import('../../src/lake/index.ts');
     const writers = await Promise.all([1, 2, 3].map(() => Lake.open(lake.url)));
     const results = await Promise.all(
       writers.flatMap((w, k) => [0, 1, 2, 3].map((i) => w.table('t').write(readings(5, (k * 4 + i) * 5)))),
@@ -126,7 +131,6 @@ describe('commits under concurrency:', () => {
     await t.create(READINGS);
     await t.write(readings(10));
     const [file] = (await t.snapshot()).files;
-    const { Lake } = await import('../../src/lake/index.ts');
     const other = (await Lake.open(lake.url)).table('t');
     assert.equal((await other.write(readings(4), { removeWhere: () => true })).status, 'committed');
     const res = await t.commit([
@@ -146,7 +150,6 @@ describe('commits under concurrency:', () => {
     await t.write(readings(2));
     const snap = await t.snapshot();
     // Someone else appends to 2013-01-01 after we read.
-    const { Lake } = await import('../../src/lake/index.ts');
     await (await Lake.open(lake.url)).table('t').write(readings(2, 2));
     assert.equal(snap.version, 1);
     const res = await t.commit([], { removeWhere: (f) => f.partitionValues.day === '2013-01-01' });
@@ -161,12 +164,8 @@ describe('commits under concurrency:', () => {
     const t = lake.table('t');
     await t.create(READINGS);
     await t.write(readings(2));
-    const { Lake } = await import('../../src/lake/index.ts');
-    const { openStore } = await import('../../src/storage/open.ts');
     const held = holdNextCommit(await openStore(lake.url));
     const rewriter = new Lake(held.store).table('t');
-    const day1 = (f: { partitionValues: Record<string, string | null> }) =>
-      f.partitionValues.day === '2013-01-01';
     const rewrite = rewriter.commit([], { removeWhere: day1 });
     await held.reached;
     // Two commits land while the rewrite waits: one elsewhere, then one into what it rewrites.
@@ -187,12 +186,9 @@ describe('commits under concurrency:', () => {
     await t.create(READINGS);
     await t.write(readings(2));
     const read = (await t.snapshot()).version;
-    const { Lake } = await import('../../src/lake/index.ts');
     const other = (await Lake.open(lake.url)).table('t');
     // Another writer adds to a day this writer did not read: no conflict.
     await other.write(readings(2, 60));
-    const day1 = (f: { partitionValues: Record<string, string | null> }) =>
-      f.partitionValues.day === '2013-01-01';
     const ok = await t.write(readings(1, 2), { read: { version: read, where: day1 } });
     assert.equal(ok.status, 'committed');
     // ... then to the day it read, after its read: a conflict, and nothing of it committed.
@@ -211,7 +207,6 @@ describe('txn actions given directly to commit:', () => {
     const lake = await freshLake('file');
     const t = lake.table('t');
     await t.create(READINGS);
-    const { Lake } = await import('../../src/lake/index.ts');
     const other = (await Lake.open(lake.url)).table('t');
     await other.snapshot();
     const txns = [

@@ -323,7 +323,7 @@ export class MetersProcessor {
       sameMonthLastYearTotal: m.monthTotals[lastYear],
       tariff: meta?.tariff,
       acornGroup: meta?.acornGroup,
-      holidays: this.ctx.enrichment.holidays,
+      holidays: this.ctx.enrichment.calendarOf(m.id, m.tz),
     });
     if (!Number.isFinite(predicted)) predicted = observed;
     month.predictions.push({ k, predicted, observed, version: f.version });
@@ -363,7 +363,8 @@ export class MetersProcessor {
     const key = `${m.id}|${day.day}`;
     const inLake = day.written !== 'none';
     const meta = this.ctx.enrichment.household(m.id);
-    const holiday = this.ctx.enrichment.holidays.has(day.day);
+    const calendar = this.ctx.enrichment.calendarOf(m.id, m.tz);
+    const holiday = calendar ? calendar.has(day.day) : null;
     const sample = this.ctx.enrichment.inSample(m.id);
     const hours = [...day.hours.entries()].sort((a, b) => a[0] - b[0]);
     const silver = hours.map(([hourStart, [sum, n]]) => {

@@ -2,9 +2,9 @@
 // on months before each evaluated month) or a fixed model on every complete month. No I/O.
 
 import { BASELINES, type BaselineName } from './baselines.ts';
-import { completeMonths, type DailyDataset, fleetRatios, stateAt } from './dataset.ts';
+import { completeMonths, type DailyDataset, stateAt } from './dataset.ts';
 
-const contextOf = (data: DailyDataset) => ({ holidays: data.holidays, fleet: fleetRatios(data) });
+const contextOf = (data: DailyDataset) => ({ holidays: data.holidays });
 
 import { ErrorAccumulator, type ErrorSummary } from './metrics.ts';
 import { DEFAULT_LAMBDA, predictWith, TrainingSet } from './model.ts';

@@ -320,7 +320,8 @@ export class MetersProcessor {
       daily,
       prevMonthDailyMean: m.monthMeans[prevMonth],
       prevMonthDaily: m.lastMonthDaily?.month === prevMonth ? m.lastMonthDaily.daily : undefined,
-      sameMonthLastYearTotal: m.monthTotals[lastYear],
+      // as offline (dataset.ts): only a complete month's total is known
+      sameMonthLastYearTotal: m.completeMonthTotals?.[lastYear],
       tariff: meta?.tariff,
       acornGroup: meta?.acornGroup,
       holidays: this.ctx.enrichment.calendarOf(m.id, m.tz),
@@ -352,6 +353,9 @@ export class MetersProcessor {
     if (completeVals.length > 0)
       m.monthMeans[month.month] = completeVals.reduce((a, b) => a + b, 0) / completeVals.length;
     m.monthTotals[month.month] = total;
+    m.completeMonthTotals ??= {};
+    if (month.complete.every(Boolean)) m.completeMonthTotals[month.month] = total;
+    else delete m.completeMonthTotals[month.month];
     m.lastMonthDaily = {
       month: month.month,
       daily: month.sums.map((v, i) => (v !== null && month.complete[i] ? v : null)),

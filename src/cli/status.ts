@@ -3,6 +3,7 @@
 import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
 import { describeError } from '../errors.ts';
 import { Lake, parseStats } from '../lake/index.ts';
+import { type RetrainRecord, readRetrain } from '../models/registry.ts';
 import { openTransport } from '../transport/open.ts';
 import { TOPICS } from '../transport/transport.ts';
 import { METER_TABLES } from '../workloads/meters/tables.ts';
@@ -26,6 +27,8 @@ export interface LakeStatus {
     operation: string | null;
   }[];
   quarantine: { reason: string; count: number }[];
+  /** the forecast's last monthly retrain (models/consumption/RETRAIN.json), null when none ran */
+  retrain?: RetrainRecord | null;
 }
 
 const GROUPS: Record<string, string> = {
@@ -89,6 +92,7 @@ export async function collectStatus(
       );
       status.quarantine = q.rows.map((r) => ({ reason: String(r.reason), count: Number(r.n) }));
     }
+    status.retrain = (await readRetrain(lake.store, 'consumption')) ?? null;
   } finally {
     await lake.close();
   }
@@ -136,6 +140,11 @@ export default defineCommand({
     console.log('\nQuarantine by reason');
     for (const q of s.quarantine) console.log(`  ${q.reason.padEnd(24)} ${q.count}`);
     if (s.quarantine.length === 0) console.log('  (nothing quarantined)');
+    const r = s.retrain;
+    if (r)
+      console.log(
+        `\nForecast retrain after ${r.month}: ${r.ok ? `registered v${r.version}` : `FAILED, previous model stays live: ${r.error}`} (${r.at})`,
+      );
     return 0;
   },
 });

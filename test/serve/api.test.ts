@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { recordRetrain } from '../../src/models/registry.ts';
 import { startServer } from '../../src/serve/server.ts';
 import { requireData } from '../helpers/cli.ts';
 import { londonDailySums } from '../helpers/source-sums.ts';
@@ -331,7 +332,13 @@ describe('the HTTP API over a lake filled by the pipeline', () => {
     );
   });
 
-  it('streams pipeline snapshots as server-sent events', async () => {
+  it('streams pipeline snapshots as server-sent events, with why the last retrain failed', async () => {
+    await recordRetrain(fx.lake.store, 'consumption', {
+      month: '2013-02',
+      ok: false,
+      error: 'the lake holds no complete month',
+      at: '2013-03-01T02:00:00.000Z',
+    });
     const ac = new AbortController();
     const res = await fetch(`${server.url}/api/pipeline/stream`, { signal: ac.signal });
     assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
@@ -348,5 +355,11 @@ describe('the HTTP API over a lake filled by the pipeline', () => {
     assert.equal(data.lag.length, 6);
     assert.ok(data.lag.every((l: any) => l.lag === 0));
     assert.ok(data.tables.some((t: any) => t.path === 'meters/gold/daily'));
+    assert.deepEqual(data.retrain, {
+      month: '2013-02',
+      ok: false,
+      error: 'the lake holds no complete month',
+      at: '2013-03-01T02:00:00.000Z',
+    });
   });
 });

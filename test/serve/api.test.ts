@@ -189,6 +189,14 @@ describe('the HTTP API over a lake filled by the pipeline', () => {
     const last = r.body.baselines.find((b: any) => b.as_of_day === 28);
     if (last) assert.ok(Math.abs(last.runrate - r.body.actual.total) < 1e-6);
     assert.ok(r.body.months.includes('2013-01'));
+    // each model the month was predicted with names its training window, which ends before the month
+    assert.deepEqual(
+      r.body.models.map((m: any) => m.version),
+      [...new Set(r.body.predictions.map((p: any) => p.model_version))].sort(),
+    );
+    for (const m of r.body.models)
+      if (m.version > 0) assert.ok(m.trained_on.last_month < '2013-02', JSON.stringify(m));
+      else assert.equal(m.trained_on, null);
   });
 
   it("gives the fleet's trajectory as the sum over its meters of each day's prediction, against the summed actual", async () => {

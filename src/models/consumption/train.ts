@@ -15,6 +15,8 @@ export interface TrainOptions {
   format?: DailyFormat;
   /** progress lines (stderr in the CLI) */
   log?: (line: string) => void;
+  /** meters left out of training (e.g. those a demo replays, so that its accuracy is out of sample), and why */
+  heldOut?: { meters: ReadonlySet<string>; why: string };
 }
 
 export interface TrainResult {
@@ -25,6 +27,13 @@ export interface TrainResult {
 /** Fits on every complete month of the dataset; metrics are the in-sample scores (the backtest is `model evaluate`). */
 export function trainOnDataset(data: DailyDataset, opts: TrainOptions = {}): TrainResult {
   const started = Date.now();
+  let heldOut: { meters: number; why: string } | undefined;
+  if (opts.heldOut) {
+    let n = 0;
+    for (const id of opts.heldOut.meters) if (data.meters.delete(id)) n++;
+    heldOut = { meters: n, why: opts.heldOut.why };
+    opts.log?.(`left out ${n} meters: ${opts.heldOut.why}`);
+  }
   const months = closedMonthsOf(data);
   if (months.length === 0)
     throw new LakestreamError(
@@ -42,6 +51,7 @@ export function trainOnDataset(data: DailyDataset, opts: TrainOptions = {}): Tra
       meters: data.meters.size,
       meterMonths: months.length,
       trainedOn: model.trainedOn,
+      ...(heldOut ? { heldOut } : {}),
       trainSeconds: seconds,
       inSample: score.results,
       createdAt: new Date().toISOString(),

@@ -3,6 +3,7 @@
 
 import { LakestreamError } from '../errors.ts';
 import { defineCommand } from './command.ts';
+import { didYouMean } from './suggest.ts';
 
 type Run = (opts: {
   short?: boolean;
@@ -97,12 +98,15 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
     if (!scenario)
       throw new LakestreamError(
         'BAD_ARGUMENT',
-        `bench: give a scenario: ${Object.keys(SCENARIOS).join(', ')}${name ? ` (not "${name}")` : ''}`,
+        `give a scenario${name ? `, not "${name}"` : ''} — ${name && didYouMean(name, Object.keys(SCENARIOS)) ? `${didYouMean(name, Object.keys(SCENARIOS))} ` : ''}one of ${Object.keys(SCENARIOS).join(', ')}`,
       );
     const run = await scenario.load();
     const engines = values.engines as string | undefined;
     if (engines !== undefined && engines !== 'cluster' && engines !== 'embedded')
-      throw new LakestreamError('BAD_ARGUMENT', `bench: --engines is cluster or embedded (not "${engines}")`);
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--engines is cluster or embedded, not "${engines}" — give one of them`,
+      );
     const report = await run({ short: values.short, json: values.json, args: positionals.slice(1), engines });
     if (name === 'compare') return 0;
     if (!values.json) console.log(JSON.stringify(report, null, 2));

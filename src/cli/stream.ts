@@ -11,7 +11,8 @@ import type { Workload } from '../stream/workload.ts';
 import { openTransport } from '../transport/open.ts';
 import { loadEnrichment } from '../workloads/meters/enrich.ts';
 import { metersWorkload } from '../workloads/meters/workload.ts';
-import { defineCommand, numberOption } from './command.ts';
+import { defineCommand, numberOption, quietOption } from './command.ts';
+import { formatCount } from './progress.ts';
 
 /** Trains the consumption forecast on the lake's gold daily table and registers it as a new version. */
 export async function retrainOnLake(lake: Lake): Promise<number> {
@@ -50,7 +51,7 @@ writing days and months still open as they stand (flagged closed=false).`,
       value: 'WHEN',
       help: 'monthly: retrain the forecast on the lake after each month closes; off: never',
     },
-    quiet: { type: 'boolean', help: 'no progress output' },
+    ...quietOption,
     ...transportOption,
     ...lakeOption,
   },
@@ -107,7 +108,7 @@ writing days and months still open as they stand (flagged closed=false).`,
           if (values.quiet) return;
           const secs = (Date.now() - started) / 1000;
           process.stderr.write(
-            `\r${workloadName}: read ${s.read.toLocaleString()}  accepted ${s.accepted.toLocaleString()}  quarantined ${s.quarantined.toLocaleString()}  duplicates ${s.duplicates.toLocaleString()}  ${Math.round(s.read / Math.max(secs, 0.001)).toLocaleString()}/s  p95 ${s.latency_ms.p95 ?? '-'} ms   `,
+            `\r${workloadName}: read ${formatCount(s.read)}  accepted ${formatCount(s.accepted)}  quarantined ${formatCount(s.quarantined)}  duplicates ${formatCount(s.duplicates)}  ${formatCount(s.read / Math.max(secs, 0.001))}/s  p95 ${s.latency_ms.p95 ?? '-'} ms   `,
           );
         },
       });
@@ -116,7 +117,7 @@ writing days and months still open as they stand (flagged closed=false).`,
       if (!values.quiet) {
         process.stderr.write('\n');
         console.log(
-          `${workloadName} worker ${status.worker}: read ${status.read}, accepted ${status.accepted}, quarantined ${status.quarantined}, duplicates dropped ${status.duplicates}; ${status.batches} batches, ${status.rows_written} rows written`,
+          `${workloadName} worker ${status.worker}: read ${formatCount(status.read)}, accepted ${formatCount(status.accepted)}, quarantined ${formatCount(status.quarantined)}, duplicates dropped ${formatCount(status.duplicates)}; ${formatCount(status.batches)} batches, ${formatCount(status.rows_written)} rows written`,
         );
       }
       return 0;

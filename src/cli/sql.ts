@@ -4,6 +4,7 @@ import { lakeOption, lakeUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
 import { Lake } from '../lake/index.ts';
 import { defineCommand, jsonOption, numberOption } from './command.ts';
+import { missingLakeDir } from './read-only.ts';
 import { checkQuery, explainError } from './sql-guard.ts';
 
 async function readStdin(): Promise<string> {
@@ -72,6 +73,12 @@ on stdin ("-" or no query). Examples:
       throw new LakestreamError(
         'BAD_ARGUMENT',
         `--format must be table, csv or json, got "${values.format}"`,
+      );
+    const missing = missingLakeDir(lakeUrl(values.lake));
+    if (missing)
+      throw new LakestreamError(
+        'NOT_FOUND',
+        `no lake at ${missing} — check --lake, or run "lakestream demo" first`,
       );
     const lake = await Lake.open(lakeUrl(values.lake));
     try {

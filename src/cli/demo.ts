@@ -212,6 +212,7 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
         for (const [i, s] of sources.entries()) {
           if (ac.signal.aborted) break;
           sourceIndex = i;
+          fraction = 0;
           current = s.label;
           const skip = state.sent[s.label] ?? 0;
           const source = bounded(await openSource(s.options), skip, s.until);
@@ -230,7 +231,7 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
           await saveState();
           producedBefore += summary.sent;
           produced = producedBefore;
-          fraction = 0;
+          fraction = 1;
           show(true);
         }
       } finally {

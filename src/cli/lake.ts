@@ -51,7 +51,13 @@ delta-rs. ls lists every table; history lists its commits, newest first; show pr
 the files and the first rows (--version N reads an earlier version: time travel).
 import loads a CSV (gzip-compressed too) into a table: the schema is inferred, the file streamed.
 optimize compacts small files (same rows, new files); vacuum lists files no version within the
-retention needs, and deletes them only with --delete.`,
+retention needs, and deletes them only with --delete (below a week of retention only with --force).
+
+Examples:
+  lakestream lake ls
+  lakestream lake history meters/gold/daily --json
+  lakestream lake show meters/gold/monthly --limit 5
+  lakestream lake vacuum meters/bronze/readings`,
   options: {
     ...lakeOption,
     version: { type: 'string', value: 'N', help: 'show: read this version instead of the latest' },
@@ -120,7 +126,7 @@ retention needs, and deletes them only with --delete.`,
           rows.length === 0
             ? `no tables in ${lake.url}`
             : formatTable(
-                ['table', 'version', 'files', 'rows', 'size', 'last commit'],
+                ['table', 'version', 'files', 'rows', 'size', 'last commit (UTC)'],
                 rows.map((r) =>
                   'error' in r
                     ? [r.table, 'error', r.error ?? '', '', '', '']

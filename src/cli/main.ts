@@ -5,8 +5,8 @@ import { describeError, LakestreamError } from '../errors.ts';
 import { type Command, helpText, parseCommandArgs } from './command.ts';
 import { didYouMean } from './suggest.ts';
 
-/** Every command, loaded only when run (so `lakestream --help` starts fast). */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+/** Every command, loaded only when run (so `lakestream --help` starts fast); the examples test reads it too. */
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   demo: {
     summary: 'run the whole pipeline on one machine: replay, stream, train, predict, serve',
     load: async () => (await import('./demo.ts')).default,

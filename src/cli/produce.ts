@@ -77,8 +77,9 @@ time per second. Ctrl-C stops after the batch in flight is acknowledged.
 
 Examples:
   lakestream produce --source london-halfhourly --file ../shared/data/meters/london/halfhourly_2013_20_households.csv.gz
-  lakestream produce --source simulate --meters 10000 --months 3 --rate max --threads 2
-  lakestream produce --source google-2011 --file ../shared/data/cluster-trace/google-2011/task_events --speed 100`,
+  lakestream produce --source simulate --meters 1000 --days 7 --rate max --threads 2
+  lakestream produce --source simulate --meters 20 --days 2 --speed 86400
+  lakestream produce --source google-2011 --file ../shared/data/cluster-trace/google-2011/task_events --limit 100000`,
   options: {
     source: { type: 'string', value: 'NAME', help: `one of ${SOURCE_NAMES.join(', ')}` },
     file: {

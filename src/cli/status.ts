@@ -107,6 +107,12 @@ export default defineCommand({
   name: 'status',
   summary: 'lag per topic, rows per table, quarantine counts by reason, last commit',
   usage: 'status [--json] [--group ID] [--transport URL] [--lake URL]',
+  description: `
+Reads the transport and the lake, and creates neither: a folder that is not there is reported.
+
+Examples:
+  lakestream status
+  lakestream status --json`,
   options: {
     json: { type: 'boolean', help: 'print one JSON object' },
     group: {

@@ -29,7 +29,11 @@ Reads the workload's topic as one member of a consumer group, validates and quar
 and writes bronze, silver and gold tables exactly once (a txn per partition in every Delta commit;
 consumer offsets are committed after the tables). Start several workers with the same --group to
 share the partitions. With --drain the worker exits once everything produced so far is committed,
-writing days and months still open as they stand (flagged closed=false).`,
+writing days and months still open as they stand (flagged closed=false).
+
+Examples:
+  lakestream stream --drain
+  lakestream stream --drain --retrain off -q`,
   options: {
     workload: { type: 'string', default: 'meters', value: 'NAME', help: 'meters or cluster-trace' },
     group: { type: 'string', value: 'ID', help: 'consumer group (default lakestream-<workload>)' },

@@ -21,11 +21,11 @@ import {
 } from './common.ts';
 
 export async function runBaselineBench(
-  opts: { short?: boolean; json?: boolean; engines?: EnginesKind; seconds?: number } = {},
+  opts: { short?: boolean; json?: boolean; engines?: EnginesKind; seconds?: number; keep?: boolean } = {},
 ): Promise<BenchResult> {
   const started = new Date();
   const seconds = opts.seconds ?? (opts.short ? 60 : 300);
-  const e = await openEngines(opts.engines ?? 'cluster', 'baseline', started);
+  const e = await openEngines(opts.engines ?? 'cluster', 'baseline', started, { keep: opts.keep });
   log(`baseline bench: 1 reading/s for ${seconds} s\n  transport ${e.transportUrl}\n  lake ${e.lakeUrl}`);
   const worker = startWorker(e);
   // one meter, half-hourly readings, paced at 1 message/s: `seconds` readings in all

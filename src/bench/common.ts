@@ -386,7 +386,12 @@ export interface Engines {
   cleanup: () => Promise<void>;
 }
 
-export async function openEngines(kind: EnginesKind, scenario: string, started: Date): Promise<Engines> {
+export async function openEngines(
+  kind: EnginesKind,
+  scenario: string,
+  started: Date,
+  opts: { keep?: boolean } = {},
+): Promise<Engines> {
   const id = `${scenario}-${stamp(started).toLowerCase()}`;
   if (kind === 'embedded') {
     const { mkdtemp, rm } = await import('node:fs/promises');
@@ -403,15 +408,31 @@ export async function openEngines(kind: EnginesKind, scenario: string, started: 
   const { clusterUp } = await import('../cluster/cluster.ts');
   const clusterDir = process.env.LAKESTREAM_CLUSTER_DIR ?? join(ROOT, '.lakestream/cluster');
   const up = await clusterUp({ dir: clusterDir, log: (l) => log(`[cluster] ${l}`) });
+  // a fresh topic namespace and lake directory per run: runs on the shared cluster never mix
+  const transportUrl = `kafka://${up.kafkaBootstrap}#ns=bench-${id}.`;
+  const lakeUrl = `${up.webhdfsUrl.replace(/^http:/, 'webhdfs:')}/lakestream-bench/${id}?user=${up.config.hdfs.user}`;
   return {
     kind,
     group: benchGroup(id),
-    // a fresh topic namespace and lake directory per run: runs on the shared cluster never mix
-    transportUrl: `kafka://${up.kafkaBootstrap}#ns=bench-${id}.`,
-    lakeUrl: `${up.webhdfsUrl.replace(/^http:/, 'webhdfs:')}/lakestream-bench/${id}?user=${up.config.hdfs.user}`,
+    transportUrl,
+    lakeUrl,
     clusterDir: up.config.dir,
-    cleanup: async () => {},
+    cleanup: () => cleanupRun(transportUrl, lakeUrl, opts.keep),
   };
+}
+
+/** Removes a run's topics and lake from the cluster, or says where they are kept (--keep). */
+export async function cleanupRun(transportUrl: string, lakeUrl: string, keep?: boolean): Promise<void> {
+  if (keep) {
+    log(`kept (--keep): the topics of ${transportUrl} and the lake ${lakeUrl}`);
+    return;
+  }
+  const { removeBenchRun } = await import('./leftovers.ts');
+  const removed = await removeBenchRun(transportUrl, lakeUrl).catch((e) => {
+    log(`could not remove the run's topics and lake: ${e instanceof Error ? e.message : e}`);
+    return [];
+  });
+  if (removed.length > 0) log(`removed ${removed.join(' and ')} (--keep keeps them)`);
 }
 
 /** Process ids of the cluster's nodes (those running), for CPU and memory samples. */

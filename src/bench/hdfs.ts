@@ -183,7 +183,7 @@ async function hdfsTarget(
 ): Promise<{ base: string; user: string; stop?: () => Promise<unknown> }> {
   if (opts.webhdfs) return { base: opts.webhdfs.replace(/\/+$/, ''), user: opts.user ?? 'lakestream' };
   const { clusterDown, clusterUp } = await import('../cluster/cluster.ts');
-  const r = await clusterUp({ parts: ['hdfs'], log });
+  const r = await clusterUp({ dir: process.env.LAKESTREAM_CLUSTER_DIR, parts: ['hdfs'], log });
   return {
     base: r.webhdfsUrl.replace(/^http:/, 'webhdfs:'),
     user: opts.user ?? r.config.hdfs.user,

@@ -241,7 +241,7 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
   const records = opts.short ? 100_000 : 400_000;
   const compressions: Compression[] = opts.short ? ['lz4'] : ['lz4', 'zstd', 'snappy', 'none'];
   log('starting (or checking) the local Kafka cluster: lakestream cluster up --kafka');
-  const up = await clusterUp({ parts: ['kafka'], log });
+  const up = await clusterUp({ dir: process.env.LAKESTREAM_CLUSTER_DIR, parts: ['kafka'], log });
   const bootstrap = up.kafkaBootstrap;
   const msgs = readings(records);
   const messageBytes = Math.round(msgs.reduce((s, m) => s + m.value.byteLength, 0) / msgs.length);

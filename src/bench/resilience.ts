@@ -9,6 +9,7 @@ import {
   type BenchResult,
   benchGroup,
   type Child,
+  cleanupRun,
   countLake,
   log,
   percentile,
@@ -29,6 +30,8 @@ export interface ResilienceOptions {
   /** cluster directory (default: LAKESTREAM_CLUSTER_DIR or ./.lakestream/cluster) */
   clusterDir?: string;
   rate?: number;
+  /** keep the run's topics and lake on the cluster */
+  keep?: boolean;
 }
 
 type Fault = 'broker' | 'worker' | 'datanode' | 'producer';
@@ -336,6 +339,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
     events: sampler.events,
   };
   result.dir = await saveResult(result);
+  await cleanupRun(transportUrl, lakeUrl, opts.keep);
   const out = { ...result, faults: results };
   if (opts.json) console.log(JSON.stringify(out));
   return out;

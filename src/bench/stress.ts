@@ -78,11 +78,11 @@ function topPhase(d: Record<string, number>): string {
 }
 
 export async function runStressBench(
-  opts: { short?: boolean; json?: boolean; engines?: EnginesKind } = {},
+  opts: { short?: boolean; json?: boolean; engines?: EnginesKind; keep?: boolean } = {},
 ): Promise<BenchResult> {
   const started = new Date();
   const stepS = opts.short ? 30 : 60;
-  const e = await openEngines(opts.engines ?? 'cluster', 'stress', started);
+  const e = await openEngines(opts.engines ?? 'cluster', 'stress', started, { keep: opts.keep });
   log(
     `stress bench: steps of ${stepS} s at ${RATES.join(', ')} readings/s until the lag grows without bound`,
   );

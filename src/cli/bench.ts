@@ -1,12 +1,16 @@
 // `lakestream bench <scenario>`: runs a benchmark scenario and prints its report (JSON with --json).
 // Scenarios are loaded lazily; each module exports a run function taking {short, json}.
 
+import { resolve } from 'node:path';
+import { DEFAULT_CLUSTER_DIR } from '../cluster/config.ts';
 import { LakestreamError } from '../errors.ts';
 import { defineCommand } from './command.ts';
+import { didYouMean } from './suggest.ts';
 
 type Run = (opts: {
   short?: boolean;
   json?: boolean;
+  keep?: boolean;
   args?: string[];
   engines?: 'cluster' | 'embedded';
 }) => Promise<object>;
@@ -70,6 +74,26 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
   },
 };
 
+/** Scenarios that run on the local cluster (unless --engines embedded). */
+const CLUSTER_SCENARIOS = new Set(['kafka', 'hdfs', 'baseline', 'stress', 'resilience']);
+
+/** Stops the nodes this run started, or says they stay up with --keep. */
+async function leaveCluster(dir: string, before: string[], keep: boolean): Promise<void> {
+  const { runningNodes } = await import('../bench/leftovers.ts');
+  const started = runningNodes(dir).filter((n) => !before.includes(n));
+  if (started.length === 0) return;
+  const stop = `npx lakestream cluster down${dir === resolve(DEFAULT_CLUSTER_DIR) ? '' : ` --dir ${dir}`}`;
+  if (keep) {
+    process.stderr.write(
+      `the local cluster this benchmark started stays up (--keep): stop it with "${stop}"\n`,
+    );
+    return;
+  }
+  const { clusterDown } = await import('../cluster/cluster.ts');
+  const r = await clusterDown({ dir });
+  process.stderr.write(`stopped the local cluster this benchmark started (${r.stopped.join(', ')})\n`);
+}
+
 export default defineCommand({
   name: 'bench',
   summary: 'run a benchmark scenario and write its report',
@@ -80,11 +104,18 @@ ${Object.entries(SCENARIOS)
   .map(([n, s]) => `  ${n.padEnd(12)}${s.summary}`)
   .join('\n')}
 
-Progress goes to stderr; the report (JSON) to stdout. baseline, stress and resilience also write
+A scenario on the cluster (kafka, hdfs, baseline, stress, resilience) starts the local cluster
+(in LAKESTREAM_CLUSTER_DIR, default ./.lakestream/cluster) when it is down and stops it at the end,
+and removes its topics and lake from the cluster; --keep keeps them all and says how to stop the
+cluster. Progress goes to stderr; the report (JSON) to stdout. baseline, stress and resilience also write
 result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (docs/evaluation.md).`,
   options: {
     short: { type: 'boolean', help: 'a smaller, quicker run' },
     json: { type: 'boolean', help: 'print only the JSON report' },
+    keep: {
+      type: 'boolean',
+      help: "keep the run's topics and lake on the cluster, and the cluster it started",
+    },
     engines: {
       type: 'string',
       value: 'cluster|embedded',
@@ -97,13 +128,31 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
     if (!scenario)
       throw new LakestreamError(
         'BAD_ARGUMENT',
-        `bench: give a scenario: ${Object.keys(SCENARIOS).join(', ')}${name ? ` (not "${name}")` : ''}`,
+        `give a scenario${name ? `, not "${name}"` : ''} — ${name && didYouMean(name, Object.keys(SCENARIOS)) ? `${didYouMean(name, Object.keys(SCENARIOS))} ` : ''}one of ${Object.keys(SCENARIOS).join(', ')}`,
       );
     const run = await scenario.load();
     const engines = values.engines as string | undefined;
     if (engines !== undefined && engines !== 'cluster' && engines !== 'embedded')
-      throw new LakestreamError('BAD_ARGUMENT', `bench: --engines is cluster or embedded (not "${engines}")`);
-    const report = await run({ short: values.short, json: values.json, args: positionals.slice(1), engines });
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--engines is cluster or embedded, not "${engines}" — give one of them`,
+      );
+    const onCluster = CLUSTER_SCENARIOS.has(name!) && engines !== 'embedded';
+    const { runningNodes } = await import('../bench/leftovers.ts');
+    const clusterDir = resolve(process.env.LAKESTREAM_CLUSTER_DIR ?? DEFAULT_CLUSTER_DIR);
+    const before = onCluster ? runningNodes(clusterDir) : [];
+    let report: object;
+    try {
+      report = await run({
+        short: values.short,
+        json: values.json,
+        keep: values.keep,
+        args: positionals.slice(1),
+        engines,
+      });
+    } finally {
+      if (onCluster) await leaveCluster(clusterDir, before, values.keep === true);
+    }
     if (name === 'compare') return 0;
     if (!values.json) console.log(JSON.stringify(report, null, 2));
     // a failed evaluation (data lost, no recovery) fails the command, so CI can rely on the exit code

@@ -35,7 +35,13 @@ cached in ~/.cache/lakestream/jars:
 With neither --kafka nor --hdfs, both. "up" is idempotent: what runs is only checked. Data, logs and pid
 files live in --dir; "down" stops only the processes started from there, by pid.
 NODE is one of controller, broker-1, broker-2, namenode, datanode-1, datanode-2 ("kill" sends SIGKILL).
-Then: --transport kafka://127.0.0.1:9092,127.0.0.1:9094 --lake webhdfs://127.0.0.1:9870/lakestream`,
+Then: --transport kafka://127.0.0.1:9092,127.0.0.1:9094 --lake webhdfs://127.0.0.1:9870/lakestream
+
+Examples:
+  lakestream cluster up
+  lakestream cluster status
+  lakestream produce --source simulate --meters 20 --days 2 --transport kafka://127.0.0.1:9092,127.0.0.1:9094
+  lakestream stream --drain --transport kafka://127.0.0.1:9092,127.0.0.1:9094 --lake webhdfs://127.0.0.1:9870/lakestream`,
   options: {
     kafka: { type: 'boolean', help: 'Kafka only (with --hdfs: both)' },
     hdfs: { type: 'boolean', help: 'HDFS only (with --kafka: both)' },

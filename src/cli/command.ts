@@ -2,6 +2,7 @@
 
 import { parseArgs } from 'node:util';
 import { LakestreamError } from '../errors.ts';
+import { didYouMean } from './suggest.ts';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -64,6 +65,100 @@ export function helpText(c: Command): string {
   return lines.join('\n');
 }
 
+/** The flags every command that takes them shares, with one meaning (docs/cli.md). */
+export const jsonOption = {
+  json: { type: 'boolean', help: 'print JSON on stdout (raw numbers, ISO 8601 times)' },
+} as const satisfies Options;
+
+export const quietOption = {
+  quiet: { type: 'boolean', short: 'q', help: 'no progress lines on stderr' },
+} as const satisfies Options;
+
+/** What a shared flag means, for the message when a command does not take it. */
+const SHARED_FLAGS: Record<string, string> = {
+  lake: 'the lake',
+  transport: 'the transport',
+  engine: 'the query engine',
+  json: 'JSON output',
+  quiet: 'quiet output',
+  file: 'one input file',
+  data: 'a data folder',
+};
+
+function flagList(names: string[]): string {
+  return names.map((n) => `--${n}`).join(', ');
+}
+
+/**
+ * Checks argv against the command's options before node:util sees it, so a typo gets "did you mean"
+ * and a value that looks like a flag (`--rate -5`) is still a value.
+ */
+function normaliseArgs(c: Command, argv: string[]): string[] {
+  const out: string[] = [];
+  const names = ['help', ...Object.keys(c.options)];
+  const shorts = new Map(Object.entries(c.options).flatMap(([n, o]) => (o.short ? [[o.short, n]] : [])));
+  shorts.set('h', 'help');
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    let name: string | undefined;
+    if (a.startsWith('--')) name = a.slice(2).split('=')[0];
+    else if (/^-[A-Za-z]/.test(a)) {
+      const s = a.slice(1, 2);
+      name = shorts.get(s);
+      if (name === undefined)
+        throw usage(
+          c,
+          `unknown option -${s}`,
+          `the short options are ${[...shorts].map(([k, n]) => `-${k} (--${n})`).join(', ')}`,
+        );
+    }
+    if (name === undefined) {
+      out.push(a);
+      continue;
+    }
+    const spec = name === 'help' ? undefined : c.options[name];
+    if (name !== 'help' && spec === undefined) {
+      const guess = didYouMean(name, names, (n) => `--${n}`);
+      if (guess) throw usage(c, `unknown option --${name}`, guess);
+      if (SHARED_FLAGS[name])
+        throw usage(
+          c,
+          `"${c.name}" takes no --${name} (${SHARED_FLAGS[name]}): it does not use it`,
+          `its options are ${flagList(Object.keys(c.options))}`,
+        );
+      throw usage(c, `unknown option --${name}`, `its options are ${flagList(Object.keys(c.options))}`);
+    }
+    // a string option followed by a negative number: hand it over as --name=-5
+    if (spec?.type === 'string' && !a.includes('=') && /^-\d/.test(argv[i + 1] ?? '')) {
+      out.push(`--${name}=${argv[i + 1]}`);
+      i++;
+      continue;
+    }
+    if (
+      spec?.type === 'string' &&
+      !a.includes('=') &&
+      (argv[i + 1] === undefined || argv[i + 1].startsWith('--'))
+    )
+      throw usage(c, `--${name} needs a value (${spec.value ?? 'VALUE'})`, spec.help);
+    if (spec?.type === 'boolean' && a.includes('='))
+      throw usage(c, `--${name} takes no value (got "${a}")`, `give just --${name}`);
+    out.push(a);
+  }
+  return out;
+}
+
+/** A usage error in the one format: "<what> — <what to do>". */
+export function usage(c: Pick<Command, 'name'>, what: string, todo?: string): LakestreamError {
+  return new LakestreamError(
+    'BAD_ARGUMENT',
+    `${what} — ${todo ?? `run "lakestream ${c.name} --help" for the options`}`,
+  );
+}
+
 export function parseCommandArgs<O extends Options>(
   c: Command<O>,
   argv: string[],
@@ -79,14 +174,13 @@ export function parseCommandArgs<O extends Options>(
         ([, v]) => v !== undefined,
       ),
     ) as (typeof options)[string];
+  const args = normaliseArgs(c as unknown as Command, argv);
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new LakestreamError(
-      'BAD_ARGUMENT',
-      `${(e as Error).message}\nRun "lakestream ${c.name} --help" for the options.`,
-    );
+    // what normaliseArgs did not catch; node:util's text is one line of it
+    throw usage(c, (e as Error).message.split('\n')[0].replace(/\.$/, ''));
   }
   if (parsed.values.help) return 'help';
   return { values: parsed.values as Parsed<O>, positionals: parsed.positionals };

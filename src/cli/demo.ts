@@ -17,7 +17,7 @@ import { runWorker, type WorkerStatus } from '../stream/worker.ts';
 import { openTransport } from '../transport/open.ts';
 import { loadEnrichment } from '../workloads/meters/enrich.ts';
 import { metersWorkload } from '../workloads/meters/workload.ts';
-import { defineCommand, numberOption } from './command.ts';
+import { defineCommand, numberOption, quietOption } from './command.ts';
 import { trainDemoModel } from './demo-model.ts';
 import { bar, formatCount, formatDuration, ProgressLine } from './progress.ts';
 import { collectStatus } from './status.ts';
@@ -88,6 +88,7 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
     simulate: { type: 'boolean', help: 'use the simulator even when sample data is present' },
     'no-serve': { type: 'boolean', help: 'stop after the pipeline instead of serving the dashboard' },
     port: { type: 'string', default: '3000', value: 'PORT', help: 'dashboard port' },
+    ...quietOption,
     ...transportOption,
     ...lakeOption,
   },
@@ -127,7 +128,7 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
       });
 
     console.log(
-      `lakestream demo — ${dataDir ? `sample data from ${dataDir}` : 'no sample data found: simulating meters from the built-in profile'}`,
+      `lakestream demo — ${dataDir ? `sample data from ${dataDir}` : values.simulate ? 'simulating meters from the built-in profile (--simulate)' : 'no sample data found: simulating meters from the built-in profile'}`,
     );
     console.log(`  transport ${tUrl}\n  lake      ${lUrl}\n`);
 
@@ -177,7 +178,10 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
         }),
       });
       let producing = true;
+      // messages sent by the sources before the current one, and by the current one
+      let producedBefore = 0;
       let produced = 0;
+      let sourceIndex = 0;
       let status: WorkerStatus | undefined;
       const line = new ProgressLine();
       const started = Date.now();
@@ -186,9 +190,16 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
       const show = (force = false) => {
         const secs = (Date.now() - started) / 1000;
         const committed = status?.read ?? 0;
-        const eta = fraction > 0.01 ? ((1 - fraction) * secs) / fraction : Number.NaN;
+        // the bar is the whole run: the sources one after another, then the stream catching up
+        const overall = producing
+          ? (sourceIndex + fraction) / sources.length
+          : produced > 0
+            ? Math.min(1, committed / produced)
+            : 1;
+        const eta = overall > 0.01 ? ((1 - overall) * secs) / overall : Number.NaN;
+        if (values.quiet) return;
         line.update(
-          `${current} ${bar(fraction)} produced ${formatCount(produced)} (${formatCount(produced / Math.max(secs, 0.001))}/s) · committed ${formatCount(committed)} · ETA ${producing ? formatDuration(eta) : 'draining'}`,
+          `${current} ${bar(overall)} produced ${formatCount(produced)} (${formatCount(produced / Math.max(secs, 0.001))}/s) · committed ${formatCount(committed)} · ETA ${producing ? formatDuration(eta) : 'draining'}`,
           force,
         );
       };
@@ -205,8 +216,10 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
         },
       });
       try {
-        for (const s of sources) {
+        for (const [i, s] of sources.entries()) {
           if (ac.signal.aborted) break;
+          sourceIndex = i;
+          fraction = 0;
           current = s.label;
           const skip = state.sent[s.label] ?? 0;
           const source = bounded(await openSource(s.options), skip, s.until);
@@ -215,7 +228,7 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
             { signal: ac.signal, progressEveryMs: 250 },
             transport,
             (p) => {
-              produced = p.sent;
+              produced = producedBefore + p.sent;
               fraction = p.fraction ?? 0;
               state.sent[s.label] = skip + p.sent;
               show();
@@ -223,7 +236,9 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
           );
           state.sent[s.label] = skip + summary.sent;
           await saveState();
-          produced = summary.sent;
+          producedBefore += summary.sent;
+          produced = producedBefore;
+          fraction = 1;
           show(true);
         }
       } finally {
@@ -231,12 +246,14 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
         await saveState();
       }
       status = await worker;
-      line.done();
+      if (!values.quiet) line.done();
       console.log(
         `stream: read ${formatCount(status.read)}, accepted ${formatCount(status.accepted)}, quarantined ${formatCount(status.quarantined)}, duplicates dropped ${formatCount(status.duplicates)}`,
       );
       if (ac.signal.aborted) {
-        console.log('stopped. Run "npx lakestream demo" again to resume.');
+        console.log(
+          `stopped. Run "npx lakestream ${['demo', ...process.argv.slice(3)].join(' ')}" again to resume.`,
+        );
         return 130;
       }
 
@@ -252,11 +269,21 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
       const st = await collectStatus(tUrl, lUrl);
       console.log('\nTables in the lake:');
       for (const t of st.tables)
-        console.log(`  ${t.table.padEnd(34)} ${String(t.rows ?? '?').padStart(10)} rows (v${t.version})`);
+        console.log(
+          `  ${t.table.padEnd(34)} ${(t.rows === null ? '?' : formatCount(t.rows)).padStart(11)} rows (v${t.version})`,
+        );
       if (st.quarantine.length > 0)
-        console.log(`Quarantine: ${st.quarantine.map((q) => `${q.reason} ${q.count}`).join(', ')}`);
+        console.log(
+          `Quarantine: ${st.quarantine.map((q) => `${q.reason} ${formatCount(q.count)}`).join(', ')}`,
+        );
+      // the hint names the engines given, so following it reads this lake, not the default one
+      const engines = [
+        ...(values.transport ? [`--transport ${values.transport}`] : []),
+        ...(values.lake ? [`--lake ${values.lake}`] : []),
+      ];
+      const lakeFlags = values.lake ? ` --lake ${values.lake}` : '';
       console.log(
-        '\nTry: npx lakestream status · npx lakestream sql "SELECT * FROM meters_gold_monthly LIMIT 10"',
+        `\nTry: npx lakestream status${engines.length ? ` ${engines.join(' ')}` : ''} · npx lakestream sql "SELECT * FROM meters_gold_monthly LIMIT 10"${lakeFlags}`,
       );
 
       if (values['no-serve']) return 0;

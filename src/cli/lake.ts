@@ -4,11 +4,16 @@ import { lakeOption, lakeUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
 import { importCsv } from '../lake/import.ts';
 import { Lake } from '../lake/index.ts';
-import { defineCommand, numberOption } from './command.ts';
+import { checkCsvFile } from '../sources/check-format.ts';
+import { defineCommand, jsonOption, numberOption, quietOption } from './command.ts';
 import { bar, formatCount, ProgressLine } from './progress.ts';
+import { missingLakeDir } from './read-only.ts';
 import { formatTable } from './sql.ts';
+import { didYouMean } from './suggest.ts';
 
 const SUBCOMMANDS = ['ls', 'history', 'show', 'import', 'optimize', 'vacuum'] as const;
+/** Delta's own default: a week */
+const MIN_RETENTION_HOURS = 168;
 
 function bytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -26,7 +31,7 @@ function needTable(positionals: string[], sub: string): string {
   if (!t)
     throw new LakestreamError(
       'BAD_ARGUMENT',
-      `lake ${sub}: give a table path, e.g. "lakestream lake ${sub} meters/gold/daily"`,
+      `lake ${sub}: give a table path — e.g. "lakestream lake ${sub} meters/gold/daily"`,
     );
   return t;
 }
@@ -46,7 +51,13 @@ delta-rs. ls lists every table; history lists its commits, newest first; show pr
 the files and the first rows (--version N reads an earlier version: time travel).
 import loads a CSV (gzip-compressed too) into a table: the schema is inferred, the file streamed.
 optimize compacts small files (same rows, new files); vacuum lists files no version within the
-retention needs, and deletes them only with --delete.`,
+retention needs, and deletes them only with --delete (below a week of retention only with --force).
+
+Examples:
+  lakestream lake ls
+  lakestream lake history meters/gold/daily --json
+  lakestream lake show meters/gold/monthly --limit 5
+  lakestream lake vacuum meters/bronze/readings`,
   options: {
     ...lakeOption,
     version: { type: 'string', value: 'N', help: 'show: read this version instead of the latest' },
@@ -65,16 +76,32 @@ retention needs, and deletes them only with --delete.`,
       default: '168',
     },
     delete: { type: 'boolean', help: 'vacuum: really delete (default: only list what would go)' },
-    json: { type: 'boolean', help: 'print JSON instead of text' },
+    force: {
+      type: 'boolean',
+      help: `vacuum: allow --delete with --retention-hours below ${168} (nothing else may use the table)`,
+    },
+    ...jsonOption,
+    ...quietOption,
   },
   async run({ values, positionals }) {
     const sub = positionals[0] as (typeof SUBCOMMANDS)[number] | undefined;
     if (!sub || !SUBCOMMANDS.includes(sub))
       throw new LakestreamError(
         'BAD_ARGUMENT',
-        `lake: give a subcommand: ${SUBCOMMANDS.join(', ')} (see "lakestream lake --help")`,
+        `${sub ? `unknown subcommand "${sub}"` : 'give a subcommand'}: ${SUBCOMMANDS.join(', ')} — ${sub ? `${didYouMean(sub, SUBCOMMANDS)} ` : ''}see "lakestream lake --help"`.replace(
+          '—  ',
+          '— ',
+        ),
       );
-    const lake = await Lake.open(lakeUrl(values.lake));
+    const url = lakeUrl(values.lake);
+    // ls, history and show only read: a lake that is not there is an error, never created
+    const missing = sub === 'import' ? undefined : missingLakeDir(url);
+    if (missing)
+      throw new LakestreamError(
+        'NOT_FOUND',
+        `no lake at ${missing} — check --lake, or run "lakestream demo" (or stream) to make one`,
+      );
+    const lake = await Lake.open(url);
     const out = (text: string, json: unknown) =>
       console.log(values.json ? JSON.stringify(json, jsonValue, 2) : text);
     try {
@@ -89,7 +116,7 @@ retention needs, and deletes them only with --delete.`,
               files: s.files.length,
               rows: s.numRecords ?? null,
               size: s.sizeInBytes,
-              updated: s.timestamp,
+              updated: s.timestamp ? new Date(s.timestamp).toISOString() : null,
             });
           } catch (e) {
             rows.push({ table: path, error: (e as Error).message });
@@ -99,7 +126,7 @@ retention needs, and deletes them only with --delete.`,
           rows.length === 0
             ? `no tables in ${lake.url}`
             : formatTable(
-                ['table', 'version', 'files', 'rows', 'size', 'last commit'],
+                ['table', 'version', 'files', 'rows', 'size', 'last commit (UTC)'],
                 rows.map((r) =>
                   'error' in r
                     ? [r.table, 'error', r.error ?? '', '', '', '']
@@ -109,7 +136,7 @@ retention needs, and deletes them only with --delete.`,
                         formatCount(r.files),
                         r.rows === null ? '?' : formatCount(r.rows),
                         bytes(r.size),
-                        r.updated ? when(r.updated) : '',
+                        r.updated ? when(Date.parse(r.updated)) : '',
                       ],
                 ),
               ),
@@ -130,7 +157,7 @@ retention needs, and deletes them only with --delete.`,
               e.operationParameters ? JSON.stringify(e.operationParameters) : '',
             ]),
           ),
-          h,
+          h.map((e) => ({ ...e, timestamp: new Date(e.timestamp).toISOString() })),
         );
         return 0;
       }
@@ -197,18 +224,22 @@ retention needs, and deletes them only with --delete.`,
         if (!file || !t)
           throw new LakestreamError(
             'BAD_ARGUMENT',
-            'lake import: give a CSV file and a table, e.g. "lakestream lake import data.csv.gz raw/london"',
+            'lake import: give a CSV file and a table — e.g. "lakestream lake import data.csv.gz raw/london"',
           );
+        await checkCsvFile(file);
         const progress = new ProgressLine();
         const started = Date.now();
         const r = await importCsv(lake.table(t), file, {
           partitionBy: values['partition-by'],
-          onProgress: (p) =>
-            progress.update(`importing ${file} ${p.fraction === undefined ? '' : bar(p.fraction)}`),
+          onProgress: (p) => {
+            if (!values.quiet)
+              progress.update(`importing ${file} ${p.fraction === undefined ? '' : bar(p.fraction)}`);
+          },
         });
-        progress.done(
-          `imported ${file}: ${formatCount(r.rows)} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-        );
+        if (!values.quiet)
+          progress.done(
+            `imported ${file}: ${formatCount(r.rows)} rows in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          );
         out(
           `${t}: ${r.result.status}${'version' in r.result ? ` version ${r.result.version}` : ''}, ${formatCount(r.rows)} rows in ${r.files} files\nschema: ${r.schema.map((f) => `${f.name} ${f.type}`).join(', ')}`,
           r,
@@ -234,6 +265,13 @@ retention needs, and deletes them only with --delete.`,
       }
       const t = needTable(positionals, sub);
       const hours = numberOption('retention-hours', values['retention-hours'], 168, { min: 0 });
+      // files younger than a week may belong to a writer still committing (a running stream, an
+      // import) or to a reader's snapshot: deleting them is refused without --force, as Delta does
+      if (values.delete && hours < MIN_RETENTION_HOURS && !values.force)
+        throw new LakestreamError(
+          'BAD_ARGUMENT',
+          `--retention-hours ${hours} with --delete could remove files a running writer or reader still needs — keep ≥ ${MIN_RETENTION_HOURS}, or add --force when nothing else uses the table`,
+        );
       const paths = await lake.table(t).vacuum({ retentionHours: hours, dryRun: !values.delete });
       out(
         paths.length === 0

@@ -1,10 +1,12 @@
 // The `lakestream` command: finds the subcommand, parses its flags, runs it, turns errors into messages.
 
+import { readFileSync } from 'node:fs';
 import { describeError, LakestreamError } from '../errors.ts';
 import { type Command, helpText, parseCommandArgs } from './command.ts';
+import { didYouMean } from './suggest.ts';
 
-/** Every command, loaded only when run (so `lakestream --help` starts fast). */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+/** Every command, loaded only when run (so `lakestream --help` starts fast); the examples test reads it too. */
+export const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
   demo: {
     summary: 'run the whole pipeline on one machine: replay, stream, train, predict, serve',
     load: async () => (await import('./demo.ts')).default,
@@ -65,20 +67,59 @@ function mainHelp(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(width)}${c.summary}`),
     '',
-    'Run "lakestream <command> --help" for a command\'s options.',
+    'Run "lakestream <command> --help" (or "lakestream help <command>") for a command\'s options;',
+    '"lakestream --version" prints the version. Conventions shared by every command: docs/cli.md.',
     'Start here: "npx lakestream demo" runs everything on this machine with embedded engines.',
   ].join('\n');
 }
 
+/** The version in package.json. */
+export function version(): string {
+  return (
+    JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+}
+
+function unknownCommand(name: string): string {
+  const guess = didYouMean(name, Object.keys(COMMANDS));
+  return `lakestream: unknown command "${name}" — ${guess ? `${guess} ` : ''}run "lakestream --help" for the commands`;
+}
+
+/**
+ * One error format: "lakestream <command>: <what> — <what to do>". A message that already names its
+ * command ("lake show: …") is not prefixed twice.
+ */
+export function errorLine(name: string, e: LakestreamError): string {
+  let msg = e.message;
+  if (msg.startsWith(`${name}: `)) msg = msg.slice(name.length + 2);
+  const sub = new RegExp(`^${name} ([a-z-]+): `).exec(msg);
+  const prefix = sub ? `lakestream ${name} ${sub[1]}` : `lakestream ${name}`;
+  if (sub) msg = msg.slice(sub[0].length);
+  if (e.code === 'BAD_ARGUMENT' && !msg.includes(' — '))
+    msg += ` — run "lakestream ${name} --help" for the options`;
+  return `${prefix}: ${msg}`;
+}
+
 export async function runCli(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [first, ...after] = argv;
+  if (first === '--version' || first === '-V' || first === 'version') {
+    console.log(`lakestream ${version()}`);
+    return 0;
+  }
+  let name = first;
+  let rest = after;
+  if (first === 'help' && after.length > 0) {
+    // "help produce" is "produce --help"
+    name = after[0];
+    rest = ['--help'];
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     console.log(mainHelp());
     return name === undefined ? 1 : 0;
   }
   const entry = COMMANDS[name];
   if (!entry) {
-    console.error(`lakestream: unknown command "${name}"\n\n${mainHelp()}`);
+    console.error(unknownCommand(name));
     return 2;
   }
   const command = await entry.load();
@@ -91,7 +132,7 @@ export async function runCli(argv: string[]): Promise<number> {
     return (await command.run(ctx)) ?? 0;
   } catch (e) {
     if (e instanceof LakestreamError) {
-      console.error(`lakestream ${name}: ${e.message}`);
+      console.error(errorLine(name, e));
       if (process.env.LAKESTREAM_DEBUG && e.cause) console.error(e.cause);
       return e.code === 'BAD_ARGUMENT' ? 2 : 1;
     }

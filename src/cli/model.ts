@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { lakeOption, lakeUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
 import type { EvalReport, EvalRow } from '../models/consumption/index.ts';
-import { defineCommand } from './command.ts';
+import { defineCommand, jsonOption } from './command.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -96,7 +96,7 @@ const command = defineCommand({
   name: 'model',
   summary: 'evaluate a model against the baselines',
   usage:
-    'model evaluate --data FILE [--model latest|PATH] [--format london-daily|uci-daily] [--json] [--lake URL]',
+    'model evaluate --file FILE [--model latest|PATH] [--format london-daily|uci-daily] [--json] [--lake URL]',
   description: `
 evaluate: scores the monthly consumption forecast on a daily file (London: LCLid,day,energy_kwh,n_halfhours,
 complete days = 48 half-hours; or the UCI daily file) at as-of days k = 3, 7, 14, 21 and the last day with
@@ -104,9 +104,13 @@ a day still to predict, against the run-rate, blend and same-month-last-year bas
 Without --model: out-of-sample backtest by two protocols — households never seen (trained on every
 other household, sorted by id, scored on the rest) and months after the training window (trained on
 every household's months before --cutoff, default the last 12 months, scored on the months from it).
-With --model latest (the lake's registered model) or PATH (a model.json): that model as it is.`,
+With --model latest (the lake's registered model) or PATH (a model.json): that model as it is.
+
+Examples:
+  lakestream model evaluate --file ../shared/data/meters/uci/household_power_daily.csv.gz`,
   options: {
-    data: { type: 'string', value: 'FILE', help: 'daily file to evaluate on (required)' },
+    file: { type: 'string', value: 'FILE', help: 'daily file to evaluate on (required)' },
+    data: { type: 'string', value: 'FILE', help: 'the same as --file (kept for old scripts)' },
     model: { type: 'string', value: 'latest|PATH', help: 'score this trained model instead of backtesting' },
     format: { type: 'string', value: 'FORMAT', help: 'london-daily or uci-daily (default: from the header)' },
     cutoff: {
@@ -114,17 +118,23 @@ With --model latest (the lake's registered model) or PATH (a model.json): that m
       value: 'YYYY-MM',
       help: 'first scored month of the months-after-training protocol',
     },
-    json: { type: 'boolean', help: 'print one JSON object' },
+    ...jsonOption,
     ...lakeOption,
   },
   async run({ values, positionals }) {
     if (positionals[0] !== 'evaluate')
       throw new LakestreamError(
         'BAD_ARGUMENT',
-        `unknown subcommand "${positionals[0] ?? ''}" — use "lakestream model evaluate --data FILE"`,
+        `${positionals[0] === undefined ? 'give a subcommand' : `unknown subcommand "${positionals[0]}"`} — use "lakestream model evaluate --file FILE"`,
       );
+    if (values.file !== undefined && values.data !== undefined)
+      throw new LakestreamError('BAD_ARGUMENT', 'give --file or --data, not both — they are the same');
+    values.data = values.file ?? values.data;
     if (!values.data)
-      throw new LakestreamError('BAD_ARGUMENT', 'model evaluate needs --data FILE (a daily file)');
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        'model evaluate needs --file FILE — a daily file, e.g. the London daily_500_households.csv.gz',
+      );
     if (values.format !== undefined && values.format !== 'london-daily' && values.format !== 'uci-daily')
       throw new LakestreamError(
         'BAD_ARGUMENT',

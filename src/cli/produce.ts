@@ -2,10 +2,15 @@
 
 import { transportOption, transportUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
-import { SIMULATE_DEFAULTS, SOURCE_NAMES, type SourceName } from '../sources/open-source.ts';
-import { type ProduceProgress, type ProduceSummary, produce } from '../sources/produce.ts';
+import { openSource, SIMULATE_DEFAULTS, SOURCE_NAMES, type SourceName } from '../sources/open-source.ts';
+import {
+  type ProduceOptions,
+  type ProduceProgress,
+  type ProduceSummary,
+  produceFrom,
+} from '../sources/produce.ts';
 import { openTransport } from '../transport/open.ts';
-import { defineCommand, numberOption } from './command.ts';
+import { defineCommand, numberOption, quietOption } from './command.ts';
 
 function fmtCount(n: number): string {
   return Math.round(n).toLocaleString('en-US');
@@ -31,13 +36,15 @@ function progressLine(p: ProduceProgress): string {
 
 export function summaryText(s: ProduceSummary): string {
   const lines = [
-    `${s.stopped ? 'stopped' : 'done'}: ${fmtCount(s.sent)} messages to ${s.topic} in ${s.seconds.toFixed(1)} s (${fmtCount(s.rate)}/s)` +
+    `${s.stopped ? (s.limited ? 'stopped at --limit' : 'stopped') : 'done'}: ${fmtCount(s.sent)} messages to ${s.topic} in ${s.seconds.toFixed(1)} s (${fmtCount(s.rate)}/s)` +
       `, ${fmtCount(s.unparsed)} unparsed rows sent for quarantine` +
       (s.skipped > 0 ? `, ${fmtCount(s.skipped)} skipped` : ''),
   ];
+  // per file: what was read (a time-ordered replay reads every row before it sends, so a --limit
+  // or a Ctrl-C sends fewer than were read)
   for (const f of s.files)
     lines.push(
-      `  ${f.label}: ${fmtCount(f.messages)} messages, ${fmtCount(f.unparsed)} unparsed` +
+      `  ${f.label}: ${fmtCount(f.messages)} rows read${s.stopped ? '' : ' and sent'}, ${fmtCount(f.unparsed)} unparsed` +
         (f.skipped > 0 ? `, ${fmtCount(f.skipped)} skipped (${f.skipReason ?? 'by the source'})` : ''),
     );
   return lines.join('\n');
@@ -70,8 +77,9 @@ time per second. Ctrl-C stops after the batch in flight is acknowledged.
 
 Examples:
   lakestream produce --source london-halfhourly --file ../shared/data/meters/london/halfhourly_2013_20_households.csv.gz
-  lakestream produce --source simulate --meters 10000 --months 3 --rate max --threads 2
-  lakestream produce --source google-2011 --file ../shared/data/cluster-trace/google-2011/task_events --speed 100`,
+  lakestream produce --source simulate --meters 1000 --days 7 --rate max --threads 2
+  lakestream produce --source simulate --meters 20 --days 2 --speed 86400
+  lakestream produce --source google-2011 --file ../shared/data/cluster-trace/google-2011/task_events --limit 100000`,
   options: {
     source: { type: 'string', value: 'NAME', help: `one of ${SOURCE_NAMES.join(', ')}` },
     file: {
@@ -115,7 +123,7 @@ Examples:
     topic: { type: 'string', value: 'NAME', help: 'jsonl: topic to send to (default meters.readings)' },
     limit: { type: 'string', value: 'N', help: 'stop after N messages' },
     'batch-size': { type: 'string', value: 'N', help: 'messages per send', default: '5000' },
-    quiet: { type: 'boolean', short: 'q', help: 'no progress lines' },
+    ...quietOption,
     ...transportOption,
   },
   async run({ values }) {
@@ -152,43 +160,46 @@ Examples:
       controller.abort();
     };
     process.on('SIGINT', onSigint);
+    const options: ProduceOptions = {
+      source,
+      files,
+      order: values.order as 'time' | 'file',
+      topic: values.topic,
+      meters:
+        values.meters === undefined
+          ? undefined
+          : numberOption('meters', values.meters, 0, { integer: true, min: 1 }),
+      seed: values.seed === undefined ? undefined : numberOption('seed', values.seed, 1, { integer: true }),
+      start: values.start,
+      days:
+        values.days === undefined
+          ? undefined
+          : numberOption('days', values.days, 1, { integer: true, min: 1 }),
+      months:
+        values.months === undefined
+          ? undefined
+          : numberOption('months', values.months, 1, { integer: true, min: 1 }),
+      profile: values.profile,
+      zone: values.zone,
+      intervalMinutes: interval as 30 | 60 | undefined,
+      threads: numberOption('threads', values.threads, 1, { integer: true, min: 1 }),
+      rate: rate as number | 'max',
+      speed: values.speed === undefined ? undefined : numberOption('speed', values.speed, 1, {}),
+      limit:
+        values.limit === undefined
+          ? undefined
+          : numberOption('limit', values.limit, 0, { integer: true, min: 1 }),
+      batchSize: numberOption('batch-size', values['batch-size'], 5000, { integer: true, min: 1 }),
+      signal: controller.signal,
+    };
+    // every file's format is checked (openSource) before the transport is opened or anything sent
+    const opened = await openSource(options);
     const transport = await openTransport(transportUrl(values.transport));
     const tty = process.stderr.isTTY;
     try {
-      const summary = await produce(
-        {
-          source,
-          files,
-          order: values.order,
-          topic: values.topic,
-          meters:
-            values.meters === undefined
-              ? undefined
-              : numberOption('meters', values.meters, 0, { integer: true, min: 1 }),
-          seed:
-            values.seed === undefined ? undefined : numberOption('seed', values.seed, 1, { integer: true }),
-          start: values.start,
-          days:
-            values.days === undefined
-              ? undefined
-              : numberOption('days', values.days, 1, { integer: true, min: 1 }),
-          months:
-            values.months === undefined
-              ? undefined
-              : numberOption('months', values.months, 1, { integer: true, min: 1 }),
-          profile: values.profile,
-          zone: values.zone,
-          intervalMinutes: interval as 30 | 60 | undefined,
-          threads: numberOption('threads', values.threads, 1, { integer: true, min: 1 }),
-          rate,
-          speed: values.speed === undefined ? undefined : numberOption('speed', values.speed, 1, {}),
-          limit:
-            values.limit === undefined
-              ? undefined
-              : numberOption('limit', values.limit, 0, { integer: true, min: 1 }),
-          batchSize: numberOption('batch-size', values['batch-size'], 5000, { integer: true, min: 1 }),
-          signal: controller.signal,
-        },
+      const summary = await produceFrom(
+        opened,
+        options,
         transport,
         values.quiet
           ? undefined

@@ -32,11 +32,15 @@ Example:
     if (sub !== 'learn')
       throw new LakestreamError(
         'BAD_ARGUMENT',
-        `unknown subcommand "${sub ?? ''}": use "profile learn FILE"`,
+        `${sub === undefined ? 'give a subcommand' : `unknown subcommand "${sub}"`} — use "lakestream profile learn FILE"`,
       );
-    if (!file) throw new LakestreamError('BAD_ARGUMENT', 'profile learn needs a FILE');
+    if (!file)
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        'profile learn needs a FILE — e.g. "lakestream profile learn readings.csv.gz"',
+      );
     if (extra.length > 0)
-      throw new LakestreamError('BAD_ARGUMENT', `unexpected arguments: ${extra.join(' ')}`);
+      throw new LakestreamError('BAD_ARGUMENT', `unexpected arguments: ${extra.join(' ')} — give one FILE`);
     let lastReport = 0;
     const profile = await learnProfile(file, {
       name: values.name,

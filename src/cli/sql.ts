@@ -3,7 +3,15 @@
 import { lakeOption, lakeUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
 import { Lake } from '../lake/index.ts';
-import { defineCommand, numberOption } from './command.ts';
+import { defineCommand, jsonOption, numberOption } from './command.ts';
+import { missingLakeDir } from './read-only.ts';
+import { checkQuery, explainError } from './sql-guard.ts';
+
+async function readStdin(): Promise<string> {
+  let s = '';
+  for await (const chunk of process.stdin) s += chunk;
+  return s;
+}
 
 /** Aligned text columns with a header rule. */
 export function formatTable(header: string[], rows: string[][]): string {
@@ -39,21 +47,26 @@ function csvCell(v: unknown): string {
 export default defineCommand({
   name: 'sql',
   summary: 'run a read-only SQL query over the lake tables',
-  usage: 'sql "<query>" [--max-rows N] [--timeout S] [--format table|csv|json] [--lake URL]',
+  usage: 'sql "<query>"|- [--max-rows N] [--timeout S] [--format table|csv|json] [--json] [--lake URL]',
   description: `
 Every Delta table of the lake is a view named by its path with '/' and '-' replaced by '_'
 (meters/gold/daily is meters_gold_daily), at its latest version. DuckDB SQL; only SELECT and
-EXPLAIN run. Example:
-  lakestream sql "SELECT day, sum(kwh) FROM meters_gold_daily GROUP BY day ORDER BY day"`,
+EXPLAIN (and DESCRIBE, SHOW TABLES) run, and no file is read but the lake's. The query may come
+on stdin ("-" or no query). Examples:
+  lakestream sql "SELECT day, sum(value) FROM meters_gold_daily GROUP BY day ORDER BY day LIMIT 5"
+  lakestream sql "SHOW TABLES"`,
   options: {
     ...lakeOption,
     'max-rows': { type: 'string', value: 'N', help: 'stop after N rows', default: '1000' },
     timeout: { type: 'string', value: 'S', help: 'stop the query after S seconds', default: '300' },
     format: { type: 'string', value: 'FMT', help: 'table, csv or json', default: 'table' },
+    ...jsonOption,
   },
   async run({ values, positionals }) {
-    const sql = positionals.join(' ').trim();
-    if (!sql) throw new LakestreamError('BAD_ARGUMENT', 'sql: give a query, e.g. lakestream sql "SELECT 42"');
+    let sql = positionals.join(' ').trim();
+    if (sql === '-' || (sql === '' && !process.stdin.isTTY)) sql = (await readStdin()).trim();
+    if (!sql) throw new LakestreamError('BAD_ARGUMENT', 'give a query — e.g. lakestream sql "SELECT 42"');
+    if (values.json) values.format = 'json';
     const maxRows = numberOption('max-rows', values['max-rows'], 1000, { integer: true, min: 1 });
     const timeout = numberOption('timeout', values.timeout, 300, { min: 0.001 });
     if (!['table', 'csv', 'json'].includes(values.format))
@@ -61,10 +74,26 @@ EXPLAIN run. Example:
         'BAD_ARGUMENT',
         `--format must be table, csv or json, got "${values.format}"`,
       );
+    const missing = missingLakeDir(lakeUrl(values.lake));
+    if (missing)
+      throw new LakestreamError(
+        'NOT_FOUND',
+        `no lake at ${missing} — check --lake, or run "lakestream demo" first`,
+      );
     const lake = await Lake.open(lakeUrl(values.lake));
     try {
       const started = Date.now();
-      const r = await lake.query(sql, { maxRows, timeoutMs: timeout * 1000 });
+      const tables = await lake.listTables();
+      const checked = await checkQuery(sql, tables);
+      const r =
+        'tables' in checked
+          ? {
+              columns: [{ name: 'view' }, { name: 'table' }],
+              rows: checked.tables as Record<string, unknown>[],
+            }
+          : await lake.query(checked.sql, { maxRows, timeoutMs: timeout * 1000 }).catch((e) => {
+              throw explainError(e, tables);
+            });
       const names = r.columns.map((c) => c.name);
       if (values.format === 'json')
         console.log(JSON.stringify(r.rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));

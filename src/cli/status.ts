@@ -1,13 +1,15 @@
 // `lakestream status`: lag per topic and group, rows per table, quarantine counts, last commits.
 
 import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
-import { describeError } from '../errors.ts';
+import { describeError, LakestreamError } from '../errors.ts';
 import { Lake, parseStats } from '../lake/index.ts';
 import { type RetrainRecord, readRetrain } from '../models/registry.ts';
 import { openTransport } from '../transport/open.ts';
 import { TOPICS } from '../transport/transport.ts';
 import { METER_TABLES } from '../workloads/meters/tables.ts';
 import { defineCommand } from './command.ts';
+import { formatCount } from './progress.ts';
+import { missingLakeDir, missingTransportDir } from './read-only.ts';
 
 export interface LakeStatus {
   topics: {
@@ -42,29 +44,34 @@ export async function collectStatus(
   groupFlag?: string,
 ): Promise<LakeStatus> {
   const status: LakeStatus = { topics: [], tables: [], quarantine: [] };
-  const transport = await openTransport(transportUrlValue);
-  try {
-    for (const t of await transport.listTopics()) {
-      const group = groupFlag ?? GROUPS[t.name];
-      const ends = await transport.endOffsets(t.name);
-      const committed = group ? await transport.committedOffsets(group, t.name) : [];
-      const partitions = ends.map((e) => {
-        const c = committed.find((x) => x.partition === e.partition)?.offset ?? 0;
-        return { partition: e.partition, end: e.offset, committed: c, lag: Math.max(0, e.offset - c) };
-      });
-      const sum = (k: 'end' | 'committed' | 'lag') => partitions.reduce((a, p) => a + p[k], 0);
-      status.topics.push({
-        topic: t.name,
-        group: group ?? '-',
-        end: sum('end'),
-        committed: sum('committed'),
-        lag: sum('lag'),
-        partitions,
-      });
+  // opening an embedded transport creates its folder: a read-only command must not
+  const transport = missingTransportDir(transportUrlValue)
+    ? undefined
+    : await openTransport(transportUrlValue);
+  if (transport)
+    try {
+      for (const t of await transport.listTopics()) {
+        const group = groupFlag ?? GROUPS[t.name];
+        const ends = await transport.endOffsets(t.name);
+        const committed = group ? await transport.committedOffsets(group, t.name) : [];
+        const partitions = ends.map((e) => {
+          const c = committed.find((x) => x.partition === e.partition)?.offset ?? 0;
+          return { partition: e.partition, end: e.offset, committed: c, lag: Math.max(0, e.offset - c) };
+        });
+        const sum = (k: 'end' | 'committed' | 'lag') => partitions.reduce((a, p) => a + p[k], 0);
+        status.topics.push({
+          topic: t.name,
+          group: group ?? '-',
+          end: sum('end'),
+          committed: sum('committed'),
+          lag: sum('lag'),
+          partitions,
+        });
+      }
+    } finally {
+      await transport.close();
     }
-  } finally {
-    await transport.close();
-  }
+  if (missingLakeDir(lakeUrlValue)) return status;
   const lake = await Lake.open(lakeUrlValue);
   try {
     for (const path of await lake.listTables()) {
@@ -76,7 +83,8 @@ export async function collectStatus(
         if (n === undefined || rows === null) rows = null;
         else rows += n;
       }
-      const last = (await table.history()).at(-1);
+      // history() is newest first
+      const last = (await table.history())[0];
       status.tables.push({
         table: path,
         version: snap.version,
@@ -103,6 +111,12 @@ export default defineCommand({
   name: 'status',
   summary: 'lag per topic, rows per table, quarantine counts by reason, last commit',
   usage: 'status [--json] [--group ID] [--transport URL] [--lake URL]',
+  description: `
+Reads the transport and the lake, and creates neither: a folder that is not there is reported.
+
+Examples:
+  lakestream status
+  lakestream status --json`,
   options: {
     json: { type: 'boolean', help: 'print one JSON object' },
     group: {
@@ -114,11 +128,20 @@ export default defineCommand({
     ...lakeOption,
   },
   async run({ values }) {
+    const tUrl = transportUrl(values.transport);
+    const lUrl = lakeUrl(values.lake);
+    const noLog = missingTransportDir(tUrl);
+    const noLake = missingLakeDir(lUrl);
+    if (noLog && noLake)
+      throw new LakestreamError(
+        'NOT_FOUND',
+        `no transport at ${noLog} and no lake at ${noLake} — check --transport and --lake, or run "lakestream demo" (or produce and stream) first`,
+      );
     let s: LakeStatus;
     try {
-      s = await collectStatus(transportUrl(values.transport), lakeUrl(values.lake), values.group);
+      s = await collectStatus(tUrl, lUrl, values.group);
     } catch (e) {
-      console.error(`status: ${describeError(e)}`);
+      console.error(`lakestream status: ${describeError(e)} — check --transport ${tUrl} and --lake ${lUrl}`);
       return 1;
     }
     if (values.json) {
@@ -128,17 +151,19 @@ export default defineCommand({
     console.log('Topics (messages; lag = produced - committed by the group)');
     for (const t of s.topics)
       console.log(
-        `  ${t.topic.padEnd(22)} group ${t.group.padEnd(26)} end ${String(t.end).padStart(10)}  committed ${String(t.committed).padStart(10)}  lag ${String(t.lag).padStart(8)}`,
+        `  ${t.topic.padEnd(22)} group ${t.group.padEnd(26)} end ${formatCount(t.end).padStart(11)}  committed ${formatCount(t.committed).padStart(11)}  lag ${formatCount(t.lag).padStart(9)}`,
       );
-    if (s.topics.length === 0) console.log('  (no topics yet)');
+    if (noLog) console.log(`  (no transport at ${noLog})`);
+    else if (s.topics.length === 0) console.log('  (no topics yet)');
     console.log('\nTables');
     for (const t of s.tables)
       console.log(
-        `  ${t.table.padEnd(34)} v${String(t.version).padEnd(6)} ${String(t.rows ?? '?').padStart(10)} rows  ${String(t.files).padStart(6)} files  last ${t.last_commit ?? '-'} ${t.operation ?? ''}`,
+        `  ${t.table.padEnd(34)} v${String(t.version).padEnd(6)} ${(t.rows === null ? '?' : formatCount(t.rows)).padStart(11)} rows  ${formatCount(t.files).padStart(6)} files  last ${t.last_commit ?? '-'} ${t.operation ?? ''}`,
       );
-    if (s.tables.length === 0) console.log('  (no tables yet)');
+    if (noLake) console.log(`  (no lake at ${noLake})`);
+    else if (s.tables.length === 0) console.log('  (no tables yet)');
     console.log('\nQuarantine by reason');
-    for (const q of s.quarantine) console.log(`  ${q.reason.padEnd(24)} ${q.count}`);
+    for (const q of s.quarantine) console.log(`  ${q.reason.padEnd(24)} ${formatCount(q.count)}`);
     if (s.quarantine.length === 0) console.log('  (nothing quarantined)');
     const r = s.retrain;
     if (r)

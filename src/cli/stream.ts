@@ -11,7 +11,8 @@ import type { Workload } from '../stream/workload.ts';
 import { openTransport } from '../transport/open.ts';
 import { loadEnrichment } from '../workloads/meters/enrich.ts';
 import { metersWorkload } from '../workloads/meters/workload.ts';
-import { defineCommand, numberOption } from './command.ts';
+import { defineCommand, numberOption, quietOption } from './command.ts';
+import { formatCount } from './progress.ts';
 
 /** Trains the consumption forecast on the lake's gold daily table and registers it as a new version. */
 export async function retrainOnLake(lake: Lake): Promise<number> {
@@ -37,7 +38,11 @@ Reads the workload's topic as one member of a consumer group, validates and quar
 and writes bronze, silver and gold tables exactly once (a txn per partition in every Delta commit;
 consumer offsets are committed after the tables). Start several workers with the same --group to
 share the partitions. With --drain the worker exits once everything produced so far is committed,
-writing days and months still open as they stand (flagged closed=false).`,
+writing days and months still open as they stand (flagged closed=false).
+
+Examples:
+  lakestream stream --drain
+  lakestream stream --drain --retrain off -q`,
   options: {
     workload: { type: 'string', default: 'meters', value: 'NAME', help: 'meters or cluster-trace' },
     group: { type: 'string', value: 'ID', help: 'consumer group (default lakestream-<workload>)' },
@@ -64,7 +69,7 @@ writing days and months still open as they stand (flagged closed=false).`,
       value: 'WHEN',
       help: 'monthly: retrain the forecast on the lake after each month closes; off: never',
     },
-    quiet: { type: 'boolean', help: 'no progress output' },
+    ...quietOption,
     ...transportOption,
     ...lakeOption,
   },
@@ -122,7 +127,7 @@ writing days and months still open as they stand (flagged closed=false).`,
           if (values.quiet) return;
           const secs = (Date.now() - started) / 1000;
           process.stderr.write(
-            `\r${workloadName}: read ${s.read.toLocaleString()}  accepted ${s.accepted.toLocaleString()}  quarantined ${s.quarantined.toLocaleString()}  duplicates ${s.duplicates.toLocaleString()}  ${Math.round(s.read / Math.max(secs, 0.001)).toLocaleString()}/s  p95 ${s.latency_ms.p95 ?? '-'} ms   `,
+            `\r${workloadName}: read ${formatCount(s.read)}  accepted ${formatCount(s.accepted)}  quarantined ${formatCount(s.quarantined)}  duplicates ${formatCount(s.duplicates)}  ${formatCount(s.read / Math.max(secs, 0.001))}/s  p95 ${s.latency_ms.p95 ?? '-'} ms   `,
           );
         },
       });
@@ -131,7 +136,7 @@ writing days and months still open as they stand (flagged closed=false).`,
       if (!values.quiet) {
         process.stderr.write('\n');
         console.log(
-          `${workloadName} worker ${status.worker}: read ${status.read}, accepted ${status.accepted}, quarantined ${status.quarantined}, duplicates dropped ${status.duplicates}; ${status.batches} batches, ${status.rows_written} rows written`,
+          `${workloadName} worker ${status.worker}: read ${formatCount(status.read)}, accepted ${formatCount(status.accepted)}, quarantined ${formatCount(status.quarantined)}, duplicates dropped ${formatCount(status.duplicates)}; ${formatCount(status.batches)} batches, ${formatCount(status.rows_written)} rows written`,
         );
       }
       return 0;

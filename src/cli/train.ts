@@ -2,22 +2,40 @@
 
 import { lakeOption, lakeUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
-import { defineCommand } from './command.ts';
+import { defineCommand, jsonOption } from './command.ts';
+
+/** {"model","version","path"} of a model's latest version, on stdout. */
+async function printRegistered(name: string, lakeFlag: string | undefined): Promise<number> {
+  const { openStore } = await import('../storage/open.ts');
+  const { latestModelVersion } = await import('../models/registry.ts');
+  const store = await openStore(lakeUrl(lakeFlag));
+  try {
+    const version = await latestModelVersion(store, name);
+    console.log(JSON.stringify({ model: name, version, path: `${store.url}/models/${name}/v${version}` }));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 const command = defineCommand({
   name: 'train',
   summary: 'train a model on the lake (or a file) and register it',
-  usage: 'train [--model consumption|task-gmm] [--data FILE] [--format london-daily|uci-daily] [--lake URL]',
+  usage:
+    'train [--model consumption|task-gmm] [--file FILE] [--format london-daily|uci-daily] [--json] [--lake URL]',
   description: `
 Trains the model and registers it in the lake's storage as models/<name>/v<N>/ (model.json,
 metrics.json), pointing models/<name>/LATEST at the new version; a running stream worker picks it up.
 consumption: the monthly consumption forecast, from meters/gold/daily (complete days), or with --data
-from a daily file in the London format (LCLid,day,energy_kwh,n_halfhours) or the UCI daily file.
+from a daily file (--file) in the London format (LCLid,day,energy_kwh,n_halfhours) or the UCI daily file.
 task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, disk) fitted by EM, k by
-BIC, from cluster-trace/bronze/task_events SUBMITs, or with --data from task_events files (more files
-may follow; a machine_events file adds placement hints).`,
+BIC, from cluster-trace/bronze/task_events SUBMITs, or with --file from task_events files (more files
+may follow; a machine_events file adds placement hints).
+
+Examples:
+  lakestream train --file ../shared/data/meters/london/daily_500_households.csv.gz`,
   options: {
     model: {
       type: 'string',
@@ -25,7 +43,8 @@ may follow; a machine_events file adds placement hints).`,
       value: 'NAME',
       help: 'which model: consumption or task-gmm',
     },
-    data: { type: 'string', value: 'FILE', help: 'train from this daily file instead of the lake' },
+    file: { type: 'string', value: 'FILE', help: 'train from this daily file instead of the lake' },
+    data: { type: 'string', value: 'FILE', help: 'the same as --file (kept for old scripts)' },
     k: {
       type: 'string',
       value: 'K|KMIN-KMAX',
@@ -47,10 +66,14 @@ may follow; a machine_events file adds placement hints).`,
       value: 'FORMAT',
       help: 'format of --data: london-daily or uci-daily (default: from the header)',
     },
+    ...jsonOption,
     ...lakeOption,
   },
   async run(ctx) {
     const { values } = ctx;
+    if (values.file !== undefined && values.data !== undefined)
+      throw new LakestreamError('BAD_ARGUMENT', 'give --file or --data, not both — they are the same');
+    values.data = values.file ?? values.data;
     if (values.model === 'task-gmm') {
       let mod: { trainTaskGmm?: (c: typeof ctx) => Promise<number | undefined> };
       try {
@@ -62,7 +85,16 @@ may follow; a machine_events file adds placement hints).`,
       }
       if (!mod.trainTaskGmm)
         throw new LakestreamError('UNSUPPORTED', 'the task-gmm model is not available in this build yet');
-      return mod.trainTaskGmm(ctx);
+      if (!values.json) return mod.trainTaskGmm(ctx);
+      // --json: the registration line goes to stderr, and stdout gets one JSON object
+      const human = console.log;
+      console.log = (...a: unknown[]) => process.stderr.write(`${a.join(' ')}\n`);
+      try {
+        await mod.trainTaskGmm(ctx);
+      } finally {
+        console.log = human;
+      }
+      return printRegistered('task-gmm', values.lake);
     }
     if (values.model !== 'consumption')
       throw new LakestreamError(
@@ -88,9 +120,18 @@ may follow; a machine_events file adds placement hints).`,
         : await trainFromLake(lake, opts);
       const version = await registerModel(lake.store, CONSUMPTION_MODEL_NAME, model, metrics);
       log(`trained in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      console.log(
-        `registered ${CONSUMPTION_MODEL_NAME} v${version} in ${lake.url}/models/${CONSUMPTION_MODEL_NAME}/v${version}`,
-      );
+      if (values.json)
+        console.log(
+          JSON.stringify({
+            model: CONSUMPTION_MODEL_NAME,
+            version,
+            path: `${lake.url}/models/${CONSUMPTION_MODEL_NAME}/v${version}`,
+          }),
+        );
+      else
+        console.log(
+          `registered ${CONSUMPTION_MODEL_NAME} v${version} in ${lake.url}/models/${CONSUMPTION_MODEL_NAME}/v${version}`,
+        );
     } finally {
       await lake.close();
     }

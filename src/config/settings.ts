@@ -2,6 +2,7 @@
 // Commands spread `commonOptions` into their options; `resolveSettings` applies env and defaults.
 
 import type { Options } from '../cli/command.ts';
+import { LakestreamError } from '../errors.ts';
 
 export const DEFAULT_TRANSPORT = 'embedded:./.lakestream/log';
 export const DEFAULT_LAKE = 'file:./.lakestream/lake';
@@ -22,10 +23,25 @@ export const lakeOption = {
   },
 } as const satisfies Options;
 
+/** The transport URL: the flag, else the environment, else the default. A bare path means embedded:. */
 export function transportUrl(flag: string | undefined): string {
-  return flag ?? process.env.LAKESTREAM_TRANSPORT ?? DEFAULT_TRANSPORT;
+  const url = flag ?? process.env.LAKESTREAM_TRANSPORT ?? DEFAULT_TRANSPORT;
+  if (url === 'embedded:' || url.trim() === '')
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `--transport "${url}" names no folder — give embedded:DIR, a folder, or kafka://HOST:PORT`,
+    );
+  return /^[a-z][a-z0-9+.-]*:/i.test(url) ? url : `embedded:${url}`;
 }
 
+/** The lake URL: the flag, else the environment, else the default. A bare path means file:. */
 export function lakeUrl(flag: string | undefined): string {
-  return flag ?? process.env.LAKESTREAM_LAKE ?? DEFAULT_LAKE;
+  const url = flag ?? process.env.LAKESTREAM_LAKE ?? DEFAULT_LAKE;
+  // "file:" alone would be the current directory: almost never what was meant
+  if (url === 'file:' || url === 'file://' || url.trim() === '')
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `--lake "${url}" names no folder — give file:DIR, a folder, or webhdfs://HOST:PORT/DIR`,
+    );
+  return url;
 }

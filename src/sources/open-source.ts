@@ -4,6 +4,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LakestreamError } from '../errors.ts';
 import { TOPICS } from '../transport/transport.ts';
+import { checkReplayFile } from './check-format.ts';
 import { parseGoogleTrace } from './replay/google-trace-source.ts';
 import { parseJsonl } from './replay/jsonl.ts';
 import { parseLondon } from './replay/london.ts';
@@ -103,6 +104,7 @@ export async function openSource(o: SourceOptions): Promise<Source> {
         topic: TOPICS.readings,
         paths: files,
         parse: parseLondon,
+        check: (f) => checkReplayFile(o.source, f, parseLondon),
         order,
         tmpDir: o.tmpDir,
       });
@@ -112,6 +114,7 @@ export async function openSource(o: SourceOptions): Promise<Source> {
         topic: TOPICS.readings,
         paths: files,
         parse: parseUci,
+        check: (f) => checkReplayFile(o.source, f, parseUci),
         order,
         tmpDir: o.tmpDir,
       });
@@ -121,6 +124,7 @@ export async function openSource(o: SourceOptions): Promise<Source> {
         topic: TOPICS.readings,
         paths: files,
         parse: parseWater,
+        check: (f) => checkReplayFile(o.source, f, parseWater),
         order,
         tmpDir: o.tmpDir,
       });

@@ -15,6 +15,21 @@ async function* batches(ms: SourceMessage[], size = 3) {
 }
 
 describe('event-time order', () => {
+  it('keeps the mark of an unparsed row through a spilled run, so the producer still counts it', async () => {
+    const input: SourceMessage[] = [];
+    for (let i = 0; i < 10; i++)
+      input.push(
+        i % 3 === 0 ? { ...msg(null, undefined, `bad${i}`), unparsed: true } : msg('m', i, `ok${i}`),
+      );
+    const out = await take(sortByTime(batches(input), { runSize: 4 }));
+    assert.equal(out.length, 10);
+    assert.deepEqual(
+      out.filter((m) => m.unparsed).map((m) => Buffer.from(m.value).toString()),
+      ['bad0', 'bad3', 'bad6', 'bad9'],
+    );
+    assert.ok(out.filter((m) => !m.unparsed).every((m) => m.key === 'm'));
+  });
+
   it('merges time-ordered inputs, ties going to the earlier input', async () => {
     const a = [msg('a', 1, 'a1'), msg('a', 3, 'a3'), msg('a', 5, 'a5')];
     const b = [msg('b', 1, 'b1'), msg('b', 2, 'b2'), msg('b', 6, 'b6')];

@@ -124,7 +124,8 @@ async function* memoryRun(ms: SourceMessage[]): AsyncGenerator<SourceMessage[]> 
   for (let i = 0; i < ms.length; i += OUT_BATCH) yield ms.slice(i, i + OUT_BATCH);
 }
 
-// A run file: per message a header line "time\tkeyLength\tvalueLength" (key length -1 = null)
+// A run file: per message a header line "time\tkeyLength\tvalueLength" (key length -1 = null,
+// -2 = null and an unparsed row, so the producer still counts it after the sort)
 // then the key and value bytes and "\n", so any bytes survive the round trip.
 async function writeRun(file: string, run: { m: SourceMessage; t: number }[]): Promise<void> {
   const fh = await open(file, 'w');
@@ -133,7 +134,7 @@ async function writeRun(file: string, run: { m: SourceMessage; t: number }[]): P
     let size = 0;
     for (const { m, t } of run) {
       const key = m.key === null ? null : Buffer.from(m.key, 'utf8');
-      const head = Buffer.from(`${t}\t${key ? key.length : -1}\t${m.value.byteLength}\n`);
+      const head = Buffer.from(`${t}\t${key ? key.length : m.unparsed ? -2 : -1}\t${m.value.byteLength}\n`);
       parts.push(head);
       if (key) parts.push(key);
       parts.push(Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength));
@@ -169,6 +170,7 @@ async function* readRun(file: string): AsyncGenerator<SourceMessage[]> {
         key,
         value: Uint8Array.prototype.slice.call(buf, vs, vs + vl),
         time: Number.isFinite(t) ? t : undefined,
+        ...(kl === -2 ? { unparsed: true as const } : {}),
       });
       p = need;
     }

@@ -50,6 +50,8 @@ export interface ProduceSummary {
   files: FileStats[];
   /** true when stopped early by the signal or --limit */
   stopped: boolean;
+  /** true when --limit stopped it */
+  limited: boolean;
 }
 
 /** Sends a source's messages to the transport; resolves with the summary when done or stopped. */
@@ -93,12 +95,15 @@ export async function produceFrom(
     const elapsedMs = performance.now() - t0;
     const r = elapsedMs > 0 ? (sent * 1000) / elapsedMs : 0;
     let fraction = source.total ? sent / source.total : source.fraction();
+    // with --limit the end is the limit when that comes first
+    if (Number.isFinite(limit) && sent > 0) fraction = sent / Math.min(limit, source.total ?? limit);
     if (done && !stopped) fraction = 1;
     let etaSeconds: number | undefined;
     // the ETA uses the sending rate: a time-ordered replay spends its first seconds reading
     const sendingMs = firstSend !== undefined ? performance.now() - firstSend : 0;
     const sendRate = sendingMs > 0 ? (sent * 1000) / sendingMs : 0;
-    if (source.total !== undefined && sendRate > 0) etaSeconds = (source.total - sent) / sendRate;
+    const end = Number.isFinite(limit) ? Math.min(limit, source.total ?? limit) : source.total;
+    if (end !== undefined && sendRate > 0) etaSeconds = (end - sent) / sendRate;
     else if (fraction !== undefined && fraction > 0.01)
       etaSeconds = ((1 - fraction) * elapsedMs) / fraction / 1000;
     return { source: source.name, sent, unparsed, elapsedMs, rate: r, fraction, etaSeconds, done };
@@ -164,5 +169,6 @@ export async function produceFrom(
     rate: seconds > 0 ? sent / seconds : 0,
     files,
     stopped,
+    limited: sent >= limit,
   };
 }

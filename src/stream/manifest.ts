@@ -27,6 +27,8 @@ export interface ManifestPartition {
   last: number;
   /** the partition's batch number: the txn version the tables record for it */
   seq: number;
+  /** the batch ended with a drain's flush: the open days are in the lake as they stand */
+  flushed?: boolean;
 }
 
 export interface ManifestTable {

@@ -54,6 +54,8 @@ interface Owned {
   /** offsets at or below this are already in the lake */
   last: number;
   seq: number;
+  /** the last batch was a drain's flush and nothing was read since: another flush would change nothing */
+  flushed: boolean;
 }
 
 export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
@@ -168,6 +170,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
         processor: workload.newProcessor(p, m?.states[String(p)]),
         last: mp?.last ?? -1,
         seq: mp?.seq ?? 0,
+        flushed: mp?.flushed === true,
       });
       const from = mp ? mp.last + 1 : (committed.find((c) => c.partition === p)?.offset ?? 0);
       consumer.seek({ topic, partition: p, offset: from });
@@ -234,9 +237,10 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
         o.processor.process(msg, out);
         last = msg.offset;
       }
+      // a drain over nothing new after a drain writes no new table version
+      if (last === o.last && (!flush || o.flushed)) continue;
       if (flush) o.processor.flush(out);
-      if (last === o.last && !flush) continue;
-      parts.push({ topic, partition: p, last, seq: o.seq + 1 });
+      parts.push({ topic, partition: p, last, seq: o.seq + 1, ...(flush ? { flushed: true } : {}) });
     }
     lap('process');
     if (parts.length === 0) return;
@@ -293,6 +297,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       const o = owned.get(q.partition)!;
       o.last = q.last;
       o.seq = q.seq;
+      o.flushed = q.flushed === true;
     }
     for (const msgs of batch.values()) for (const m of msgs) latency.add(doneAt - m.timestamp);
     status.batches++;

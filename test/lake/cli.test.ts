@@ -51,8 +51,12 @@ test('lake import, ls, show, sql, history, optimize and vacuum work on a real CS
   assert.match(opt.out, /2 files -> 1 files at version 3/);
   const vac = cli('lake', 'vacuum', 'uci/daily', '--retention-hours', '0', '--lake', lake);
   assert.match(vac.out, /would delete \(dry run; add --delete\) 2 files/);
+  // deleting files younger than a week could pull them from under a running writer: --force says nothing runs
+  const unforced = cli('lake', 'vacuum', 'uci/daily', '--retention-hours', '0', '--delete', '--lake', lake);
+  assert.equal(unforced.code, 2);
+  assert.match(unforced.err, /--retention-hours 0 with --delete could remove files .* add --force/);
   assert.match(
-    cli('lake', 'vacuum', 'uci/daily', '--retention-hours', '0', '--delete', '--lake', lake).out,
+    cli('lake', 'vacuum', 'uci/daily', '--retention-hours', '0', '--delete', '--force', '--lake', lake).out,
     /deleted 2 files/,
   );
   assert.equal(

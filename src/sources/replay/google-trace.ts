@@ -27,6 +27,14 @@ export function traceTableOf(path: string): TraceTable {
   return t;
 }
 
+/** Columns of each table's rows (schema.csv). */
+export const TRACE_COLUMNS: Record<TraceTable, number> = {
+  task_events: 13,
+  job_events: 8,
+  task_usage: 20,
+  machine_events: 6,
+};
+
 /** Column (0-based) of the key: job ID, or machine ID for machine_events. */
 const KEY_COLUMN: Record<TraceTable, number> = {
   task_events: 2,

@@ -47,6 +47,8 @@ export interface ReplayOptions {
   order: ReplayOrder;
   clockStart?: number;
   tmpDir?: string;
+  /** checks each file's format before anything is read for sending (src/sources/check-format.ts) */
+  check?: (file: LineFile) => Promise<void>;
   /** how the summary names a file (default its label) */
   statsLabel?: (file: LineFile) => string;
 }
@@ -56,6 +58,8 @@ export async function replaySource(o: ReplayOptions): Promise<Source> {
   const files: LineFile[] = [];
   for (const p of o.paths) files.push(...(await openLineFiles(p)));
   if (files.length === 0) throw new LakestreamError('BAD_INPUT', `no data file in ${o.paths.join(', ')}`);
+  // the check reads files of its own: a zip's entries can be opened once per handle
+  if (o.check) for (const p of o.paths) for (const f of await openLineFiles(p)) await o.check(f);
   const stats: FileStats[] = files.map((f) => ({
     label: o.statsLabel?.(f) ?? f.label,
     messages: 0,

@@ -5,7 +5,7 @@
 import type { ClusterView } from '../../cluster-api.ts';
 import { get } from '../api.ts';
 import { drawChart } from '../chart.ts';
-import { card, errorBox, fmt, h, kpi } from '../dom.ts';
+import { card, fmt, h, kpi } from '../dom.ts';
 
 const PALETTE = [
   '#2563eb',
@@ -136,8 +136,11 @@ function scatterPlot(el: HTMLElement, view: ClusterView): void {
 export async function clusterPage(root: HTMLElement): Promise<void> {
   const view = await get<ClusterView>('/api/cluster');
   if (!view.available) {
+    // an empty lake is a state, not a failure: told as a note, not drawn as an error
     root.append(
-      errorBox(
+      h(
+        'p',
+        { class: 'card muted', id: 'cluster-empty', role: 'status' },
         'No cluster-trace tables in this lake yet: replay the trace (lakestream produce --source google-2011 …) and run lakestream stream --workload cluster-trace.',
       ),
     );

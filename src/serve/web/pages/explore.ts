@@ -2,7 +2,7 @@
 
 import { get, post } from '../api.ts';
 import { destroyChart, drawChart } from '../chart.ts';
-import { card, clear, errorBox, h } from '../dom.ts';
+import { card, clear, errorBox, fmt, h } from '../dom.ts';
 
 interface Tables {
   tables: {
@@ -45,7 +45,8 @@ export async function explorePage(root: HTMLElement): Promise<void> {
   const status = h('span', { class: 'muted small', id: 'sql-status' });
   const errors = h('div', { id: 'sql-error' });
   const chartEl = h('div', { id: 'explore-chart' });
-  const chartCard = card('Quick chart', chartEl);
+  const chartNote = h('p', { class: 'muted small', id: 'explore-chart-note' });
+  const chartCard = card('Quick chart', chartEl, chartNote);
   chartCard.hidden = true;
   const grid = h('table', { class: 'grid', id: 'results' });
   const list = h('div', { class: 'table-list' });
@@ -189,6 +190,16 @@ export async function explorePage(root: HTMLElement): Promise<void> {
       return;
     }
     chartCard.hidden = false;
+    // one y axis: a column of another magnitude (a count of meters beside kWh in thousands) would lie
+    // flat on zero or flatten the others, so only the columns of the largest one's scale are drawn
+    const peak = (i: number) => Math.max(0, ...r.rows.map((row) => Math.abs(Number(row[i])) || 0));
+    const top = Math.max(...numeric.map(peak));
+    const drawn = numeric.filter((i) => peak(i) >= top / 20).slice(0, 4);
+    const left = numeric.filter((i) => !drawn.includes(i));
+    chartNote.textContent =
+      left.length > 0
+        ? `Not drawn, on another scale than ${drawn.map((i) => r.columns[i].name).join(', ')}: ${left.map((i) => `${r.columns[i].name} (up to ${fmt(peak(i))})`).join(', ')} — select it alone to chart it.`
+        : '';
     const first = r.rows.map((row) => row[0]);
     const asTime = first.map((v) =>
       typeof v === 'string' && /^\d{4}-\d{2}(-\d{2})?/.test(v)
@@ -202,9 +213,9 @@ export async function explorePage(root: HTMLElement): Promise<void> {
       x,
       time,
       xLabel: r.columns[0].name,
-      yLabel: numeric.length === 1 ? r.columns[numeric[0]].name : 'value',
+      yLabel: drawn.length === 1 ? r.columns[drawn[0]].name : 'value',
       height: 240,
-      series: numeric.slice(0, 4).map((i, k) => ({
+      series: drawn.map((i, k) => ({
         label: r.columns[i].name,
         color: ['--accent', '--c2', '--c3', '--c4'][k],
         y: r.rows.map((row) => (row[i] === null ? null : Number(row[i]))),

@@ -12,6 +12,7 @@ import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isLakestreamError } from '../../src/errors.ts';
 import { Lake, withDuck } from '../../src/lake/index.ts';
+import { prepareTableWrite } from '../../src/stream/table-writes.ts';
 import { tempDir } from '../lake/helpers.ts';
 import { type SparkTable, sparkTables, sparkTablesDir, versionMetadata } from './spark-tables.ts';
 
@@ -225,6 +226,47 @@ describe('lakestream writes to a table Spark wrote with deletion vectors', () =>
         UNION ALL (SELECT * FROM read_parquet('${dump}') EXCEPT ALL SELECT * FROM t))`,
     );
     assert.equal(diff.rows[0].n, 0);
+    await lake.close();
+  });
+
+  test('a copy-on-write rewrite of a file with a DV keeps only its live rows, and removes it with its DV', async () => {
+    const root = sparkTablesDir();
+    const dir = await tempDir();
+    await cp(join(root, 'ops/operations_dv/delta'), join(dir, 't'), { recursive: true });
+    const lake = await Lake.open(`file:${dir}`);
+    const t = lake.table('t');
+    const snap = await t.snapshot();
+    const dvFile = snap.files.find((f) => f.deletionVector)!;
+    const part = String(dvFile.partitionValues.part);
+    const ids = async () =>
+      (await lake.query('SELECT id FROM t ORDER BY id', { maxRows: 1e6 })).rows.map((r) => r.id);
+    const before = await ids();
+    // a row still live in that file
+    const raw = join(dir, 't', decodeURIComponent(dvFile.path));
+    const pick = await lake.query(
+      `SELECT id FROM read_parquet('${raw}') INTERSECT SELECT id FROM t ORDER BY id LIMIT 1`,
+    );
+    const id = Number(pick.rows[0].id);
+    const ts = new Date('2030-01-01T00:00:00Z');
+    const actions = await prepareTableWrite(lake, {
+      table: t,
+      rows: [{ id, part, name: 'replaced', amount: 0, ts }],
+      replaced: new Set([`${id}|${part}`]),
+      keyColumns: ['id', 'part'],
+      filePrefix: 'part-',
+    });
+    const removed = actions.filter((a) => 'remove' in a) as {
+      remove: { path: string; deletionVector?: unknown };
+    }[];
+    assert.ok(removed.some((r) => r.remove.path === dvFile.path && r.remove.deletionVector));
+    assert.equal((await t.commit(actions as never)).status, 'committed');
+    assert.deepEqual(await ids(), before, 'no deleted row came back, none was lost');
+    const now = await lake.query(`SELECT name FROM t WHERE id = ${id}`);
+    assert.deepEqual(
+      now.rows.map((r) => r.name),
+      ['replaced'],
+    );
+    assert.ok(!(await t.snapshot()).files.some((f) => f.path === dvFile.path));
     await lake.close();
   });
 

@@ -31,11 +31,33 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 function text(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
-  if (v instanceof Date) return v.toISOString();
+  if (v instanceof Date) return v.toJSON() ?? 'Invalid Date'; // a LakeTimestamp's keeps microseconds
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof Uint8Array) return `\\x${Buffer.from(v).toString('hex')}`;
   if (typeof v === 'object') return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
   return String(v);
+}
+
+/**
+ * A value as JSON wants it: bytes as base64, a map (DuckDB gives a list of {key, value}) as an
+ * object, bigints as strings, timestamps with their microseconds. `hasMap` says the column's type
+ * holds a MAP, so a list of {key, value} structs elsewhere stays a list.
+ */
+export function jsonValue(v: unknown, hasMap: boolean): unknown {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return v.toJSON();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  if (Array.isArray(v)) {
+    const entries =
+      hasMap && v.every((e) => e !== null && typeof e === 'object' && Object.keys(e).join() === 'key,value');
+    if (entries && v.length > 0)
+      return Object.fromEntries(v.map((e) => [String(jsonValue(e.key, hasMap)), jsonValue(e.value, hasMap)]));
+    return v.map((e) => jsonValue(e, hasMap));
+  }
+  if (typeof v === 'object')
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonValue(x, hasMap)]));
+  return v;
 }
 
 function csvCell(v: unknown): string {
@@ -96,7 +118,17 @@ on stdin ("-" or no query). Examples:
             });
       const names = r.columns.map((c) => c.name);
       if (values.format === 'json')
-        console.log(JSON.stringify(r.rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+        console.log(
+          JSON.stringify(
+            r.rows.map((row) =>
+              Object.fromEntries(
+                r.columns.map((c) => [c.name, jsonValue(row[c.name], c.type.includes('MAP('))]),
+              ),
+            ),
+            null,
+            2,
+          ),
+        );
       else if (values.format === 'csv')
         console.log(
           [

@@ -1,6 +1,7 @@
 // Delta log actions (PROTOCOL.md "Actions"): their shapes, parsing a commit file, writing one.
 
 import { LakestreamError } from '../errors.ts';
+import type { DeletionVector } from './dv.ts';
 
 export interface ProtocolAction {
   minReaderVersion: number;
@@ -29,7 +30,8 @@ export interface AddFile {
   /** JSON string {numRecords, minValues, maxValues, nullCount}; absent means unknown */
   stats?: string;
   tags?: Record<string, string> | null;
-  deletionVector?: unknown;
+  /** rows of the file marked deleted (PROTOCOL "Deletion Vectors"); part of the file's identity */
+  deletionVector?: DeletionVector | null;
 }
 
 export interface RemoveFile {
@@ -39,7 +41,8 @@ export interface RemoveFile {
   extendedFileMetadata?: boolean;
   partitionValues?: Record<string, string | null>;
   size?: number;
-  deletionVector?: unknown;
+  /** rows of the file marked deleted (PROTOCOL "Deletion Vectors"); part of the file's identity */
+  deletionVector?: DeletionVector | null;
 }
 
 export interface TxnAction {

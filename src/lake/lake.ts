@@ -1,7 +1,7 @@
 // A lake: the Delta tables under one storage root, and read-only SQL over all of them.
 
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { StatementType } from '@duckdb/node-api';
+import { type DuckDBValue, StatementType } from '@duckdb/node-api';
 import { LakestreamError } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { openStore } from '../storage/open.ts';
@@ -9,6 +9,7 @@ import { connectDuck } from './duck.ts';
 import type { Row } from './parquet.ts';
 import { createSnapshotView, viewNameOf } from './sql.ts';
 import { DeltaTable } from './table.ts';
+import { LakeTimestamp } from './timestamp.ts';
 
 export interface QueryResult {
   columns: { name: string; type: string }[];
@@ -114,6 +115,7 @@ export class Lake {
         .getRowObjectsJS()
         .slice(0, maxRows)
         .map((r) => plainRow(r as Row, types));
+      keepMicros(rows, reader.getRows(), types);
       return { columns: names.map((name, i) => ({ name, type: types[i] })), rows };
     } catch (e) {
       const msg = (e as Error).message;
@@ -152,4 +154,21 @@ function plainRow(r: Row, types: string[]): Row {
     i++;
   }
   return r;
+}
+
+/** TIMESTAMP (zoneless) and TIMESTAMPTZ values with microseconds as LakeTimestamps: DuckDB's Dates lose them. */
+function keepMicros(rows: Row[], raw: DuckDBValue[][], types: string[]): void {
+  const cols = types.flatMap((t, i) =>
+    t === 'TIMESTAMP' || t === 'TIMESTAMP WITH TIME ZONE' ? [{ i, utc: t !== 'TIMESTAMP' }] : [],
+  );
+  if (cols.length === 0 || rows.length === 0) return;
+  const keys = Object.keys(rows[0]);
+  rows.forEach((row, r) => {
+    for (const { i, utc } of cols) {
+      const v = raw[r][i] as { micros?: bigint } | null;
+      // whole milliseconds stay plain Dates (DuckDB's are exact then)
+      if (v && typeof v.micros === 'bigint' && v.micros % 1000n !== 0n)
+        row[keys[i]] = new LakeTimestamp(v.micros, utc);
+    }
+  });
 }

@@ -9,6 +9,7 @@ import { LakestreamError } from '../errors.ts';
 import { joinPath } from '../storage/object-store.ts';
 import { type AddFile, decodeDataPath } from './actions.ts';
 import { withDuck } from './duck.ts';
+import { dvFilePath } from './dv.ts';
 import { copyToDir, uploadDataFiles } from './parquet.ts';
 import { filesSelect } from './sql.ts';
 import type { CommitResult, DeltaTable } from './table.ts';
@@ -17,11 +18,15 @@ import { removeFor } from './transaction.ts';
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
 export const DEFAULT_RETENTION_HOURS = 7 * 24;
 
-/** Groups small files of each partition into bins of about `target` bytes; bins of one file are left alone. */
+/**
+ * Groups small files of each partition into bins of about `target` bytes; bins of one file are left
+ * alone, unless the file has a deletion vector (rewriting it drops the deleted rows for good).
+ */
 export function planCompaction(files: AddFile[], target: number): AddFile[][] {
   const byPartition = new Map<string, AddFile[]>();
+  const worth = (bin: AddFile[]) => bin.length > 1 || bin.some((f) => f.deletionVector);
   for (const f of files) {
-    if (Number(f.size) >= target) continue;
+    if (Number(f.size) >= target && !f.deletionVector) continue;
     const key = JSON.stringify(Object.entries(f.partitionValues ?? {}).sort());
     let g = byPartition.get(key);
     if (!g) {
@@ -37,14 +42,14 @@ export function planCompaction(files: AddFile[], target: number): AddFile[][] {
     let size = 0;
     for (const f of group) {
       if (bin.length > 0 && size + Number(f.size) > target) {
-        if (bin.length > 1) bins.push(bin);
+        if (worth(bin)) bins.push(bin);
         bin = [];
         size = 0;
       }
       bin.push(f);
       size += Number(f.size);
     }
-    if (bin.length > 1) bins.push(bin);
+    if (worth(bin)) bins.push(bin);
   }
   return bins;
 }
@@ -99,10 +104,20 @@ export async function vacuumTable(
   const dryRun = opts.dryRun ?? true;
   const snap = await table.snapshot();
   const cutoff = Date.now() - hours * 3600_000;
-  const live = new Set(snap.files.map((f) => joinPath(table.path, decodeDataPath(f.path))));
+  // A live file's deletion vector file is as live as the file (one DV file may serve several).
+  const live = new Set<string>();
+  for (const f of snap.files) {
+    live.add(joinPath(table.path, decodeDataPath(f.path)));
+    const dv = f.deletionVector && dvFilePath(table.path, f.deletionVector);
+    if (dv) live.add(dv);
+  }
   const removedAt = new Map<string, number>();
-  for (const r of snap.state.tombstones.values())
-    removedAt.set(joinPath(table.path, decodeDataPath(r.path)), Number(r.deletionTimestamp ?? 0));
+  for (const r of snap.state.tombstones.values()) {
+    const at = Number(r.deletionTimestamp ?? 0);
+    const dv = r.deletionVector && dvFilePath(table.path, r.deletionVector);
+    for (const p of [joinPath(table.path, decodeDataPath(r.path)), dv])
+      if (p) removedAt.set(p, Math.max(at, removedAt.get(p) ?? 0));
+  }
   const prefix = table.path === '' ? '' : `${table.path}/`;
   const doomed: string[] = [];
   for (const o of await table.store.list(prefix)) {

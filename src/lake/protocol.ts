@@ -3,6 +3,7 @@
 
 import { LakestreamError } from '../errors.ts';
 import type { MetadataAction, ProtocolAction } from './actions.ts';
+import { columnMappingMode } from './column-mapping.ts';
 import type { Field } from './schema.ts';
 
 /** The protocol lakestream writes for new tables: reader 1 / writer 2 (appendOnly and invariants honoured). */
@@ -10,14 +11,19 @@ export const WRITE_PROTOCOL: ProtocolAction = { minReaderVersion: 1, minWriterVe
 
 /** Reader features whose data lakestream reads correctly. */
 const READER_FEATURES = new Set([
+  'columnMapping',
+  'deletionVectors',
   'timestampNtz',
   'vacuumProtocolCheck',
   'v2Checkpoint',
   'typeWidening',
   'typeWidening-preview',
 ]);
-/** Writer features whose rules lakestream's writer keeps. */
-const WRITER_FEATURES = new Set(['appendOnly', 'invariants']);
+/**
+ * Writer features whose rules lakestream's writer keeps. deletionVectors: lakestream writes no DVs;
+ * it removes a file with its DV and drops the DV's rows when it rewrites one.
+ */
+const WRITER_FEATURES = new Set(['appendOnly', 'invariants', 'deletionVectors']);
 
 const LEGACY_WRITER: Record<number, string[]> = {
   3: ['checkConstraints'],
@@ -41,12 +47,7 @@ export function checkReadable(p: ProtocolAction, m: MetadataAction, where: strin
           `${where}: the table uses the Delta feature "${f}", which lakestream does not support`,
         );
   }
-  const mode = m.configuration?.['delta.columnMapping.mode'];
-  if (mode && mode !== 'none')
-    throw new LakestreamError(
-      'UNSUPPORTED',
-      `${where}: the table uses the Delta feature "columnMapping" (mode ${mode}), which lakestream does not support`,
-    );
+  void m;
 }
 
 export function checkWritable(p: ProtocolAction, m: MetadataAction, schema: Field[], where: string): void {
@@ -72,12 +73,17 @@ export function checkWritable(p: ProtocolAction, m: MetadataAction, schema: Fiel
           'UNSUPPORTED',
           `${where}: writing needs the Delta feature "${f}", which lakestream does not support`,
         );
+  const mode = columnMappingMode(m);
+  if (mode !== 'none')
+    throw new LakestreamError(
+      'UNSUPPORTED',
+      `${where}: writing needs the Delta feature "columnMapping" (mode ${mode}), which lakestream reads but does not write`,
+    );
   if (schema.some((f) => f.metadata?.['delta.invariants'] !== undefined))
     throw new LakestreamError(
       'UNSUPPORTED',
       `${where}: the table has column invariants (feature "invariants"); lakestream cannot check them`,
     );
-  void m;
 }
 
 export function isAppendOnly(m: MetadataAction): boolean {

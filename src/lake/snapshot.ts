@@ -28,12 +28,6 @@ export class Snapshot {
     if (!state.metadata)
       throw new LakestreamError('CORRUPT_TABLE', `${where}: the log has no metaData action`);
     checkReadable(state.protocol, state.metadata, where);
-    for (const f of state.files.values())
-      if (f.deletionVector != null)
-        throw new LakestreamError(
-          'UNSUPPORTED',
-          `${where}: file ${f.path} has a deletion vector (feature "deletionVectors"), which lakestream does not support`,
-        );
     this.table = table;
     this.version = state.version;
     this.state = state;

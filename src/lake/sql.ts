@@ -7,6 +7,8 @@ import { LakestreamError } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { joinPath } from '../storage/object-store.ts';
 import { type AddFile, decodeDataPath } from './actions.ts';
+import { columnMappingMode, logicalValue, physicalName } from './column-mapping.ts';
+import { readDeletionVector } from './dv.ts';
 import { mapLimit } from './log/load.ts';
 import { fieldDuckType, quoteIdent, quoteString } from './schema.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -32,24 +34,32 @@ export function snapshotSelect(
 /** The SELECT that reads some of a snapshot's files. */
 export async function filesSelect(
   store: ObjectStore,
-  snap: Pick<Snapshot, 'table' | 'version' | 'schema' | 'partitionColumns'>,
+  snap: Pick<Snapshot, 'table' | 'version' | 'schema' | 'partitionColumns' | 'metadata'>,
   files: AddFile[],
   missing = new Set<string>(),
 ): Promise<string> {
   const where = `table ${snap.table} at version ${snap.version}`;
   const parts = new Set(snap.partitionColumns);
-  const cols = snap.schema.map((f) => ({ f, duck: fieldDuckType(f, where) }));
+  const mode = columnMappingMode(snap.metadata);
+  const cols = snap.schema.map((f) => ({ f, duck: fieldDuckType(f, where), phys: physicalName(f, mode) }));
   if (files.length === 0)
     return `SELECT ${cols.map(({ f, duck }) => `CAST(NULL AS ${duck}) AS ${quoteIdent(f.name)}`).join(', ')} WHERE false`;
   const paths = await mapLimit(files, 16, (f) => dataFileLocalPath(store, snap.table, f));
   const list = `[${paths.map(quoteString).join(', ')}]`;
-  const data = cols.map(({ f, duck }) => {
-    if (parts.has(f.name)) return `CAST(p.${quoteIdent(f.name)} AS ${duck}) AS ${quoteIdent(f.name)}`;
-    if (missing.has(f.name)) return `CAST(NULL AS ${duck}) AS ${quoteIdent(f.name)}`;
-    return `CAST(d.${quoteIdent(f.name)} AS ${duck}) AS ${quoteIdent(f.name)}`;
+  const deleted = await deletedRows(store, snap.table, where, files, paths);
+  const data = cols.map(({ f, duck, phys }) => {
+    const as = quoteIdent(f.name);
+    // A binary partition value is the bytes' text: encode() keeps non-ASCII characters, a cast refuses them.
+    if (parts.has(f.name))
+      return f.type === 'binary'
+        ? `encode(p.${quoteIdent(phys)}) AS ${as}`
+        : `CAST(p.${quoteIdent(phys)} AS ${duck}) AS ${as}`;
+    if (missing.has(f.name)) return `CAST(NULL AS ${duck}) AS ${as}`;
+    return `CAST(${logicalValue(`d.${quoteIdent(phys)}`, f.typeJson ?? f.type, mode)} AS ${duck}) AS ${as}`;
   });
+  const rowNumbers = deleted ? ', file_row_number = true' : '';
   const partCols = snap.partitionColumns;
-  if (parts.size > 0 && hiveLayout(files, paths, partCols, cols)) {
+  if (parts.size > 0 && mode === 'none' && hiveLayout(files, paths, partCols, cols)) {
     // Directory names hold exactly the partition values: let DuckDB read them, so filters on
     // partition columns skip whole files.
     const types = cols
@@ -57,16 +67,54 @@ export async function filesSelect(
       .map(({ f, duck }) => `${quoteString(f.name)}: ${quoteString(duck)}`)
       .join(', ');
     const hive = cols.map(({ f }, i) => (parts.has(f.name) ? `d.${quoteIdent(f.name)}` : data[i]));
-    return `SELECT ${hive.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${types}}) d`;
+    return `SELECT ${hive.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${types}}, filename = '__lake_file'${rowNumbers}) d${deleted ?? ''}`;
   }
-  const read = `read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '__lake_file')`;
-  if (parts.size === 0) return `SELECT ${data.join(', ')} FROM ${read} d`;
+  const read = `read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '__lake_file'${rowNumbers})`;
+  if (parts.size === 0) return `SELECT ${data.join(', ')} FROM ${read} d${deleted ?? ''}`;
+  const partPhys = partCols.map((c) =>
+    physicalName(cols.find((x) => x.f.name === c)?.f ?? { name: c }, mode),
+  );
   const values = files.map(
     (f, i) =>
-      `(${quoteString(paths[i])}, ${partCols.map((c) => (f.partitionValues?.[c] == null ? 'NULL' : quoteString(String(f.partitionValues[c])))).join(', ')})`,
+      `(${quoteString(paths[i])}, ${partPhys.map((c) => (f.partitionValues?.[c] == null ? 'NULL' : quoteString(String(f.partitionValues[c])))).join(', ')})`,
   );
-  const pNames = ['__lake_file', ...partCols].map(quoteIdent).join(', ');
-  return `SELECT ${data.join(', ')} FROM ${read} d JOIN (VALUES ${values.join(', ')}) p(${pNames}) ON d.__lake_file = p.__lake_file`;
+  const pNames = ['__lake_file', ...partPhys].map(quoteIdent).join(', ');
+  return `SELECT ${data.join(', ')} FROM ${read} d JOIN (VALUES ${values.join(', ')}) p(${pNames}) ON d.__lake_file = p.__lake_file${deleted ?? ''}`;
+}
+
+/**
+ * The anti-join that drops the rows the files' deletion vectors mark (by file and row index), or
+ * undefined when no file has one. Each file's deleted rows travel as runs [lo, hi].
+ */
+async function deletedRows(
+  store: ObjectStore,
+  table: string,
+  where: string,
+  files: AddFile[],
+  paths: string[],
+): Promise<string | undefined> {
+  const withDv = files.map((f, i) => ({ f, path: paths[i] })).filter((x) => x.f.deletionVector != null);
+  if (withDv.length === 0) return undefined;
+  const rows = await mapLimit(withDv, 8, ({ f }) =>
+    readDeletionVector(store, table, f.deletionVector!, `${where}: data file ${f.path}`),
+  );
+  const values: string[] = [];
+  withDv.forEach(({ path }, i) => {
+    const lo: number[] = [];
+    const hi: number[] = [];
+    for (const r of rows[i]) {
+      if (hi.length > 0 && hi[hi.length - 1] === r - 1) hi[hi.length - 1] = r;
+      else {
+        lo.push(r);
+        hi.push(r);
+      }
+    }
+    if (lo.length > 0)
+      values.push(`(${quoteString(path)}, [${lo.join(',')}]::BIGINT[], [${hi.join(',')}]::BIGINT[])`);
+  });
+  if (values.length === 0) return undefined;
+  const runs = `SELECT f, unnest(lo) AS lo, unnest(hi) AS hi FROM (VALUES ${values.join(', ')}) v(f, lo, hi)`;
+  return ` ANTI JOIN (SELECT f AS __lake_dv_file, unnest(generate_series(lo, hi)) AS __lake_dv_row FROM (${runs})) x ON d.__lake_file = x.__lake_dv_file AND d.file_row_number = x.__lake_dv_row`;
 }
 
 const HIVE_SAFE = /^[A-Za-z0-9_.+-]+$/;
@@ -124,10 +172,12 @@ export async function createSnapshotView(
       // A column added by a later schema change is absent from older files: read it as NULL.
       const col = /Referenced column "([^"]+)" not found|column "([^"]+)" not found/i.exec(msg);
       const name = col?.[1] ?? col?.[2];
-      if (attempt === 0 && name && snap.schema.some((f) => f.name === name)) {
+      const mode = columnMappingMode(snap.metadata);
+      if (attempt === 0 && name && snap.schema.some((f) => physicalName(f, mode) === name)) {
         const described = await describeColumns(conn, store, snap);
         for (const f of snap.schema)
-          if (!described.has(f.name) && !snap.partitionColumns.includes(f.name)) missing.add(f.name);
+          if (!described.has(physicalName(f, mode)) && !snap.partitionColumns.includes(f.name))
+            missing.add(f.name);
         continue;
       }
       throw await explainReadError(store, snap, e);

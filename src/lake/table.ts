@@ -10,10 +10,12 @@ import {
   type AddFile,
   type MetadataAction,
   parseCommit,
+  type RemoveFile,
   serializeCommit,
   type TxnAction,
 } from './actions.ts';
 import { writeCheckpoint } from './checkpoint.ts';
+import { fileKey } from './dv.ts';
 import { listLog } from './log/listing.ts';
 import {
   commitPath,
@@ -259,14 +261,14 @@ export class DeltaTable {
     for (const a of body) {
       const r = a as Record<string, unknown>;
       if (r.remove) {
-        const rm = r.remove as { path: string; dataChange: boolean };
+        const rm = r.remove as RemoveFile;
         intent.removes.add(rm.path);
         if (rm.dataChange !== false && isAppendOnly(snap.metadata))
           throw new LakestreamError(
             'UNSUPPORTED',
             `${this.where} is append-only (delta.appendOnly=true): cannot remove ${rm.path}`,
           );
-        if (!snap.state.files.has(rm.path))
+        if (!snap.state.files.has(fileKey(rm)))
           return {
             status: 'conflict',
             reason: `${rm.path} is not a live file of ${this.path} at version ${snap.version}`,

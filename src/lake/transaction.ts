@@ -68,6 +68,8 @@ export function removeFor(f: AddFile, dataChange = true, now = Date.now()): { re
       extendedFileMetadata: true,
       partitionValues: f.partitionValues,
       size: f.size,
+      // the DV names which (path, DV) is removed; the file's deleted rows go with it
+      ...(f.deletionVector ? { deletionVector: f.deletionVector } : {}),
     },
   };
 }

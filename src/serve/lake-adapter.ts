@@ -1,7 +1,7 @@
 // The server's LakeReader over the lake layer (src/lake): trusted SQL and a table list with versions.
 
 import { Lake } from '../lake/index.ts';
-import { dataFileLocalPath, viewNameOf } from '../lake/sql.ts';
+import { filesSelect, viewNameOf } from '../lake/sql.ts';
 import { ServingCopies } from './data/serving.ts';
 import type { LakeReader, Rows, TableSummary } from './lake-reader.ts';
 
@@ -45,9 +45,8 @@ export class LakeAdapter implements LakeReader {
       return v === null || v === undefined || (v >= from && v <= to);
     });
     if (files.length === 0) return undefined;
-    const paths = await Promise.all(files.map((f) => dataFileLocalPath(this.lake.store, path, f)));
-    const list = paths.map((p) => `'${p.replaceAll("'", "''")}'`).join(', ');
-    return `read_parquet([${list}], union_by_name = true, hive_partitioning = false)`;
+    // the table's own reading of those files (deletion vectors and column mapping applied)
+    return `(${await filesSelect(this.lake.store, snap, files)})`;
   }
 
   /**

@@ -5,7 +5,9 @@ import type { AddFile } from '../lake/actions.ts';
 import { withDuck } from '../lake/duck.ts';
 import type { DeltaTable, Lake } from '../lake/index.ts';
 import { writeDataFiles } from '../lake/parquet.ts';
-import { quoteIdent, quoteString } from '../lake/schema.ts';
+import { quoteIdent } from '../lake/schema.ts';
+import type { Snapshot } from '../lake/snapshot.ts';
+import { filesSelect } from '../lake/sql.ts';
 import { removeFor } from '../lake/transaction.ts';
 import type { Row } from './outputs.ts';
 
@@ -28,9 +30,8 @@ export async function prepareTableWrite(lake: Lake, w: TableWrite): Promise<obje
   if (w.replaced && w.replaced.size > 0 && w.keyColumns) {
     const kept = await rowsOutsideKeys(
       lake,
-      w.table.path,
+      snapshot,
       w.mayHold ? snapshot.files.filter(w.mayHold) : snapshot.files,
-      snapshot.partitionColumns,
       w.keyColumns,
       w.replaced,
     );
@@ -54,12 +55,12 @@ export async function prepareTableWrite(lake: Lake, w: TableWrite): Promise<obje
  */
 async function rowsOutsideKeys(
   lake: Lake,
-  table: string,
+  snapshot: Snapshot,
   files: readonly AddFile[],
-  partitionColumns: string[],
   keyColumns: string[],
   keys: Set<string>,
 ): Promise<{ files: AddFile[]; rows: Row[] }> {
+  const partitionColumns = snapshot.partitionColumns;
   // Prune by partition value: every key part that is (or starts with) a file's partition value
   // (month 'YYYY-MM' of a day 'YYYY-MM-DD') may be in it; other files cannot hold the key.
   const keyParts = [...keys].map((k) => k.split('|'));
@@ -70,19 +71,15 @@ async function rowsOutsideKeys(
     }),
   );
   if (candidates.length === 0) return { files: [], rows: [] };
-  const local = await Promise.all(
-    candidates.map(async (f) => ({
-      f,
-      path: await lake.store.localPath(`${table}/${decodeURIComponent(f.path)}`),
-    })),
-  );
   const keyOf = (row: Row) => keyColumns.map((c) => String(row[c])).join('|');
   const out: { files: AddFile[]; rows: Row[] } = { files: [], rows: [] };
   await withDuck(async (conn) => {
     const fileCols = keyColumns.filter((c) => !partitionColumns.includes(c));
-    for (const { f, path } of local) {
+    for (const f of candidates) {
+      // Read as the table sees the file: rows a deletion vector deleted are not kept.
+      const from = `(${await filesSelect(lake.store, snapshot, [f])})`;
       const res = await conn.runAndReadAll(
-        `SELECT DISTINCT ${fileCols.map(quoteIdent).join(', ')} FROM read_parquet(${quoteString(path)})`,
+        `SELECT DISTINCT ${fileCols.map(quoteIdent).join(', ')} FROM ${from}`,
       );
       const hit = (res.getRowObjectsJS() as Row[]).some((r) => {
         for (const pc of partitionColumns) r[pc] = f.partitionValues[pc];
@@ -90,7 +87,9 @@ async function rowsOutsideKeys(
       });
       if (!hit) continue;
       out.files.push(f);
-      const all = await conn.runAndReadAll(`SELECT * FROM read_parquet(${quoteString(path)})`);
+      const exclude =
+        partitionColumns.length > 0 ? ` EXCLUDE (${partitionColumns.map(quoteIdent).join(', ')})` : '';
+      const all = await conn.runAndReadAll(`SELECT *${exclude} FROM ${from}`);
       for (const row of all.getRowObjectsJS() as Row[]) {
         for (const pc of partitionColumns) row[pc] = f.partitionValues[pc];
         if (!keys.has(keyOf(row))) out.rows.push(row);

@@ -17,13 +17,25 @@ const SCRIPT = fileURLToPath(new URL('./delta_rs.py', import.meta.url));
 
 /** Tables delta-rs reads but lakestream refuses, with the feature the refusal must name. */
 const REFUSED_FEATURES: Record<string, string> = {
-  'data-skipping-basic-stats-all-types-columnmapping-id': 'columnMapping',
-  'data-skipping-basic-stats-all-types-columnmapping-name': 'columnMapping',
-  'table-with-columnmapping-mode-id': 'columnMapping',
-  'table-with-columnmapping-mode-name': 'columnMapping',
-  'table-with-icebegCompatV2Enabled': 'columnMapping',
   'spark-variant-checkpoint': 'variantType-preview',
 };
+
+/**
+ * Deletion vectors and column mapping: read alike by both (delta-rs through its query engine, see
+ * delta_rs.py), where both used to refuse them or delta-rs read nulls.
+ */
+const DV_AND_COLUMN_MAPPING = [
+  'data-reader-timestamp_ntz-id-mode',
+  'data-reader-timestamp_ntz-name-mode',
+  'data-skipping-basic-stats-all-types-columnmapping-id',
+  'data-skipping-basic-stats-all-types-columnmapping-name',
+  'dv-partitioned-with-checkpoint',
+  'dv-with-columnmapping',
+  'log-replay-dv-key-cases',
+  'table-with-columnmapping-mode-id',
+  'table-with-columnmapping-mode-name',
+  'table-with-icebegCompatV2Enabled',
+];
 
 /** Tables both refuse: lakestream's error must say why (code and a phrase). */
 const BOTH_REFUSE: Record<string, [string, RegExp]> = {
@@ -47,11 +59,6 @@ const BOTH_REFUSE: Record<string, [string, RegExp]> = {
   'no-delta-log-folder': ['NOT_A_TABLE', /not a Delta table/],
   'log-store-listFrom': ['NOT_A_TABLE', /not a Delta table/],
   'log-store-read': ['NOT_A_TABLE', /not a Delta table/],
-  'dv-partitioned-with-checkpoint': ['UNSUPPORTED', /"deletionVectors"/],
-  'dv-with-columnmapping': ['UNSUPPORTED', /"deletionVectors"|"columnMapping"/],
-  'log-replay-dv-key-cases': ['UNSUPPORTED', /"deletionVectors"/],
-  'data-reader-timestamp_ntz-id-mode': ['UNSUPPORTED', /"columnMapping"/],
-  'data-reader-timestamp_ntz-name-mode': ['UNSUPPORTED', /"columnMapping"/],
 };
 
 /** Tables delta-rs 1.6 cannot read that lakestream reads (features it lacks, stats it cannot parse): row counts. */
@@ -117,7 +124,7 @@ describe('the Spark golden tables', () => {
 
   test('delta-rs reads each with the same rows as lakestream, unless lakestream refuses a named feature', async () => {
     const failures: string[] = [];
-    let same = 0;
+    const same: string[] = [];
     for (const [name, ref] of Object.entries(reference)) {
       if ('error' in ref) continue;
       const feature = REFUSED_FEATURES[name];
@@ -126,7 +133,7 @@ describe('the Spark golden tables', () => {
         if (feature) failures.push(`${name}: read, but should refuse feature ${feature}`);
         else if (got.rows !== ref.num_rows || got.diff !== 0)
           failures.push(`${name}: ${got.rows} rows (delta-rs ${ref.num_rows}), ${got.diff} rows differ`);
-        else same++;
+        else same.push(name);
       } catch (e) {
         if (
           feature &&
@@ -139,7 +146,11 @@ describe('the Spark golden tables', () => {
       }
     }
     assert.deepEqual(failures, []);
-    assert.ok(same >= 70, `${same} tables read alike`);
+    assert.ok(same.length >= 80, `${same.length} tables read alike`);
+    assert.deepEqual(
+      DV_AND_COLUMN_MAPPING.filter((t) => !same.includes(t)),
+      [],
+    );
   });
 
   test('the tables delta-rs refuses are refused with a reason naming the table, or read where lakestream can', async () => {

@@ -1,15 +1,18 @@
 // Log replay (PROTOCOL "Action Reconciliation"): the table state after applying actions in version order.
 // - the latest protocol and metaData win; a txn keeps the latest version per appId;
-// - an add makes its path live, a remove makes it dead (a tombstone kept for checkpoints and vacuum).
+// - an add makes its file live, a remove makes it dead (a tombstone kept for checkpoints and vacuum);
+//   a file is its path plus its deletion vector's id, so a DELETE that replaces a file's DV removes
+//   (path, old DV) and adds (path, new DV) in either order.
 
 import { LakestreamError } from '../../errors.ts';
 import type { Action, AddFile, MetadataAction, ProtocolAction, RemoveFile, TxnAction } from '../actions.ts';
+import { fileKey } from '../dv.ts';
 
 export interface LogState {
   version: number;
   protocol?: ProtocolAction;
   metadata?: MetadataAction;
-  /** live files by path (as written in the log) */
+  /** live files by fileKey: the path as written in the log, plus the DV id when there is one */
   files: Map<string, AddFile>;
   tombstones: Map<string, RemoveFile>;
   txns: Map<string, TxnAction>;
@@ -44,14 +47,16 @@ export function applyActions(
       const add = r.add as AddFile;
       if (typeof add.path !== 'string')
         throw new LakestreamError('CORRUPT_TABLE', `${where}: an add action has no path`);
-      state.files.set(add.path, add);
-      state.tombstones.delete(add.path);
+      const key = fileKey(add);
+      state.files.set(key, add);
+      state.tombstones.delete(key);
     } else if (r.remove) {
       const rm = r.remove as RemoveFile;
       if (typeof rm.path !== 'string')
         throw new LakestreamError('CORRUPT_TABLE', `${where}: a remove action has no path`);
-      state.files.delete(rm.path);
-      state.tombstones.set(rm.path, rm);
+      const key = fileKey(rm);
+      state.files.delete(key);
+      state.tombstones.set(key, rm);
     } else if (r.txn) {
       const t = r.txn as TxnAction;
       state.txns.set(t.appId, { ...t, version: Number(t.version) });

@@ -116,7 +116,7 @@ describe('produce checks the format of each file before it sends or creates anyt
       '40000',
       ...e.produceFlags,
     ]);
-    assert.match(r.stderr, /stopped at --limit: 40,000 messages to meters\.readings/);
+    assert.match(r.stderr, /stopped: 40,000 messages to meters\.readings \(--limit reached\)/);
     assert.match(r.stderr, /0 unparsed rows sent for quarantine/);
     const lines = [...r.stderr.matchAll(/([\d,]+) sent, .*?([\d.]+) %/g)];
     assert.ok(lines.length > 0, r.stderr);

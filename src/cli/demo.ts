@@ -101,10 +101,10 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
     const port = numberOption('port', values.port, 3000, { min: 0, integer: true });
     const tUrl = transportUrl(values.transport);
     const lUrl = lakeUrl(values.lake);
-    const statePath = resolve(
-      lUrl.startsWith('file:') ? join(lUrl.slice(5), '..') : '.lakestream',
-      'demo-state.json',
-    );
+    // what was sent is kept beside a local lake (a bare folder too), so another lake starts afresh
+    const localLake =
+      /^[a-z][a-z0-9+.-]*:/i.test(lUrl) && !lUrl.startsWith('file:') ? undefined : lUrl.replace(/^file:/, '');
+    const statePath = resolve(localLake ? join(localLake, '..') : '.lakestream', 'demo-state.json');
 
     const sources: DemoSource[] = [];
     const halfhourly = dataDir && join(dataDir, 'meters/london/halfhourly_2013_20_households.csv.gz');
@@ -190,16 +190,14 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
       const show = (force = false) => {
         const secs = (Date.now() - started) / 1000;
         const committed = status?.read ?? 0;
-        // the bar is the whole run: the sources one after another, then the stream catching up
-        const overall = producing
-          ? (sourceIndex + fraction) / sources.length
-          : produced > 0
-            ? Math.min(1, committed / produced)
-            : 1;
+        // the bar is the share of the whole run that is committed: of the readings expected in all
+        // (produced so far over the share of the input read), those the stream has committed
+        const read = producing ? (sourceIndex + fraction) / sources.length : 1;
+        const overall = produced > 0 ? Math.min(1, (committed / produced) * read) : 0;
         const eta = overall > 0.01 ? ((1 - overall) * secs) / overall : Number.NaN;
         if (values.quiet) return;
         line.update(
-          `${current} ${bar(overall)} produced ${formatCount(produced)} (${formatCount(produced / Math.max(secs, 0.001))}/s) · committed ${formatCount(committed)} · ETA ${producing ? formatDuration(eta) : 'draining'}`,
+          `${current} ${bar(overall)} produced ${formatCount(produced)} (${formatCount(produced / Math.max(secs, 0.001))}/s) · committed ${formatCount(committed)} · ${overall >= 1 ? 'done' : `ETA ${producing ? formatDuration(eta) : 'draining'}`}`,
           force,
         );
       };
@@ -246,6 +244,7 @@ Ctrl-C stops cleanly; running the demo again resumes where it stopped.`,
         await saveState();
       }
       status = await worker;
+      show(true);
       if (!values.quiet) line.done();
       console.log(
         `stream: read ${formatCount(status.read)}, accepted ${formatCount(status.accepted)}, quarantined ${formatCount(status.quarantined)}, duplicates dropped ${formatCount(status.duplicates)}`,

@@ -36,7 +36,7 @@ function progressLine(p: ProduceProgress): string {
 
 export function summaryText(s: ProduceSummary): string {
   const lines = [
-    `${s.stopped ? (s.limited ? 'stopped at --limit' : 'stopped') : 'done'}: ${fmtCount(s.sent)} messages to ${s.topic} in ${s.seconds.toFixed(1)} s (${fmtCount(s.rate)}/s)` +
+    `${s.stopped ? 'stopped' : 'done'}: ${fmtCount(s.sent)} messages to ${s.topic}${s.limited ? ' (--limit reached)' : ''} in ${s.seconds.toFixed(1)} s (${fmtCount(s.rate)}/s)` +
       `, ${fmtCount(s.unparsed)} unparsed rows sent for quarantine` +
       (s.skipped > 0 ? `, ${fmtCount(s.skipped)} skipped` : ''),
   ];

@@ -8,7 +8,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { removeBenchRun } from '../../src/bench/leftovers.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
-import { exampleHome, helpExamples, needsCluster, readmeExamples, runExample } from './examples.ts';
+import {
+  exampleHome,
+  helpExamples,
+  needsCluster,
+  readmeExamples,
+  removeHome,
+  runExample,
+} from './examples.ts';
 
 const examples = [...(await helpExamples()), ...(await readmeExamples())].filter((e) => needsCluster(e.args));
 const run = `examples-${process.pid}`;
@@ -44,7 +51,9 @@ describe('the examples that need the local cluster', { timeout: 1_800_000 }, () 
   for (const e of examples)
     it(`${e.from}: lakestream ${e.args.join(' ')}`, async () => {
       const args = onTestCluster(e.args, tc);
-      const r = await runExample(args, await exampleHome(), { LAKESTREAM_CLUSTER_DIR: tc.dir });
+      const home = await exampleHome();
+      const r = await runExample(args, home, { LAKESTREAM_CLUSTER_DIR: tc.dir });
+      await removeHome(home);
       assert.equal(r.code, 0, `${e.from}: ${e.line}\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-1000)}`);
       // an example that stops a part of the cluster does not take it from the next ones
       tc = await ensureCluster({ kafka: true, hdfs: true });

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { COMMANDS } from '../../src/cli/main.ts';
 import {
   type Example,
@@ -12,6 +12,7 @@ import {
   helpExamples,
   needsCluster,
   readmeExamples,
+  removeHome,
   runExample,
 } from './examples.ts';
 
@@ -43,6 +44,9 @@ describe('the examples of --help and of the README', { timeout: 1_800_000 }, () 
     }
     prepared = join(home, '.lakestream');
   });
+  after(async () => {
+    if (prepared) await removeHome(join(prepared, '..'));
+  });
 
   it('are found: in the help of most commands and in the README, each naming a real command', () => {
     const commands = new Set(help.map((e) => e.from.split(' ')[0]));
@@ -56,7 +60,9 @@ describe('the examples of --help and of the README', { timeout: 1_800_000 }, () 
 
   for (const e of local)
     it(`${e.from}: lakestream ${e.args.join(' ')}`, async () => {
-      const r = await runExample(e.args, await exampleHome(prepared));
+      const home = await exampleHome(prepared);
+      const r = await runExample(e.args, home);
+      await removeHome(home);
       assert.equal(r.code, 0, `${e.from}: ${e.line}\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-1000)}`);
     });
 });

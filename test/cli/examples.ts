@@ -9,9 +9,9 @@
 // (test/cli/cluster-examples.test.ts), never skipped.
 
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { helpText } from '../../src/cli/command.ts';
 import { COMMANDS } from '../../src/cli/main.ts';
 import { MAIN, ROOT } from '../helpers/cli.ts';
@@ -121,6 +121,11 @@ export async function exampleHome(prepared?: string): Promise<string> {
   await symlink(resolve(ROOT, '../shared'), join(base, 'shared'), 'dir');
   if (prepared) await cp(prepared, join(cwd, '.lakestream'), { recursive: true });
   return cwd;
+}
+
+/** Removes a folder made by exampleHome (a demo's lake there is hundreds of MB). */
+export async function removeHome(cwd: string): Promise<void> {
+  await rm(dirname(cwd), { recursive: true, force: true });
 }
 
 export interface ExampleRun {

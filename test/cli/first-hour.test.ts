@@ -116,7 +116,7 @@ describe('produce checks the format of each file before it sends or creates anyt
       '40000',
       ...e.produceFlags,
     ]);
-    assert.match(r.stderr, /stopped at --limit: 40,000 messages to meters\.readings/);
+    assert.match(r.stderr, /stopped: 40,000 messages to meters\.readings \(--limit reached\)/);
     assert.match(r.stderr, /0 unparsed rows sent for quarantine/);
     const lines = [...r.stderr.matchAll(/([\d,]+) sent, .*?([\d.]+) %/g)];
     assert.ok(lines.length > 0, r.stderr);
@@ -294,12 +294,15 @@ describe('demo', () => {
     );
     assert.ok(r.stdout.includes(`LIMIT 10" --lake ${e.lake}`), r.stdout);
     // the progress bar is the whole run: produced only grows, committed never passes it
-    const bars = [...r.stderr.matchAll(/(\d+)%\] produced ([\d,]+) .*committed ([\d,]+)/g)];
+    const bars = [...r.stderr.matchAll(/(\d+)% produced ([\d,]+) .*committed ([\d,]+)/g)];
     assert.ok(bars.length > 0, r.stderr);
     for (const m of bars) {
-      assert.ok(Number(m[1]) <= 100);
-      assert.ok(Number(m[3].replaceAll(',', '')) <= Number(m[2].replaceAll(',', '')), m[0]);
+      const [pct, produced, committed] = [m[1], m[2], m[3]].map((x) => Number(x.replaceAll(',', '')));
+      assert.ok(committed <= produced, m[0]);
+      // 100 % only once everything produced is committed
+      assert.ok(pct <= Math.round((committed / produced) * 100), m[0]);
     }
+    assert.match(r.stderr, /100% produced ([\d,]+) .*committed \1 · done\n$/);
   });
 });
 

@@ -53,8 +53,9 @@ describe('the demo in a fresh clone without sample data', { timeout: 900_000 }, 
       assert.match(out, /no sample data found: simulating meters/);
       assert.match(out, /stream: read ([\d,]+), accepted \1, quarantined 0, duplicates dropped 0/);
       assert.match(out, /model consumption v\d+ retrained on the lake/);
-      const bronze = /meters\/bronze\/readings\s+(\d+) rows/.exec(out);
-      assert.ok(bronze && Number(bronze[1]) > 100_000, `bronze rows: ${bronze?.[1]}`);
+      // counts are printed with thousands separators (docs/cli.md)
+      const bronze = /meters\/bronze\/readings\s+([\d,]+) rows/.exec(out);
+      assert.ok(bronze && Number(bronze[1].replaceAll(',', '')) > 100_000, `bronze rows: ${bronze?.[1]}`);
       const page = await fetch(url);
       assert.equal(page.status, 200);
       assert.match(await page.text(), /<html/i);

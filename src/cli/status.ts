@@ -2,7 +2,7 @@
 
 import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
 import { describeError } from '../errors.ts';
-import { Lake, parseStats } from '../lake/index.ts';
+import { Lake, liveRecords } from '../lake/index.ts';
 import { openTransport } from '../transport/open.ts';
 import { TOPICS } from '../transport/transport.ts';
 import { METER_TABLES } from '../workloads/meters/tables.ts';
@@ -69,7 +69,7 @@ export async function collectStatus(
       const snap = await table.snapshot();
       let rows: number | null = 0;
       for (const f of snap.files) {
-        const n = parseStats(f)?.numRecords;
+        const n = liveRecords(f);
         if (n === undefined || rows === null) rows = null;
         else rows += n;
       }

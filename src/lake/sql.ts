@@ -67,7 +67,7 @@ export async function filesSelect(
       .map(({ f, duck }) => `${quoteString(f.name)}: ${quoteString(duck)}`)
       .join(', ');
     const hive = cols.map(({ f }, i) => (parts.has(f.name) ? `d.${quoteIdent(f.name)}` : data[i]));
-    return `SELECT ${hive.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${types}}, filename = '__lake_file'${rowNumbers}) d${deleted ?? ''}`;
+    return `SELECT ${hive.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${types}}${deleted ? `, filename = '__lake_file'${rowNumbers}` : ''}) d${deleted ?? ''}`;
   }
   const read = `read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '__lake_file'${rowNumbers})`;
   if (parts.size === 0) return `SELECT ${data.join(', ')} FROM ${read} d${deleted ?? ''}`;

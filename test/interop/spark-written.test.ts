@@ -12,6 +12,8 @@ import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isLakestreamError } from '../../src/errors.ts';
 import { Lake, withDuck } from '../../src/lake/index.ts';
+import { SqlSandbox } from '../../src/serve/explore/sandbox.ts';
+import { LakeAdapter } from '../../src/serve/lake-adapter.ts';
 import { prepareTableWrite } from '../../src/stream/table-writes.ts';
 import { tempDir } from '../lake/helpers.ts';
 import { type SparkTable, sparkTables, sparkTablesDir, versionMetadata } from './spark-tables.ts';
@@ -158,6 +160,31 @@ describe('tables Spark wrote', () => {
       const part = snap.schema[1].metadata?.['delta.columnMapping.physicalName'] as string;
       assert.match(part, /^col-/);
       assert.ok(snap.files.every((f) => part in f.partitionValues));
+    }
+  });
+
+  test("the serving layer's readers — Explore's locked sandbox, pruned scans — leave out DV-deleted rows", async () => {
+    const spark = async (name: string, where = 'true') =>
+      Number(
+        (
+          await lake.query(
+            `SELECT count(*) AS n FROM read_parquet('${root}/ops/${name}/expected/latest/table_content/*.parquet') WHERE ${where}`,
+          )
+        ).rows[0].n,
+      );
+    const adapter = await LakeAdapter.open(`file:${root}`);
+    const box = new SqlSandbox(adapter.store, () => adapter.tables());
+    try {
+      for (const name of ['operations_dv', 'dv_large', 'column_mapping_name', 'column_mapping_id']) {
+        const r = await box.run(`SELECT count(*) AS n FROM ops_${name}_delta`);
+        assert.equal(Number(r.rows[0][0]), await spark(name), name);
+      }
+      const scan = await adapter.prunedScan('ops/operations_dv/delta', 'part', 'p0', 'p1');
+      const r = await adapter.query(`SELECT count(*) AS n FROM ${scan}`);
+      assert.equal(Number(r.rows[0].n), await spark('operations_dv', "part IN ('p0', 'p1')"));
+    } finally {
+      box.close();
+      await adapter.close();
     }
   });
 

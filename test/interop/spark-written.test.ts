@@ -273,6 +273,14 @@ describe('lakestream writes to a table Spark wrote with deletion vectors', () =>
     const ids = async () =>
       (await lake.query('SELECT id FROM t ORDER BY id', { maxRows: 1e6 })).rows.map((r) => r.id);
     const before = await ids();
+    const sparkIds = await lake.query(
+      `SELECT id FROM read_parquet('${root}/ops/operations_dv/expected/latest/table_content/*.parquet') ORDER BY id`,
+      { maxRows: 1e6 },
+    );
+    assert.deepEqual(
+      before,
+      sparkIds.rows.map((r) => r.id),
+    );
     // a row still live in that file
     const raw = join(dir, 't', decodeURIComponent(dvFile.path));
     const pick = await lake.query(

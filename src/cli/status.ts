@@ -2,7 +2,7 @@
 
 import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
 import { describeError, LakestreamError } from '../errors.ts';
-import { Lake, parseStats } from '../lake/index.ts';
+import { Lake, liveRecords } from '../lake/index.ts';
 import { type RetrainRecord, readRetrain } from '../models/registry.ts';
 import { openTransport } from '../transport/open.ts';
 import { TOPICS } from '../transport/transport.ts';
@@ -79,7 +79,7 @@ export async function collectStatus(
       const snap = await table.snapshot();
       let rows: number | null = 0;
       for (const f of snap.files) {
-        const n = parseStats(f)?.numRecords;
+        const n = liveRecords(f);
         if (n === undefined || rows === null) rows = null;
         else rows += n;
       }

@@ -1,10 +1,11 @@
 // Column mapping (PROTOCOL "Column Mapping"): in modes `name` and `id` the data files and partition
 // values use each field's physical name (`delta.columnMapping.physicalName`, nested fields too), the
-// schema the logical one. Reading maps physical to logical; Spark writes physical names in both modes.
+// schema the logical one. Reading maps physical to logical; in `id` mode top-level columns are found
+// by their Parquet field id (`delta.columnMapping.id`), nested fields by physical name.
 
 import type { MetadataAction } from './actions.ts';
 import type { Field } from './schema.ts';
-import { quoteString } from './schema.ts';
+import { duckType, quoteIdent, quoteString } from './schema.ts';
 
 export type ColumnMappingMode = 'none' | 'name' | 'id';
 
@@ -61,4 +62,32 @@ export function logicalValue(expr: string, t: unknown, mode: ColumnMappingMode, 
   const key = logicalValue(`${v}.key`, o.keyType, mode, depth + 1);
   const value = logicalValue(`${v}.value`, o.valueType, mode, depth + 1);
   return `CASE WHEN ${expr} IS NULL THEN NULL ELSE map_from_entries(list_transform(map_entries(${expr}), ${v} -> {'key': ${key}, 'value': ${value}})) END`;
+}
+
+/** The DuckDB type of `t` as stored: struct fields under their physical names. */
+export function physicalDuckType(t: unknown, mode: ColumnMappingMode, where: string): string {
+  if (!hasStruct(t)) return duckType(t, where);
+  const o = t as JsonType;
+  if (o.type === 'struct')
+    return `STRUCT(${(o.fields ?? []).map((f) => `${quoteIdent(physicalName(f, mode))} ${physicalDuckType(f.type, mode, where)}`).join(', ')})`;
+  if (o.type === 'array') return `${physicalDuckType(o.elementType, mode, where)}[]`;
+  return `MAP(${physicalDuckType(o.keyType, mode, where)}, ${physicalDuckType(o.valueType, mode, where)})`;
+}
+
+/**
+ * In `id` mode, read_parquet's `schema` argument that finds each column by its field id and names it
+ * by its physical name (a file without that id gives NULLs); undefined when some column has no id.
+ */
+export function fieldIdSchema(fields: Field[], mode: ColumnMappingMode, where: string): string | undefined {
+  if (mode !== 'id' || fields.length === 0) return undefined;
+  const entries: string[] = [];
+  for (const f of fields) {
+    const id = Number(f.metadata?.['delta.columnMapping.id']);
+    if (!Number.isInteger(id)) return undefined;
+    const type = physicalDuckType(f.typeJson ?? f.type, mode, where);
+    entries.push(
+      `${id}: {name: ${quoteString(physicalName(f, mode))}, type: ${quoteString(type)}, default_value: NULL}`,
+    );
+  }
+  return `MAP {${entries.join(', ')}}`;
 }

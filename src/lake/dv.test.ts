@@ -2,7 +2,11 @@
 // refused, and log replay keying a file by its path and DV.
 
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { pathToFileURL } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { isLakestreamError } from '../errors.ts';
 import { openStore } from '../storage/open.ts';
@@ -123,6 +127,31 @@ describe('deletion vectors', () => {
       (e) =>
         isLakestreamError(e, 'CORRUPT_TABLE') && /checksum/.test(e.message) && /data file x/.test(e.message),
     );
+  });
+
+  test('an absolute DV (storage type p) is read from its file: URL; one elsewhere is refused by name', async () => {
+    const store = await openStore(`memory:dv-absolute-${process.pid}`);
+    const dir = await mkdtemp(join(tmpdir(), 'lakestream-dv-'));
+    const file = new Uint8Array(1 + 4 + ARRAY_BITMAP.length + 4);
+    const view = new DataView(file.buffer);
+    file[0] = 1;
+    view.setUint32(1, ARRAY_BITMAP.length, false);
+    file.set(ARRAY_BITMAP, 5);
+    view.setUint32(5 + ARRAY_BITMAP.length, crc32(ARRAY_BITMAP), false);
+    await writeFile(join(dir, 'dv.bin'), file);
+    const dv: DeletionVector = {
+      storageType: 'p',
+      pathOrInlineDv: pathToFileURL(join(dir, 'dv.bin')).href,
+      offset: 1,
+      sizeInBytes: ARRAY_BITMAP.length,
+      cardinality: 4,
+    };
+    assert.deepEqual(await readDeletionVector(store, 't', dv, 'table t'), [1, 5, 9, 65539]);
+    await assert.rejects(
+      readDeletionVector(store, 't', { ...dv, pathOrInlineDv: 's3://bucket/dv.bin' }, 'table t'),
+      (e) => isLakestreamError(e, 'UNSUPPORTED') && /s3:\/\/bucket\/dv\.bin/.test(e.message),
+    );
+    await rm(dir, { recursive: true, force: true });
   });
 
   test('log replay keys a file by path and DV: a new DV added before the old one is removed stays live', () => {

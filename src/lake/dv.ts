@@ -103,7 +103,10 @@ export async function readDeletionVector(
       let file: Uint8Array;
       if (dv.storageType === 'p') {
         if (!/^file:/i.test(dv.pathOrInlineDv))
-          throw new Error(`absolute deletion vector ${dv.pathOrInlineDv} is on another file system`);
+          throw new LakestreamError(
+            'UNSUPPORTED',
+            `${where}: its deletion vector ${dv.pathOrInlineDv} is on another file system`,
+          );
         file = new Uint8Array(await readFile(fileURLToPath(dv.pathOrInlineDv)));
       } else file = await store.get(dvFilePath(table, dv)!);
       if (file[0] !== 1) throw new Error(`deletion vector file format version ${file[0]} is not 1`);

@@ -5,7 +5,7 @@ export { connectDuck, getDuck, withDuck } from './duck.ts';
 export { Lake, type QueryResult } from './lake.ts';
 export type { Row } from './parquet.ts';
 export type { DeltaType, Field, TableSpec } from './schema.ts';
-export { type FileStats, parseStats, Snapshot } from './snapshot.ts';
+export { type FileStats, liveRecords, parseStats, Snapshot } from './snapshot.ts';
 export { viewNameOf } from './sql.ts';
 export {
   CHECKPOINT_INTERVAL,

@@ -47,13 +47,13 @@ export class Snapshot {
     return this.fileList;
   }
 
-  /** Rows per the files' stats (undefined when some file has no numRecords). */
+  /** Rows per the files' stats, less the rows DVs delete (undefined when some file has no numRecords). */
   get numRecords(): number | undefined {
     let n = 0;
     for (const f of this.files) {
-      const s = parseStats(f);
-      if (s?.numRecords === undefined) return undefined;
-      n += s.numRecords;
+      const s = liveRecords(f);
+      if (s === undefined) return undefined;
+      n += s;
     }
     return n;
   }
@@ -77,4 +77,10 @@ export function parseStats(f: AddFile): FileStats | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A file's live rows: its stats' numRecords (which count every row written) less its DV's cardinality. */
+export function liveRecords(f: AddFile): number | undefined {
+  const n = parseStats(f)?.numRecords;
+  return n === undefined ? undefined : Number(n) - Number(f.deletionVector?.cardinality ?? 0);
 }

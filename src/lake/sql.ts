@@ -7,7 +7,7 @@ import { LakestreamError } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { joinPath } from '../storage/object-store.ts';
 import { type AddFile, decodeDataPath } from './actions.ts';
-import { columnMappingMode, logicalValue, physicalName } from './column-mapping.ts';
+import { columnMappingMode, fieldIdSchema, logicalValue, physicalName } from './column-mapping.ts';
 import { readDeletionVector } from './dv.ts';
 import { mapLimit } from './log/load.ts';
 import { fieldDuckType, quoteIdent, quoteString } from './schema.ts';
@@ -67,9 +67,16 @@ export async function filesSelect(
       .map(({ f, duck }) => `${quoteString(f.name)}: ${quoteString(duck)}`)
       .join(', ');
     const hive = cols.map(({ f }, i) => (parts.has(f.name) ? `d.${quoteIdent(f.name)}` : data[i]));
-    return `SELECT ${hive.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${types}}, filename = '__lake_file'${rowNumbers}) d${deleted ?? ''}`;
+    return `SELECT ${hive.join(', ')} FROM read_parquet(${list}, union_by_name = true, hive_partitioning = true, hive_types = {${types}}${deleted ? `, filename = '__lake_file'${rowNumbers}` : ''}) d${deleted ?? ''}`;
   }
-  const read = `read_parquet(${list}, union_by_name = true, hive_partitioning = false, filename = '__lake_file'${rowNumbers})`;
+  // id mode: columns by field id (DuckDB cannot combine that with union_by_name, nor need it)
+  const byId = fieldIdSchema(
+    cols.filter(({ f }) => !parts.has(f.name)).map(({ f }) => f),
+    mode,
+    where,
+  );
+  const columns = byId ? `schema = ${byId}` : 'union_by_name = true';
+  const read = `read_parquet(${list}, ${columns}, hive_partitioning = false, filename = '__lake_file'${rowNumbers})`;
   if (parts.size === 0) return `SELECT ${data.join(', ')} FROM ${read} d${deleted ?? ''}`;
   const partPhys = partCols.map((c) =>
     physicalName(cols.find((x) => x.f.name === c)?.f ?? { name: c }, mode),
@@ -170,8 +177,11 @@ export async function createSnapshotView(
     } catch (e) {
       const msg = (e as Error).message;
       // A column added by a later schema change is absent from older files: read it as NULL.
-      const col = /Referenced column "([^"]+)" not found|column "([^"]+)" not found/i.exec(msg);
-      const name = col?.[1] ?? col?.[2];
+      const col =
+        /Referenced column "([^"]+)" not found|column "([^"]+)" not found|does not have a column named "([^"]+)"/i.exec(
+          msg,
+        );
+      const name = col?.[1] ?? col?.[2] ?? col?.[3];
       const mode = columnMappingMode(snap.metadata);
       if (attempt === 0 && name && snap.schema.some((f) => physicalName(f, mode) === name)) {
         const described = await describeColumns(conn, store, snap);

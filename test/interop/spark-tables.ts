@@ -39,6 +39,10 @@ export function sparkTablesDir(): string {
     if (!existsSync(join(dir, 'DONE'))) throw e;
     rmSync(partial, { recursive: true, force: true });
   }
+  // tables of earlier versions of the script are no longer needed
+  for (const old of readdirSync(tmpdir()))
+    if (/^lakestream-spark-tables-[0-9a-f]{16}$/.test(old) && join(tmpdir(), old) !== dir)
+      rmSync(join(tmpdir(), old), { recursive: true, force: true });
   return dir;
 }
 

@@ -12,6 +12,8 @@ import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isLakestreamError } from '../../src/errors.ts';
 import { Lake, withDuck } from '../../src/lake/index.ts';
+import { SqlSandbox } from '../../src/serve/explore/sandbox.ts';
+import { LakeAdapter } from '../../src/serve/lake-adapter.ts';
 import { prepareTableWrite } from '../../src/stream/table-writes.ts';
 import { tempDir } from '../lake/helpers.ts';
 import { type SparkTable, sparkTables, sparkTablesDir, versionMetadata } from './spark-tables.ts';
@@ -128,6 +130,11 @@ describe('tables Spark wrote', () => {
       const snap = await lake.table(`ops/${name}/delta`).snapshot();
       const withDv = snap.files.filter((f) => f.deletionVector);
       assert.ok(withDv.length > 0, `${name} has files with deletion vectors`);
+      // the row count from the stats leaves out the deleted rows, as Spark's count does
+      const spark = await lake.query(
+        `SELECT count(*) AS n FROM read_parquet('${root}/ops/${name}/expected/latest/table_content/*.parquet')`,
+      );
+      assert.equal(snap.numRecords, spark.rows[0].n, name);
       dvs.push(...withDv.map((f) => f.deletionVector!));
     }
     assert.ok(
@@ -153,6 +160,31 @@ describe('tables Spark wrote', () => {
       const part = snap.schema[1].metadata?.['delta.columnMapping.physicalName'] as string;
       assert.match(part, /^col-/);
       assert.ok(snap.files.every((f) => part in f.partitionValues));
+    }
+  });
+
+  test("the serving layer's readers — Explore's locked sandbox, pruned scans — leave out DV-deleted rows", async () => {
+    const spark = async (name: string, where = 'true') =>
+      Number(
+        (
+          await lake.query(
+            `SELECT count(*) AS n FROM read_parquet('${root}/ops/${name}/expected/latest/table_content/*.parquet') WHERE ${where}`,
+          )
+        ).rows[0].n,
+      );
+    const adapter = await LakeAdapter.open(`file:${root}`);
+    const box = new SqlSandbox(adapter.store, () => adapter.tables());
+    try {
+      for (const name of ['operations_dv', 'dv_large', 'column_mapping_name', 'column_mapping_id']) {
+        const r = await box.run(`SELECT count(*) AS n FROM ops_${name}_delta`);
+        assert.equal(Number(r.rows[0][0]), await spark(name), name);
+      }
+      const scan = await adapter.prunedScan('ops/operations_dv/delta', 'part', 'p0', 'p1');
+      const r = await adapter.query(`SELECT count(*) AS n FROM ${scan}`);
+      assert.equal(Number(r.rows[0].n), await spark('operations_dv', "part IN ('p0', 'p1')"));
+    } finally {
+      box.close();
+      await adapter.close();
     }
   });
 
@@ -241,6 +273,14 @@ describe('lakestream writes to a table Spark wrote with deletion vectors', () =>
     const ids = async () =>
       (await lake.query('SELECT id FROM t ORDER BY id', { maxRows: 1e6 })).rows.map((r) => r.id);
     const before = await ids();
+    const sparkIds = await lake.query(
+      `SELECT id FROM read_parquet('${root}/ops/operations_dv/expected/latest/table_content/*.parquet') ORDER BY id`,
+      { maxRows: 1e6 },
+    );
+    assert.deepEqual(
+      before,
+      sparkIds.rows.map((r) => r.id),
+    );
     // a row still live in that file
     const raw = join(dir, 't', decodeURIComponent(dvFile.path));
     const pick = await lake.query(

@@ -110,7 +110,10 @@ on stdin ("-" or no query). Examples:
       const r =
         'tables' in checked
           ? {
-              columns: [{ name: 'view' }, { name: 'table' }],
+              columns: [
+                { name: 'view', type: 'VARCHAR' },
+                { name: 'table', type: 'VARCHAR' },
+              ],
               rows: checked.tables as Record<string, unknown>[],
             }
           : await lake.query(checked.sql, { maxRows, timeoutMs: timeout * 1000 }).catch((e) => {

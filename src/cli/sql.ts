@@ -1,8 +1,8 @@
 // `lakestream sql "<query>"`: a read-only query over the lake's tables, printed as a table, CSV or JSON.
 
-import { lakeOption, lakeUrl } from '../config/settings.ts';
+import { engineOption, engineSetting, lakeOption, lakeUrl } from '../config/settings.ts';
+import { openEngine } from '../engine/index.ts';
 import { LakestreamError } from '../errors.ts';
-import { Lake } from '../lake/index.ts';
 import { defineCommand, numberOption } from './command.ts';
 
 /** Aligned text columns with a header rule. */
@@ -26,8 +26,15 @@ function text(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof Uint8Array) return `\\x${Buffer.from(v).toString('hex')}`;
-  if (typeof v === 'object') return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  if (typeof v === 'object') return JSON.stringify(v, jsonReplacer);
   return String(v);
+}
+
+/** JSON for engine values: big longs as text, bytes as base64 (maps and structs are objects already). */
+function jsonReplacer(_k: string, v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
+  return v;
 }
 
 function csvCell(v: unknown): string {
@@ -39,13 +46,17 @@ function csvCell(v: unknown): string {
 export default defineCommand({
   name: 'sql',
   summary: 'run a read-only SQL query over the lake tables',
-  usage: 'sql "<query>" [--max-rows N] [--timeout S] [--format table|csv|json] [--lake URL]',
+  usage:
+    'sql "<query>" [--engine duckdb|spark[://HOST:PORT]] [--max-rows N] [--timeout S] [--format table|csv|json] [--lake URL]',
   description: `
 Every Delta table of the lake is a view named by its path with '/' and '-' replaced by '_'
-(meters/gold/daily is meters_gold_daily), at its latest version. DuckDB SQL; only SELECT and
-EXPLAIN run. Example:
-  lakestream sql "SELECT day, sum(kwh) FROM meters_gold_daily GROUP BY day ORDER BY day"`,
+(meters/gold/daily is meters_gold_daily), at its latest version. Only SELECT and EXPLAIN run.
+The SQL is the engine's: DuckDB's by default, Spark SQL with --engine spark (there, "x" quotes a
+column name as in DuckDB). Ctrl-C stops the query (Spark gets an Interrupt) and exits 130.
+Timestamps print as UTC instants with microseconds; in JSON, bytes are base64. Example:
+  lakestream sql "SELECT day, sum(value) FROM meters_gold_daily GROUP BY day ORDER BY day"`,
   options: {
+    ...engineOption,
     ...lakeOption,
     'max-rows': { type: 'string', value: 'N', help: 'stop after N rows', default: '1000' },
     timeout: { type: 'string', value: 'S', help: 'stop the query after S seconds', default: '300' },
@@ -61,13 +72,22 @@ EXPLAIN run. Example:
         'BAD_ARGUMENT',
         `--format must be table, csv or json, got "${values.format}"`,
       );
-    const lake = await Lake.open(lakeUrl(values.lake));
+    const stop = new AbortController();
+    const onSigint = () => stop.abort(new LakestreamError('TIMEOUT', 'stopped by Ctrl-C'));
+    process.once('SIGINT', onSigint);
+    const engine = await openEngine(engineSetting(values.engine), lakeUrl(values.lake));
     try {
       const started = Date.now();
-      const r = await lake.query(sql, { maxRows, timeoutMs: timeout * 1000 });
+      let r: Awaited<ReturnType<typeof engine.query>>;
+      try {
+        r = await engine.query(sql, { maxRows, timeoutMs: timeout * 1000, signal: stop.signal });
+      } catch (e) {
+        if (!stop.signal.aborted) throw e;
+        console.error('lakestream sql: stopped (Ctrl-C)');
+        return 130;
+      }
       const names = r.columns.map((c) => c.name);
-      if (values.format === 'json')
-        console.log(JSON.stringify(r.rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2));
+      if (values.format === 'json') console.log(JSON.stringify(r.rows, jsonReplacer, 2));
       else if (values.format === 'csv')
         console.log(
           [
@@ -88,7 +108,9 @@ EXPLAIN run. Example:
       }
       return 0;
     } finally {
-      await lake.close();
+      process.off('SIGINT', onSigint);
+      // a server that stopped answering must not keep the command alive
+      await Promise.race([engine.close(), new Promise((r) => setTimeout(r, 3000).unref())]);
     }
   },
 });

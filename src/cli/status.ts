@@ -1,6 +1,14 @@
 // `lakestream status`: lag per topic and group, rows per table, quarantine counts, last commits.
 
-import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
+import {
+  engineOption,
+  engineSetting,
+  lakeOption,
+  lakeUrl,
+  transportOption,
+  transportUrl,
+} from '../config/settings.ts';
+import { openEngine, parseEngine } from '../engine/index.ts';
 import { describeError } from '../errors.ts';
 import { Lake, parseStats } from '../lake/index.ts';
 import { openTransport } from '../transport/open.ts';
@@ -26,6 +34,41 @@ export interface LakeStatus {
     operation: string | null;
   }[];
   quarantine: { reason: string; count: number }[];
+  /** the query engine (when asked for): whether it answers, and its version */
+  engine?: EngineStatus;
+}
+
+export interface EngineStatus {
+  engine: string;
+  address: string;
+  answers: boolean;
+  version: string | null;
+  ms: number | null;
+  error: string | null;
+}
+
+/** Opens the engine over the lake and pings it (never throws: a silent engine is a status, not an error). */
+export async function engineStatus(engine: string, lake: string): Promise<EngineStatus> {
+  const spec = parseEngine(engine);
+  const address = spec.name === 'duckdb' ? 'in process' : `spark://${spec.address}`;
+  try {
+    const e = await openEngine(engine, lake, { connectTimeoutMs: 5000 });
+    try {
+      const p = await e.ping({ signal: AbortSignal.timeout(10_000) });
+      return {
+        engine: spec.name,
+        address,
+        answers: true,
+        version: p.version,
+        ms: Math.round(p.ms),
+        error: null,
+      };
+    } finally {
+      await e.close();
+    }
+  } catch (err) {
+    return { engine: spec.name, address, answers: false, version: null, ms: null, error: describeError(err) };
+  }
 }
 
 const GROUPS: Record<string, string> = {
@@ -98,7 +141,7 @@ export async function collectStatus(
 export default defineCommand({
   name: 'status',
   summary: 'lag per topic, rows per table, quarantine counts by reason, last commit',
-  usage: 'status [--json] [--group ID] [--transport URL] [--lake URL]',
+  usage: 'status [--json] [--group ID] [--engine duckdb|spark[://HOST:PORT]] [--transport URL] [--lake URL]',
   options: {
     json: { type: 'boolean', help: 'print one JSON object' },
     group: {
@@ -108,11 +151,15 @@ export default defineCommand({
     },
     ...transportOption,
     ...lakeOption,
+    ...engineOption,
   },
   async run({ values }) {
     let s: LakeStatus;
+    const engine = engineSetting(values.engine);
+    parseEngine(engine); // a malformed --engine is a usage error, before any work
     try {
       s = await collectStatus(transportUrl(values.transport), lakeUrl(values.lake), values.group);
+      s.engine = await engineStatus(engine, lakeUrl(values.lake));
     } catch (e) {
       console.error(`status: ${describeError(e)}`);
       return 1;
@@ -136,6 +183,11 @@ export default defineCommand({
     console.log('\nQuarantine by reason');
     for (const q of s.quarantine) console.log(`  ${q.reason.padEnd(24)} ${q.count}`);
     if (s.quarantine.length === 0) console.log('  (nothing quarantined)');
+    const e = s.engine;
+    if (e)
+      console.log(
+        `\nQuery engine\n  ${e.engine} (${e.address}): ${e.answers ? `answers — ${e.version}, ${e.ms} ms` : `does not answer — ${e.error}`}`,
+      );
     return 0;
   },
 });

@@ -47,6 +47,6 @@ export async function openEngine(
     const { DuckDbEngine } = await import('./duckdb/engine.ts');
     return DuckDbEngine.open(lakeUrl);
   }
-  void opts;
-  throw new LakestreamError('UNSUPPORTED', `the spark engine (${spec.address}) is not built yet`);
+  const { SparkEngine } = await import('./spark/engine.ts');
+  return SparkEngine.open(spec.address!, lakeUrl, opts);
 }

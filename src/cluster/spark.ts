@@ -4,6 +4,7 @@
 import { readlinkSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SparkConnectClient } from '../engine/spark/index.ts';
 import { LakestreamError } from '../errors.ts';
 import { type ClusterConfig, type SparkNode, sparkConnectUrl, sparkMasterUrl } from './config.ts';
 import { logFile, portOpen, startDaemon, waitUntil } from './processes.ts';
@@ -228,6 +229,17 @@ export function connectApp(c: ClusterConfig, m: MasterState): MasterApp | undefi
   return m.activeapps.find((a) => a.name === connectConf(c)['spark.app.name']);
 }
 
+/** Whether the Connect server answers a real query (SELECT 1, through lakestream's Spark Connect client). */
+export async function connectAnswers(c: ClusterConfig, timeoutMs = 10_000): Promise<boolean> {
+  const client = await SparkConnectClient.connect(sparkConnectUrl(c), { timeoutMs });
+  try {
+    const t = await client.sql('SELECT 1 AS one', { signal: AbortSignal.timeout(timeoutMs) });
+    return Number(t.getChild('one')?.get(0)) === 1;
+  } finally {
+    await client.close();
+  }
+}
+
 /** Bytes in a node's log now: a wait for a log line reads only what comes after. */
 export function logSize(c: ClusterConfig, node: SparkNode): number {
   try {
@@ -247,7 +259,7 @@ async function logSince(c: ClusterConfig, node: SparkNode, offset: number): Prom
 
 /**
  * Waits until a node does its job: the master is ALIVE, the worker registered with it, the Connect
- * server listening and answering (logOffset: where its log stood when it was started).
+ * server started (logOffset: where its log stood when it was started) and answering SELECT 1.
  */
 export async function waitSparkNode(
   c: ClusterConfig,
@@ -277,6 +289,11 @@ export async function waitSparkNode(
         async () =>
           (await logSince(c, node, logOffset)).includes('Spark Connect server started') &&
           (await portOpen(c.host, c.spark.connectPort)),
+        opts,
+      );
+      await waitUntil(
+        `Spark Connect at ${sparkConnectUrl(c)} to answer SELECT 1`,
+        () => connectAnswers(c),
         opts,
       );
       return;

@@ -21,7 +21,7 @@ import {
 import { dataNodeLive, type NameNodeReport, nameNodeReport } from './hdfs.ts';
 import { describeTopics, KAFKA_NODE_IDS, registeredBrokers, type TopicState } from './kafka.ts';
 import { alivePid, logFile, portOpen } from './processes.ts';
-import { connectApp, type MasterState, masterState, ourWorker } from './spark.ts';
+import { connectAnswers, connectApp, type MasterState, masterState, ourWorker } from './spark.ts';
 
 export interface NodeStatus {
   node: NodeName;
@@ -197,14 +197,17 @@ export async function clusterStatus(o: { dir?: string } = {}): Promise<ClusterSt
         ? `registered, ${w.coresused}/${w.cores} cores and ${w.memoryused}/${w.memory} MB in use`
         : 'not registered with the master';
     const connect = byNode('spark-connect');
-    connect.healthy = connect.alive && connect.portOpen && app !== undefined;
+    const answers = connect.alive && connect.portOpen && (await connectAnswers(c).catch(() => false));
+    connect.healthy = answers && app !== undefined;
     connect.detail = !connect.alive
       ? 'down'
       : !connect.portOpen
         ? 'not listening'
-        : app
-          ? `${sparkConnectUrl(c)}, application ${app.id} ${app.state} with ${app.cores} cores`
-          : 'no application at the master';
+        : !answers
+          ? 'does not answer SELECT 1'
+          : app
+            ? `${sparkConnectUrl(c)} answers; application ${app.id} ${app.state} with ${app.cores} cores`
+            : 'answers, but has no application at the master';
   }
 
   const healthyParts = ALL_PARTS.filter((p) => nodes.filter((s) => s.part === p).every((s) => s.healthy));

@@ -1,11 +1,12 @@
 // SparkConnectClient: a Spark Connect session from TypeScript — SQL and DataFrame plans executed into
 // Arrow tables, schema and explain, config, interrupt, and the session's release on close().
 
-import { create } from '@bufbuild/protobuf';
+import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import type { Table } from 'apache-arrow';
 import { describeError, LakestreamError } from '../../errors.ts';
 import { parseSparkAddress } from './address.ts';
 import { tableFrom } from './arrow.ts';
+import { DataFrame } from './dataframe.ts';
 import { type ExecuteOptions, type ExecuteStats, executePlan } from './execute.ts';
 import {
   AnalyzePlanRequest_Explain_ExplainMode,
@@ -14,10 +15,11 @@ import {
   type Plan,
   PlanSchema,
 } from './gen/spark/connect/base_pb.js';
-import type { Command } from './gen/spark/connect/commands_pb.js';
+import { CommandSchema } from './gen/spark/connect/commands_pb.js';
 import { type Relation, RelationSchema } from './gen/spark/connect/relations_pb.js';
 import { Session } from './session.ts';
 import { type SparkField, sparkFields } from './types.ts';
+import { DataFrameReader } from './writer.ts';
 
 export interface ConnectOptions {
   /** how long connect() waits for the server's first answer (default 10 s) */
@@ -51,6 +53,7 @@ export class SparkConnectClient {
   readonly stats: ExecuteStats = { reattaches: 0, releases: 0 };
   private readonly session: Session;
   private closed = false;
+  private planIds = 0n;
 
   private constructor(session: Session, sparkVersion: string) {
     this.session = session;
@@ -88,6 +91,26 @@ export class SparkConnectClient {
       }
       throw e;
     }
+  }
+
+  /** A DataFrame reader: client.read.format('delta').load(path). */
+  get read(): DataFrameReader {
+    return new DataFrameReader(this);
+  }
+
+  /** A DataFrame over a SQL query (not run until collected). */
+  sqlFrame(query: string): DataFrame {
+    return DataFrame.of(this, { case: 'sql', value: { query } });
+  }
+
+  /** A DataFrame over a table of the session's catalog (or a temporary view). */
+  table(name: string): DataFrame {
+    return this.read.table(name);
+  }
+
+  /** Plan ids tell apart the relations of one plan (the two sides of a join name columns by them). */
+  nextPlanId(): bigint {
+    return this.planIds++;
   }
 
   /** This session's id (a UUID): Spark's UI and logs name it. */
@@ -131,14 +154,13 @@ export class SparkConnectClient {
   }
 
   /** Executes a command (a write, a view), draining its responses. */
-  async command(command: Command, opts: CallOpts = {}): Promise<ExecutePlanResponse[]> {
+  async command(
+    command: MessageInitShape<typeof CommandSchema>,
+    opts: CallOpts = {},
+  ): Promise<ExecutePlanResponse[]> {
+    const plan = create(PlanSchema, { opType: { case: 'command', value: create(CommandSchema, command) } });
     const out: ExecutePlanResponse[] = [];
-    for await (const r of this.execute(
-      create(PlanSchema, { opType: { case: 'command', value: command } }),
-      opts,
-    )) {
-      out.push(r);
-    }
+    for await (const r of this.execute(plan, opts)) out.push(r);
     return out;
   }
 

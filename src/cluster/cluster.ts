@@ -214,15 +214,14 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
         }
         // the worker and the driver register with the master, so it comes first
         const bringUp = async (n: SparkNode) => {
-          const offset = logSize(c, n);
-          if (todo.includes(n)) await startSparkNode(c, n, cp);
-          await waitOrRestart(
-            c,
-            n,
-            () => waitSparkNode(c, n, timeoutMs, offset),
-            () => startSparkNode(c, n, cp),
-            log,
-          );
+          // the log line to wait for is one written after this start (a running node is only asked)
+          let offset: number | undefined;
+          const start = () => {
+            offset = logSize(c, n);
+            return startSparkNode(c, n, cp);
+          };
+          if (todo.includes(n)) await start();
+          await waitOrRestart(c, n, () => waitSparkNode(c, n, timeoutMs, offset), start, log);
           if (todo.includes(n)) log(`  ${n} ready (${secondsSince(t0)})`);
         };
         await bringUp('spark-master');
@@ -363,9 +362,10 @@ export async function startNode(
       await waitHdfsNode(c, h, timeoutMs);
     } else {
       const s = node as SparkNode;
-      const offset = logSize(c, s);
+      let offset: number | undefined;
       if (alivePid(c.dir, s) === undefined) {
         await checkPortsFree(c, [s]);
+        offset = logSize(c, s);
         await startSparkNode(c, s, await sparkClasspath(c, opts.log));
       }
       await waitSparkNode(c, s, timeoutMs, offset);

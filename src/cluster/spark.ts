@@ -259,13 +259,14 @@ async function logSince(c: ClusterConfig, node: SparkNode, offset: number): Prom
 
 /**
  * Waits until a node does its job: the master is ALIVE, the worker registered with it, the Connect
- * server started (logOffset: where its log stood when it was started) and answering SELECT 1.
+ * server answering SELECT 1 — and, when it was just started (logOffset: where its log stood then), first
+ * its start line, so a query does not go to a server still setting up.
  */
 export async function waitSparkNode(
   c: ClusterConfig,
   node: SparkNode,
   timeoutMs: number,
-  logOffset = 0,
+  logOffset?: number,
 ): Promise<void> {
   const opts = { timeoutMs, dir: c.dir, node, intervalMs: 500 };
   switch (node) {
@@ -284,13 +285,14 @@ export async function waitSparkNode(
       );
       return;
     case 'spark-connect':
-      await waitUntil(
-        `Spark Connect at ${sparkConnectUrl(c)} to start`,
-        async () =>
-          (await logSince(c, node, logOffset)).includes('Spark Connect server started') &&
-          (await portOpen(c.host, c.spark.connectPort)),
-        opts,
-      );
+      if (logOffset !== undefined)
+        await waitUntil(
+          `Spark Connect at ${sparkConnectUrl(c)} to start`,
+          async () =>
+            (await logSince(c, node, logOffset)).includes('Spark Connect server started') &&
+            (await portOpen(c.host, c.spark.connectPort)),
+          opts,
+        );
       await waitUntil(
         `Spark Connect at ${sparkConnectUrl(c)} to answer SELECT 1`,
         () => connectAnswers(c),

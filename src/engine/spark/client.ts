@@ -7,6 +7,7 @@ import { describeError, LakestreamError } from '../../errors.ts';
 import { parseSparkAddress } from './address.ts';
 import { tableFrom } from './arrow.ts';
 import { DataFrame } from './dataframe.ts';
+import { SparkError } from './errors.ts';
 import { type ExecuteOptions, type ExecuteStats, executePlan } from './execute.ts';
 import {
   AnalyzePlanRequest_Explain_ExplainMode,
@@ -21,8 +22,11 @@ import { Session } from './session.ts';
 import { type SparkField, sparkFields } from './types.ts';
 import { DataFrameReader } from './writer.ts';
 
+// an unreachable server must be reported within 10 s, the whole call included
+export const CONNECT_TIMEOUT_MS = 8_000;
+
 export interface ConnectOptions {
-  /** how long connect() waits for the server's first answer (default 10 s) */
+  /** how long connect() waits for the server's first answer (default 8 s: the error comes within 10 s) */
   timeoutMs?: number;
   /** user_context.user_id (default: the URL's user_id, else the OS user) */
   userId?: string;
@@ -67,7 +71,7 @@ export class SparkConnectClient {
    */
   static async connect(url: string, opts: ConnectOptions = {}): Promise<SparkConnectClient> {
     const session = new Session(parseSparkAddress(url), opts.userId);
-    const timeoutMs = opts.timeoutMs ?? 10_000;
+    const timeoutMs = opts.timeoutMs ?? CONNECT_TIMEOUT_MS;
     try {
       const r = await session.unary(
         'connect',
@@ -79,7 +83,8 @@ export class SparkConnectClient {
     } catch (e) {
       session.closeTransport();
       if (opts.signal?.aborted) throw opts.signal.reason;
-      if (e instanceof LakestreamError && (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT')) {
+      // no answer at all; Spark's own refusals (a closed session id) pass as they are
+      if (e instanceof SparkError && !e.errorClass && (e.code === 'UNAVAILABLE' || e.code === 'TIMEOUT')) {
         const why =
           e.code === 'TIMEOUT'
             ? `nothing within ${timeoutMs / 1000} s`

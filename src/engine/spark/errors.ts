@@ -59,7 +59,6 @@ const NOT_FOUND_CLASSES =
 /** lakestream's error code for a Spark error class and SQLSTATE. */
 export function codeForSpark(errorClass: string | undefined, sqlState: string | undefined): ErrorCode {
   if (errorClass && NOT_FOUND_CLASSES.test(errorClass)) return 'NOT_FOUND';
-  if (errorClass?.startsWith('INVALID_HANDLE')) return 'UNAVAILABLE';
   const cls = sqlState?.slice(0, 2);
   if (cls === '42') return 'BAD_ARGUMENT'; // syntax error or access rule violation: the query is wrong
   if (cls === '22' || cls === '23') return 'BAD_INPUT'; // data exception, constraint violation: the data is

@@ -128,7 +128,8 @@ function retriable(e: unknown): boolean {
       info.errorClass === 'INVALID_HANDLE.OPERATION_ALREADY_EXISTS'
     );
   }
-  return e.code === Code.Unavailable || e.code === Code.Internal || e.code === Code.Unknown;
+  // a dropped connection ends its HTTP/2 streams as CANCEL: not ours (an abort of ours never gets here)
+  return [Code.Unavailable, Code.Internal, Code.Unknown, Code.Canceled].includes(e.code);
 }
 
 /** ReleaseExecute for responses already consumed, one call in flight at a time; release-all at the end. */

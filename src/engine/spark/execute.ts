@@ -45,8 +45,10 @@ export async function* executePlan(
   const { signal } = opts;
   signal?.throwIfAborted();
   const operationId = randomUUID();
+  // sent once; awaited before an abort's rejection, so a process exiting on Ctrl-C has stopped the query
+  let interrupting: Promise<void> | undefined;
   const interrupt = () => {
-    session.rpc
+    interrupting ??= session.rpc
       .interrupt(
         {
           ...session.base(),
@@ -55,7 +57,10 @@ export async function* executePlan(
         },
         { timeoutMs: 5_000 },
       )
-      .catch(() => {}); // the server may have finished it already
+      .then(
+        () => {},
+        () => {}, // the server may have finished it already
+      );
   };
   signal?.addEventListener('abort', interrupt, { once: true });
   const releaser = new Releaser(session, operationId, stats);
@@ -109,6 +114,10 @@ export async function* executePlan(
     }
   } catch (e) {
     failed = true;
+    if (signal?.aborted) {
+      interrupt();
+      await interrupting;
+    }
     throw e;
   } finally {
     signal?.removeEventListener('abort', interrupt);

@@ -93,9 +93,16 @@ describe('Spark Connect client', { timeout: 300_000 }, () => {
     );
   });
 
-  it('runs commands (a temporary view) and then queries over them', async () => {
+  it('runs commands (a temporary view) and then queries over them, a WITH query too', async () => {
     await spark.sql('CREATE OR REPLACE TEMPORARY VIEW squares AS SELECT id, id * id AS sq FROM range(1, 6)');
     assert.deepEqual(rows(await spark.sql('SELECT sum(sq) AS s FROM squares')), [{ s: 55n }]);
+    // a query that is not plainly one by its first word takes the SqlCommand way: same rows
+    assert.deepEqual(
+      rows(
+        await spark.sql('WITH big AS (SELECT * FROM squares WHERE sq > 9) SELECT id FROM big ORDER BY id'),
+      ),
+      [{ id: 4n }, { id: 5n }],
+    );
   });
 
   it('answers schema with Delta’s type names and explain with Spark’s plan', async () => {

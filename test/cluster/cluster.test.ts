@@ -50,7 +50,20 @@ describe('lakestream cluster up|status|down', () => {
   it('starts Kafka (controller + 2 brokers) and HDFS (NameNode + 2 DataNodes) with one command', async () => {
     const t0 = Date.now();
     const r = await cli(
-      ['cluster', 'up', '--dir', dir, '--port-offset', String(OFFSET), '--partitions', '3', '--json'],
+      // Spark has a test of its own (spark.test.ts): nine JVMs at once would starve two cores
+      [
+        'cluster',
+        'up',
+        '--kafka',
+        '--hdfs',
+        '--dir',
+        dir,
+        '--port-offset',
+        String(OFFSET),
+        '--partitions',
+        '3',
+        '--json',
+      ],
       { timeoutMs: 600_000 },
     );
     const up = JSON.parse(r.stdout) as { started: string[]; kafkaBootstrap: string; webhdfsUrl: string };
@@ -92,7 +105,7 @@ describe('lakestream cluster up|status|down', () => {
   });
 
   it('answers a second up without starting anything', async () => {
-    const r = await cli(['cluster', 'up', '--dir', dir, '--json']);
+    const r = await cli(['cluster', 'up', '--kafka', '--hdfs', '--dir', dir, '--json']);
     assert.deepEqual(JSON.parse(r.stdout).started, []);
     assert.match(r.stderr, /already running and healthy/);
   });

@@ -271,6 +271,7 @@ export class SparkConnectClient {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.session.settle(2_000);
       await this.session.unary(
         'release session',
         (o) => this.session.rpc.releaseSession({ ...this.session.base(), allowReconnect: false }, o),

@@ -112,6 +112,17 @@ describe('lakestream cluster up --spark', () => {
     assert.equal(await scalar(url, SUM_QUERY), SUM);
   });
 
+  it('takes a killed master back with its worker and the Connect application (recovery), and queries run again', async () => {
+    const before = (await status()).s.spark?.app?.id;
+    assert.equal(await killNode(dir, 'spark-master'), true);
+    assert.equal(node((await status()).s, 'spark-master').alive, false);
+    await startNode(dir, 'spark-master');
+    const { s } = await status();
+    assert.equal(node(s, 'spark-master').healthy, true);
+    assert.equal(s.spark?.app?.id, before, 'the same application, recovered by the new master');
+    assert.equal(await scalar(url, SUM_QUERY), SUM);
+  });
+
   it('stops the three nodes and their executor with down, and deletes the data with --wipe', async () => {
     const r = await cli(['cluster', 'down', '--dir', dir, '--wipe', '--json']);
     assert.deepEqual([...JSON.parse(r.stdout).stopped].sort(), [...SPARK_NODES].sort());

@@ -89,7 +89,10 @@ describe('lakestream cluster up|status|down', () => {
     assert.equal(s.hdfs?.liveDataNodes, 2);
     assert.equal(s.hdfs?.safemode, false);
     assert.ok((s.hdfs?.capacityBytes ?? 0) > 0, 'capacity is reported');
-    for (const n of s.nodes) assert.ok(n.alive && n.portOpen && n.pid !== null, `${n.node} runs`);
+    for (const n of s.nodes.filter((x) => x.part !== 'spark'))
+      assert.ok(n.alive && n.portOpen && n.pid !== null, `${n.node} runs`);
+    for (const n of s.nodes.filter((x) => x.part === 'spark'))
+      assert.equal(n.alive, false, `${n.node} not asked for`);
   });
 
   it('creates every workload topic with replication factor 2 and the partitions asked for', async () => {

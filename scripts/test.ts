@@ -1,6 +1,6 @@
 // `npm test`: type-check, then every test file under src/ and test/ with Node's test runner:
 // first the tests that need no cluster (two files at a time), then the ones on a local Kafka +
-// HDFS cluster one file at a time — they kill and restart brokers and DataNodes, and must not
+// HDFS + Spark cluster one file at a time — they kill and restart brokers, DataNodes and workers, and must not
 // pull the cluster from under each other. Those tests start the cluster through
 // `lakestream cluster up` (test/helpers/cluster.ts); it is stopped at the end if they started it.
 // `npm test -- FILE…` runs just those files.
@@ -31,7 +31,7 @@ const usesCluster = (f: string) =>
   /\bensureCluster\(|\bclusterUp\(|'cluster', 'up'/.test(readFileSync(f, 'utf8'));
 const phases = [
   { name: 'tests without the cluster', files: all.filter((f) => !usesCluster(f)), concurrency: 2 },
-  { name: 'tests on the local Kafka + HDFS cluster', files: all.filter(usesCluster), concurrency: 1 },
+  { name: 'tests on the local Kafka + HDFS + Spark cluster', files: all.filter(usesCluster), concurrency: 1 },
 ];
 
 const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0 };

@@ -11,6 +11,7 @@ export const ERROR_CODES = [
   'UNAVAILABLE', // a server (broker, NameNode) cannot be reached
   'PERMISSION', // the server refused the user
   'TIMEOUT',
+  'SPARK', // Spark failed a query for a reason of its own (its error class and SQLSTATE say which)
   'INTERNAL',
 ] as const;
 

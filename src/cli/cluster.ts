@@ -1,7 +1,8 @@
-// `lakestream cluster up|down|status|kill|start`: a real local Kafka (KRaft) and HDFS from Apache's jars.
+// `lakestream cluster up|down|status|kill|start|fetch`: a real local Kafka (KRaft), HDFS and Spark from Apache's jars.
 
 import { clusterDown, clusterUp, killNode, startNode } from '../cluster/cluster.ts';
-import { DEFAULT_CLUSTER_DIR, isNodeName, type Part } from '../cluster/config.ts';
+import { ALL_NODES, ALL_PARTS, DEFAULT_CLUSTER_DIR, isNodeName, type Part } from '../cluster/config.ts';
+import { ensureJars } from '../cluster/jars.ts';
 import { clusterStatus, formatStatus } from '../cluster/status.ts';
 import { LakestreamError } from '../errors.ts';
 import { defineCommand, numberOption } from './command.ts';
@@ -20,11 +21,24 @@ function ports(flag: string, value: string | undefined, count: number): number[]
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+const PART_NAME: Record<Part, string> = { kafka: 'Kafka', hdfs: 'HDFS', spark: 'Spark' };
+
+/** The parts the flags name; none named means all three. */
+export function partsFromFlags(values: { kafka?: boolean; hdfs?: boolean; spark?: boolean }): Part[] {
+  const named = ALL_PARTS.filter((p) => values[p]);
+  return named.length > 0 ? named : [...ALL_PARTS];
+}
+
+function partNames(parts: Part[]): string {
+  const names = parts.map((p) => PART_NAME[p]);
+  return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;
+}
+
 export default defineCommand({
   name: 'cluster',
-  summary: 'start, stop or inspect a local Kafka + HDFS cluster',
+  summary: 'start, stop or inspect a local Kafka + HDFS + Spark cluster',
   usage:
-    'cluster up|down|status [--kafka] [--hdfs] [--dir DIR] [options]\n       lakestream cluster kill|start NODE [--dir DIR]',
+    'cluster up|down|status|fetch [--kafka] [--hdfs] [--spark] [--dir DIR] [options]\n       lakestream cluster kill|start NODE [--dir DIR]',
   description: `
 A real cluster on 127.0.0.1 from Apache's jars, fetched by Maven from Maven Central on first use and
 cached in ~/.cache/lakestream/jars:
@@ -32,10 +46,15 @@ cached in ~/.cache/lakestream/jars:
     topics meters.*, trace.* with replication factor 2, min.insync.replicas 1, no unclean leader election.
   HDFS: a NameNode (RPC 127.0.0.1:8020, WebHDFS http://127.0.0.1:9870/webhdfs/v1) and 2 DataNodes,
     replication 2, permissions on; --hdfs-user is the superuser WebHDFS clients name with user.name=.
-With neither --kafka nor --hdfs, both. "up" is idempotent: what runs is only checked. Data, logs and pid
-files live in --dir; "down" stops only the processes started from there, by pid.
-NODE is one of controller, broker-1, broker-2, namenode, datanode-1, datanode-2 ("kill" sends SIGKILL).
+  Spark 4.0.1 with Delta Lake 4.0.0: a standalone master (spark://127.0.0.1:7077), one worker (2 cores,
+    2 GB for executors) and a Spark Connect server (sc://127.0.0.1:15002) as the driver; it reads
+    hdfs://127.0.0.1:8020/… as the HDFS superuser.
+With none of --kafka, --hdfs, --spark: all three. "up" is idempotent: what runs is only checked. Data, logs
+and pid files live in --dir; "down" stops only the processes started from there, by pid. "fetch" only
+downloads the jars (Spark's: ~330 MB) into the cache, as the first "up" would.
+NODE is one of ${ALL_NODES.join(', ')} ("kill" sends SIGKILL).
 Then: --transport kafka://127.0.0.1:9092,127.0.0.1:9094 --lake webhdfs://127.0.0.1:9870/lakestream
+      --engine spark://127.0.0.1:15002
 
 Examples:
   lakestream cluster up
@@ -43,8 +62,12 @@ Examples:
   lakestream produce --source simulate --meters 20 --days 2 --transport kafka://127.0.0.1:9092,127.0.0.1:9094
   lakestream stream --drain --transport kafka://127.0.0.1:9092,127.0.0.1:9094 --lake webhdfs://127.0.0.1:9870/lakestream`,
   options: {
-    kafka: { type: 'boolean', help: 'Kafka only (with --hdfs: both)' },
-    hdfs: { type: 'boolean', help: 'HDFS only (with --kafka: both)' },
+    kafka: { type: 'boolean', help: 'Kafka (alone, or with the other parts named)' },
+    hdfs: { type: 'boolean', help: 'HDFS (alone, or with the other parts named)' },
+    spark: {
+      type: 'boolean',
+      help: 'Spark: master, worker, Spark Connect (alone, or with the others named)',
+    },
     dir: {
       type: 'string',
       value: 'DIR',
@@ -78,10 +101,7 @@ Examples:
     const [action, nodeArg] = positionals;
     const dir =
       values.dir === DEFAULT_CLUSTER_DIR ? (process.env.LAKESTREAM_CLUSTER_DIR ?? values.dir) : values.dir;
-    const parts: Part[] = [
-      ...(values.kafka ? ['kafka' as const] : []),
-      ...(values.hdfs ? ['hdfs' as const] : []),
-    ];
+    const parts = partsFromFlags(values);
     const timeoutMs = numberOption('timeout', values.timeout, 180, { min: 1 }) * 1000;
     switch (action) {
       case 'up': {
@@ -106,7 +126,7 @@ Examples:
               : numberOption('partitions', values.partitions, 6, { integer: true, min: 1 }),
           hdfsUser: values['hdfs-user'],
         });
-        const what = parts.length === 1 ? (parts[0] === 'kafka' ? 'Kafka' : 'HDFS') : 'Kafka and HDFS';
+        const what = partNames(parts);
         log(
           r.started.length > 0
             ? `${what} healthy after ${(r.elapsedMs / 1000).toFixed(1)} s (started ${r.started.join(', ')})`
@@ -114,11 +134,12 @@ Examples:
         );
         if (values.json) console.log(JSON.stringify({ ...r, dir: r.config.dir }, null, 2));
         else {
-          if (parts.length !== 1 || parts[0] === 'kafka') console.log(`kafka://${r.kafkaBootstrap}`);
-          if (parts.length !== 1 || parts[0] === 'hdfs')
+          if (parts.includes('kafka')) console.log(`kafka://${r.kafkaBootstrap}`);
+          if (parts.includes('hdfs'))
             console.log(
               `webhdfs://${r.webhdfsUrl.replace(/^http:\/\//, '')}/lakestream  (user ${r.config.hdfs.user})`,
             );
+          if (parts.includes('spark')) console.log(r.sparkConnectUrl.replace(/^sc:/, 'spark:'));
         }
         return 0;
       }
@@ -126,6 +147,11 @@ Examples:
         const r = await clusterDown({ dir, parts, wipe: values.wipe, log });
         log(r.stopped.length > 0 ? `stopped ${r.stopped.join(', ')}` : 'nothing was running');
         if (values.json) console.log(JSON.stringify(r));
+        return 0;
+      }
+      case 'fetch': {
+        // the jars alone (what the first "up" would fetch), e.g. to download before going offline
+        for (const dir of await Promise.all(parts.map((p) => ensureJars(p, log)))) console.log(dir);
         return 0;
       }
       case 'status': {
@@ -138,7 +164,7 @@ Examples:
         if (nodeArg === undefined || !isNodeName(nodeArg))
           throw new LakestreamError(
             'BAD_ARGUMENT',
-            `"cluster ${action}" needs a node: controller, broker-1, broker-2, namenode, datanode-1 or datanode-2`,
+            `"cluster ${action}" needs a node: ${ALL_NODES.slice(0, -1).join(', ')} or ${ALL_NODES.at(-1)}`,
           );
         if (action === 'kill') {
           const was = await killNode(dir, nodeArg);
@@ -152,7 +178,7 @@ Examples:
       default:
         throw new LakestreamError(
           'BAD_ARGUMENT',
-          `"cluster" needs an action: up, down, status, kill or start (got ${action === undefined ? 'nothing' : `"${action}"`}); see "lakestream cluster --help"`,
+          `"cluster" needs an action: up, down, status, kill, start or fetch (got ${action === undefined ? 'nothing' : `"${action}"`}); see "lakestream cluster --help"`,
         );
     }
   },

@@ -1,6 +1,8 @@
 // `lakestream lake ls|history|show|import|optimize|vacuum`: inspect and maintain the lake's Delta tables.
 
-import { lakeOption, lakeUrl } from '../config/settings.ts';
+import { engineOption, engineSetting, lakeOption, lakeUrl } from '../config/settings.ts';
+import { openEngine, parseEngine } from '../engine/index.ts';
+import type { SparkEngine } from '../engine/spark/engine.ts';
 import { LakestreamError } from '../errors.ts';
 import { importCsv } from '../lake/import.ts';
 import { Lake } from '../lake/index.ts';
@@ -43,15 +45,17 @@ export default defineCommand({
        lake history <table> [--lake URL]
        lake show <table> [--version N] [--limit N] [--lake URL]
        lake import <file.csv[.gz]> <table> [--partition-by COL] [--lake URL]
-       lake optimize <table> [--target-size MB] [--lake URL]
+       lake optimize <table> [--target-size MB] [--engine duckdb|spark[://HOST:PORT]] [--lake URL]
        lake vacuum <table> [--retention-hours H] [--delete] [--lake URL]`,
   description: `
 Tables are paths under the lake (e.g. meters/gold/daily), each a Delta table readable by Spark and
 delta-rs. ls lists every table; history lists its commits, newest first; show prints the schema,
 the files and the first rows (--version N reads an earlier version: time travel).
 import loads a CSV (gzip-compressed too) into a table: the schema is inferred, the file streamed.
-optimize compacts small files (same rows, new files); vacuum lists files no version within the
-retention needs, and deletes them only with --delete (below a week of retention only with --force).
+optimize compacts small files (same rows, new files): lakestream's own compaction, or with
+--engine spark Spark's OPTIMIZE (Delta Lake's bin-packing, committed by Spark; lakestream reads the
+result like any table). vacuum lists files no version within the retention needs, and deletes them
+only with --delete (below a week of retention only with --force).
 
 Examples:
   lakestream lake ls
@@ -60,6 +64,7 @@ Examples:
   lakestream lake vacuum meters/bronze/readings`,
   options: {
     ...lakeOption,
+    ...engineOption,
     version: { type: 'string', value: 'N', help: 'show: read this version instead of the latest' },
     limit: { type: 'string', value: 'N', help: 'show: rows to print', default: '10' },
     'partition-by': {
@@ -251,6 +256,31 @@ Examples:
         const mb = numberOption('target-size', values['target-size'], 128, { min: 0.001 });
         const table = lake.table(t);
         const before = await table.snapshot();
+        const engine = engineSetting(values.engine);
+        if (parseEngine(engine).name === 'spark') {
+          const spark = await openEngine(engine, lake.url);
+          try {
+            const r = await (spark as SparkEngine).optimize(t);
+            const after = await table.snapshot();
+            out(
+              after.version === before.version
+                ? `${t}: nothing to compact (${before.files.length} files; Spark's OPTIMIZE)`
+                : `${t}: ${before.files.length} files -> ${after.files.length} files at version ${after.version} (Spark's OPTIMIZE: ${r.removed} removed, ${r.added} added; ${formatCount(after.numRecords ?? 0)} rows)`,
+              {
+                status: 'committed',
+                engine: spark.address,
+                ...r,
+                filesBefore: before.files.length,
+                filesAfter: after.files.length,
+                version: after.version,
+                rows: after.numRecords ?? null,
+              },
+            );
+            return 0;
+          } finally {
+            await spark.close();
+          }
+        }
         const res = await table.optimize({ targetFileSize: Math.round(mb * 1024 * 1024) });
         const after = await table.snapshot();
         out(

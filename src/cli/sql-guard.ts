@@ -83,7 +83,10 @@ export async function checkQuery(sql: string, tables: string[]): Promise<Checked
 
 /** DuckDB's catalog error, told in the lake's names. */
 export function explainError(e: unknown, tables: string[]): unknown {
-  const m = /Table with name ([^\s]+) does not exist/.exec((e as Error).message ?? '');
+  const cause = (e as { cause?: unknown }).cause;
+  const m = /Table with name ([^\s]+) does not exist/.exec(
+    `${(e as Error).message ?? ''} ${(cause as Error | undefined)?.message ?? ''}`,
+  );
   if (!m) return e;
   const views = tables.map(viewNameOf);
   const guess = closest(m[1], views);

@@ -1,8 +1,8 @@
 // `lakestream sql "<query>"`: a read-only query over the lake's tables, printed as a table, CSV or JSON.
 
-import { lakeOption, lakeUrl } from '../config/settings.ts';
+import { engineOption, engineSetting, lakeOption, lakeUrl } from '../config/settings.ts';
+import { openEngine } from '../engine/index.ts';
 import { LakestreamError } from '../errors.ts';
-import { Lake } from '../lake/index.ts';
 import { defineCommand, jsonOption, numberOption } from './command.ts';
 import { missingLakeDir } from './read-only.ts';
 import { checkQuery, explainError } from './sql-guard.ts';
@@ -31,32 +31,17 @@ export function formatTable(header: string[], rows: string[][]): string {
 
 function text(v: unknown): string {
   if (v === null || v === undefined) return 'NULL';
-  if (v instanceof Date) return v.toJSON() ?? 'Invalid Date'; // a LakeTimestamp's keeps microseconds
+  if (v instanceof Date) return v.toISOString();
   if (typeof v === 'bigint') return v.toString();
   if (v instanceof Uint8Array) return `\\x${Buffer.from(v).toString('hex')}`;
-  if (typeof v === 'object') return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+  if (typeof v === 'object') return JSON.stringify(v, jsonReplacer);
   return String(v);
 }
 
-/**
- * A value as JSON wants it: bytes as base64, a map (DuckDB gives a list of {key, value}) as an
- * object, bigints as strings, timestamps with their microseconds. `hasMap` says the column's type
- * holds a MAP, so a list of {key, value} structs elsewhere stays a list.
- */
-export function jsonValue(v: unknown, hasMap: boolean): unknown {
-  if (v === null || v === undefined) return null;
+/** JSON for engine values: big longs as text, bytes as base64 (maps and structs are objects already). */
+function jsonReplacer(_k: string, v: unknown): unknown {
   if (typeof v === 'bigint') return v.toString();
-  if (v instanceof Date) return v.toJSON();
   if (v instanceof Uint8Array) return Buffer.from(v).toString('base64');
-  if (Array.isArray(v)) {
-    const entries =
-      hasMap && v.every((e) => e !== null && typeof e === 'object' && Object.keys(e).join() === 'key,value');
-    if (entries && v.length > 0)
-      return Object.fromEntries(v.map((e) => [String(jsonValue(e.key, hasMap)), jsonValue(e.value, hasMap)]));
-    return v.map((e) => jsonValue(e, hasMap));
-  }
-  if (typeof v === 'object')
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonValue(x, hasMap)]));
   return v;
 }
 
@@ -69,15 +54,20 @@ function csvCell(v: unknown): string {
 export default defineCommand({
   name: 'sql',
   summary: 'run a read-only SQL query over the lake tables',
-  usage: 'sql "<query>"|- [--max-rows N] [--timeout S] [--format table|csv|json] [--json] [--lake URL]',
+  usage:
+    'sql "<query>"|- [--engine duckdb|spark[://HOST:PORT]] [--max-rows N] [--timeout S] [--format table|csv|json] [--json] [--lake URL]',
   description: `
 Every Delta table of the lake is a view named by its path with '/' and '-' replaced by '_'
-(meters/gold/daily is meters_gold_daily), at its latest version. DuckDB SQL; only SELECT and
-EXPLAIN (and DESCRIBE, SHOW TABLES) run, and no file is read but the lake's. The query may come
-on stdin ("-" or no query). Examples:
+(meters/gold/daily is meters_gold_daily), at its latest version. Only SELECT and EXPLAIN (and
+DESCRIBE, SHOW TABLES) run, and no file is read but the lake's. The SQL is the engine's: DuckDB's by
+default, Spark SQL with --engine spark (there, "x" quotes a column name as in DuckDB). Ctrl-C stops
+the query (Spark gets an Interrupt) and exits 130. Timestamps print as UTC instants with
+microseconds; in JSON, bytes are base64 and maps are objects. The query may come on stdin ("-" or
+no query). Examples:
   lakestream sql "SELECT day, sum(value) FROM meters_gold_daily GROUP BY day ORDER BY day LIMIT 5"
   lakestream sql "SHOW TABLES"`,
   options: {
+    ...engineOption,
     ...lakeOption,
     'max-rows': { type: 'string', value: 'N', help: 'stop after N rows', default: '1000' },
     timeout: { type: 'string', value: 'S', help: 'stop the query after S seconds', default: '300' },
@@ -102,36 +92,33 @@ on stdin ("-" or no query). Examples:
         'NOT_FOUND',
         `no lake at ${missing} — check --lake, or run "lakestream demo" first`,
       );
-    const lake = await Lake.open(lakeUrl(values.lake));
+    const stop = new AbortController();
+    const onSigint = () => stop.abort(new LakestreamError('TIMEOUT', 'stopped by Ctrl-C'));
+    process.once('SIGINT', onSigint);
+    const engine = await openEngine(engineSetting(values.engine), lakeUrl(values.lake));
     try {
       const started = Date.now();
-      const tables = await lake.listTables();
+      const tables = (await engine.tables()).map((t) => t.path);
       const checked = await checkQuery(sql, tables);
-      const r =
-        'tables' in checked
-          ? {
-              columns: [
-                { name: 'view', type: 'VARCHAR' },
-                { name: 'table', type: 'VARCHAR' },
-              ],
-              rows: checked.tables as Record<string, unknown>[],
-            }
-          : await lake.query(checked.sql, { maxRows, timeoutMs: timeout * 1000 }).catch((e) => {
-              throw explainError(e, tables);
-            });
+      let r: Awaited<ReturnType<typeof engine.query>>;
+      if ('tables' in checked)
+        r = {
+          columns: [
+            { name: 'view', type: 'string' },
+            { name: 'table', type: 'string' },
+          ],
+          rows: checked.tables,
+        };
+      else
+        try {
+          r = await engine.query(checked.sql, { maxRows, timeoutMs: timeout * 1000, signal: stop.signal });
+        } catch (e) {
+          if (!stop.signal.aborted) throw explainError(e, tables);
+          console.error('lakestream sql: stopped (Ctrl-C)');
+          return 130;
+        }
       const names = r.columns.map((c) => c.name);
-      if (values.format === 'json')
-        console.log(
-          JSON.stringify(
-            r.rows.map((row) =>
-              Object.fromEntries(
-                r.columns.map((c) => [c.name, jsonValue(row[c.name], c.type.includes('MAP('))]),
-              ),
-            ),
-            null,
-            2,
-          ),
-        );
+      if (values.format === 'json') console.log(JSON.stringify(r.rows, jsonReplacer, 2));
       else if (values.format === 'csv')
         console.log(
           [
@@ -152,7 +139,9 @@ on stdin ("-" or no query). Examples:
       }
       return 0;
     } finally {
-      await lake.close();
+      process.off('SIGINT', onSigint);
+      // a server that stopped answering must not keep the command alive
+      await Promise.race([engine.close(), new Promise((r) => setTimeout(r, 3000).unref())]);
     }
   },
 });

@@ -1,6 +1,14 @@
 // `lakestream status`: lag per topic and group, rows per table, quarantine counts, last commits.
 
-import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
+import {
+  engineOption,
+  engineSetting,
+  lakeOption,
+  lakeUrl,
+  transportOption,
+  transportUrl,
+} from '../config/settings.ts';
+import { openEngine, parseEngine } from '../engine/index.ts';
 import { describeError, LakestreamError } from '../errors.ts';
 import { Lake, liveRecords } from '../lake/index.ts';
 import { type RetrainRecord, readRetrain } from '../models/registry.ts';
@@ -31,6 +39,41 @@ export interface LakeStatus {
   quarantine: { reason: string; count: number }[];
   /** the forecast's last monthly retrain (models/consumption/RETRAIN.json), null when none ran */
   retrain?: RetrainRecord | null;
+  /** the query engine (when asked for): whether it answers, and its version */
+  engine?: EngineStatus;
+}
+
+export interface EngineStatus {
+  engine: string;
+  address: string;
+  answers: boolean;
+  version: string | null;
+  ms: number | null;
+  error: string | null;
+}
+
+/** Opens the engine over the lake and pings it (never throws: a silent engine is a status, not an error). */
+export async function engineStatus(engine: string, lake: string): Promise<EngineStatus> {
+  const spec = parseEngine(engine);
+  const address = spec.name === 'duckdb' ? 'in process' : `spark://${spec.address}`;
+  try {
+    const e = await openEngine(engine, lake, { connectTimeoutMs: 5000 });
+    try {
+      const p = await e.ping({ signal: AbortSignal.timeout(10_000) });
+      return {
+        engine: spec.name,
+        address,
+        answers: true,
+        version: p.version,
+        ms: Math.round(p.ms),
+        error: null,
+      };
+    } finally {
+      await e.close();
+    }
+  } catch (err) {
+    return { engine: spec.name, address, answers: false, version: null, ms: null, error: describeError(err) };
+  }
 }
 
 const GROUPS: Record<string, string> = {
@@ -110,9 +153,10 @@ export async function collectStatus(
 export default defineCommand({
   name: 'status',
   summary: 'lag per topic, rows per table, quarantine counts by reason, last commit',
-  usage: 'status [--json] [--group ID] [--transport URL] [--lake URL]',
+  usage: 'status [--json] [--group ID] [--engine duckdb|spark[://HOST:PORT]] [--transport URL] [--lake URL]',
   description: `
 Reads the transport and the lake, and creates neither: a folder that is not there is reported.
+With --engine, also whether that query engine answers.
 
 Examples:
   lakestream status
@@ -126,6 +170,7 @@ Examples:
     },
     ...transportOption,
     ...lakeOption,
+    ...engineOption,
   },
   async run({ values }) {
     const tUrl = transportUrl(values.transport);
@@ -138,8 +183,11 @@ Examples:
         `no transport at ${noLog} and no lake at ${noLake} — check --transport and --lake, or run "lakestream demo" (or produce and stream) first`,
       );
     let s: LakeStatus;
+    const engine = engineSetting(values.engine);
+    parseEngine(engine); // a malformed --engine is a usage error, before any work
     try {
       s = await collectStatus(tUrl, lUrl, values.group);
+      s.engine = await engineStatus(engine, lUrl);
     } catch (e) {
       console.error(`lakestream status: ${describeError(e)} — check --transport ${tUrl} and --lake ${lUrl}`);
       return 1;
@@ -169,6 +217,11 @@ Examples:
     if (r)
       console.log(
         `\nForecast retrain after ${r.month}: ${r.ok ? `registered v${r.version}` : `FAILED, previous model stays live: ${r.error}`} (${r.at})`,
+      );
+    const e = s.engine;
+    if (e)
+      console.log(
+        `\nQuery engine\n  ${e.engine} (${e.address}): ${e.answers ? `answers — ${e.version}, ${e.ms} ms` : `does not answer — ${e.error}`}`,
       );
     return 0;
   },

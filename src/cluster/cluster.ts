@@ -1,10 +1,13 @@
 // The local cluster's life cycle: up (fetch jars, format, start in parallel, wait healthy, create topics),
 // down (stop by pid what this directory started), and killing or restarting one node for resilience tests.
+// Parts: Kafka, HDFS and Spark (master, worker, Spark Connect).
 
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { LakestreamError } from '../errors.ts';
 import {
+  ALL_NODES,
+  ALL_PARTS,
   type ClusterConfig,
   type ConfigOverrides,
   HDFS_NODES,
@@ -15,10 +18,14 @@ import {
   loadConfig,
   type NodeName,
   nodePorts,
+  PART_NODES,
   type Part,
   partOf,
   resolveConfig,
+  SPARK_NODES,
+  type SparkNode,
   saveConfig,
+  sparkConnectUrl,
   webhdfsUrl,
 } from './config.ts';
 import {
@@ -32,10 +39,11 @@ import {
 import { classpath, ensureJars, type Log } from './jars.ts';
 import { ensureTopics, formatKafka, startKafkaNode, waitKafkaNode, writeKafkaConfig } from './kafka.ts';
 import { withClusterLock } from './lock.ts';
-import { alivePid, portOpen, stopNode } from './processes.ts';
+import { alivePid, portOpen, stopNode, stopTagged } from './processes.ts';
+import { logSize, sparkConfDir, startSparkNode, waitSparkNode, writeSparkConfig } from './spark.ts';
 
 export interface UpOptions extends ConfigOverrides {
-  /** default: both */
+  /** default: Kafka and HDFS (what the pipeline tests and benchmarks use); the CLI's plain `up` asks for all three */
   parts?: Part[];
   log?: Log;
   /** per node, for start-up and health (default 180 s: the machine is small and shared) */
@@ -49,10 +57,10 @@ export interface UpResult {
   topicsCreated: string[];
   kafkaBootstrap: string;
   webhdfsUrl: string;
+  /** `sc://127.0.0.1:15002` */
+  sparkConnectUrl: string;
   elapsedMs: number;
 }
-
-const PART_NODES: Record<Part, readonly NodeName[]> = { kafka: KAFKA_NODES, hdfs: HDFS_NODES };
 
 export async function kafkaClasspath(log: Log = () => {}): Promise<string> {
   return classpath(await ensureJars('kafka', log));
@@ -62,6 +70,13 @@ export async function hdfsClasspath(c: ClusterConfig, log: Log = () => {}): Prom
   return classpath(await ensureJars('hdfs', log), [hdfsConfDir(c)]);
 }
 
+/** Spark's jars and SPARK_HOME (whose conf/ holds the logging configuration), set up; returns the classpath. */
+export async function sparkClasspath(c: ClusterConfig, log: Log = () => {}): Promise<string> {
+  const jars = await ensureJars('spark', log);
+  await writeSparkConfig(c, jars);
+  return classpath(jars, [sparkConfDir(c)]);
+}
+
 function running(c: ClusterConfig, nodes: readonly NodeName[]): NodeName[] {
   return nodes.filter((n) => alivePid(c.dir, n) !== undefined);
 }
@@ -69,9 +84,9 @@ function running(c: ClusterConfig, nodes: readonly NodeName[]): NodeName[] {
 /** Ports and folders cannot change under running nodes: name the conflict instead of half-applying it. */
 function checkUnchanged(saved: ClusterConfig | undefined, wanted: ClusterConfig): void {
   if (!saved) return;
-  const live = running(saved, [...KAFKA_NODES, ...HDFS_NODES]);
+  const live = running(saved, ALL_NODES);
   if (live.length === 0) return;
-  const shape = (c: ClusterConfig) => JSON.stringify({ k: c.kafka, h: c.hdfs });
+  const shape = (c: ClusterConfig) => JSON.stringify({ k: c.kafka, h: c.hdfs, s: c.spark });
   if (shape(saved) !== shape(wanted))
     throw new LakestreamError(
       'BAD_ARGUMENT',
@@ -189,9 +204,37 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
             `HDFS is up: WebHDFS ${webhdfsUrl(c)}/webhdfs/v1, NameNode hdfs://${c.host}:${c.hdfs.rpcPort}, user ${c.hdfs.user}`,
           );
       };
+      const upSpark = async () => {
+        const cp = await sparkClasspath(c, log);
+        const todo = SPARK_NODES.filter((n) => alivePid(c.dir, n) === undefined);
+        if (todo.length > 0) {
+          await checkPortsFree(c, todo);
+          log(`starting Spark: ${todo.join(', ')} …`);
+          started.push(...todo);
+        }
+        // the worker and the driver register with the master, so it comes first
+        const bringUp = async (n: SparkNode) => {
+          // the log line to wait for is one written after this start (a running node is only asked)
+          let offset: number | undefined;
+          const start = () => {
+            offset = logSize(c, n);
+            return startSparkNode(c, n, cp);
+          };
+          if (todo.includes(n)) await start();
+          await waitOrRestart(c, n, () => waitSparkNode(c, n, timeoutMs, offset), start, log);
+          if (todo.includes(n)) log(`  ${n} ready (${secondsSince(t0)})`);
+        };
+        await bringUp('spark-master');
+        await Promise.all([bringUp('spark-worker'), bringUp('spark-connect')]);
+        if (todo.length > 0)
+          log(
+            `Spark is up: Spark Connect ${sparkConnectUrl(c)}, master spark://${c.host}:${c.spark.masterPort}`,
+          );
+      };
       await Promise.all([
         parts.includes('kafka') ? upKafka() : undefined,
         parts.includes('hdfs') ? upHdfs() : undefined,
+        parts.includes('spark') ? upSpark() : undefined,
       ]);
       return {
         config: c,
@@ -199,6 +242,7 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
         topicsCreated,
         kafkaBootstrap: kafkaBootstrap(c),
         webhdfsUrl: webhdfsUrl(c),
+        sparkConnectUrl: sparkConnectUrl(c),
         elapsedMs: Date.now() - t0,
       };
     },
@@ -208,17 +252,21 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
 
 export interface DownOptions {
   dir?: string;
+  /** default: all three */
   parts?: Part[];
   /** delete data, logs and configuration too */
   wipe?: boolean;
   log?: Log;
 }
 
-/** Stops the nodes this directory started (SIGTERM, SIGKILL after a grace period), brokers before the controller. */
+/**
+ * Stops the nodes this directory started (SIGTERM, SIGKILL after a grace period): brokers before the
+ * controller, DataNodes before the NameNode, Spark's driver and worker before its master.
+ */
 export async function clusterDown(o: DownOptions = {}): Promise<{ stopped: NodeName[] }> {
   const log = o.log ?? (() => {});
   const c = resolveConfig({ dir: o.dir });
-  const parts = o.parts && o.parts.length > 0 ? o.parts : (['kafka', 'hdfs'] as Part[]);
+  const parts = o.parts && o.parts.length > 0 ? o.parts : [...ALL_PARTS];
   if (!existsSync(c.dir)) return { stopped: [] };
   return withClusterLock(c.dir, async () => {
     const stopped: NodeName[] = [];
@@ -248,15 +296,30 @@ export async function clusterDown(o: DownOptions = {}): Promise<{ stopped: NodeN
             await stopAll(['namenode']);
           })()
         : undefined,
+      parts.includes('spark')
+        ? (async () => {
+            await stopAll(['spark-connect', 'spark-worker']);
+            await stopExecutors(c.dir);
+            await stopAll(['spark-master']);
+          })()
+        : undefined,
     ]);
     if (o.wipe) {
       const dirs = parts.map((p) => `${c.dir}/${p}`);
       log(`deleting ${dirs.join(', ')}`);
       for (const d of dirs) await rm(d, { recursive: true, force: true });
-      if (parts.length === 2) await rm(c.dir, { recursive: true, force: true });
+      if (parts.length === ALL_PARTS.length) await rm(c.dir, { recursive: true, force: true });
     }
     return { stopped };
   });
+}
+
+/**
+ * Executors are children of the worker and quit when it goes; one that has not within a few seconds (a
+ * worker killed mid-launch) is found by the tags the driver gives it and stopped by its pid.
+ */
+async function stopExecutors(dir: string): Promise<void> {
+  await stopTagged(dir, 'spark-executor', { graceMs: 5000 });
 }
 
 /** Kills one node (SIGKILL by default, as a crash would). Returns false when it was not running. */
@@ -290,13 +353,22 @@ export async function startNode(
         await startKafkaNode(c, k, await kafkaClasspath(opts.log));
       }
       await waitKafkaNode(c, k, timeoutMs);
-    } else {
+    } else if (partOf(node) === 'hdfs') {
       const h = node as HdfsNode;
       if (alivePid(c.dir, h) === undefined) {
         await checkPortsFree(c, [h]);
         await startHdfsNode(c, h, await hdfsClasspath(c, opts.log));
       }
       await waitHdfsNode(c, h, timeoutMs);
+    } else {
+      const s = node as SparkNode;
+      let offset: number | undefined;
+      if (alivePid(c.dir, s) === undefined) {
+        await checkPortsFree(c, [s]);
+        offset = logSize(c, s);
+        await startSparkNode(c, s, await sparkClasspath(c, opts.log));
+      }
+      await waitSparkNode(c, s, timeoutMs, offset);
     }
   });
 }

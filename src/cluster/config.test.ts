@@ -1,8 +1,23 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ALL_NODES, defaultConfig, kafkaBootstrap, nodePorts, webhdfsUrl } from './config.ts';
+import { partsFromFlags } from '../cli/cluster.ts';
+import {
+  ALL_NODES,
+  configPath,
+  defaultConfig,
+  kafkaBootstrap,
+  loadConfig,
+  nodePorts,
+  sparkConnectUrl,
+  sparkMasterUrl,
+  webhdfsUrl,
+} from './config.ts';
 import { coreSite, hdfsSite } from './hdfs.ts';
 import { CLUSTER_TOPICS, KAFKA_NODE_IDS, kafkaProperties } from './kafka.ts';
+import { connectConf, sparkEnv } from './spark.ts';
 
 describe('cluster configuration', () => {
   const c = defaultConfig('/tmp/lakestream-config-test');
@@ -60,5 +75,48 @@ describe('cluster configuration', () => {
       String(coreSite(c)['hadoop.user.group.static.mapping.overrides']),
       /^lakestream=supergroup;/,
     );
+  });
+
+  it('runs Spark Connect at 127.0.0.1:15002 as the driver on the master at :7077, with Delta, UTC and no web UI', () => {
+    assert.equal(sparkConnectUrl(c), 'sc://127.0.0.1:15002');
+    assert.equal(sparkMasterUrl(c), 'spark://127.0.0.1:7077');
+    const conf = connectConf(c);
+    assert.equal(conf['spark.master'], 'spark://127.0.0.1:7077');
+    assert.equal(conf['spark.connect.grpc.binding.address'], '127.0.0.1');
+    assert.equal(conf['spark.connect.grpc.binding.port'], '15002');
+    assert.equal(conf['spark.driver.bindAddress'], '127.0.0.1');
+    assert.equal(conf['spark.ui.enabled'], 'false');
+    assert.equal(conf['spark.sql.extensions'], 'io.delta.sql.DeltaSparkSessionExtension');
+    assert.equal(conf['spark.sql.catalog.spark_catalog'], 'org.apache.spark.sql.delta.catalog.DeltaCatalog');
+    assert.equal(conf['spark.sql.session.timeZone'], 'UTC');
+    assert.ok(c.spark.executorMemoryMb <= c.spark.workerMemoryMb, 'an executor fits in the worker');
+  });
+
+  it("gives Spark's processes the launcher's Scala version, 127.0.0.1 and the HDFS superuser", () => {
+    const env = sparkEnv(c);
+    assert.equal(env.SPARK_SCALA_VERSION, '2.13');
+    assert.equal(env.SPARK_LOCAL_IP, '127.0.0.1');
+    assert.equal(env.HADOOP_USER_NAME, c.hdfs.user);
+    assert.equal(connectConf(c)['spark.executorEnv.HADOOP_USER_NAME'], c.hdfs.user);
+  });
+
+  it('reads a cluster.json written before Spark joined with Spark at the same port offset', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lakestream-config-'));
+    try {
+      const old: Record<string, unknown> = { ...defaultConfig(dir, 1000) };
+      delete old.spark;
+      await writeFile(configPath(dir), JSON.stringify(old));
+      const loaded = loadConfig(dir)!;
+      assert.equal(loaded.spark.connectPort, 16002);
+      assert.equal(loaded.heapMb['spark-connect'], defaultConfig(dir).heapMb['spark-connect']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('starts all three parts when the command names none, and only those named otherwise', () => {
+    assert.deepEqual(partsFromFlags({}), ['kafka', 'hdfs', 'spark']);
+    assert.deepEqual(partsFromFlags({ spark: true }), ['spark']);
+    assert.deepEqual(partsFromFlags({ kafka: true, hdfs: true }), ['kafka', 'hdfs']);
   });
 });

@@ -9,15 +9,24 @@ export const DEFAULT_CLUSTER_DIR = './.lakestream/cluster';
 
 export type KafkaNode = 'controller' | 'broker-1' | 'broker-2';
 export type HdfsNode = 'namenode' | 'datanode-1' | 'datanode-2';
-export type NodeName = KafkaNode | HdfsNode;
-export type Part = 'kafka' | 'hdfs';
+export type SparkNode = 'spark-master' | 'spark-worker' | 'spark-connect';
+export type NodeName = KafkaNode | HdfsNode | SparkNode;
+export type Part = 'kafka' | 'hdfs' | 'spark';
 
 export const KAFKA_NODES: readonly KafkaNode[] = ['controller', 'broker-1', 'broker-2'];
 export const HDFS_NODES: readonly HdfsNode[] = ['namenode', 'datanode-1', 'datanode-2'];
-export const ALL_NODES: readonly NodeName[] = [...KAFKA_NODES, ...HDFS_NODES];
+export const SPARK_NODES: readonly SparkNode[] = ['spark-master', 'spark-worker', 'spark-connect'];
+export const ALL_NODES: readonly NodeName[] = [...KAFKA_NODES, ...HDFS_NODES, ...SPARK_NODES];
+export const ALL_PARTS: readonly Part[] = ['kafka', 'hdfs', 'spark'];
+
+export const PART_NODES: Record<Part, readonly NodeName[]> = {
+  kafka: KAFKA_NODES,
+  hdfs: HDFS_NODES,
+  spark: SPARK_NODES,
+};
 
 export function partOf(node: NodeName): Part {
-  return (KAFKA_NODES as readonly string[]).includes(node) ? 'kafka' : 'hdfs';
+  return ALL_PARTS.find((p) => PART_NODES[p].includes(node))!;
 }
 
 export function isNodeName(s: string): s is NodeName {
@@ -52,6 +61,20 @@ export interface ClusterConfig {
     user: string;
     replication: number;
   };
+  spark: {
+    /** the standalone master's RPC port (spark://127.0.0.1:7077) */
+    masterPort: number;
+    /** the master's web UI, whose /json answers health (the driver's UI is off) */
+    masterUiPort: number;
+    /** the worker's web UI; its RPC port is ephemeral, on 127.0.0.1 */
+    workerUiPort: number;
+    /** Spark Connect's gRPC port (sc://127.0.0.1:15002) */
+    connectPort: number;
+    workerCores: number;
+    /** what the worker may give executors, in MB */
+    workerMemoryMb: number;
+    executorMemoryMb: number;
+  };
   /** JVM heap per node, in MB (the machine has 2 cores and is shared: keep them small) */
   heapMb: Record<NodeName, number>;
 }
@@ -84,6 +107,15 @@ export function defaultConfig(dir: string = DEFAULT_CLUSTER_DIR, portOffset = 0)
       user: 'lakestream',
       replication: 2,
     },
+    spark: {
+      masterPort: p(7077),
+      masterUiPort: p(8080),
+      workerUiPort: p(8081),
+      connectPort: p(15002),
+      workerCores: 2,
+      workerMemoryMb: 2048,
+      executorMemoryMb: 1024,
+    },
     heapMb: {
       controller: 512,
       'broker-1': 1024,
@@ -91,6 +123,10 @@ export function defaultConfig(dir: string = DEFAULT_CLUSTER_DIR, portOffset = 0)
       namenode: 1024,
       'datanode-1': 512,
       'datanode-2': 512,
+      'spark-master': 256,
+      'spark-worker': 256,
+      // the driver: Spark Connect sessions, query planning, results on their way to the client
+      'spark-connect': 1024,
     },
   };
 }
@@ -107,14 +143,17 @@ export function loadConfig(dir: string): ClusterConfig | undefined {
   } catch {
     return undefined;
   }
+  let c: ClusterConfig;
   try {
-    const c = JSON.parse(text) as ClusterConfig;
-    return { ...c, dir: resolve(dir) };
+    c = JSON.parse(text) as ClusterConfig;
   } catch (e) {
     throw new LakestreamError('BAD_INPUT', `cluster configuration ${configPath(dir)} is not valid JSON`, {
       cause: e,
     });
   }
+  // a cluster.json from before Spark joined: Spark's ports at the offset its Kafka ports have
+  const d = defaultConfig(dir, c.kafka.controllerPort - 9093);
+  return { ...c, spark: c.spark ?? d.spark, heapMb: { ...d.heapMb, ...c.heapMb }, dir: resolve(dir) };
 }
 
 /** The saved configuration (or the defaults) with the given overrides applied. */
@@ -147,6 +186,16 @@ export function webhdfsUrl(c: ClusterConfig): string {
   return `http://${c.host}:${c.hdfs.httpPort}`;
 }
 
+/** `sc://127.0.0.1:15002`, what a Spark Connect client dials */
+export function sparkConnectUrl(c: ClusterConfig): string {
+  return `sc://${c.host}:${c.spark.connectPort}`;
+}
+
+/** `spark://127.0.0.1:7077` */
+export function sparkMasterUrl(c: ClusterConfig): string {
+  return `spark://${c.host}:${c.spark.masterPort}`;
+}
+
 /** The port that tells whether a node is up. */
 export function nodePort(c: ClusterConfig, node: NodeName): number {
   switch (node) {
@@ -162,6 +211,12 @@ export function nodePort(c: ClusterConfig, node: NodeName): number {
       return c.hdfs.datanodes[0].http;
     case 'datanode-2':
       return c.hdfs.datanodes[1].http;
+    case 'spark-master':
+      return c.spark.masterPort;
+    case 'spark-worker':
+      return c.spark.workerUiPort;
+    case 'spark-connect':
+      return c.spark.connectPort;
   }
 }
 
@@ -175,6 +230,8 @@ export function nodePorts(c: ClusterConfig, node: NodeName): number[] {
       const d = c.hdfs.datanodes[node === 'datanode-1' ? 0 : 1];
       return [d.data, d.http, d.ipc];
     }
+    case 'spark-master':
+      return [c.spark.masterPort, c.spark.masterUiPort];
     default:
       return [nodePort(c, node)];
   }

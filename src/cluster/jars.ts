@@ -1,5 +1,5 @@
-// Kafka's and Hadoop's jars: fetched once by Maven from Maven Central (poms pinned here), cached, and
-// turned into a Java classpath. Each part has its own folder: Kafka's tools use Jetty 12, Hadoop Jetty 9.4.
+// Kafka's, Hadoop's and Spark's jars: fetched once by Maven from Maven Central (poms pinned here), cached,
+// and turned into a Java classpath. Each part has its own folder: Kafka's tools use Jetty 12, Hadoop Jetty 9.4.
 
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -13,13 +13,17 @@ import { withClusterLock } from './lock.ts';
 
 export type Log = (line: string) => void;
 
-const LABEL: Record<Part, string> = { kafka: 'Apache Kafka', hdfs: 'Apache Hadoop HDFS' };
+const LABEL: Record<Part, string> = {
+  kafka: 'Apache Kafka',
+  hdfs: 'Apache Hadoop HDFS',
+  spark: 'Apache Spark + Delta Lake',
+};
 
 export function pomPath(part: Part): string {
   return join(import.meta.dirname, part, 'pom.xml');
 }
 
-/** The pinned version: the pom's own <version>, kept equal to the Kafka or Hadoop version it fetches. */
+/** The pinned version: the pom's own <version>, kept equal to the Kafka, Hadoop or Spark version it fetches. */
 export function pinnedVersion(part: Part): string {
   const pom = readFileSync(pomPath(part), 'utf8');
   const m = /<\/modelVersion>[\s\S]*?<version>([^<]+)<\/version>/.exec(pom);

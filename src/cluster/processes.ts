@@ -2,7 +2,7 @@
 // (checked against their command line, so a reused pid is never mistaken for ours), stopped by pid.
 
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ export function logFile(dir: string, node: NodeName): string {
 }
 
 /** JVM flags that tag a process as this cluster's node; `alivePid` looks for them. */
-function tags(dir: string, node: NodeName): string[] {
+function tags(dir: string, node: string): string[] {
   return [`-Dlakestream.node=${node}`, `-Dlakestream.cluster=${dir}`];
 }
 
@@ -240,6 +240,42 @@ export async function stopNode(
   }
   await rm(pidFile(dir, node), { force: true });
   return true;
+}
+
+/**
+ * Processes that are no node but carry this cluster's tags under another name (Spark's executors, which
+ * the worker launches), found by their command line in /proc.
+ */
+export function taggedPids(dir: string, name: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  const want = tags(dir, name);
+  return entries.map(Number).filter((pid) => {
+    try {
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return want.every((t) => cmdline.includes(t));
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** Stops every process tagged `name` of this cluster: SIGTERM, SIGKILL after `graceMs`. Returns how many. */
+export async function stopTagged(
+  dir: string,
+  name: string,
+  opts: { graceMs?: number } = {},
+): Promise<number> {
+  const pids = taggedPids(dir, name);
+  for (const pid of pids) process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + (opts.graceMs ?? 10_000);
+  while (taggedPids(dir, name).length > 0 && Date.now() < deadline) await sleep(100);
+  for (const pid of taggedPids(dir, name)) process.kill(pid, 'SIGKILL');
+  return pids.length;
 }
 
 /** Reads a pid file without checking the process (for status output). */

@@ -1,8 +1,10 @@
 // `cluster status`: per node whether its pid lives and its port answers, brokers registered with the
-// controller, topics and their replication, DataNodes live and capacity as the NameNode reports them.
+// controller, topics and their replication, DataNodes live and capacity as the NameNode reports them,
+// Spark's worker and Connect application as its master reports them.
 
 import {
   ALL_NODES,
+  ALL_PARTS,
   type ClusterConfig,
   type HdfsNode,
   kafkaBootstrap,
@@ -12,11 +14,14 @@ import {
   type Part,
   partOf,
   resolveConfig,
+  sparkConnectUrl,
+  sparkMasterUrl,
   webhdfsUrl,
 } from './config.ts';
 import { dataNodeLive, type NameNodeReport, nameNodeReport } from './hdfs.ts';
 import { describeTopics, KAFKA_NODE_IDS, registeredBrokers, type TopicState } from './kafka.ts';
 import { alivePid, logFile, portOpen } from './processes.ts';
+import { connectAnswers, connectApp, type MasterState, masterState, ourWorker } from './spark.ts';
 
 export interface NodeStatus {
   node: NodeName;
@@ -47,6 +52,15 @@ export interface ClusterStatus {
     capacityBytes: number;
     usedBytes: number;
     remainingBytes: number;
+    error?: string;
+  } | null;
+  spark: {
+    connectUrl: string;
+    masterUrl: string;
+    /** workers the master lists as alive */
+    aliveWorkers: number;
+    /** the Spark Connect server's application at the master, with the cores it holds */
+    app: { id: string; state: string; cores: number } | null;
     error?: string;
   } | null;
   /** every node of every part that has a running node is healthy */
@@ -150,16 +164,61 @@ export async function clusterStatus(o: { dir?: string } = {}): Promise<ClusterSt
     }
   }
 
-  const healthyParts = (['kafka', 'hdfs'] as Part[]).filter((p) =>
-    nodes.filter((s) => s.part === p).every((s) => s.healthy),
-  );
-  const activeParts = (['kafka', 'hdfs'] as Part[]).filter(anyAlive);
+  let spark: ClusterStatus['spark'] = null;
+  if (anyAlive('spark')) {
+    let m: MasterState | undefined;
+    let error: string | undefined;
+    try {
+      m = await masterState(c);
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    const app = m ? connectApp(c, m) : undefined;
+    spark = {
+      connectUrl: sparkConnectUrl(c),
+      masterUrl: sparkMasterUrl(c),
+      aliveWorkers: m?.workers.filter((w) => w.state === 'ALIVE').length ?? 0,
+      app: app ? { id: app.id, state: app.state, cores: app.cores } : null,
+      error,
+    };
+    const master = byNode('spark-master');
+    master.healthy = master.alive && master.portOpen && m?.status === 'ALIVE';
+    master.detail = !master.alive
+      ? 'down'
+      : m
+        ? `${m.status}, ${spark.aliveWorkers} workers`
+        : 'not answering';
+    const worker = byNode('spark-worker');
+    const w = m ? ourWorker(c, m) : undefined;
+    worker.healthy = worker.alive && w !== undefined;
+    worker.detail = !worker.alive
+      ? 'down'
+      : w
+        ? `registered, ${w.coresused}/${w.cores} cores and ${w.memoryused}/${w.memory} MB in use`
+        : 'not registered with the master';
+    const connect = byNode('spark-connect');
+    const answers = connect.alive && connect.portOpen && (await connectAnswers(c).catch(() => false));
+    connect.healthy = answers && app !== undefined;
+    connect.detail = !connect.alive
+      ? 'down'
+      : !connect.portOpen
+        ? 'not listening'
+        : !answers
+          ? 'does not answer SELECT 1'
+          : app
+            ? `${sparkConnectUrl(c)} answers; application ${app.id} ${app.state} with ${app.cores} cores`
+            : 'answers, but has no application at the master';
+  }
+
+  const healthyParts = ALL_PARTS.filter((p) => nodes.filter((s) => s.part === p).every((s) => s.healthy));
+  const activeParts = ALL_PARTS.filter(anyAlive);
   return {
     dir: c.dir,
     configured,
     nodes,
     kafka,
     hdfs,
+    spark,
     healthy: activeParts.length > 0 && activeParts.every((p) => healthyParts.includes(p)),
     healthyParts,
   };
@@ -173,11 +232,11 @@ export function gb(bytes: number): string {
 export function formatStatus(s: ClusterStatus): string {
   const lines = [`cluster in ${s.dir}${s.configured ? '' : ' (never started)'}`];
   lines.push('');
-  lines.push(`${'node'.padEnd(12)}${'pid'.padEnd(9)}${'port'.padEnd(7)}${'state'.padEnd(10)}detail`);
+  lines.push(`${'node'.padEnd(15)}${'pid'.padEnd(9)}${'port'.padEnd(7)}${'state'.padEnd(10)}detail`);
   for (const n of s.nodes) {
     const state = n.healthy ? 'healthy' : n.alive ? 'unhealthy' : 'down';
     lines.push(
-      `${n.node.padEnd(12)}${String(n.pid ?? '-').padEnd(9)}${String(n.port).padEnd(7)}${state.padEnd(10)}${n.detail || (n.portOpen ? 'port in use by another process' : '')}`,
+      `${n.node.padEnd(15)}${String(n.pid ?? '-').padEnd(9)}${String(n.port).padEnd(7)}${state.padEnd(10)}${n.detail || (n.portOpen ? 'port in use by another process' : '')}`,
     );
   }
   if (s.kafka) {
@@ -199,6 +258,17 @@ export function formatStatus(s: ClusterStatus): string {
       `HDFS ${h.webhdfsUrl}/webhdfs/v1 (user ${h.user}): ${h.liveDataNodes} DataNodes live, ${h.deadDataNodes} dead, ` +
         `capacity ${gb(h.capacityBytes)}, used ${gb(h.usedBytes)}, free ${gb(h.remainingBytes)}${h.safemode ? ', SAFE MODE' : ''}` +
         (h.error ? ` — ${h.error}` : ''),
+    );
+  }
+  if (s.spark) {
+    const sp = s.spark;
+    lines.push(
+      '',
+      `Spark Connect ${sp.connectUrl} on ${sp.masterUrl}: ${sp.aliveWorkers} workers alive, ` +
+        (sp.app
+          ? `application ${sp.app.id} ${sp.app.state} with ${sp.app.cores} cores`
+          : 'no Connect application') +
+        (sp.error ? ` — ${sp.error}` : ''),
     );
   }
   lines.push('', s.healthy ? 'healthy' : s.nodes.some((n) => n.alive) ? 'NOT healthy' : 'not running');

@@ -45,3 +45,17 @@ export function lakeUrl(flag: string | undefined): string {
     );
   return url;
 }
+
+export const DEFAULT_ENGINE = 'duckdb';
+
+export const engineOption = {
+  engine: {
+    type: 'string',
+    value: 'ENGINE',
+    help: `query engine: duckdb (in process), spark (= spark://127.0.0.1:15002) or spark://HOST:PORT, a Spark Connect server (env LAKESTREAM_ENGINE; default ${DEFAULT_ENGINE})`,
+  },
+} as const satisfies Options;
+
+export function engineSetting(flag: string | undefined): string {
+  return flag ?? process.env.LAKESTREAM_ENGINE ?? DEFAULT_ENGINE;
+}

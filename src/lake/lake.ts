@@ -1,7 +1,7 @@
 // A lake: the Delta tables under one storage root, and read-only SQL over all of them.
 
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { type DuckDBValue, StatementType } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBResultReader, DuckDBValue } from '@duckdb/node-api';
+import { StatementType } from '@duckdb/node-api';
 import { LakestreamError } from '../errors.ts';
 import type { ObjectStore } from '../storage/object-store.ts';
 import { openStore } from '../storage/open.ts';
@@ -14,6 +14,13 @@ import { LakeTimestamp } from './timestamp.ts';
 export interface QueryResult {
   columns: { name: string; type: string }[];
   rows: Row[];
+}
+
+export interface LakeQueryOptions {
+  maxRows?: number;
+  timeoutMs?: number;
+  /** interrupts the query; it then rejects with the signal's reason */
+  signal?: AbortSignal;
 }
 
 const TABLE_LIST_TTL_MS = 2000;
@@ -65,13 +72,39 @@ export class Lake {
    * Read-only SQL over the lake: every table is a view named by its path with '/' and '-' replaced by
    * '_' at its latest snapshot. Views are re-created only when a table's version changed.
    */
-  query(sql: string, opts: { maxRows?: number; timeoutMs?: number } = {}): Promise<QueryResult> {
-    const run = this.queue.then(() => this.runQuery(sql, opts));
+  query(sql: string, opts: LakeQueryOptions = {}): Promise<QueryResult> {
+    return this.read(sql, opts, (reader, maxRows) => {
+      const names = reader.deduplicatedColumnNames();
+      const types = reader.columnTypes().map(String);
+      const rows = reader
+        .getRowObjectsJS()
+        .slice(0, maxRows)
+        .map((r) => plainRow(r as Row, types));
+      keepMicros(rows, reader.getRows(), types);
+      return { columns: names.map((name, i) => ({ name, type: types[i] })), rows };
+    });
+  }
+
+  /**
+   * The same query, handing DuckDB's result reader (at most maxRows rows read) to `take`: for callers
+   * that convert DuckDB's own values (exact timestamps and decimals) themselves.
+   */
+  read<T>(
+    sql: string,
+    opts: LakeQueryOptions,
+    take: (reader: DuckDBResultReader, maxRows: number) => T,
+  ): Promise<T> {
+    const run = this.queue.then(() => this.runQuery(sql, opts, take));
     this.queue = run.catch(() => {});
     return run;
   }
 
-  private async runQuery(sql: string, opts: { maxRows?: number; timeoutMs?: number }): Promise<QueryResult> {
+  private async runQuery<T>(
+    sql: string,
+    opts: LakeQueryOptions,
+    take: (reader: DuckDBResultReader, maxRows: number) => T,
+  ): Promise<T> {
+    opts.signal?.throwIfAborted();
     this.conn ??= await connectDuck();
     const conn = this.conn;
     const paths =
@@ -100,24 +133,20 @@ export class Lake {
     try {
       prepared = await extracted.prepare(0);
     } catch (e) {
-      throw new LakestreamError('BAD_ARGUMENT', `SQL error: ${(e as Error).message}`, { cause: e });
+      throw sqlError(e);
     }
     if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN)
       throw new LakestreamError('BAD_ARGUMENT', `only read-only queries (SELECT, EXPLAIN) run over the lake`);
     const maxRows = opts.maxRows ?? 10_000;
     const timer =
       opts.timeoutMs !== undefined ? setTimeout(() => conn.interrupt(), opts.timeoutMs) : undefined;
+    const onAbort = () => conn.interrupt();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       const reader = await prepared.streamAndReadUntil(maxRows);
-      const names = reader.deduplicatedColumnNames();
-      const types = reader.columnTypes().map(String);
-      const rows = reader
-        .getRowObjectsJS()
-        .slice(0, maxRows)
-        .map((r) => plainRow(r as Row, types));
-      keepMicros(rows, reader.getRows(), types);
-      return { columns: names.map((name, i) => ({ name, type: types[i] })), rows };
+      return take(reader, maxRows);
     } catch (e) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
       const msg = (e as Error).message;
       if (/interrupt/i.test(msg))
         throw new LakestreamError(
@@ -125,9 +154,10 @@ export class Lake {
           `the query ran longer than ${opts.timeoutMs} ms and was stopped`,
           { cause: e },
         );
-      throw new LakestreamError('BAD_ARGUMENT', `SQL error: ${msg}`, { cause: e });
+      throw sqlError(e);
     } finally {
       if (timer) clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
       prepared.destroySync();
     }
   }
@@ -138,6 +168,19 @@ export class Lake {
     this.conn = undefined;
     await this.store.close();
   }
+}
+
+/** A DuckDB error as BAD_ARGUMENT, or NOT_FOUND naming the table when the query names one the lake lacks. */
+function sqlError(e: unknown): LakestreamError {
+  const msg = (e as Error).message;
+  const missing = /Table with name ([^\s]+) does not exist/i.exec(msg);
+  if (missing)
+    return new LakestreamError(
+      'NOT_FOUND',
+      `no table ${missing[1]} in the lake (every Delta table is a view named by its path: meters/gold/daily is meters_gold_daily)`,
+      { cause: e },
+    );
+  return new LakestreamError('BAD_ARGUMENT', `SQL error: ${msg}`, { cause: e });
 }
 
 /**

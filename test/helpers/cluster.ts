@@ -1,11 +1,11 @@
-// ensureCluster: integration tests get a real Kafka and/or HDFS from `lakestream cluster up`, started once
-// per test run however many test files ask at once, and stopped by scripts/test.ts at the end.
+// ensureCluster: integration tests get a real Kafka, HDFS and/or Spark from `lakestream cluster up`, started
+// once per test run however many test files ask at once, and stopped by scripts/test.ts at the end.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { clusterDown, clusterUp } from '../../src/cluster/cluster.ts';
-import type { Part } from '../../src/cluster/config.ts';
+import { ALL_PARTS, type Part, partOf } from '../../src/cluster/config.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -46,6 +46,10 @@ export interface TestCluster {
   namenodeHttp: string;
   /** HDFS superuser, for `user.name=` / `?user=` */
   hdfsUser: string;
+  /** `hdfs://127.0.0.1:8020`, where Spark reads the files lakestream writes through WebHDFS */
+  hdfsUrl: string;
+  /** `sc://127.0.0.1:15002`, the Spark Connect server (when Spark was asked for) */
+  sparkConnectUrl: string;
 }
 
 let pending: Promise<unknown> = Promise.resolve();
@@ -55,11 +59,12 @@ let pending: Promise<unknown> = Promise.resolve();
  * checked), and resolves once they are healthy. Concurrent callers, in this process or in other test
  * files, take turns on the cluster's lock file, so it starts once. It stays up for the rest of the run.
  */
-export function ensureCluster(parts: { kafka?: boolean; hdfs?: boolean }): Promise<TestCluster> {
-  const wanted: Part[] = [
-    ...(parts.kafka ? ['kafka' as const] : []),
-    ...(parts.hdfs ? ['hdfs' as const] : []),
-  ];
+export function ensureCluster(parts: {
+  kafka?: boolean;
+  hdfs?: boolean;
+  spark?: boolean;
+}): Promise<TestCluster> {
+  const wanted: Part[] = ALL_PARTS.filter((p) => parts[p]);
   const dir = testClusterDir();
   const run = pending.then(async () => {
     // the run of scripts/test.ts, or this process when a test file runs on its own (node --test FILE):
@@ -72,9 +77,7 @@ export function ensureCluster(parts: { kafka?: boolean; hdfs?: boolean }): Promi
       parts: wanted.length > 0 ? wanted : undefined,
       log: (line) => process.stderr.write(`[cluster] ${line}\n`),
     });
-    const startedParts = [
-      ...new Set(r.started.map((n) => (n.startsWith('broker') || n === 'controller' ? 'kafka' : 'hdfs'))),
-    ];
+    const startedParts = [...new Set(r.started.map(partOf))];
     if (startedParts.length > 0) {
       await mkdir(dir, { recursive: true });
       await appendFile(startedByTestsFile(dir), startedParts.map((p) => `${p}\n`).join(''));
@@ -87,6 +90,8 @@ export function ensureCluster(parts: { kafka?: boolean; hdfs?: boolean }): Promi
       kafkaUrl: `kafka://${r.kafkaBootstrap}`,
       namenodeHttp: r.webhdfsUrl,
       hdfsUser: r.config.hdfs.user,
+      hdfsUrl: `hdfs://${r.config.host}:${r.config.hdfs.rpcPort}`,
+      sparkConnectUrl: r.sparkConnectUrl,
     };
   });
   pending = run.catch(() => {});
@@ -120,7 +125,7 @@ export async function stopClusterStartedByTests(
     ...new Set(
       readFileSync(file, 'utf8')
         .split('\n')
-        .filter((p): p is Part => p === 'kafka' || p === 'hdfs'),
+        .filter((p): p is Part => (ALL_PARTS as readonly string[]).includes(p)),
     ),
   ];
   await rm(file, { force: true });

@@ -1,0 +1,11 @@
+// The Spark Connect client's front door: connect to a Spark Connect server, run SQL and DataFrame plans
+// into apache-arrow Tables; errors are SparkErrors (LakestreamErrors carrying Spark's error class).
+
+export { DEFAULT_PORT, parseSparkAddress, type SparkAddress } from './address.ts';
+export { type CallOpts, type ConnectOptions, type ExplainMode, SparkConnectClient } from './client.ts';
+export { Column, call, col, expr, fn, type LiteralValue, lit } from './column.ts';
+export { DataFrame, GroupedData, type JoinHow } from './dataframe.ts';
+export { codeForSpark, isSparkError, SparkError, type SparkQueryContext } from './errors.ts';
+export type { ExecuteStats } from './execute.ts';
+export { type SparkField, sparkTypeName } from './types.ts';
+export { DataFrameReader, DataFrameWriter, type SaveMode } from './writer.ts';

@@ -30,9 +30,10 @@ Trains the model and registers it in the lake's storage as models/<name>/v<N>/ (
 metrics.json), pointing models/<name>/LATEST at the new version; a running stream worker picks it up.
 consumption: the monthly consumption forecast, from meters/gold/daily (complete days), or with --data
 from a daily file (--file) in the London format (LCLid,day,energy_kwh,n_halfhours) or the UCI daily file.
-task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, disk) fitted by EM, k by
-BIC, from cluster-trace/bronze/task_events SUBMITs, or with --file from task_events files (more files
-may follow; a machine_events file adds placement hints).
+task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, disk) fitted by EM from
+several starts per k (the likelihood never falls as k grows), k by BIC (the curve is printed and kept
+in metrics.json), from cluster-trace/bronze/task_events SUBMITs, or with --file from task_events files
+(more files may follow; a machine_events file adds placement hints).
 
 Examples:
   lakestream train --file ../shared/data/meters/london/daily_500_households.csv.gz`,
@@ -55,7 +56,12 @@ Examples:
       value: 'full|diag',
       help: 'task-gmm: covariance of each class (default full)',
     },
-    seed: { type: 'string', value: 'N', help: 'task-gmm: seed of the k-means++ start (default 1)' },
+    seed: { type: 'string', value: 'N', help: 'task-gmm: seed of the first k-means++ start (default 1)' },
+    starts: {
+      type: 'string',
+      value: 'N',
+      help: 'task-gmm: k-means++ starts per k, the best likelihood kept (default 4)',
+    },
     features: {
       type: 'string',
       value: 'LIST',

@@ -13,6 +13,7 @@ import { type CovarianceType, fitByBic, type Points } from './em.ts';
 import {
   type CapacityTier,
   type Feature,
+  featureVector,
   placementHint,
   REQUEST_FEATURES,
   REQUEST_UNIT,
@@ -27,6 +28,8 @@ export interface TrainOptions {
   kMax?: number;
   covariance?: CovarianceType;
   seed?: number;
+  /** k-means++ starts per k (the best likelihood is kept) */
+  starts?: number;
   /** priority and/or scheduling_class besides the three requests */
   extraFeatures?: Feature[];
   /** at most this many tasks (an evenly spaced sample keeps training time bounded) */
@@ -153,20 +156,17 @@ export function trainTaskGmmModel(
       `only ${rows.length} SUBMIT events with every feature (${features.join(', ')}) in ${set.source}: too few to train on`,
     );
   const n = rows.length;
-  const x = new Float64Array(n * d);
   const center = new Array<number>(d).fill(0);
   const scale = new Array<number>(d).fill(0);
-  rows.forEach((t, i) => {
-    for (let j = 0; j < d; j++) {
-      const v = rawFeature(t, features[j]) as number;
-      x[i * d + j] = v;
-      center[j] += v / n;
-    }
-  });
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) scale[j] += (x[i * d + j] - center[j]) ** 2 / n;
+  for (const t of rows) for (let j = 0; j < d; j++) center[j] += (rawFeature(t, features[j]) as number) / n;
+  for (const t of rows)
+    for (let j = 0; j < d; j++) scale[j] += ((rawFeature(t, features[j]) as number) - center[j]) ** 2 / n;
   for (let j = 0; j < d; j++) scale[j] = Math.sqrt(scale[j]) || 1;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < d; j++) x[i * d + j] = (x[i * d + j] - center[j]) / scale[j];
+  const transform = { unit: REQUEST_UNIT, center, scale };
+  const x = new Float64Array(n * d);
+  rows.forEach((t, i) => {
+    featureVector(features, transform, t, x.subarray(i * d, (i + 1) * d));
+  });
   const points: Points = { x, n, d };
   const seed = opts.seed ?? 1;
   const covariance = opts.covariance ?? 'full';
@@ -176,11 +176,12 @@ export function trainTaskGmmModel(
     kMax: opts.kMax ?? 8,
     covariance,
     seed,
+    starts: opts.starts,
     // requests take few distinct values: a variance floor of 0.001 sd² keeps components off single points
     regCovar: 1e-3,
     onFit: (k, r) =>
       opts.log?.(
-        `k=${k}: BIC ${r.bic.toFixed(0)}, log-likelihood ${r.logLikelihood.toFixed(0)}, ${r.iterations} iterations${r.converged ? '' : ' (not converged)'}`,
+        `k=${k}: BIC ${r.bic.toFixed(0)}, log-likelihood ${r.logLikelihood.toFixed(0)}, ${r.iterations} iterations${r.converged ? '' : ' (not converged)'}${r.iterations === 0 ? " (no start beat k−1's likelihood: its solution with a component halved)" : ''}`,
       ),
   });
   const seconds = (performance.now() - started) / 1000;
@@ -199,7 +200,7 @@ export function trainTaskGmmModel(
   const model: TaskGmmModel = {
     kind: 'task-gmm',
     features,
-    transform: { unit: REQUEST_UNIT, center, scale },
+    transform,
     gmm: g,
     logLikelihood: best.logLikelihood,
     bic: best.bic,
@@ -216,7 +217,9 @@ export function trainTaskGmmModel(
     logLikelihood: best.logLikelihood,
     iterations: best.iterations,
     converged: best.converged,
+    /** the BIC curve: per k its BIC and log-likelihood (best of the starts, whose likelihoods are listed) */
     bicByK: byK,
+    starts: opts.starts ?? 4,
     tasks: n,
     tasksUsable: usable,
     tasksWithMissingFeatures: set.tasks.length - usable,

@@ -35,7 +35,7 @@ describe('the examples that need the local cluster', { timeout: 1_800_000 }, () 
   let tc: TestCluster;
 
   before(async () => {
-    tc = await ensureCluster({ kafka: true, hdfs: true });
+    tc = await ensureCluster({ kafka: true, hdfs: true, spark: true });
   });
   after(async () => {
     if (tc) await removeBenchRun(`${tc.kafkaUrl}#ns=${run}.`, `${tc.webhdfsUrl}/${run}?user=${tc.hdfsUser}`);
@@ -56,6 +56,6 @@ describe('the examples that need the local cluster', { timeout: 1_800_000 }, () 
       await removeHome(home);
       assert.equal(r.code, 0, `${e.from}: ${e.line}\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-1000)}`);
       // an example that stops a part of the cluster does not take it from the next ones
-      tc = await ensureCluster({ kafka: true, hdfs: true });
+      tc = await ensureCluster({ kafka: true, hdfs: true, spark: true });
     });
 });

@@ -123,7 +123,11 @@ export async function trainFromLake(lake: Lake, opts: TrainOptions = {}): Promis
   try {
     data = await datasetFromLake(lake);
   } catch (e) {
-    if (e instanceof LakestreamError && e.code === 'BAD_ARGUMENT' && /meters_gold_daily/.test(e.message))
+    if (
+      e instanceof LakestreamError &&
+      (e.code === 'BAD_ARGUMENT' || e.code === 'NOT_FOUND') &&
+      /meters_gold_daily/.test(e.message)
+    )
       throw new LakestreamError(
         'NOT_FOUND',
         `${lake.url}: no meters/gold/daily table yet — stream some readings first`,

@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lakeOption, lakeUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
-import type { EvalReport } from '../models/consumption/index.ts';
+import type { EvalReport, EvalRow } from '../models/consumption/index.ts';
 import { defineCommand } from './command.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -46,15 +46,12 @@ async function loadModelArg(arg: string, lakeFlag: string | undefined) {
   return loadConsumptionModel(json, m ? Number(m[1]) : 0);
 }
 
-function table(report: EvalReport): string {
+function rowsTable(rows: EvalRow[]): string[] {
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1).padStart(6) : '     -');
   const lines = [
-    `${report.data}: ${report.meters} meters, ${report.months} months — ${report.mode === 'backtest' ? 'rolling-origin backtest' : `model v${report.model_version}`}`,
-    'MAPE / median APE / WAPE in %, per household-month (same month LY: only where last year is known,',
-    'so it is compared with the model on those same months, the last column)',
-    `${'k'.padEnd(6)}${'n'.padStart(7)}  ${['model', 'run-rate', 'blend', 'same month LY', 'model on LY months'].map((h) => h.padEnd(22)).join('')}`,
+    `${'k'.padEnd(6)}${'n'.padStart(7)}  ${['model', 'run-rate', 'blend', 'same month LY', 'model on LY months'].map((h) => h.padEnd(22)).join('')}${'model 95 % CI'.padEnd(16)}model − best baseline (95 % CI)`,
   ];
-  for (const r of report.results) {
+  for (const r of rows) {
     const cells = [
       r.model,
       r.runrate,
@@ -62,7 +59,35 @@ function table(report: EvalReport): string {
       r.same_month_last_year,
       r.model_on_same_month_last_year_months,
     ].map((s) => `${f(s.mape)}${f(s.mdape)}${f(s.wape)}    `);
-    lines.push(`${String(r.k).padEnd(6)}${String(r.n).padStart(7)}  ${cells.join('')}`);
+    const [lo, hi] = r.ci95.model_mape;
+    const [dlo, dhi] = r.ci95.model_minus_best;
+    lines.push(
+      `${String(r.k).padEnd(6)}${String(r.n).padStart(7)}  ${cells.join('')}${`${lo.toFixed(1)}–${hi.toFixed(1)}`.padEnd(16)}${(r.model.mape - r[r.best_baseline].mape).toFixed(2)} vs ${r.best_baseline} (${dlo.toFixed(2)} … ${dhi.toFixed(2)}), ×${r.ratio_to_best.toFixed(3)}`,
+    );
+  }
+  return lines;
+}
+
+function table(report: EvalReport): string {
+  const lines = [
+    `${report.data}: ${report.meters} meters, ${report.months} months — ${report.mode === 'backtest' ? 'out-of-sample backtest' : `model v${report.model_version}`}`,
+    'MAPE / median APE / WAPE in %, per household-month (same month LY: only where last year is known,',
+    'so it is compared with the model on those same months); intervals: bootstrap over households',
+  ];
+  if (report.results) lines.push(...rowsTable(report.results));
+  for (const p of Object.values(report.protocols ?? {})) {
+    if ('skipped' in p) {
+      lines.push('', `skipped: ${p.skipped}`);
+      continue;
+    }
+    const t = p.trained_on;
+    const sc = p.scored;
+    lines.push(
+      '',
+      `${p.protocol}: ${p.description}`,
+      `  trained on ${t.meters} households, ${t.meter_months} meter-months (${t.first_month} … ${t.last_month}); scored ${sc.meters} households, ${sc.meter_months} meter-months (${sc.first_month} … ${sc.last_month})`,
+      ...rowsTable(p.results),
+    );
   }
   return lines.join('\n');
 }
@@ -76,12 +101,19 @@ const command = defineCommand({
 evaluate: scores the monthly consumption forecast on a daily file (London: LCLid,day,energy_kwh,n_halfhours,
 complete days = 48 half-hours; or the UCI daily file) at as-of days k = 3, 7, 14, 21 and the last day with
 a day still to predict, against the run-rate, blend and same-month-last-year baselines.
-Without --model: rolling-origin backtest, each month predicted by a model trained only on earlier months.
+Without --model: out-of-sample backtest by two protocols — households never seen (trained on every
+other household, sorted by id, scored on the rest) and months after the training window (trained on
+every household's months before --cutoff, default the last 12 months, scored on the months from it).
 With --model latest (the lake's registered model) or PATH (a model.json): that model as it is.`,
   options: {
     data: { type: 'string', value: 'FILE', help: 'daily file to evaluate on (required)' },
     model: { type: 'string', value: 'latest|PATH', help: 'score this trained model instead of backtesting' },
     format: { type: 'string', value: 'FORMAT', help: 'london-daily or uci-daily (default: from the header)' },
+    cutoff: {
+      type: 'string',
+      value: 'YYYY-MM',
+      help: 'first scored month of the months-after-training protocol',
+    },
     json: { type: 'boolean', help: 'print one JSON object' },
     ...lakeOption,
   },
@@ -98,6 +130,8 @@ With --model latest (the lake's registered model) or PATH (a model.json): that m
         'BAD_ARGUMENT',
         `--format must be london-daily or uci-daily, got "${values.format}"`,
       );
+    if (values.cutoff !== undefined && !/^\d{4}-(0[1-9]|1[0-2])$/.test(values.cutoff))
+      throw new LakestreamError('BAD_ARGUMENT', `--cutoff must be a month YYYY-MM, got "${values.cutoff}"`);
     const { backtest, readDailyFile, scoreModel } = await import('../models/consumption/index.ts');
     const { completeMonths } = await import('../models/consumption/dataset.ts');
     const { attachLondonMetadata } = await import('../models/consumption/metadata.ts');
@@ -113,9 +147,7 @@ With --model latest (the lake's registered model) or PATH (a model.json): that m
         `${values.data}: no complete month (a month whose every day is complete) among ${data.meters.size} meters — nothing to evaluate`,
       );
     await attachLondonMetadata(data, values.data);
-    const report = model
-      ? scoreModel(data, model)
-      : backtest(data, { onMonth: (m, done, total) => log(`  backtest ${m} (${done}/${total})`) });
+    const report = model ? scoreModel(data, model) : backtest(data, { cutoff: values.cutoff });
     console.log(values.json ? JSON.stringify(report) : table(report));
     return 0;
   },

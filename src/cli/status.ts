@@ -11,6 +11,7 @@ import {
 import { openEngine, parseEngine } from '../engine/index.ts';
 import { describeError } from '../errors.ts';
 import { Lake, parseStats } from '../lake/index.ts';
+import { type RetrainRecord, readRetrain } from '../models/registry.ts';
 import { openTransport } from '../transport/open.ts';
 import { TOPICS } from '../transport/transport.ts';
 import { METER_TABLES } from '../workloads/meters/tables.ts';
@@ -34,6 +35,8 @@ export interface LakeStatus {
     operation: string | null;
   }[];
   quarantine: { reason: string; count: number }[];
+  /** the forecast's last monthly retrain (models/consumption/RETRAIN.json), null when none ran */
+  retrain?: RetrainRecord | null;
   /** the query engine (when asked for): whether it answers, and its version */
   engine?: EngineStatus;
 }
@@ -132,6 +135,7 @@ export async function collectStatus(
       );
       status.quarantine = q.rows.map((r) => ({ reason: String(r.reason), count: Number(r.n) }));
     }
+    status.retrain = (await readRetrain(lake.store, 'consumption')) ?? null;
   } finally {
     await lake.close();
   }
@@ -187,6 +191,11 @@ export default defineCommand({
     if (e)
       console.log(
         `\nQuery engine\n  ${e.engine} (${e.address}): ${e.answers ? `answers — ${e.version}, ${e.ms} ms` : `does not answer — ${e.error}`}`,
+    );
+    const r = s.retrain;
+    if (r)
+      console.log(
+        `\nForecast retrain after ${r.month}: ${r.ok ? `registered v${r.version}` : `FAILED, previous model stays live: ${r.error}`} (${r.at})`,
       );
     return 0;
   },

@@ -19,6 +19,15 @@ export async function retrainOnLake(lake: Lake): Promise<number> {
   return registerModel(lake.store, CONSUMPTION_MODEL_NAME, t.model, t.metrics);
 }
 
+/** --holidays ZONE=FILE as { zone: file }. */
+function zoneHolidays(flag: string | undefined): Record<string, string> | undefined {
+  if (flag === undefined) return undefined;
+  const at = flag.indexOf('=');
+  if (at <= 0 || at === flag.length - 1)
+    throw new LakestreamError('BAD_ARGUMENT', `--holidays must be ZONE=FILE, got "${flag}"`);
+  return { [flag.slice(0, at)]: flag.slice(at + 1) };
+}
+
 export default defineCommand({
   name: 'stream',
   summary: 'run a stream worker: transport → bronze/silver/gold Delta tables',
@@ -38,6 +47,11 @@ writing days and months still open as they stand (flagged closed=false).`,
       type: 'string',
       value: 'DIR',
       help: 'sample data folder for enrichment (default ../shared/data if present)',
+    },
+    holidays: {
+      type: 'string',
+      value: 'ZONE=FILE',
+      help: 'holiday calendar (date,name rows) of the meters in ZONE, e.g. Europe/Madrid=es.csv; other zones but London households: unknown',
     },
     'sample-fraction': {
       type: 'string',
@@ -75,6 +89,7 @@ writing days and months still open as they stand (flagged closed=false).`,
           enrichment: loadEnrichment({
             householdsFile: londonFile(dataDir, 'households.csv'),
             holidaysFile: londonFile(dataDir, 'uk_bank_holidays.csv'),
+            zoneHolidayFiles: zoneHolidays(values.holidays),
             sampleFraction: numberOption('sample-fraction', values['sample-fraction'], 0.1, { min: 0 }),
           }),
         });

@@ -106,3 +106,35 @@ export async function loadModelJson(
   };
   return { version: v, model: await parse('model.json'), metrics: await parse('metrics.json') };
 }
+
+/** The last retrain after a month closed: which month, and whether it registered a version or why not. */
+export interface RetrainRecord {
+  /** the closed month ('YYYY-MM') the retrain was for */
+  month: string;
+  ok: boolean;
+  /** the version it registered (when ok) */
+  version?: number;
+  /** why it failed (when not ok); the previous version stays LATEST */
+  error?: string;
+  at: string;
+}
+
+const retrainPath = (name: string) => joinPath(modelDir(name), 'RETRAIN.json');
+
+/** Records the last retrain in the registry: a restarted worker reads it instead of retraining again. */
+export async function recordRetrain(store: ObjectStore, name: string, rec: RetrainRecord): Promise<void> {
+  checkName(name);
+  await store.put(retrainPath(name), enc.encode(JSON.stringify(rec)));
+}
+
+/** The last retrain recorded, or undefined when none was. */
+export async function readRetrain(store: ObjectStore, name: string): Promise<RetrainRecord | undefined> {
+  checkName(name);
+  const path = retrainPath(name);
+  if (!(await store.stat(path))) return undefined;
+  try {
+    return JSON.parse(dec.decode(await store.get(path)));
+  } catch (e) {
+    throw new LakestreamError('CORRUPT_TABLE', `${store.url}/${path} is not valid JSON`, { cause: e });
+  }
+}

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Lake } from '../../src/lake/index.ts';
 import { daysInMonth } from '../../src/models/consumption/calendar.ts';
-import { loadConsumptionModel, trainFromLake } from '../../src/models/consumption/index.ts';
+import { datasetFromLake, loadConsumptionModel, trainFromLake } from '../../src/models/consumption/index.ts';
 import { loadModelJson } from '../../src/models/registry.ts';
 import { FLEET_ID, METER_TABLES } from '../../src/workloads/meters/tables.ts';
 
@@ -52,7 +52,27 @@ function row(meter: string, day: string, value: number, complete: boolean, tarif
   };
 }
 
-test('trains from meters/gold/daily on complete days of real meters, and the CLI registers it', async () => {
+function silverRow(meter: string, day: string, holiday: boolean | null) {
+  return {
+    meter_id: meter,
+    kind: 'electricity',
+    hour: Date.parse(`${day}T10:00:00Z`),
+    value: 1,
+    unit: 'kWh',
+    n_readings: 2,
+    day,
+    local_hour: 10,
+    weekday: new Date(`${day}T00:00:00Z`).getUTCDay(),
+    is_holiday: holiday,
+    tariff: null,
+    acorn: null,
+    acorn_group: null,
+    sample: false,
+    month: day.slice(0, 7),
+  };
+}
+
+test('trains from meters/gold/daily on complete days of real meters with the holidays silver flagged, and the CLI registers it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'lakestream-train-lake-'));
   const url = `file:${join(dir, 'lake')}`;
   const lake = await Lake.open(url);
@@ -63,6 +83,21 @@ test('trains from meters/gold/daily on complete days of real meters, and the CLI
       partitionColumns: [...METER_TABLES.daily.partitionColumns],
     });
     await table.write(dailyRows());
+    const silver = lake.table(METER_TABLES.silver.path);
+    await silver.create({
+      schema: METER_TABLES.silver.schema.map((c) => ({ ...c })),
+      partitionColumns: [...METER_TABLES.silver.partitionColumns],
+    });
+    // silver says which days were holidays for which meter (m3's calendar is unknown: null)
+    await silver.write([
+      silverRow('m1', '2013-04-01', true),
+      silverRow('m1', '2013-04-02', false),
+      silverRow('m2', '2013-04-01', true),
+      silverRow('m3', '2013-04-01', null),
+    ]);
+    const data = await datasetFromLake(lake);
+    assert.deepEqual([...(data.meters.get('m1')!.holidays ?? [])], ['2013-04-01']);
+    assert.deepEqual([...(data.meters.get('m3')!.holidays ?? [])], []);
     const { model, metrics } = await trainFromLake(lake);
     // m2's February has an incomplete day, so 3 × 4 − 1 meter-months; the fleet is not a meter
     assert.equal(model.trainedOn.meterMonths, 11);

@@ -11,6 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { Lake } from '../../src/lake/index.ts';
+import { datasetFromLake, loadConsumptionModel, stateAt } from '../../src/models/consumption/index.ts';
+import type { ConsumptionModel } from '../../src/models/consumption/state.ts';
+import { loadModelJson } from '../../src/models/registry.ts';
 import { openTransport } from '../../src/transport/open.ts';
 import { cli, freshEngines, requireData, startCli } from '../helpers/cli.ts';
 
@@ -148,6 +151,36 @@ describe('forecasting in the stream', () => {
       assert.deepEqual(versions.get(m), [1], m);
     for (const m of ['2013-07', '2013-08', '2013-09', '2013-10', '2013-11'])
       assert.deepEqual(versions.get(m), [2], m);
+  });
+
+  it('wrote every prediction bit for bit as the offline predictor gives it from the lake with the registered model', async () => {
+    const data = await datasetFromLake(lake);
+    const models = new Map<number, ConsumptionModel>();
+    const r = await lake.query(
+      "SELECT meter_id, month, as_of_day, predicted_total, model_version FROM meters_gold_predictions WHERE meter_id <> '__fleet__'",
+      { maxRows: 100_000 },
+    );
+    assert.ok(r.rows.length > 1000, `${r.rows.length} predictions`);
+    const holidayMonths = new Set<string>();
+    for (const row of r.rows) {
+      const v = Number(row.model_version);
+      let model = models.get(v);
+      if (!model) {
+        const found = await loadModelJson(lake.store, 'consumption', v);
+        model = loadConsumptionModel(found!.model, v);
+        models.set(v, model);
+      }
+      const series = data.meters.get(String(row.meter_id))!;
+      const month = String(row.month);
+      const offline = model.predict(stateAt(series, month, Number(row.as_of_day)));
+      assert.ok(
+        Object.is(offline, Number(row.predicted_total)),
+        `${row.meter_id} ${month} day ${row.as_of_day} v${v}: stream ${row.predicted_total}, offline ${offline}`,
+      );
+      if (series.holidays && [...series.holidays].some((d) => d.startsWith(month))) holidayMonths.add(month);
+    }
+    // the months with bank holidays were predicted knowing them (Easter Monday is in April 2013)
+    assert.ok(holidayMonths.has('2013-04') && holidayMonths.has('2013-12'), [...holidayMonths].join(','));
   });
 
   it('stores the fleet total of every month and as_of_day: the sum over its meters, and at month close their outcome', async () => {

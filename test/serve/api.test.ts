@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { recordRetrain } from '../../src/models/registry.ts';
 import { startServer } from '../../src/serve/server.ts';
 import { requireData } from '../helpers/cli.ts';
 import { londonDailySums } from '../helpers/source-sums.ts';
@@ -188,6 +189,14 @@ describe('the HTTP API over a lake filled by the pipeline', () => {
     const last = r.body.baselines.find((b: any) => b.as_of_day === 28);
     if (last) assert.ok(Math.abs(last.runrate - r.body.actual.total) < 1e-6);
     assert.ok(r.body.months.includes('2013-01'));
+    // each model the month was predicted with names its training window, which ends before the month
+    assert.deepEqual(
+      r.body.models.map((m: any) => m.version),
+      [...new Set(r.body.predictions.map((p: any) => p.model_version))].sort(),
+    );
+    for (const m of r.body.models)
+      if (m.version > 0) assert.ok(m.trained_on.last_month < '2013-02', JSON.stringify(m));
+      else assert.equal(m.trained_on, null);
   });
 
   it("gives the fleet's trajectory as the sum over its meters of each day's prediction, against the summed actual", async () => {
@@ -331,7 +340,13 @@ describe('the HTTP API over a lake filled by the pipeline', () => {
     );
   });
 
-  it('streams pipeline snapshots as server-sent events', async () => {
+  it('streams pipeline snapshots as server-sent events, with why the last retrain failed', async () => {
+    await recordRetrain(fx.lake.store, 'consumption', {
+      month: '2013-02',
+      ok: false,
+      error: 'the lake holds no complete month',
+      at: '2013-03-01T02:00:00.000Z',
+    });
     const ac = new AbortController();
     const res = await fetch(`${server.url}/api/pipeline/stream`, { signal: ac.signal });
     assert.equal(res.headers.get('content-type'), 'text/event-stream; charset=utf-8');
@@ -348,5 +363,11 @@ describe('the HTTP API over a lake filled by the pipeline', () => {
     assert.equal(data.lag.length, 6);
     assert.ok(data.lag.every((l: any) => l.lag === 0));
     assert.ok(data.tables.some((t: any) => t.path === 'meters/gold/daily'));
+    assert.deepEqual(data.retrain, {
+      month: '2013-02',
+      ok: false,
+      error: 'the lake holds no complete month',
+      at: '2013-03-01T02:00:00.000Z',
+    });
   });
 });

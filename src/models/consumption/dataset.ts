@@ -8,6 +8,8 @@ export interface MeterSeries {
   meterId: string;
   tariff?: string;
   acornGroup?: string;
+  /** this meter's holiday calendar, when it is not the dataset's */
+  holidays?: ReadonlySet<string>;
   /** 'YYYY-MM' → the month's complete daily totals (index d-1), null where a day is missing or incomplete */
   months: Map<string, (number | null)[]>;
 }
@@ -82,7 +84,7 @@ export function stateAt(
   series: MeterSeries,
   month: string,
   k: number,
-  context: { holidays?: ReadonlySet<string>; fleet?: FleetRatios } = {},
+  context: { holidays?: ReadonlySet<string> } = {},
 ): MeterMonthState {
   const days = series.months.get(month) ?? new Array(daysInMonth(month)).fill(null);
   const lastYear = series.months.get(addMonths(month, -12));
@@ -96,66 +98,10 @@ export function stateAt(
     sameMonthLastYearTotal: isCompleteMonth(lastYear) ? lastYear.reduce((a, b) => a + b, 0) : undefined,
     tariff: series.tariff,
     acornGroup: series.acornGroup,
-    holidays: context.holidays,
-    fleetDailyRatio: context.fleet?.get(month),
+    holidays: series.holidays ?? context.holidays,
   };
   return state;
 }
-
-/** Per month, per day: the median over meters of (that day's total / the meter's mean of last month). */
-export type FleetRatios = Map<string, (number | null)[]>;
-
-/**
- * The fleet's move against last month, day by day — on day k a stream knows it for days 1…k of every
- * meter, so it is fair to use as of day k. The median keeps one odd meter from moving it.
- */
-export function fleetRatios(data: DailyDataset): FleetRatios {
-  const byMonthDay = new Map<string, number[][]>();
-  for (const s of data.meters.values()) {
-    for (const [month, days] of s.months) {
-      const prev = meanOfComplete(s.months.get(addMonths(month, -1)));
-      if (prev === undefined || !(prev > 0)) continue;
-      let perDay = byMonthDay.get(month);
-      if (!perDay) {
-        perDay = Array.from({ length: days.length }, () => []);
-        byMonthDay.set(month, perDay);
-      }
-      days.forEach((v, i) => {
-        if (v !== null) perDay[i].push(v / prev);
-      });
-    }
-  }
-  const out: FleetRatios = new Map();
-  for (const [month, perDay] of byMonthDay) out.set(month, perDay.map(median));
-  return out;
-}
-
-/**
- * For the stream worker: the fleet's day-by-day move from the states of all its meters in one month
- * (as of the same day), to set as each state's `fleetDailyRatio`. Meters without last month are left out.
- */
-export function fleetDailyRatioOf(states: readonly MeterMonthState[]): (number | null)[] {
-  const days = Math.max(0, ...states.map((s) => s.daily.length));
-  const perDay: number[][] = Array.from({ length: days }, () => []);
-  for (const s of states) {
-    const prev = s.prevMonthDailyMean;
-    if (prev === undefined || !(prev > 0)) continue;
-    s.daily.forEach((v, i) => {
-      if (v !== null && v !== undefined && Number.isFinite(v)) perDay[i].push(v / prev);
-    });
-  }
-  return perDay.map(median);
-}
-
-function median(r: number[]): number | null {
-  if (r.length < MIN_FLEET) return null;
-  r.sort((a, b) => a - b);
-  const mid = r.length >> 1;
-  return r.length % 2 ? r[mid] : (r[mid - 1] + r[mid]) / 2;
-}
-
-/** fewer meters than this say nothing about a fleet */
-const MIN_FLEET = 5;
 
 /** Every complete month of the dataset, as (series, month, actual total), in month order. */
 export function completeMonths(data: DailyDataset): { series: MeterSeries; month: string; actual: number }[] {

@@ -18,7 +18,6 @@ export const FEATURE_NAMES: readonly string[] = [
   'tou_x_mean', // time-of-use tariff households
   'last7_mean',
   'prev_last7_mean', // the last week of last month (capped): a more recent level than the month's mean
-  'prev_x_fleet_move', // last month's mean moved as the whole fleet moved since (weather, season), capped
 ];
 
 /** last month's and last year's rates count at most ×2 or ÷2 of this month's observed mean */
@@ -121,20 +120,8 @@ export function prepare(state: MeterMonthState): Prepared | undefined {
       : prevLast.length > 0
         ? cap(prevLast.reduce((a, b) => a + b, 0) / prevLast.length)
         : x[2];
-  let fleetSum = 0;
-  let fleetN = 0;
-  const fr = state.fleetDailyRatio;
-  if (fr)
-    for (let i = 0; i < k && i < fr.length; i++) {
-      const v = fr[i];
-      if (v !== null && v !== undefined && v > 0) {
-        fleetSum += v;
-        fleetN++;
-      }
-    }
-  x[12] = prev === undefined ? 0 : fleetN > 0 ? cap(prev * (fleetSum / fleetN)) : x[2];
-  // what history says of this month: last month's level, moved as the fleet moved, and its last week
-  const history = prev === undefined ? mean : (1 - PREV_LAST_SHARE) * x[12] + PREV_LAST_SHARE * x[11];
+  // what history says of this month: last month's level and its last week
+  const history = prev === undefined ? mean : (1 - PREV_LAST_SHARE) * x[2] + PREV_LAST_SHARE * x[11];
   x[5] = smly !== undefined ? cap(smly / state.daysInMonth) - history : 0;
   x[6] = smly === undefined ? mean : 0;
   // this meter's weekend and weekday levels relative to its mean, from this month's days and last month's,

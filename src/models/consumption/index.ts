@@ -3,7 +3,7 @@
 export { BASELINES, baselineModel, blend, runRate, sameMonthLastYear } from './baselines.ts';
 export { addMonths, daysInMonth } from './calendar.ts';
 export { type DailyFormat, readDailyFile } from './daily-file.ts';
-export { type DailyDataset, fleetDailyRatioOf, type MeterSeries, stateAt } from './dataset.ts';
+export { type DailyDataset, type MeterSeries, stateAt } from './dataset.ts';
 export { backtest, type EvalReport, type EvalRow, scoreModel } from './evaluate.ts';
 export {
   CONSUMPTION_MODEL_NAME,

@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { DailyDataset } from './dataset.ts';
+import { parseHolidayCalendar } from './holidays.ts';
 
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
@@ -11,21 +12,6 @@ async function readIfExists(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-/**
- * Bank holidays as 'YYYY-MM-DD'. The shipped file wrote dates whose day is ≤ 12 month-first
- * (2012-06-04 "Good Friday" is 6 April 2012; 2013-01-04 "Easter Monday" is 1 April 2013), so those are swapped back.
- */
-export function parseBankHolidays(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const line of text.split(/\r?\n/).slice(1)) {
-    const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(line);
-    if (!m) continue;
-    const [, y, a, b] = m;
-    out.add(Number(b) <= 12 ? `${y}-${b}-${a}` : `${y}-${a}-${b}`);
-  }
-  return out;
 }
 
 /** Adds tariff, ACORN group and holidays from files beside `dataPath`, when they exist. */
@@ -44,7 +30,8 @@ export async function attachLondonMetadata(
       s.acornGroup = group || undefined;
     }
   }
-  const holidays = await readIfExists(join(dir, 'uk_bank_holidays.csv'));
-  if (holidays) data.holidays = parseBankHolidays(holidays);
+  const holidaysPath = join(dir, 'uk_bank_holidays.csv');
+  const holidays = await readIfExists(holidaysPath);
+  if (holidays) data.holidays = parseHolidayCalendar(holidays, holidaysPath);
   return { households: households !== undefined, holidays: holidays !== undefined };
 }

@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { daysInMonth } from './calendar.ts';
-import { fleetDailyRatioOf } from './dataset.ts';
 import { FEATURE_NAMES, prepare } from './features.ts';
-import { parseBankHolidays } from './metadata.ts';
 import { loadConsumptionModel, trainConsumptionModel, updateConsumptionModel } from './model.ts';
 import type { MeterMonthState } from './state.ts';
 
@@ -57,21 +55,4 @@ test('an online update learns from a closed month and counts it', () => {
 
 test('loading something that is not a consumption model fails clearly', () => {
   assert.throws(() => loadConsumptionModel({ kind: 'other' }, 4), /version 4 is not a/);
-});
-
-test('bank holidays written month-first are read back as the right days', () => {
-  const h = parseBankHolidays(
-    'Bank holidays,Type\n2012-06-04,Good Friday\n2012-12-25,Christmas Day\n2013-05-27,Spring bank holiday\n',
-  );
-  assert.deepEqual([...h].sort(), ['2012-04-06', '2012-12-25', '2013-05-27']);
-});
-
-test("the fleet's move is the median of its meters' days against their last month", () => {
-  const states = [1, 1.1, 1.2, 1.3, 5].map((r, i) => ({
-    ...month('2013-03', () => 10 * r, 10),
-    meterId: `m${i}`,
-    daily: [10 * r, 20 * r],
-  }));
-  assert.deepEqual(fleetDailyRatioOf(states), [1.2, 2.4]);
-  assert.deepEqual(fleetDailyRatioOf(states.slice(0, 4)), [null, null], 'four meters are not a fleet');
 });

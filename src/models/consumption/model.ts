@@ -4,8 +4,7 @@
 // Example for (meter-month, k): z = x · unobserved/actual, t = (actual − observed)/actual, so that
 // |zβ − t| is the month total's absolute percentage error: the fit minimises MAPE directly.
 // Prior (no data yet): w·(this month's weekday-adjusted mean) + (1−w)·(last year's same month, else half
-// last month's mean moved as the fleet moved since, half last month's last week — each capped to ×2/÷2 of
-// this month's mean), w = k/(k+8):
+// last month's mean, half last month's last week — each capped to ×2/÷2 of this month's mean), w = k/(k+8):
 // a robust blend that leans on history early and becomes the run-rate late. The fit only corrects it; DEFAULT_LAMBDA keeps it close.
 // Online update: each closed month's examples are added with IRLS weights from the current fit, and the
 // weights re-solved (one IRLS step; a retrain from the lake redoes the full fit).
@@ -49,7 +48,7 @@ export function priorCoef(k: number): number[] {
   const b = new Array(D).fill(0);
   b[FEATURE_NAMES.indexOf('weekday_adjusted_mean')] = w;
   b[FEATURE_NAMES.indexOf('observed_mean_no_prev')] = 1 - w;
-  b[FEATURE_NAMES.indexOf('prev_x_fleet_move')] = (1 - w) * (1 - PREV_LAST_SHARE);
+  b[FEATURE_NAMES.indexOf('prev_month_mean')] = (1 - w) * (1 - PREV_LAST_SHARE);
   b[FEATURE_NAMES.indexOf('prev_last7_mean')] = (1 - w) * PREV_LAST_SHARE;
   // when last year's month is known, its rate takes last month's place
   b[FEATURE_NAMES.indexOf('smly_minus_prev')] = 1 - w;

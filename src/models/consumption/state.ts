@@ -16,11 +16,6 @@ export interface MeterMonthState {
   acornGroup?: string;
   /** 'YYYY-MM-DD' */
   holidays?: ReadonlySet<string>;
-  /**
-   * index d-1: the fleet's day d against last month — the median over meters of (day d's total / that
-   * meter's last-month daily mean); null when unknown. Only days 1…k are used.
-   */
-  fleetDailyRatio?: readonly (number | null)[];
 }
 
 export interface ConsumptionModel {

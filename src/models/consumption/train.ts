@@ -15,6 +15,8 @@ export interface TrainOptions {
   format?: DailyFormat;
   /** progress lines (stderr in the CLI) */
   log?: (line: string) => void;
+  /** meters left out of training (e.g. those a demo replays, so that its accuracy is out of sample), and why */
+  heldOut?: { meters: ReadonlySet<string>; why: string };
 }
 
 export interface TrainResult {
@@ -25,6 +27,13 @@ export interface TrainResult {
 /** Fits on every complete month of the dataset; metrics are the in-sample scores (the backtest is `model evaluate`). */
 export function trainOnDataset(data: DailyDataset, opts: TrainOptions = {}): TrainResult {
   const started = Date.now();
+  let heldOut: { meters: number; why: string } | undefined;
+  if (opts.heldOut) {
+    let n = 0;
+    for (const id of opts.heldOut.meters) if (data.meters.delete(id)) n++;
+    heldOut = { meters: n, why: opts.heldOut.why };
+    opts.log?.(`left out ${n} meters: ${opts.heldOut.why}`);
+  }
   const months = closedMonthsOf(data);
   if (months.length === 0)
     throw new LakestreamError(
@@ -42,6 +51,7 @@ export function trainOnDataset(data: DailyDataset, opts: TrainOptions = {}): Tra
       meters: data.meters.size,
       meterMonths: months.length,
       trainedOn: model.trainedOn,
+      ...(heldOut ? { heldOut } : {}),
       trainSeconds: seconds,
       inSample: score.results,
       createdAt: new Date().toISOString(),
@@ -59,7 +69,11 @@ export async function trainFromDailyFile(path: string, opts: TrainOptions = {}):
   return trainOnDataset(data, opts);
 }
 
-/** Reads meters_gold_daily (complete days, not the fleet) from the lake into a dataset. */
+/**
+ * Reads meters_gold_daily (complete days, not the fleet) from the lake into a dataset, each meter with
+ * the holidays silver flagged for it: the calendar the stream applied (holidays.ts), so a retrain sees
+ * the days as the stream saw them. Every day of a complete month is in silver, so its holidays are all there.
+ */
 export async function datasetFromLake(lake: Lake): Promise<DailyDataset> {
   const source = `${lake.url} meters/gold/daily`;
   const result = await lake.query(
@@ -87,6 +101,19 @@ export async function datasetFromLake(lake: Lake): Promise<DailyDataset> {
   });
   const data = b.build();
   for (const [id, m] of meta) Object.assign(data.meters.get(id)!, m);
+  const holidays = await lake.query(
+    `SELECT DISTINCT meter_id, day FROM meters_silver_readings WHERE is_holiday AND meter_id <> '${FLEET_ID}'`,
+    { maxRows: 50_000_000 },
+  );
+  for (const r of holidays.rows) {
+    const s = data.meters.get(String(r.meter_id));
+    if (!s) continue;
+    const set = (s.holidays ?? new Set<string>()) as Set<string>;
+    set.add(String(r.day));
+    s.holidays = set;
+  }
+  // a meter silver flagged no holiday for has none (an unknown calendar counts as none, as in the stream)
+  for (const s of data.meters.values()) s.holidays ??= new Set();
   return data;
 }
 

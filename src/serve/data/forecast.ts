@@ -3,6 +3,8 @@
 
 import { blend, runRate } from '../../models/consumption/baselines.ts';
 import type { MeterMonthState } from '../../models/consumption/state.ts';
+import { loadModelJson } from '../../models/registry.ts';
+import type { ObjectStore } from '../../storage/object-store.ts';
 import { FLEET_ID } from '../../workloads/meters/tables.ts';
 import { HttpError } from '../http.ts';
 import { type LakeReader, num, numOrNull } from '../lake-reader.ts';
@@ -29,6 +31,42 @@ export interface ForecastMonth {
   }[];
   /** the baselines' month total at each as_of_day with a prediction */
   baselines: { as_of_day: number; runrate: number; blend: number }[];
+  /** each model version the predictions came from, with the data it was trained on (version 0: the blend) */
+  models: ModelTraining[];
+}
+
+export interface ModelTraining {
+  version: number;
+  /** months of the training data, first and last, and how many meter-months; null for the blend baseline */
+  trained_on: { first_month: string | null; last_month: string | null; meter_months: number } | null;
+  /** meters left out of training and why (the demo leaves out the households it replays) */
+  held_out: { meters: number; why: string } | null;
+}
+
+/** What the registry says each version was trained on (metrics.json). */
+async function modelTraining(store: ObjectStore, versions: number[]): Promise<ModelTraining[]> {
+  const out: ModelTraining[] = [];
+  for (const version of versions) {
+    const found = version > 0 ? await loadModelJson(store, 'consumption', version) : undefined;
+    const m = found?.metrics as
+      | {
+          trainedOn?: { firstMonth?: string; lastMonth?: string; meterMonths?: number };
+          heldOut?: { meters: number; why: string };
+        }
+      | undefined;
+    out.push({
+      version,
+      trained_on: m?.trainedOn
+        ? {
+            first_month: m.trainedOn.firstMonth ?? null,
+            last_month: m.trainedOn.lastMonth ?? null,
+            meter_months: m.trainedOn.meterMonths ?? 0,
+          }
+        : null,
+      held_out: m?.heldOut ?? null,
+    });
+  }
+  return out;
 }
 
 function daysIn(month: string): number {
@@ -157,6 +195,10 @@ export async function forecastMonth(
     daily: dayValues,
     predictions,
     baselines,
+    models: await modelTraining(
+      lake.store,
+      [...new Set(predictions.map((p) => p.model_version))].sort((a, b) => a - b),
+    ),
   };
 }
 

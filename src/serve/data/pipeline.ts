@@ -1,6 +1,7 @@
 // The live pipeline view: worker status files, consumer lag per partition, rates, latency, quarantine, model.
 
 import { existsSync } from 'node:fs';
+import { type RetrainRecord, readRetrain } from '../../models/registry.ts';
 import type { ObjectStore } from '../../storage/object-store.ts';
 import type { WorkerStatus } from '../../stream/worker.ts';
 import { openTransport } from '../../transport/open.ts';
@@ -38,6 +39,8 @@ export interface PipelineSnapshot {
     latest: { reason: string; detail: string | null; meter_id: string | null; at: string }[];
   };
   model_version: number | null;
+  /** the forecast's last monthly retrain (models/consumption/RETRAIN.json), null when none ran */
+  retrain: RetrainRecord | null;
   tables: { path: string; version: number; lastCommitAt: string }[];
 }
 
@@ -63,11 +66,12 @@ export class PipelineMonitor {
   }
 
   async snapshot(): Promise<PipelineSnapshot> {
-    const [workers, lagResult, tables, quarantine] = await Promise.all([
+    const [workers, lagResult, tables, quarantine, retrain] = await Promise.all([
       readWorkerStatus(this.lake.store),
       this.lag(),
       this.lake.tables(),
       this.quarantineLatest(),
+      readRetrain(this.lake.store, 'consumption').catch(() => undefined),
     ]);
     const now = Date.now();
     const mine = workers.filter((w) => w.group === this.group);
@@ -124,6 +128,7 @@ export class PipelineMonitor {
       latency_ms: lat,
       quarantine: { reasons, latest: quarantine },
       model_version: model,
+      retrain: retrain ?? null,
       tables: tables.map((t) => ({
         path: t.path,
         version: t.version,

@@ -1,8 +1,11 @@
-// Household metadata (tariff, ACORN group) and bank holidays for the silver table, and the
-// deterministic exploration sample. Loaded once at start; absent files mean no enrichment.
+// Household metadata (tariff, ACORN group) and holiday calendars for the silver table and the forecast,
+// and the deterministic exploration sample. Loaded once at start; absent files mean no enrichment.
+// A meter's calendar: the UK bank holidays for the London trial's households (households.csv), a
+// calendar the user gave for the meter's zone, or none — then its days' is_holiday is unknown (null).
 
 import { existsSync, readFileSync } from 'node:fs';
 import { LakestreamError } from '../../errors.ts';
+import { parseHolidayCalendar } from '../../models/consumption/holidays.ts';
 
 export interface Household {
   tariff?: string;
@@ -12,7 +15,8 @@ export interface Household {
 
 export interface Enrichment {
   household(meterId: string): Household | undefined;
-  holidays: ReadonlySet<string>;
+  /** the meter's holidays ('YYYY-MM-DD'), or undefined when its calendar is unknown */
+  calendarOf(meterId: string, tz?: string): ReadonlySet<string> | undefined;
   inSample(meterId: string): boolean;
 }
 
@@ -54,23 +58,18 @@ export function loadHouseholds(path: string): Map<string, Household> {
   return out;
 }
 
-/** uk_bank_holidays.csv: a date column (YYYY-MM-DD or DD/MM/YYYY) per row */
+/** A holiday calendar file (date,name rows; see holidays.ts for how swapped dates are read). */
 export function loadHolidays(path: string): Set<string> {
-  const out = new Set<string>();
-  for (const line of readFileSync(path, 'utf8').split(/\r?\n/).slice(1)) {
-    for (const f of splitCsvLine(line)) {
-      const iso = /^(\d{4})-(\d{2})-(\d{2})/.exec(f);
-      const dmy = /^(\d{1,2})\/(\d{1,2})\/(\d{4})/.exec(f);
-      if (iso) out.add(`${iso[1]}-${iso[2]}-${iso[3]}`);
-      else if (dmy) out.add(`${dmy[3]}-${dmy[2].padStart(2, '0')}-${dmy[1].padStart(2, '0')}`);
-    }
-  }
-  return out;
+  if (!existsSync(path)) throw new LakestreamError('NOT_FOUND', `holiday calendar ${path}: no such file`);
+  return parseHolidayCalendar(readFileSync(path, 'utf8'), path);
 }
 
 export interface EnrichmentOptions {
   householdsFile?: string;
+  /** the UK bank holidays, for the households of householdsFile */
   holidaysFile?: string;
+  /** zone (IANA name, as readings carry it) → calendar file, for meters in that zone */
+  zoneHolidayFiles?: Record<string, string>;
   /** fraction of meters in the exploration sample (0..1) */
   sampleFraction?: number;
 }
@@ -78,12 +77,12 @@ export interface EnrichmentOptions {
 export function loadEnrichment(opts: EnrichmentOptions): Enrichment {
   const households =
     opts.householdsFile && existsSync(opts.householdsFile) ? loadHouseholds(opts.householdsFile) : new Map();
-  const holidays =
-    opts.holidaysFile && existsSync(opts.holidaysFile) ? loadHolidays(opts.holidaysFile) : new Set<string>();
+  const uk = opts.holidaysFile && existsSync(opts.holidaysFile) ? loadHolidays(opts.holidaysFile) : undefined;
+  const zones = new Map(Object.entries(opts.zoneHolidayFiles ?? {}).map(([z, f]) => [z, loadHolidays(f)]));
   const threshold = Math.floor((opts.sampleFraction ?? 0.1) * 2 ** 32);
   return {
     household: (id) => households.get(id),
-    holidays,
+    calendarOf: (id, tz) => (tz !== undefined && zones.get(tz)) || (households.has(id) ? uk : undefined),
     inSample: (id) => fnv1a(id) < threshold,
   };
 }

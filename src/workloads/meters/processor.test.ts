@@ -15,7 +15,7 @@ const runRate: Forecaster = {
   },
 };
 
-const noEnrichment = { household: () => undefined, holidays: new Set<string>(), inSample: () => false };
+const noEnrichment = { household: () => undefined, calendarOf: () => undefined, inSample: () => false };
 
 function processor() {
   return new MetersProcessor({

@@ -320,10 +320,11 @@ export class MetersProcessor {
       daily,
       prevMonthDailyMean: m.monthMeans[prevMonth],
       prevMonthDaily: m.lastMonthDaily?.month === prevMonth ? m.lastMonthDaily.daily : undefined,
-      sameMonthLastYearTotal: m.monthTotals[lastYear],
+      // as offline (dataset.ts): only a complete month's total is known
+      sameMonthLastYearTotal: m.completeMonthTotals?.[lastYear],
       tariff: meta?.tariff,
       acornGroup: meta?.acornGroup,
-      holidays: this.ctx.enrichment.holidays,
+      holidays: this.ctx.enrichment.calendarOf(m.id, m.tz),
     });
     if (!Number.isFinite(predicted)) predicted = observed;
     month.predictions.push({ k, predicted, observed, version: f.version });
@@ -352,6 +353,9 @@ export class MetersProcessor {
     if (completeVals.length > 0)
       m.monthMeans[month.month] = completeVals.reduce((a, b) => a + b, 0) / completeVals.length;
     m.monthTotals[month.month] = total;
+    m.completeMonthTotals ??= {};
+    if (month.complete.every(Boolean)) m.completeMonthTotals[month.month] = total;
+    else delete m.completeMonthTotals[month.month];
     m.lastMonthDaily = {
       month: month.month,
       daily: month.sums.map((v, i) => (v !== null && month.complete[i] ? v : null)),
@@ -363,7 +367,8 @@ export class MetersProcessor {
     const key = `${m.id}|${day.day}`;
     const inLake = day.written !== 'none';
     const meta = this.ctx.enrichment.household(m.id);
-    const holiday = this.ctx.enrichment.holidays.has(day.day);
+    const calendar = this.ctx.enrichment.calendarOf(m.id, m.tz);
+    const holiday = calendar ? calendar.has(day.day) : null;
     const sample = this.ctx.enrichment.inSample(m.id);
     const hours = [...day.hours.entries()].sort((a, b) => a[0] - b[0]);
     const silver = hours.map(([hourStart, [sum, n]]) => {

@@ -64,6 +64,8 @@ export interface MeterState {
   /** per closed month: mean daily total of complete days, and the month total */
   monthMeans: Record<string, number>;
   monthTotals: Record<string, number>;
+  /** per closed month whose every day is complete: its total (last year's month, for the forecast) */
+  completeMonthTotals?: Record<string, number>;
   /** the last closed month's complete days (index d-1, null when incomplete), for the forecast */
   lastMonthDaily?: { month: string; daily: (number | null)[] };
 }

@@ -67,7 +67,7 @@ export const METER_TABLES = {
       { name: 'day', type: 'string', nullable: false },
       { name: 'local_hour', type: 'integer', nullable: false },
       { name: 'weekday', type: 'integer', nullable: false }, // 0 = Sunday
-      { name: 'is_holiday', type: 'boolean', nullable: false },
+      { name: 'is_holiday', type: 'boolean', nullable: true }, // null: the meter's holiday calendar is unknown
       { name: 'tariff', type: 'string' },
       { name: 'acorn', type: 'string' },
       { name: 'acorn_group', type: 'string' },

@@ -3,6 +3,7 @@
 
 import { baselineModel } from '../../models/consumption/baselines.ts';
 import { loadConsumptionModel } from '../../models/consumption/model.ts';
+import { MonthlyRetrainer } from '../../models/consumption/retrain.ts';
 import { latestModelVersion, loadModelJson } from '../../models/registry.ts';
 import type { ObjectStore } from '../../storage/object-store.ts';
 import type { OutMessage, PartitionProcessor, Workload } from '../../stream/workload.ts';
@@ -20,9 +21,10 @@ export interface MetersWorkloadOptions {
   config?: Partial<MetersConfig>;
   /**
    * Retrains the forecast on the lake after each month closes (in the background; the new version
-   * is picked up like any other). Only the worker owning partition 0 does it, so a group retrains once.
+   * is picked up like any other). Only the worker owning partition 0 does it, so a group retrains once;
+   * the registry records the month retrained, so a restart does not retrain it again (retrain.ts).
    */
-  retrain?: (log: (line: string) => void) => Promise<number>;
+  retrain?: () => Promise<number>;
 }
 
 const KEYS: Record<string, string[]> = {
@@ -36,8 +38,7 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
   const config = { ...DEFAULT_METERS_CONFIG, ...opts.config };
   let forecaster: Forecaster = baselineModel();
   const processors = new Map<number, MetersProcessor>();
-  let trainedThrough = '';
-  let training: Promise<unknown> | undefined;
+  const retrainer = opts.retrain && new MonthlyRetrainer(opts.store, opts.retrain);
   return {
     name: 'meters',
     topic: TOPICS.readings,
@@ -62,15 +63,7 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
     },
     async refresh() {
       const closed = processors.get(0)?.latestClosedMonth();
-      if (opts.retrain && closed && closed > trainedThrough && !training) {
-        trainedThrough = closed;
-        training = opts
-          .retrain(() => {})
-          .catch((e) => process.stderr.write(`\nretrain after ${closed} skipped: ${(e as Error).message}\n`))
-          .finally(() => {
-            training = undefined;
-          });
-      }
+      if (retrainer && closed) await retrainer.afterMonthClosed(closed);
       const v = await latestModelVersion(opts.store, 'consumption');
       if (v === undefined || v === forecaster.version) return;
       const loaded = await loadModelJson(opts.store, 'consumption', v);

@@ -21,6 +21,11 @@ interface Forecast {
     model_version: number;
   }[];
   baselines: { as_of_day: number; runrate: number; blend: number }[];
+  models: {
+    version: number;
+    trained_on: { first_month: string | null; last_month: string | null; meter_months: number } | null;
+    held_out: { meters: number; why: string } | null;
+  }[];
 }
 interface Accuracy {
   rows: {
@@ -70,6 +75,7 @@ export async function forecastPage(root: HTMLElement): Promise<void> {
   fillMeters();
   const errors = h('div');
   const kpis = h('div', { class: 'kpis' });
+  const trainedEl = h('p', { id: 'fc-trained-on', class: 'muted' });
   const trajEl = h('div', { id: 'forecast-chart' });
   const accEl = h('div', { id: 'accuracy-chart' });
   const accNote = h('p', { class: 'muted small' });
@@ -86,6 +92,7 @@ export async function forecastPage(root: HTMLElement): Promise<void> {
     card(
       'Month total: prediction day by day',
       kpis,
+      trainedEl,
       trajEl,
       h(
         'p',
@@ -179,6 +186,14 @@ export async function forecastPage(root: HTMLElement): Promise<void> {
       return cum;
     });
     const last = f.predictions[f.predictions.length - 1];
+    // which data each model was trained on: accuracy is out of sample only for months after its window
+    trainedEl.textContent = f.models
+      .map((m) =>
+        m.version === 0
+          ? 'v0: the blend baseline (no training)'
+          : `v${m.version} trained on ${m.trained_on ? `${m.trained_on.first_month} … ${m.trained_on.last_month} (${m.trained_on.meter_months} meter-months)` : 'unknown data'}${m.held_out ? `, without ${m.held_out.meters} households: ${m.held_out.why}` : ''}`,
+      )
+      .join(' · ');
     clear(kpis);
     kpis.append(
       kpi('Actual total', f.actual ? fmt(f.actual.total) : '–', 'kpi-actual', f.unit),

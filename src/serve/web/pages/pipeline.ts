@@ -29,6 +29,8 @@ interface Snapshot {
     latest: { reason: string; detail: string | null; meter_id: string | null; at: string }[];
   };
   model_version: number | null;
+  /** the forecast's last monthly retrain; a failed one left the previous model live */
+  retrain: { month: string; ok: boolean; version?: number; error?: string; at: string } | null;
   tables: { path: string; version: number; lastCommitAt: string }[];
 }
 
@@ -37,6 +39,7 @@ const WINDOW_S = 300;
 export function pipelinePage(root: HTMLElement): () => void {
   const status = h('span', { class: 'pill', id: 'live-status' }, 'connecting…');
   const kpis = h('div', { class: 'kpis', id: 'pipeline-kpis' });
+  const retrainEl = h('p', { id: 'retrain-status', class: 'muted' });
   const ratesEl = h('div', { id: 'rates-chart' });
   const lagEl = h('div', { id: 'lag-chart' });
   const lagNote = h('p', { class: 'muted small' });
@@ -53,6 +56,7 @@ export function pipelinePage(root: HTMLElement): () => void {
       h('span', { class: 'muted small', id: 'live-updates', 'data-updates': '0' }, ''),
     ),
     kpis,
+    retrainEl,
     h(
       'div',
       { class: 'grid2' },
@@ -215,6 +219,13 @@ export function pipelinePage(root: HTMLElement): () => void {
       kpi('Quarantined', fmt(s.totals.quarantined, 0), 'kpi-quarantined'),
       kpi('Model', s.model_version === null ? 'none' : `v${s.model_version}`, 'kpi-model'),
     );
+    const r = s.retrain;
+    retrainEl.textContent = !r
+      ? ''
+      : r.ok
+        ? `Forecast retrained after ${r.month}: v${r.version} (${r.at})`
+        : `Forecast retrain after ${r.month} failed (${r.at}), the previous model stays live: ${r.error}`;
+    retrainEl.className = r && !r.ok ? 'error' : 'muted';
     clear(reasons);
     const rs = Object.entries(s.quarantine.reasons).sort((a, b) => b[1] - a[1]);
     for (const [r, n] of rs)

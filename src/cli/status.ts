@@ -191,7 +191,7 @@ export default defineCommand({
     if (e)
       console.log(
         `\nQuery engine\n  ${e.engine} (${e.address}): ${e.answers ? `answers — ${e.version}, ${e.ms} ms` : `does not answer — ${e.error}`}`,
-    );
+      );
     const r = s.retrain;
     if (r)
       console.log(

@@ -1,6 +1,7 @@
 // `lakestream train`: fit a model on the lake (or a daily file) and register it in the lake's storage.
 
-import { lakeOption, lakeUrl } from '../config/settings.ts';
+import { engineOption, lakeOption, lakeUrl } from '../config/settings.ts';
+import { parseEngine } from '../engine/index.ts';
 import { LakestreamError } from '../errors.ts';
 import { defineCommand } from './command.ts';
 
@@ -9,7 +10,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const command = defineCommand({
   name: 'train',
   summary: 'train a model on the lake (or a file) and register it',
-  usage: 'train [--model consumption|task-gmm] [--data FILE] [--format london-daily|uci-daily] [--lake URL]',
+  usage:
+    'train [--model consumption|task-gmm] [--engine duckdb|spark] [--data FILE] [--format london-daily|uci-daily] [--lake URL]',
   description: `
 Trains the model and registers it in the lake's storage as models/<name>/v<N>/ (model.json,
 metrics.json), pointing models/<name>/LATEST at the new version; a running stream worker picks it up.
@@ -17,7 +19,9 @@ consumption: the monthly consumption forecast, from meters/gold/daily (complete 
 from a daily file in the London format (LCLid,day,energy_kwh,n_halfhours) or the UCI daily file.
 task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, disk) fitted by EM, k by
 BIC, from cluster-trace/bronze/task_events SUBMITs, or with --data from task_events files (more files
-may follow; a machine_events file adds placement hints).`,
+may follow; a machine_events file adds placement hints). With --engine spark (task-gmm), Spark MLlib's
+GaussianMixture fits it on the Spark Connect server, --seeds starts per k, and the version's folder
+also holds Spark's saved model (spark-model/, loaded by GaussianMixtureModel.load).`,
   options: {
     model: {
       type: 'string',
@@ -37,10 +41,19 @@ may follow; a machine_events file adds placement hints).`,
       help: 'task-gmm: covariance of each class (default full)',
     },
     seed: { type: 'string', value: 'N', help: 'task-gmm: seed of the k-means++ start (default 1)' },
+    seeds: {
+      type: 'string',
+      value: 'N',
+      help: 'task-gmm --engine spark: fits per k, seeds 1…N, the best kept (default 3)',
+    },
     features: {
       type: 'string',
       value: 'LIST',
       help: 'task-gmm: priority and/or scheduling_class besides the requests (comma-separated)',
+    },
+    compare: {
+      type: 'boolean',
+      help: 'task-gmm --engine spark: also fit the own EM on the same points and print both BIC curves',
     },
     format: {
       type: 'string',
@@ -48,9 +61,20 @@ may follow; a machine_events file adds placement hints).`,
       help: 'format of --data: london-daily or uci-daily (default: from the header)',
     },
     ...lakeOption,
+    engine: { ...engineOption.engine, help: 'duckdb (in process, default) or spark / spark://HOST:PORT' },
   },
   async run(ctx) {
     const { values } = ctx;
+    const engine = values.engine === undefined ? 'duckdb' : parseEngine(values.engine).name;
+    if (engine === 'spark' && values.model === 'task-gmm') {
+      const { trainTaskGmmSpark } = await import('../models/task-gmm/spark-cli.ts');
+      return trainTaskGmmSpark(ctx);
+    }
+    if (engine === 'spark')
+      throw new LakestreamError(
+        'UNSUPPORTED',
+        `--engine spark trains the task-gmm model only in this build; train ${values.model} with the embedded engine`,
+      );
     if (values.model === 'task-gmm') {
       let mod: { trainTaskGmm?: (c: typeof ctx) => Promise<number | undefined> };
       try {

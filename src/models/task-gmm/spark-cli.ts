@@ -55,6 +55,13 @@ export async function trainTaskGmmSpark(ctx: Ctx): Promise<number> {
         `fitting GaussianMixture on Spark ${spark.sparkVersion} at ${spark.address}, k ${range.kMin}…${range.kMax}, ${seeds} seeds per k`,
       );
       const r = await trainTaskGmmOnSpark(lake, spark, { ...range, seeds, extraFeatures: extra, log });
+      if (v.compare) {
+        log('side by side with the own EM on the same points and seeds:');
+        const c = await sideBySideWithOwnEm(r, { seeds, log });
+        log(
+          `k chosen: Spark ${c.k.spark}, own EM ${c.k.own}; mean log-likelihood per task at k=${r.model.gmm.k} differs by ${(c.relativeDifference * 100).toFixed(2)} %`,
+        );
+      }
       let saved = '';
       const version = await registerModel(
         lake.store,
@@ -72,13 +79,6 @@ export async function trainTaskGmmSpark(ctx: Ctx): Promise<number> {
         log(
           `  class ${c.class}: weight ${(c.weight * 100).toFixed(1)} %, typical cpu ${c.typical.cpu.toPrecision(3)} mem ${c.typical.memory.toPrecision(3)} disk ${c.typical.disk.toPrecision(3)} → ${c.placement_hint}`,
         );
-      if (v.compare) {
-        log('side by side with the own EM on the same points and seeds:');
-        const c = await sideBySideWithOwnEm(r, { seeds, log });
-        log(
-          `k chosen: Spark ${c.k.spark}, own EM ${c.k.own}; mean log-likelihood per task at k=${r.model.gmm.k} differs by ${(c.relativeDifference * 100).toFixed(2)} %`,
-        );
-      }
       log(`Spark's model saved at ${saved} (GaussianMixtureModel.load reads it)`);
       console.log(
         `registered ${TASK_GMM_MODEL_NAME} v${version} in ${lake.url}/models/${TASK_GMM_MODEL_NAME}/v${version}`,

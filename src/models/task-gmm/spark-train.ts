@@ -307,7 +307,7 @@ export async function sideBySideWithOwnEm(
   r: SparkTrainResult,
   opts: { seeds?: number; log?: (line: string) => void } = {},
 ): Promise<SideBySide> {
-  const t = await r.dataset.select(call('vector_to_array', col('features')).as('f')).collect();
+  const t = await r.dataset.select(call('vector_to_array', col('features'), 'float64').as('f')).collect();
   const d = r.model.features.length;
   const rows = t.toArray();
   const n = rows.length;

@@ -63,6 +63,11 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
     summary: 'bench compare A B: two results (directories or result.json) side by side',
     load: async () => (await import('../bench/compare.ts')).runCompare,
   },
+  engines: {
+    summary:
+      "the dashboard's API requests and five analytic queries on DuckDB and on Spark, over the 500 London households and 10,000 simulated meters × 1 year: both times, their ratio, Spark's cold start",
+    load: async () => (await import('../bench/engines.ts')).runEnginesBench,
+  },
   serve: {
     summary:
       'dashboard API latency of a 3-year daily series (fleet, one meter; goal p95 ≤ 100 ms) and first page load in chromium',

@@ -1,7 +1,8 @@
-// `lakestream cluster up|down|status|kill|start`: a real local Kafka (KRaft), HDFS and Spark from Apache's jars.
+// `lakestream cluster up|down|status|kill|start|fetch`: a real local Kafka (KRaft), HDFS and Spark from Apache's jars.
 
 import { clusterDown, clusterUp, killNode, startNode } from '../cluster/cluster.ts';
 import { ALL_NODES, ALL_PARTS, DEFAULT_CLUSTER_DIR, isNodeName, type Part } from '../cluster/config.ts';
+import { ensureJars } from '../cluster/jars.ts';
 import { clusterStatus, formatStatus } from '../cluster/status.ts';
 import { LakestreamError } from '../errors.ts';
 import { defineCommand, numberOption } from './command.ts';
@@ -37,7 +38,7 @@ export default defineCommand({
   name: 'cluster',
   summary: 'start, stop or inspect a local Kafka + HDFS + Spark cluster',
   usage:
-    'cluster up|down|status [--kafka] [--hdfs] [--spark] [--dir DIR] [options]\n       lakestream cluster kill|start NODE [--dir DIR]',
+    'cluster up|down|status|fetch [--kafka] [--hdfs] [--spark] [--dir DIR] [options]\n       lakestream cluster kill|start NODE [--dir DIR]',
   description: `
 A real cluster on 127.0.0.1 from Apache's jars, fetched by Maven from Maven Central on first use and
 cached in ~/.cache/lakestream/jars:
@@ -49,7 +50,8 @@ cached in ~/.cache/lakestream/jars:
     2 GB for executors) and a Spark Connect server (sc://127.0.0.1:15002) as the driver; it reads
     hdfs://127.0.0.1:8020/… as the HDFS superuser.
 With none of --kafka, --hdfs, --spark: all three. "up" is idempotent: what runs is only checked. Data, logs
-and pid files live in --dir; "down" stops only the processes started from there, by pid.
+and pid files live in --dir; "down" stops only the processes started from there, by pid. "fetch" only
+downloads the jars (Spark's: ~330 MB) into the cache, as the first "up" would.
 NODE is one of ${ALL_NODES.join(', ')} ("kill" sends SIGKILL).
 Then: --transport kafka://127.0.0.1:9092,127.0.0.1:9094 --lake webhdfs://127.0.0.1:9870/lakestream
       --engine spark://127.0.0.1:15002`,
@@ -141,6 +143,11 @@ Then: --transport kafka://127.0.0.1:9092,127.0.0.1:9094 --lake webhdfs://127.0.0
         if (values.json) console.log(JSON.stringify(r));
         return 0;
       }
+      case 'fetch': {
+        // the jars alone (what the first "up" would fetch), e.g. to download before going offline
+        for (const dir of await Promise.all(parts.map((p) => ensureJars(p, log)))) console.log(dir);
+        return 0;
+      }
       case 'status': {
         const s = await clusterStatus({ dir });
         console.log(values.json ? JSON.stringify(s, null, 2) : formatStatus(s));
@@ -165,7 +172,7 @@ Then: --transport kafka://127.0.0.1:9092,127.0.0.1:9094 --lake webhdfs://127.0.0
       default:
         throw new LakestreamError(
           'BAD_ARGUMENT',
-          `"cluster" needs an action: up, down, status, kill or start (got ${action === undefined ? 'nothing' : `"${action}"`}); see "lakestream cluster --help"`,
+          `"cluster" needs an action: up, down, status, kill, start or fetch (got ${action === undefined ? 'nothing' : `"${action}"`}); see "lakestream cluster --help"`,
         );
     }
   },

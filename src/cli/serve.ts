@@ -1,6 +1,13 @@
 // `lakestream serve`: the HTTP API and the dashboard over a lake (read only).
 
-import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
+import {
+  engineOption,
+  engineSetting,
+  lakeOption,
+  lakeUrl,
+  transportOption,
+  transportUrl,
+} from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
 import { startServer } from '../serve/server.ts';
 import { defineCommand, numberOption } from './command.ts';
@@ -8,10 +15,13 @@ import { defineCommand, numberOption } from './command.ts';
 export default defineCommand({
   name: 'serve',
   summary: 'serve the HTTP API and the dashboard',
-  usage: 'serve [--port 3000] [--host 127.0.0.1] [--token T] [--lake URL] [--transport URL]',
+  usage:
+    'serve [--port 3000] [--host 127.0.0.1] [--token T] [--engine duckdb|spark[://HOST:PORT]] [--lake URL] [--transport URL]',
   description: `
 Serves the dashboard (consumption, forecast, live pipeline, SQL explorer), the JSON API under /api/,
 server-sent events at /api/pipeline/stream and Prometheus metrics at /metrics. Everything is read-only.
+The API's queries and the SQL explorer run on --engine: DuckDB in this process (the default), or
+Spark over Spark Connect (Explore then takes SQL that both DuckDB's parser and Spark read).
 
 Binds 127.0.0.1 by default. Any other --host (e.g. 0.0.0.0) requires a token, given by --token or the
 LAKESTREAM_TOKEN environment variable; then every page and API request must carry it
@@ -33,6 +43,7 @@ LAKESTREAM_TOKEN environment variable; then every page and API request must carr
     },
     ...lakeOption,
     ...transportOption,
+    ...engineOption,
   },
   async run({ values }) {
     const port = numberOption('port', values.port, 3000, { min: 0, integer: true });
@@ -45,9 +56,10 @@ LAKESTREAM_TOKEN environment variable; then every page and API request must carr
       lake: lakeUrl(values.lake),
       transport: transportUrl(values.transport),
       group: values.group,
+      engine: engineSetting(values.engine),
     });
     process.stderr.write(
-      `lakestream serve: dashboard at ${server.url}/ (lake ${lakeUrl(values.lake)})${token ? ' — token required' : ''}\n`,
+      `lakestream serve: dashboard at ${server.url}/ (lake ${lakeUrl(values.lake)}, engine ${engineSetting(values.engine)})${token ? ' — token required' : ''}\n`,
     );
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

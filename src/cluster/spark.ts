@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SparkConnectClient } from '../engine/spark/index.ts';
 import { LakestreamError } from '../errors.ts';
 import { type ClusterConfig, type SparkNode, sparkConnectUrl, sparkMasterUrl } from './config.ts';
-import { logFile, portOpen, startDaemon, waitUntil } from './processes.ts';
+import { alivePid, logFile, portOpen, startDaemon, waitUntil } from './processes.ts';
 
 export function sparkDir(c: ClusterConfig): string {
   return join(c.dir, 'spark');
@@ -139,10 +139,23 @@ export function connectConf(c: ClusterConfig): Record<string, string> {
   };
 }
 
-export function startSparkNode(c: ClusterConfig, node: SparkNode, cp: string): Promise<number> {
+/**
+ * Where the master keeps its workers and applications, so a master restarted after a crash takes them
+ * back: without it the Connect server's application stays cut off ("waiting for master to reconnect")
+ * and every query hangs.
+ */
+export function masterRecoveryDir(c: ClusterConfig): string {
+  return join(sparkDir(c), 'recovery');
+}
+
+export async function startSparkNode(c: ClusterConfig, node: SparkNode, cp: string): Promise<number> {
   const common = { dir: c.dir, node, classpath: cp, env: sparkEnv(c) };
   switch (node) {
     case 'spark-master':
+      // with no worker and no driver left there is nothing to recover; a stale record would hold the
+      // master in RECOVERING until it timed the dead out (60 s)
+      if (alivePid(c.dir, 'spark-worker') === undefined && alivePid(c.dir, 'spark-connect') === undefined)
+        await rm(masterRecoveryDir(c), { recursive: true, force: true });
       return startDaemon({
         ...common,
         mainClass: 'org.apache.spark.deploy.master.Master',
@@ -154,7 +167,12 @@ export function startSparkNode(c: ClusterConfig, node: SparkNode, cp: string): P
           '--webui-port',
           String(c.spark.masterUiPort),
         ],
-        jvm: [...sparkJvm(c.heapMb['spark-master']), '-Dspark.master.rest.enabled=false'],
+        jvm: [
+          ...sparkJvm(c.heapMb['spark-master']),
+          '-Dspark.master.rest.enabled=false',
+          '-Dspark.deploy.recoveryMode=FILESYSTEM',
+          `-Dspark.deploy.recoveryDirectory=${masterRecoveryDir(c)}`,
+        ],
       });
     case 'spark-worker':
       return startDaemon({

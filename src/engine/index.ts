@@ -32,7 +32,7 @@ export function parseEngine(value: string): EngineSpec {
 }
 
 export interface OpenEngineOptions {
-  /** how long to wait for a Spark Connect server to answer (default 10 s) */
+  /** how long to wait for a Spark Connect server to answer (default 6 s) */
   connectTimeoutMs?: number;
 }
 

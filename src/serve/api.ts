@@ -6,7 +6,7 @@ import { Catalog, KINDS } from './data/catalog.ts';
 import { consumption } from './data/consumption.ts';
 import { accuracy, forecastMonth, latestPredictions } from './data/forecast.ts';
 import type { PipelineMonitor } from './data/pipeline.ts';
-import { DEFAULT_ROW_CAP, MAX_ROW_CAP, type SqlSandbox } from './explore/sandbox.ts';
+import { DEFAULT_ROW_CAP, MAX_ROW_CAP, type SqlResult } from './explore/sandbox.ts';
 import { badParam, HttpError, readBody } from './http.ts';
 import type { LakeReader } from './lake-reader.ts';
 import * as v from './validate.ts';
@@ -15,8 +15,9 @@ export interface ApiContext {
   lake: LakeReader;
   catalog: Catalog;
   monitor: PipelineMonitor;
-  sandbox: SqlSandbox;
-  info: { lake: string; transport: string | null; version: string };
+  /** the Explore page's SQL: DuckDB's locked sandbox, or the guarded engine */
+  sandbox: { run(sql: string, opts: { maxRows?: number; timeoutMs?: number }): Promise<SqlResult> };
+  info: { lake: string; transport: string | null; version: string; engine: string };
   sqlTimeoutMs: number;
 }
 

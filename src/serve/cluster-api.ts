@@ -6,6 +6,7 @@
 import { loadModelJson } from '../models/registry.ts';
 import { TASK_GMM_MODEL_NAME, type TaskGmmModel } from '../models/task-gmm/model.ts';
 import { TRACE_LAKE_TABLES as T } from '../workloads/cluster-trace/tables.ts';
+import { dialectOf } from './data/dialect.ts';
 import type { LakeReader } from './lake-reader.ts';
 import { num, numOrNull, viewName } from './lake-reader.ts';
 import * as v from './validate.ts';
@@ -97,6 +98,7 @@ export async function clusterView(lake: LakeReader, q: URLSearchParams): Promise
   const have = new Set((await lake.tables()).map((t) => t.path));
   if (!have.has(T.taskClasses.path) || !have.has(T.lifecycles.path)) return EMPTY;
   const rows = async (sql: string) => (await lake.query(sql, { maxRows: 1_000_000 })).rows;
+  const sqlOf = dialectOf(lake);
 
   const loaded = await loadModelJson(lake.store, TASK_GMM_MODEL_NAME).catch(() => undefined);
   const model = loaded
@@ -124,8 +126,8 @@ export async function clusterView(lake: LakeReader, q: URLSearchParams): Promise
     : [];
   const lastWindow = windows.length ? Math.max(...windows.map((r) => num(r.minute))) : null;
   const tail = await rows(
-    `SELECT submit_time // ${MIN} AS minute, class, count(*) AS n FROM ${V.classes}
-     ${lastWindow === null ? '' : `WHERE submit_time // ${MIN} > ${lastWindow}`} GROUP BY ALL ORDER BY minute, class`,
+    `SELECT ${sqlOf.div('submit_time', String(MIN))} AS minute, class, count(*) AS n FROM ${V.classes}
+     ${lastWindow === null ? '' : `WHERE ${sqlOf.div('submit_time', String(MIN))} > ${lastWindow}`} GROUP BY ALL ORDER BY minute, class`,
   );
   const mixRows = [...windows, ...tail];
   const minutes = [...new Set(mixRows.map((r) => num(r.minute)))].sort((x, y) => x - y);
@@ -140,14 +142,14 @@ export async function clusterView(lake: LakeReader, q: URLSearchParams): Promise
       SELECT schedule_time AS t, coalesce(cpu_request, 0) AS c, coalesce(memory_request, 0) AS m FROM ${V.lifecycles} WHERE schedule_time IS NOT NULL
       UNION ALL
       SELECT end_time, -coalesce(cpu_request, 0), -coalesce(memory_request, 0) FROM ${V.lifecycles} WHERE schedule_time IS NOT NULL AND end_time IS NOT NULL),
-    per AS (SELECT t // ${MIN} AS minute, sum(c) AS c, sum(m) AS m FROM ev GROUP BY 1)
+    per AS (SELECT ${sqlOf.div('t', String(MIN))} AS minute, sum(c) AS c, sum(m) AS m FROM ev GROUP BY 1)
     SELECT minute, sum(c) OVER (ORDER BY minute) AS cpu, sum(m) OVER (ORDER BY minute) AS mem FROM per ORDER BY minute`);
   const dMinutes = demandRows.map((r) => num(r.minute));
   let cpuCapacity: number[] = dMinutes.map(() => 0);
   let memoryCapacity: number[] = dMinutes.map(() => 0);
   if (have.has(T.machineCapacity.path) && dMinutes.length) {
     const cap = await rows(`
-      WITH per AS (SELECT time // ${MIN} AS minute, sum(delta_cpus) AS c, sum(delta_memory) AS m FROM ${V.capacity} GROUP BY 1)
+      WITH per AS (SELECT ${sqlOf.div('time', String(MIN))} AS minute, sum(delta_cpus) AS c, sum(delta_memory) AS m FROM ${V.capacity} GROUP BY 1)
       SELECT minute, sum(c) OVER (ORDER BY minute) AS cpu, sum(m) OVER (ORDER BY minute) AS mem FROM per ORDER BY minute`);
     // capacity at each demand minute: the latest change at or before it
     let j = -1;
@@ -165,10 +167,10 @@ export async function clusterView(lake: LakeReader, q: URLSearchParams): Promise
       ? []
       : await rows(`SELECT cpu_request, memory_request, class FROM ${V.classes}
           WHERE cpu_request IS NOT NULL AND memory_request IS NOT NULL
-          USING SAMPLE reservoir(${points} ROWS) REPEATABLE (42)`);
+          ${sqlOf.sample(points, 42)}`);
 
   const out = have.has(T.classWindows.path)
-    ? await rows(`SELECT minute // 10 * 10 AS minute, sum(finished) AS f, sum(failed) AS x, sum(killed) AS k, sum(evicted) AS e
+    ? await rows(`SELECT ${sqlOf.div('minute', '10')} * 10 AS minute, sum(finished) AS f, sum(failed) AS x, sum(killed) AS k, sum(evicted) AS e
         FROM ${V.windows} GROUP BY 1 ORDER BY 1`)
     : [];
   const [tot] = await rows(`SELECT (SELECT count(*) FROM ${V.classes}) AS submits,

@@ -28,6 +28,8 @@ export interface TableSummary {
 
 export interface LakeReader {
   readonly url: string;
+  /** the engine running query(): its SQL dialect (default duckdb) */
+  readonly engine?: 'duckdb' | 'spark';
   readonly store: ObjectStore;
   /** Runs server-written SQL (never user SQL: that goes to the sandbox) with every table as a view. */
   query(sql: string, opts?: { maxRows?: number; timeoutMs?: number }): Promise<Rows>;

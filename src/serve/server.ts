@@ -4,11 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { parseEngine } from '../engine/index.ts';
 import { LakestreamError } from '../errors.ts';
 import { type ApiContext, route } from './api.ts';
 import { DIST_DIR, ensureWebBuilt, WEB_DIR } from './build.ts';
 import { Catalog } from './data/catalog.ts';
 import { PipelineMonitor, type PipelineSnapshot } from './data/pipeline.ts';
+import { EngineAdapter } from './engine-adapter.ts';
+import { EngineSandbox } from './explore/engine-sandbox.ts';
 import { DEFAULT_TIMEOUT_MS, SqlSandbox } from './explore/sandbox.ts';
 import { HttpError, sendError, sendJson } from './http.ts';
 import { LakeAdapter } from './lake-adapter.ts';
@@ -24,6 +27,8 @@ export interface ServeOptions {
   token?: string;
   /** lake URL (file:DIR, webhdfs://…) or an open reader */
   lake: string | LakeReader;
+  /** the query engine the API and Explore read through: duckdb (default) or spark[://HOST:PORT] */
+  engine?: string;
   /** transport URL for consumer lag; without it the pipeline page shows worker status only */
   transport?: string;
   /** consumer group whose lag is shown (default lakestream-meters) */
@@ -56,17 +61,31 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   await ensureWebBuilt(log);
 
   const ownsLake = typeof opts.lake === 'string';
-  const lake: LakeReader = typeof opts.lake === 'string' ? await LakeAdapter.open(opts.lake) : opts.lake;
+  const engine = parseEngine(opts.engine ?? 'duckdb');
+  const lake: LakeReader =
+    typeof opts.lake !== 'string'
+      ? opts.lake
+      : engine.name === 'spark'
+        ? await EngineAdapter.open(opts.lake, opts.engine!)
+        : await LakeAdapter.open(opts.lake);
   const catalog = new Catalog(lake);
   const monitor = new PipelineMonitor(lake, { transportUrl: opts.transport, group: opts.group });
-  const sandbox = new SqlSandbox(lake.store, () => lake.tables());
+  const sandbox =
+    lake instanceof EngineAdapter
+      ? new EngineSandbox(lake.qe, () => lake.tables())
+      : new SqlSandbox(lake.store, () => lake.tables());
   const metrics = new ServerMetrics();
   const ctx: ApiContext = {
     lake,
     catalog,
     monitor,
     sandbox,
-    info: { lake: lake.url, transport: opts.transport ?? null, version: '0.1.0' },
+    info: {
+      lake: lake.url,
+      transport: opts.transport ?? null,
+      version: '0.1.0',
+      engine: lake instanceof EngineAdapter ? `${lake.qe.name} (${lake.qe.address})` : 'duckdb (in process)',
+    },
     sqlTimeoutMs: opts.sqlTimeoutMs ?? DEFAULT_TIMEOUT_MS,
   };
   const live = new LiveFeed(monitor, opts.liveIntervalMs ?? 1000, metrics, log);

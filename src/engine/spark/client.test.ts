@@ -39,7 +39,8 @@ describe('Spark Connect client', { timeout: 300_000 }, () => {
         42 AS i, 9007199254740993L AS l, 2.5D AS d, 'naïve' AS s,
         TIMESTAMP'2024-01-02 03:04:05.123456+02:00' AS ts, DATE'2024-02-29' AS dt,
         CAST(NULL AS INT) AS ni, NULL AS n, X'00FF10' AS bin, CAST(12.5 AS DECIMAL(10,2)) AS dec,
-        array(1, 2, NULL) AS arr, map('a', 1L, 'b', 2L) AS m, named_struct('x', 1, 'y', 'z') AS st`);
+        array(1, 2, NULL) AS arr, map('a', 1L, 'b', 2L) AS m, named_struct('x', 1, 'y', 'z') AS st,
+        TIMESTAMP_NTZ'2024-01-02 03:04:05.123456' AS ntz`);
     assert.equal(t.numRows, 1);
     const type = (name: string) => t.schema.fields.find((f) => f.name === name)!.type;
     assert.deepEqual(
@@ -58,6 +59,7 @@ describe('Spark Connect client', { timeout: 300_000 }, () => {
         'List',
         'Map',
         'Struct',
+        'Timestamp',
       ],
     );
     const r = t.get(0)!;
@@ -77,6 +79,9 @@ describe('Spark Connect client', { timeout: 300_000 }, () => {
     assert.deepEqual([...r.arr], [1, 2, null]);
     assert.deepEqual(r.m.toJSON(), { a: 1n, b: 2n });
     assert.deepEqual(r.st.toJSON(), { x: 1, y: 'z' });
+    // a wall-clock time: no zone, the microseconds kept
+    assert.deepEqual([type('ntz').unit, type('ntz').timezone], [2, null]);
+    assert.equal(t.getChild('ntz')!.data[0].values[0], 1704164645123456n);
   });
 
   it('returns every row of a result that comes in many batches, with an empty result keeping its schema', async () => {
@@ -93,9 +98,16 @@ describe('Spark Connect client', { timeout: 300_000 }, () => {
     );
   });
 
-  it('runs commands (a temporary view) and then queries over them', async () => {
+  it('runs commands (a temporary view) and then queries over them, a WITH query too', async () => {
     await spark.sql('CREATE OR REPLACE TEMPORARY VIEW squares AS SELECT id, id * id AS sq FROM range(1, 6)');
     assert.deepEqual(rows(await spark.sql('SELECT sum(sq) AS s FROM squares')), [{ s: 55n }]);
+    // a query that is not plainly one by its first word takes the SqlCommand way: same rows
+    assert.deepEqual(
+      rows(
+        await spark.sql('WITH big AS (SELECT * FROM squares WHERE sq > 9) SELECT id FROM big ORDER BY id'),
+      ),
+      [{ id: 4n }, { id: 5n }],
+    );
   });
 
   it('answers schema with Delta’s type names and explain with Spark’s plan', async () => {

@@ -129,11 +129,12 @@ export class SparkConnectClient {
 
   /**
    * Runs one SQL statement and returns its rows: a query's result, or a command's output (CREATE VIEW,
-   * INSERT, OPTIMIZE …, which run on this call). As Spark's own clients do, the statement goes as a
-   * SqlCommand; Spark runs a command at once and answers with a relation to read its output from.
+   * INSERT, OPTIMIZE …, which run on this call). A statement that is plainly a query is executed as a
+   * SQL relation in one round trip; any other goes, as Spark's own clients send it, as a SqlCommand:
+   * Spark runs a command at once and answers with a relation to read its output from.
    */
   async sql(query: string, opts: CallOpts = {}): Promise<Table> {
-    const relation = await this.sqlRelation(query, opts);
+    const relation = plainQuery(query) ? sqlRel(query) : await this.sqlRelation(query, opts);
     return this.collect(relation, { ...opts, query });
   }
 
@@ -270,6 +271,7 @@ export class SparkConnectClient {
     if (this.closed) return;
     this.closed = true;
     try {
+      await this.session.settle(2_000);
       await this.session.unary(
         'release session',
         (o) => this.session.rpc.releaseSession({ ...this.session.base(), allowReconnect: false }, o),
@@ -306,6 +308,15 @@ export class SparkConnectClient {
       `Spark Connect at ${this.address} answered ${what} with something else`,
     );
   }
+}
+
+/**
+ * A statement that can only be a query, by its first word past comments (WITH may lead to an INSERT);
+ * the rest take the SqlCommand way, which also suits queries.
+ */
+function plainQuery(sql: string): boolean {
+  const m = /^(?:\s+|--[^\n]*(?:\n|$)|\/\*[\s\S]*?\*\/)*([A-Za-z]+|\()/.exec(sql);
+  return ['SELECT', 'VALUES', 'FROM', 'TABLE', '('].includes((m?.[1] ?? '').toUpperCase());
 }
 
 /** Relation{sql}: a SQL query as a relation. */

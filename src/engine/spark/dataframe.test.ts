@@ -58,6 +58,7 @@ describe('Spark Connect DataFrames over Delta', { timeout: 300_000 }, () => {
       .collect();
     assert.deepEqual(rows(t), [{ meter: 3, wh: 31000 }]);
     const e = await readings
+      .orderBy('day', 'meter')
       .selectExpr('meter * 2 AS twice', "date_format(day, 'dd') AS dd")
       .limit(1)
       .collect();

@@ -21,7 +21,8 @@ import { SparkConnectClient } from './index.ts';
 
 export const DEFAULT_HDFS_RPC_PORT = 8020;
 const TABLE_LIST_TTL_MS = 2000;
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+// below 10 s so that, with the process start, a command names an unreachable server within 10 s
+const DEFAULT_CONNECT_TIMEOUT_MS = 6000;
 
 /** Where Spark finds the lake's root: file:///abs/dir or hdfs://HOST:RPC/dir. */
 export function sparkLakeRoot(lakeUrl: string): string {
@@ -68,7 +69,7 @@ const COMMANDS = new Set(
 );
 
 export interface SparkEngineOptions {
-  /** how long to wait for the server to answer at open (default 10 s) */
+  /** how long to wait for the server to answer at open (default 6 s) */
   connectTimeoutMs?: number;
 }
 

@@ -48,19 +48,17 @@ export async function* executePlan(
   // sent once; awaited before an abort's rejection, so a process exiting on Ctrl-C has stopped the query
   let interrupting: Promise<void> | undefined;
   const interrupt = () => {
-    interrupting ??= session.rpc
-      .interrupt(
+    // a failure is fine: the server may have finished the operation already
+    interrupting ??= session.background(
+      session.rpc.interrupt(
         {
           ...session.base(),
           interruptType: InterruptRequest_InterruptType.OPERATION_ID,
           interrupt: { case: 'operationId', value: operationId },
         },
         { timeoutMs: 5_000 },
-      )
-      .then(
-        () => {},
-        () => {}, // the server may have finished it already
-      );
+      ),
+    );
   };
   signal?.addEventListener('abort', interrupt, { once: true });
   const releaser = new Releaser(session, operationId, stats);
@@ -182,14 +180,11 @@ class Releaser {
     release: { case: 'releaseAll'; value: object } | { case: 'releaseUntil'; value: { responseId: string } },
   ): Promise<void> {
     this.stats.releases++;
-    return this.session.rpc
-      .releaseExecute(
+    return this.session.background(
+      this.session.rpc.releaseExecute(
         { ...this.session.base(), operationId: this.operationId, release },
         { timeoutMs: 10_000 },
-      )
-      .then(
-        () => {},
-        () => {}, // a failed release only keeps responses on the server until the operation ends
-      );
+      ),
+    );
   }
 }

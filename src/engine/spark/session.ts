@@ -37,6 +37,7 @@ export class Session {
   private readonly http2: Http2SessionManager;
   /** the server's id of this session, seen in its first answer: a restarted server has another */
   private serverSideId?: string;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(address: SparkAddress, userId?: string) {
     this.address = address;
@@ -119,6 +120,29 @@ export class Session {
       { ...info, context, grpcCode: ce.code },
       { cause: ce },
     );
+  }
+
+  /** Keeps a call that runs in the background (a release), so close() can let it finish first. */
+  background(call: Promise<unknown>): Promise<void> {
+    const p = call.then(
+      () => {},
+      () => {}, // a background call's failure only costs the server some memory until the session ends
+    );
+    this.inFlight.add(p);
+    void p.finally(() => this.inFlight.delete(p));
+    return p;
+  }
+
+  /** Waits, at most ms, for the background calls; after ReleaseSession they would be refused. */
+  async settle(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.inFlight),
+      new Promise((r) => {
+        timer = setTimeout(r, ms);
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Closes the HTTP/2 connection; calls after this fail. */

@@ -15,6 +15,7 @@ import {
   targetLabel,
   targetWhere,
 } from './catalog.ts';
+import { dialectOf } from './dialect.ts';
 
 export const GRANULARITIES = ['auto', 'hour', 'day', 'week', 'month'] as const;
 export type Granularity = Exclude<(typeof GRANULARITIES)[number], 'auto'>;
@@ -90,6 +91,7 @@ export async function consumption(
       `hourly series cover at most ${MAX_HOURLY_DAYS} days; ${from}..${to} is ${days} (use day)`,
     );
 
+  const sqlOf = dialectOf(lake);
   const range = `day BETWEEN ${v.lit(from)} AND ${v.lit(to)}`;
   let sql: string;
   if (granularity === 'hour') {
@@ -100,14 +102,14 @@ export async function consumption(
       ? await lake.prunedScan(METER_TABLES.silver.path, 'month', from.slice(0, 7), to.slice(0, 7))
       : SILVER;
     sql = from_
-      ? `SELECT strftime(hour, '%Y-%m-%dT%H:00:00Z') AS t, sum(value) AS v, bool_and(n_readings > 0) AS c
+      ? `SELECT ${sqlOf.text('hour', 'hour')} AS t, sum(value) AS v, bool_and(n_readings > 0) AS c
          FROM ${from_} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, false)}
          GROUP BY 1 ORDER BY 1`
       : `SELECT NULL AS t, NULL AS v, NULL AS c WHERE false`;
   } else {
     const period =
       granularity === 'day' ? 'CAST(day AS DATE)' : `date_trunc('${granularity}', CAST(day AS DATE))`;
-    sql = `SELECT strftime(${period}, '%Y-%m-%d') AS t, sum(value) AS v, bool_and(complete) AS c
+    sql = `SELECT ${sqlOf.text(period, 'day')} AS t, sum(value) AS v, bool_and(complete) AS c
            FROM ${DAILY} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, bounds.stored)}
            GROUP BY 1 ORDER BY 1`;
   }

@@ -10,6 +10,7 @@ import { HttpError } from '../http.ts';
 import { type LakeReader, num, numOrNull } from '../lake-reader.ts';
 import * as v from '../validate.ts';
 import { type Catalog, DAILY, KINDS, type Kind, MONTHLY, OUTCOMES, PREDICTIONS } from './catalog.ts';
+import { dialectOf } from './dialect.ts';
 
 export interface ForecastMonth {
   meter: string;
@@ -135,8 +136,8 @@ export async function forecastMonth(
   const [preds, monthly, daily, prev] = await Promise.all([
     lake.query(
       `SELECT as_of_day, sum(p) AS p, sum(o) AS o, max(mv) AS mv FROM (
-         SELECT meter_id, as_of_day, arg_max(predicted_total, predicted_at) AS p,
-                arg_max(observed_to_date, predicted_at) AS o, arg_max(model_version, predicted_at) AS mv
+         SELECT meter_id, as_of_day, max_by(predicted_total, predicted_at) AS p,
+                max_by(observed_to_date, predicted_at) AS o, max_by(model_version, predicted_at) AS mv
          FROM ${PREDICTIONS} WHERE ${where} AND month = ${m} GROUP BY meter_id, as_of_day)
        GROUP BY as_of_day ORDER BY as_of_day`,
     ),
@@ -235,6 +236,7 @@ export async function accuracy(
   }
   if (!(await catalog.hasView(OUTCOMES))) return { kind, scope, rows: [] };
   const k = v.lit(kind);
+  const sqlOf = dialectOf(lake);
   // The fleet's days: the sum over its meters, as one meter FLEET_ID.
   const daily =
     scope === 'fleet'
@@ -249,7 +251,7 @@ export async function accuracy(
        SELECT meter_id, month, CAST(right(day, 2) AS INTEGER) AS dom, CASE WHEN complete THEN value END AS v
        FROM ${daily} WHERE kind = ${k} AND ${scopeWhere} AND month IN (SELECT DISTINCT month FROM o)),
      pm AS (
-       SELECT meter_id, strftime(CAST(month || '-01' AS DATE) + INTERVAL 1 MONTH, '%Y-%m') AS month,
+       SELECT meter_id, ${sqlOf.text(sqlOf.addMonths("CAST(month || '-01' AS DATE)", 1), 'month')} AS month,
               avg(value) FILTER (WHERE complete) AS prev_mean
        FROM ${daily} WHERE kind = ${k} AND ${scopeWhere} GROUP BY ALL),
      obs AS (
@@ -290,7 +292,7 @@ export async function latestPredictions(lake: LakeReader, catalog: Catalog, q: U
   if (!(await catalog.hasView(PREDICTIONS))) return { rows: [] };
   const r = await lake.query(
     `SELECT meter_id, kind, month, as_of_day, predicted_total, observed_to_date, model_version,
-            strftime(predicted_at, '%Y-%m-%dT%H:%M:%SZ') AS predicted_at
+            ${dialectOf(lake).text('predicted_at', 'second')} AS predicted_at
      FROM ${PREDICTIONS} ${kind ? `WHERE kind = ${v.lit(kind)}` : ''}
      ORDER BY predicted_at DESC, month DESC, as_of_day DESC, meter_id LIMIT ${limit}`,
   );

@@ -8,6 +8,7 @@ import { openTransport } from '../../transport/open.ts';
 import { TOPICS, type Transport } from '../../transport/transport.ts';
 import { type LakeReader, num } from '../lake-reader.ts';
 import { QUARANTINE } from './catalog.ts';
+import { dialectOf } from './dialect.ts';
 
 export const DEFAULT_GROUP = 'lakestream-meters';
 /** A worker whose status is older than this is shown as stale (it writes every ~2 s). */
@@ -174,7 +175,7 @@ export class PipelineMonitor {
     const tables = await this.lake.tables();
     if (!tables.some((t) => t.view === QUARANTINE)) return [];
     const r = await this.lake.query(
-      `SELECT reason, detail, meter_id, strftime(quarantined_at, '%Y-%m-%dT%H:%M:%SZ') AS at
+      `SELECT reason, detail, meter_id, ${dialectOf(this.lake).text('quarantined_at', 'second')} AS at
        FROM ${QUARANTINE} ORDER BY quarantined_at DESC, "offset" DESC LIMIT 10`,
     );
     return r.rows.map((x) => ({

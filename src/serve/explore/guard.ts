@@ -24,6 +24,18 @@ const ALLOWED_REFS = new Set([
 /** Scalar functions that would reveal the host (the file-reading ones are table functions, refused above). */
 const REFUSED_FUNCTIONS = new Set(['getenv', 'current_setting', 'read_text', 'read_blob']);
 
+/** On Spark also the ones that call Java or read configuration. */
+export const REFUSED_ON_SPARK: ReadonlySet<string> = new Set([
+  ...REFUSED_FUNCTIONS,
+  'reflect',
+  'java_method',
+  'try_reflect',
+  'input_file_name',
+  'current_catalog',
+  'current_database',
+  'current_schema',
+]);
+
 export interface ParsedTree {
   error?: boolean;
   error_message?: string;
@@ -31,7 +43,11 @@ export interface ParsedTree {
 }
 
 /** Checks the parse tree (the output of json_serialize_sql); throws 400 naming what is refused. */
-export function checkTree(tree: ParsedTree, views: ReadonlySet<string>): void {
+export function checkTree(
+  tree: ParsedTree,
+  views: ReadonlySet<string>,
+  refused: ReadonlySet<string> = REFUSED_FUNCTIONS,
+): void {
   if (tree.error) {
     const msg = tree.error_message ?? 'cannot parse';
     if (/only select/i.test(msg))
@@ -44,12 +60,17 @@ export function checkTree(tree: ParsedTree, views: ReadonlySet<string>): void {
   }
   const n = tree.statements?.length ?? 0;
   if (n !== 1) throw new HttpError(400, `give exactly one SELECT statement (got ${n})`, 'sql');
-  walk(tree.statements![0], views, new Set());
+  walk(tree.statements![0], views, new Set(), refused);
 }
 
-function walk(node: unknown, views: ReadonlySet<string>, ctes: Set<string>): void {
+function walk(
+  node: unknown,
+  views: ReadonlySet<string>,
+  ctes: Set<string>,
+  refused: ReadonlySet<string>,
+): void {
   if (Array.isArray(node)) {
-    for (const x of node) walk(x, views, ctes);
+    for (const x of node) walk(x, views, ctes, refused);
     return;
   }
   if (node === null || typeof node !== 'object') return;
@@ -61,10 +82,9 @@ function walk(node: unknown, views: ReadonlySet<string>, ctes: Set<string>): voi
   if (type && isTableRef(o)) checkRef(o, views, ctes);
   if (o.class === 'FUNCTION' && typeof o.function_name === 'string') {
     const fn = o.function_name.toLowerCase();
-    if (REFUSED_FUNCTIONS.has(fn))
-      throw new HttpError(400, `function ${fn}() is not allowed in Explore`, 'sql');
+    if (refused.has(fn)) throw new HttpError(400, `function ${fn}() is not allowed in Explore`, 'sql');
   }
-  for (const [k, v] of Object.entries(o)) if (k !== 'type') walk(v, views, ctes);
+  for (const [k, v] of Object.entries(o)) if (k !== 'type') walk(v, views, ctes, refused);
 }
 
 function isTableRef(o: Record<string, unknown>): boolean {

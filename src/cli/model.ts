@@ -92,11 +92,47 @@ function table(report: EvalReport): string {
   return lines.join('\n');
 }
 
+/** `--model task-gmm`: the registered task GMM's held-out log-likelihood per task on a trace shard. */
+async function evaluateTaskGmm(data: string, lakeFlag: string | undefined, json: boolean | undefined) {
+  const { loadModelJson } = await import('../models/registry.ts');
+  const { openStore } = await import('../storage/open.ts');
+  const { TASK_GMM_MODEL_NAME } = await import('../models/task-gmm/model.ts');
+  const { trainingSetFromFiles } = await import('../models/task-gmm/train.ts');
+  const { evaluateTaskGmm: evaluate } = await import('../models/task-gmm/evaluate.ts');
+  const store = await openStore(lakeUrl(lakeFlag));
+  let found: Awaited<ReturnType<typeof loadModelJson>>;
+  try {
+    found = await loadModelJson(store, TASK_GMM_MODEL_NAME);
+  } finally {
+    await store.close();
+  }
+  if (!found)
+    throw new LakestreamError(
+      'NOT_FOUND',
+      `no ${TASK_GMM_MODEL_NAME} model registered in ${lakeUrl(lakeFlag)} — run "lakestream train --model task-gmm" first`,
+    );
+  const set = await trainingSetFromFiles([data], log);
+  const r = evaluate(found.model as never, found.version, set);
+  if (json) console.log(JSON.stringify(r));
+  else
+    console.log(
+      [
+        `task-gmm v${r.model_version} (k = ${r.k}) on ${r.data}: ${r.tasks} SUBMITs (${r.tasks_with_missing_features} with a missing feature left out)`,
+        `log-likelihood per task: held out ${r.heldout_log_likelihood_per_task.toFixed(3)}, training ${r.training_log_likelihood_per_task.toFixed(3)}`,
+        ...r.classes.map(
+          (c) =>
+            `  class ${c.class}: weight ${(c.weight * 100).toFixed(1)} %, held-out share ${(c.share * 100).toFixed(1)} %`,
+        ),
+      ].join('\n'),
+    );
+  return 0;
+}
+
 const command = defineCommand({
   name: 'model',
   summary: 'evaluate a model against the baselines',
   usage:
-    'model evaluate --data FILE [--model latest|PATH] [--format london-daily|uci-daily] [--json] [--lake URL]',
+    'model evaluate --data FILE [--model latest|PATH|task-gmm] [--format london-daily|uci-daily] [--cutoff YYYY-MM] [--json] [--lake URL]',
   description: `
 evaluate: scores the monthly consumption forecast on a daily file (London: LCLid,day,energy_kwh,n_halfhours,
 complete days = 48 half-hours; or the UCI daily file) at as-of days k = 3, 7, 14, 21 and the last day with
@@ -104,10 +140,16 @@ a day still to predict, against the run-rate, blend and same-month-last-year bas
 Without --model: out-of-sample backtest by two protocols — households never seen (trained on every
 other household, sorted by id, scored on the rest) and months after the training window (trained on
 every household's months before --cutoff, default the last 12 months, scored on the months from it).
-With --model latest (the lake's registered model) or PATH (a model.json): that model as it is.`,
+With --model latest (the lake's registered model) or PATH (a model.json): that model as it is.
+With --model task-gmm and --data a task_events shard: the registered task GMM's held-out
+log-likelihood per task on that shard, next to its training log-likelihood per task.`,
   options: {
     data: { type: 'string', value: 'FILE', help: 'daily file to evaluate on (required)' },
-    model: { type: 'string', value: 'latest|PATH', help: 'score this trained model instead of backtesting' },
+    model: {
+      type: 'string',
+      value: 'latest|PATH|task-gmm',
+      help: 'score this trained model instead of backtesting (task-gmm: the task GMM on a trace shard)',
+    },
     format: { type: 'string', value: 'FORMAT', help: 'london-daily or uci-daily (default: from the header)' },
     cutoff: {
       type: 'string',
@@ -125,6 +167,7 @@ With --model latest (the lake's registered model) or PATH (a model.json): that m
       );
     if (!values.data)
       throw new LakestreamError('BAD_ARGUMENT', 'model evaluate needs --data FILE (a daily file)');
+    if (values.model === 'task-gmm') return evaluateTaskGmm(values.data, values.lake, values.json);
     if (values.format !== undefined && values.format !== 'london-daily' && values.format !== 'uci-daily')
       throw new LakestreamError(
         'BAD_ARGUMENT',

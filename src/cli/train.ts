@@ -17,10 +17,11 @@ Trains the model and registers it in the lake's storage as models/<name>/v<N>/ (
 metrics.json), pointing models/<name>/LATEST at the new version; a running stream worker picks it up.
 consumption: the monthly consumption forecast, from meters/gold/daily (complete days), or with --data
 from a daily file in the London format (LCLid,day,energy_kwh,n_halfhours) or the UCI daily file.
-task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, disk) fitted by EM, k by
-BIC, from cluster-trace/bronze/task_events SUBMITs, or with --data from task_events files (more files
+task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, disk) fitted by EM from
+several starts per k (the likelihood never falls as k grows), k by BIC (the curve is printed and kept
+in metrics.json), from cluster-trace/bronze/task_events SUBMITs, or with --data from task_events files (more files
 may follow; a machine_events file adds placement hints). With --engine spark (task-gmm), Spark MLlib's
-GaussianMixture fits it on the Spark Connect server, --seeds starts per k, and the version's folder
+GaussianMixture fits it on the Spark Connect server from --starts seeds per k, and the version's folder
 also holds Spark's saved model (spark-model/, loaded by GaussianMixtureModel.load).`,
   options: {
     model: {
@@ -40,11 +41,11 @@ also holds Spark's saved model (spark-model/, loaded by GaussianMixtureModel.loa
       value: 'full|diag',
       help: 'task-gmm: covariance of each class (default full)',
     },
-    seed: { type: 'string', value: 'N', help: 'task-gmm: seed of the k-means++ start (default 1)' },
-    seeds: {
+    seed: { type: 'string', value: 'N', help: 'task-gmm: seed of the first k-means++ start (default 1)' },
+    starts: {
       type: 'string',
       value: 'N',
-      help: 'task-gmm --engine spark: fits per k, seeds 1…N, the best kept (default 3)',
+      help: 'task-gmm: starts per k (k-means++; on Spark: seeds 1…N), the best likelihood kept (default 4)',
     },
     features: {
       type: 'string',

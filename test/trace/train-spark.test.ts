@@ -60,7 +60,7 @@ const sparkArgs = (lake: string) => [
   'spark',
   '--k',
   '2-4',
-  '--seeds',
+  '--starts',
   '3',
   '--compare',
   '--lake',

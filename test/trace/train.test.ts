@@ -45,6 +45,73 @@ describe('train --model task-gmm', () => {
     assert.equal((await readFile(join(dir, 'LATEST'), 'utf8')).trim(), '2');
   });
 
+  it('prints the BIC curve and keeps it in metrics.json, the likelihood never falling as k grows', async () => {
+    const r = await cli([
+      'train',
+      '--model',
+      'task-gmm',
+      '--k',
+      '1-6',
+      '--starts',
+      '2',
+      '--data',
+      slice,
+      '--lake',
+      engines.lake,
+    ]);
+    const v = /v(\d+)/.exec(r.stdout)![1];
+    assert.match(r.stderr, /BIC by k: 1:-?\d+ {2}2:-?\d+ {2}3:-?\d+ {2}4:-?\d+ {2}5:-?\d+ {2}6:-?\d+/);
+    const metrics = JSON.parse(
+      await readFile(join(engines.dir, `lake/models/task-gmm/v${v}/metrics.json`), 'utf8'),
+    );
+    const curve = metrics.bicByK as { k: number; bic: number; logLikelihood: number; starts: number[] }[];
+    assert.deepEqual(
+      curve.map((b) => b.k),
+      [1, 2, 3, 4, 5, 6],
+    );
+    assert.equal(metrics.k, curve.reduce((a, b) => (b.bic < a.bic ? b : a)).k, 'k is the lowest BIC');
+    for (const b of curve) assert.ok(b.starts.length >= 2 && b.logLikelihood >= Math.max(...b.starts));
+    for (let i = 1; i < curve.length; i++)
+      assert.ok(
+        curve[i].logLikelihood >= curve[i - 1].logLikelihood - 1e-9 * Math.abs(curve[i - 1].logLikelihood),
+        curve.map((b) => b.logLikelihood).join(', '),
+      );
+  });
+
+  it('reports the held-out log-likelihood per task on another shard', async () => {
+    await cli([
+      'train',
+      '--model',
+      'task-gmm',
+      '--k',
+      '3',
+      '--starts',
+      '1',
+      '--data',
+      slice,
+      '--lake',
+      engines.lake,
+    ]);
+    const shard = requireData('cluster-trace/google-2011/task_events/part-00000-of-00500.csv.gz');
+    const r = await cli([
+      'model',
+      'evaluate',
+      '--model',
+      'task-gmm',
+      '--data',
+      shard,
+      '--json',
+      '--lake',
+      engines.lake,
+    ]);
+    const e = JSON.parse(r.stdout);
+    assert.equal(e.k, 3);
+    assert.ok(e.tasks > 100_000, `${e.tasks} SUBMITs scored`);
+    assert.ok(Number.isFinite(e.heldout_log_likelihood_per_task));
+    assert.ok(Number.isFinite(e.training_log_likelihood_per_task));
+    assert.ok(Math.abs(e.classes.reduce((a: number, c: { share: number }) => a + c.share, 0) - 1) < 1e-9);
+  });
+
   it('uses priority and scheduling class as features when asked', async () => {
     const r = await cli([
       'train',

@@ -38,6 +38,9 @@ export async function trainTaskGmm(ctx: Ctx): Promise<number> {
   const seed = v.seed === undefined ? 1 : Number(v.seed);
   if (!Number.isInteger(seed))
     throw new LakestreamError('BAD_ARGUMENT', `--seed must be a whole number, got "${v.seed}"`);
+  const starts = v.starts === undefined ? undefined : Number(v.starts);
+  if (starts !== undefined && !(Number.isInteger(starts) && starts >= 1 && starts <= 50))
+    throw new LakestreamError('BAD_ARGUMENT', `--starts must be a whole number 1…50, got "${v.starts}"`);
   const extra = String(v.features ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -57,10 +60,12 @@ export async function trainTaskGmm(ctx: Ctx): Promise<number> {
       ...parseKRange(v.k as string | undefined),
       covariance,
       seed,
+      starts,
       extraFeatures: extra,
       log,
     });
     const version = await registerModel(lake.store, TASK_GMM_MODEL_NAME, model, metrics);
+    log(`BIC by k: ${model.bicByK.map((b) => `${b.k}:${b.bic.toFixed(0)}`).join('  ')}`);
     log(
       `trained in ${((Date.now() - started) / 1000).toFixed(1)} s: k = ${model.gmm.k} (lowest BIC ${model.bic.toFixed(0)})`,
     );

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitByBic, fitGmm, GmmScorer, mulberry32, type Points, parameterCount } from './em.ts';
+import {
+  fitByBic,
+  fitGmm,
+  GmmScorer,
+  mulberry32,
+  type Points,
+  parameterCount,
+  splitComponent,
+} from './em.ts';
 
 /** Points drawn around planted centres (Box-Muller normals), with each point's true component. */
 function planted(
@@ -79,5 +87,40 @@ describe('task GMM by EM', () => {
     assert.equal(parameterCount(3, 3, 'diag'), 20);
     assert.equal(parameterCount(3, 3, 'full'), 29);
     assert.equal(diag.bic, -2 * diag.logLikelihood + 20 * Math.log(p.n));
+  });
+
+  it('keeps the best likelihood of several starts per k, and the likelihood never falls as k grows', () => {
+    // five clusters of unequal spread: single starts land in different optima
+    const centres = [
+      [0, 0, 0],
+      [4, 0, 0],
+      [0, 4, 0],
+      [4, 4, 3],
+      [8, 1, -2],
+    ];
+    const { p } = planted(centres, [1, 0.4, 1.3, 0.6, 2], 400, 3);
+    const { byK } = fitByBic(p, { kMin: 1, kMax: 8, seed: 1, starts: 3 });
+    assert.deepEqual(
+      byK.map((b) => b.k),
+      [1, 2, 3, 4, 5, 6, 7, 8],
+    );
+    for (const b of byK) assert.ok(b.logLikelihood >= Math.max(...b.starts), `k=${b.k}`);
+    for (let i = 1; i < byK.length; i++)
+      assert.ok(
+        byK[i].logLikelihood >= byK[i - 1].logLikelihood - 1e-9 * Math.abs(byK[i - 1].logLikelihood),
+        `LL fell from k=${byK[i - 1].k} to k=${byK[i].k}: ${byK.map((b) => b.logLikelihood.toFixed(1)).join(', ')}`,
+      );
+  });
+
+  it('a component halved into two identical ones keeps the mixture and its likelihood', () => {
+    const { p } = planted(CENTRES, [1, 0.5, 1.5], 300, 2);
+    const r = fitGmm(p, { k: 3, seed: 1 });
+    const split = splitComponent(r.params, 1, 0);
+    assert.equal(split.k, 4);
+    const ll = new GmmScorer(split).logLikelihood(p);
+    assert.ok(
+      Math.abs(ll - r.logLikelihood) < 1e-9 * Math.abs(r.logLikelihood),
+      `${ll} vs ${r.logLikelihood}`,
+    );
   });
 });

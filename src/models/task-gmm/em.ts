@@ -1,5 +1,5 @@
 // A Gaussian Mixture Model fitted by expectation-maximisation: full or diagonal covariances,
-// log-sum-exp responsibilities, seeded k-means++ start, k chosen by BIC. No I/O, deterministic.
+// log-sum-exp responsibilities, several seeded k-means++ starts per k, k chosen by BIC. No I/O, deterministic.
 
 import { LakestreamError } from '../../errors.ts';
 
@@ -24,6 +24,8 @@ export interface FitOptions {
   tol?: number;
   /** added to every variance so no component collapses onto one point */
   regCovar?: number;
+  /** start EM from these parameters instead of a k-means++ start (their k must be opts.k) */
+  init?: GmmParams;
 }
 
 export interface FitResult {
@@ -265,27 +267,8 @@ export function fitGmm(p: Points, opts: FitOptions): FitResult {
   if (!Number.isInteger(k) || k < 1)
     throw new LakestreamError('BAD_ARGUMENT', `GMM: k must be ≥ 1, got ${k}`);
   if (n < k) throw new LakestreamError('BAD_INPUT', `GMM: ${n} points cannot be split into ${k} components`);
-  const rand = mulberry32(opts.seed ?? 1);
-  const centres = kmeansPlusPlus(p, k, rand);
-  // hard assignment to the nearest centre gives the first responsibilities
   const resp = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    let bestD = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < k; c++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const t = p.x[i * d + j] - centres[c * d + j];
-        s += t * t;
-      }
-      if (s < bestD) {
-        bestD = s;
-        best = c;
-      }
-    }
-    resp[i * k + best] = 1;
-  }
-  let params = mStep(p, resp, k, covariance, regCovar);
+  let params = opts.init ? opts.init : startFromKmeans(p, k, opts.seed ?? 1, resp, covariance, regCovar);
   const llHistory: number[] = [];
   let converged = false;
   let iterations = 0;
@@ -311,6 +294,36 @@ export function fitGmm(p: Points, opts: FitOptions): FitResult {
   };
 }
 
+/** A seeded k-means++ start: hard assignment to the nearest centre, then an M-step. */
+function startFromKmeans(
+  p: Points,
+  k: number,
+  seed: number,
+  resp: Float64Array,
+  covariance: CovarianceType,
+  regCovar: number,
+): GmmParams {
+  const { n, d } = p;
+  const centres = kmeansPlusPlus(p, k, mulberry32(seed));
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let bestD = Number.POSITIVE_INFINITY;
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) {
+        const t = p.x[i * d + j] - centres[c * d + j];
+        s += t * t;
+      }
+      if (s < bestD) {
+        bestD = s;
+        best = c;
+      }
+    }
+    resp[i * k + best] = 1;
+  }
+  return mStep(p, resp, k, covariance, regCovar);
+}
+
 /** Components in a stable order (by mean, first feature first), so class numbers mean the same across runs. */
 function sortComponents(g: GmmParams): GmmParams {
   const order = g.means.map((_, c) => c);
@@ -328,22 +341,100 @@ function sortComponents(g: GmmParams): GmmParams {
 
 export interface BicChoice {
   best: FitResult;
-  byK: { k: number; bic: number; logLikelihood: number; iterations: number }[];
+  /** the BIC curve: per k, the best of its starts */
+  byK: { k: number; bic: number; logLikelihood: number; iterations: number; starts: number[] }[];
 }
 
-/** Fits every k in [kMin, kMax] and keeps the lowest BIC. */
+/** The heaviest component (weight × total variance), the one a new component is split from. */
+function heaviest(g: GmmParams): number {
+  let best = 0;
+  let bestV = Number.NEGATIVE_INFINITY;
+  for (let c = 0; c < g.k; c++) {
+    let tr = 0;
+    for (let j = 0; j < g.d; j++) tr += g.covariances[c][j][j];
+    if (g.weights[c] * tr > bestV) {
+      bestV = g.weights[c] * tr;
+      best = c;
+    }
+  }
+  return best;
+}
+
+/**
+ * k+1 components from a k-component solution: component c split in two of half its weight. With
+ * `shift` 0 the two halves are the same Gaussian, so the mixture's density — and its likelihood — is
+ * exactly the k solution's; with shift > 0 their means move ± shift sd along c's widest axis.
+ */
+export function splitComponent(g: GmmParams, c: number, shift: number): GmmParams {
+  let axis = 0;
+  for (let j = 1; j < g.d; j++) if (g.covariances[c][j][j] > g.covariances[c][axis][axis]) axis = j;
+  const sd = Math.sqrt(g.covariances[c][axis][axis]);
+  const moved = (sign: number) => g.means[c].map((m, j) => (j === axis ? m + sign * shift * sd : m));
+  return {
+    ...g,
+    k: g.k + 1,
+    weights: [...g.weights.map((w, i) => (i === c ? w / 2 : w)), g.weights[c] / 2],
+    means: [...g.means.map((m, i) => (i === c ? moved(-1) : m.slice())), moved(1)],
+    covariances: [
+      ...g.covariances.map((m) => m.map((r) => r.slice())),
+      g.covariances[c].map((r) => r.slice()),
+    ],
+  };
+}
+
+/**
+ * Fits every k in [kMin, kMax] and keeps the lowest BIC. Each k keeps the best log-likelihood of
+ * `starts` k-means++ starts (seeds seed, seed+1, …) and, from k−1's best, a split of its heaviest
+ * component; and never less than k−1's likelihood: k−1's best with one component halved into two
+ * identical ones is a k-component mixture of that very likelihood, kept if no start beats it. So the
+ * likelihood never falls as k grows, and BIC compares each k at its best.
+ */
 export function fitByBic(
   p: Points,
-  opts: Omit<FitOptions, 'k'> & { kMin: number; kMax: number; onFit?: (k: number, r: FitResult) => void },
+  opts: Omit<FitOptions, 'k' | 'init'> & {
+    kMin: number;
+    kMax: number;
+    starts?: number;
+    onFit?: (k: number, r: FitResult) => void;
+  },
 ): BicChoice {
   let best: FitResult | undefined;
+  let prev: FitResult | undefined;
   const byK: BicChoice['byK'] = [];
+  const starts = opts.starts ?? 4;
+  const seed = opts.seed ?? 1;
+  const covariance = opts.covariance ?? 'full';
   for (let k = opts.kMin; k <= opts.kMax; k++) {
     if (k > p.n) break;
-    const r = fitGmm(p, { ...opts, k });
+    const fits: FitResult[] = [];
+    for (let s = 0; s < starts; s++) fits.push(fitGmm(p, { ...opts, k, seed: seed + s }));
+    if (prev && prev.params.k === k - 1) {
+      const c = heaviest(prev.params);
+      fits.push(fitGmm(p, { ...opts, k, init: splitComponent(prev.params, c, 0.5) }));
+    }
+    let r = fits.reduce((a, b) => (b.logLikelihood > a.logLikelihood ? b : a));
+    if (prev && prev.params.k === k - 1 && r.logLikelihood < prev.logLikelihood) {
+      const same = splitComponent(prev.params, heaviest(prev.params), 0);
+      const ll = new GmmScorer(same).logLikelihood(p);
+      r = {
+        params: sortComponents(same),
+        logLikelihood: ll,
+        llHistory: [ll],
+        iterations: 0,
+        converged: true,
+        bic: bicOf(ll, p.n, k, p.d, covariance),
+      };
+    }
     opts.onFit?.(k, r);
-    byK.push({ k, bic: r.bic, logLikelihood: r.logLikelihood, iterations: r.iterations });
+    byK.push({
+      k,
+      bic: r.bic,
+      logLikelihood: r.logLikelihood,
+      iterations: r.iterations,
+      starts: fits.map((f) => f.logLikelihood),
+    });
     if (!best || r.bic < best.bic) best = r;
+    prev = r;
   }
   if (!best) throw new LakestreamError('BAD_INPUT', `GMM: no points to fit`);
   return { best, byK };

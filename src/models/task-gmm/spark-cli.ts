@@ -30,9 +30,10 @@ export async function trainTaskGmmSpark(ctx: Ctx): Promise<number> {
       'BAD_ARGUMENT',
       `--engine spark fits full covariances (Spark's GaussianMixture)`,
     );
-  const seeds = v.seeds === undefined ? 3 : Number(v.seeds);
-  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 20)
-    throw new LakestreamError('BAD_ARGUMENT', `--seeds must be a whole number 1…20, got "${v.seeds}"`);
+  // the own EM's option: seeds 1…N of Spark's random start per k
+  const seeds = v.starts === undefined ? 4 : Number(v.starts);
+  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 50)
+    throw new LakestreamError('BAD_ARGUMENT', `--starts must be a whole number 1…50, got "${v.starts}"`);
   const extra = String(v.features ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -56,7 +57,7 @@ export async function trainTaskGmmSpark(ctx: Ctx): Promise<number> {
       );
       const r = await trainTaskGmmOnSpark(lake, spark, { ...range, seeds, extraFeatures: extra, log });
       if (v.compare) {
-        log('side by side with the own EM on the same points and seeds:');
+        log('side by side with the own EM (as many starts per k) on the same points:');
         const c = await sideBySideWithOwnEm(r, { seeds, log });
         log(
           `k chosen: Spark ${c.k.spark}, own EM ${c.k.own}; mean log-likelihood per task at k=${r.model.gmm.k} differs by ${(c.relativeDifference * 100).toFixed(2)} %`,

@@ -14,7 +14,7 @@ import { LakestreamError } from '../../errors.ts';
 import type { Lake } from '../../lake/index.ts';
 import { TASK_EVENT } from '../../workloads/cluster-trace/schema.ts';
 import { TRACE_LAKE_TABLES } from '../../workloads/cluster-trace/tables.ts';
-import { bicOf, fitGmm, type GmmParams, parameterCount } from './em.ts';
+import { bicOf, fitByBic, type GmmParams, parameterCount } from './em.ts';
 import {
   type CapacityTier,
   type Feature,
@@ -299,9 +299,9 @@ export interface SideBySide {
 }
 
 /**
- * The own EM (em.ts) on the very points Spark fitted — the jittered, standardised features, collected
- * into Node (a check for lakes that fit in memory) — with the same k range and seeds; its regCovar is
- * the numerical minimum, the points already carrying the floor.
+ * The own EM (em.ts's fitByBic) on the very points Spark fitted — the jittered, standardised features,
+ * collected into Node (a check for lakes that fit in memory) — with the same k range and as many starts;
+ * its regCovar is the numerical minimum, the points already carrying the floor.
  */
 export async function sideBySideWithOwnEm(
   r: SparkTrainResult,
@@ -317,17 +317,21 @@ export async function sideBySideWithOwnEm(
     for (let j = 0; j < d; j++) x[i * d + j] = f[j];
   });
   const seeds = opts.seeds ?? 3;
+  const ks = r.model.bicByK.map((b) => b.k);
+  // the own EM as `train --model task-gmm` runs it: its starts per k, its split of k−1's heaviest component
+  const own = fitByBic(
+    { x, n, d },
+    { kMin: Math.min(...ks), kMax: Math.max(...ks), starts: seeds, seed: 1, regCovar: 1e-6 },
+  );
   const byK: SideBySide['byK'] = [];
   for (const s of r.model.bicByK) {
-    let ll = Number.NEGATIVE_INFINITY;
-    for (let seed = 1; seed <= seeds; seed++)
-      ll = Math.max(ll, fitGmm({ x, n, d }, { k: s.k, seed, regCovar: 1e-6 }).logLikelihood);
+    const o = own.byK.find((b) => b.k === s.k)!;
     const row = {
       k: s.k,
       sparkBic: s.bic,
-      ownBic: bicOf(ll, n, s.k, d, 'full'),
+      ownBic: o.bic,
       sparkMeanLl: s.logLikelihood / n,
-      ownMeanLl: ll / n,
+      ownMeanLl: o.logLikelihood / n,
     };
     byK.push(row);
     opts.log?.(

@@ -27,6 +27,8 @@ export interface TrainOptions {
   kMax?: number;
   covariance?: CovarianceType;
   seed?: number;
+  /** k-means++ starts per k (the best likelihood is kept) */
+  starts?: number;
   /** priority and/or scheduling_class besides the three requests */
   extraFeatures?: Feature[];
   /** at most this many tasks (an evenly spaced sample keeps training time bounded) */
@@ -176,11 +178,12 @@ export function trainTaskGmmModel(
     kMax: opts.kMax ?? 8,
     covariance,
     seed,
+    starts: opts.starts,
     // requests take few distinct values: a variance floor of 0.001 sd² keeps components off single points
     regCovar: 1e-3,
     onFit: (k, r) =>
       opts.log?.(
-        `k=${k}: BIC ${r.bic.toFixed(0)}, log-likelihood ${r.logLikelihood.toFixed(0)}, ${r.iterations} iterations${r.converged ? '' : ' (not converged)'}`,
+        `k=${k}: BIC ${r.bic.toFixed(0)}, log-likelihood ${r.logLikelihood.toFixed(0)}, ${r.iterations} iterations${r.converged ? '' : ' (not converged)'}${r.iterations === 0 ? " (no start beat k−1's likelihood: its solution with a component halved)" : ''}`,
       ),
   });
   const seconds = (performance.now() - started) / 1000;
@@ -216,7 +219,9 @@ export function trainTaskGmmModel(
     logLikelihood: best.logLikelihood,
     iterations: best.iterations,
     converged: best.converged,
+    /** the BIC curve: per k its BIC and log-likelihood (best of the starts, whose likelihoods are listed) */
     bicByK: byK,
+    starts: opts.starts ?? 4,
     tasks: n,
     tasksUsable: usable,
     tasksWithMissingFeatures: set.tasks.length - usable,

@@ -21,7 +21,7 @@ task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, dis
 several starts per k (the likelihood never falls as k grows), k by BIC (the curve is printed and kept
 in metrics.json), from cluster-trace/bronze/task_events SUBMITs, or with --data from task_events files (more files
 may follow; a machine_events file adds placement hints). With --engine spark (task-gmm), Spark MLlib's
-GaussianMixture fits it on the Spark Connect server from --starts seeds per k, and the version's folder
+GaussianMixture fits it on the Spark Connect server from --starts seeds per k (from --seed), and the version's folder
 also holds Spark's saved model (spark-model/, loaded by GaussianMixtureModel.load).`,
   options: {
     model: {
@@ -45,7 +45,7 @@ also holds Spark's saved model (spark-model/, loaded by GaussianMixtureModel.loa
     starts: {
       type: 'string',
       value: 'N',
-      help: 'task-gmm: starts per k (k-means++; on Spark: seeds 1…N), the best likelihood kept (default 4)',
+      help: 'task-gmm: starts per k (k-means++; on Spark: seeds from --seed on), the best likelihood kept (default 4)',
     },
     features: {
       type: 'string',

@@ -30,10 +30,13 @@ export async function trainTaskGmmSpark(ctx: Ctx): Promise<number> {
       'BAD_ARGUMENT',
       `--engine spark fits full covariances (Spark's GaussianMixture)`,
     );
-  // the own EM's option: seeds 1…N of Spark's random start per k
+  // the own EM's options: Spark's random start from seeds seed…seed+N−1 per k
   const seeds = v.starts === undefined ? 4 : Number(v.starts);
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > 50)
     throw new LakestreamError('BAD_ARGUMENT', `--starts must be a whole number 1…50, got "${v.starts}"`);
+  const seed = v.seed === undefined ? 1 : Number(v.seed);
+  if (!Number.isInteger(seed))
+    throw new LakestreamError('BAD_ARGUMENT', `--seed must be a whole number, got "${v.seed}"`);
   const extra = String(v.features ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -53,12 +56,12 @@ export async function trainTaskGmmSpark(ctx: Ctx): Promise<number> {
     try {
       const started = Date.now();
       log(
-        `fitting GaussianMixture on Spark ${spark.sparkVersion} at ${spark.address}, k ${range.kMin}…${range.kMax}, ${seeds} seeds per k`,
+        `fitting GaussianMixture on Spark ${spark.sparkVersion} at ${spark.address}, k ${range.kMin}…${range.kMax}, seeds ${seed}…${seed + seeds - 1} per k`,
       );
-      const r = await trainTaskGmmOnSpark(lake, spark, { ...range, seeds, extraFeatures: extra, log });
+      const r = await trainTaskGmmOnSpark(lake, spark, { ...range, seeds, seed, extraFeatures: extra, log });
       if (v.compare) {
         log('side by side with the own EM (as many starts per k) on the same points:');
-        const c = await sideBySideWithOwnEm(r, { seeds, log });
+        const c = await sideBySideWithOwnEm(r, { seeds, seed, log });
         log(
           `k chosen: Spark ${c.k.spark}, own EM ${c.k.own}; mean log-likelihood per task at k=${r.model.gmm.k} differs by ${(c.relativeDifference * 100).toFixed(2)} %`,
         );

@@ -35,8 +35,10 @@ export const REG_COVAR = 1e-3;
 export interface SparkTrainOptions {
   kMin?: number;
   kMax?: number;
-  /** seeds per k (1, 2, … n): the best log-likelihood of each k stands for it */
+  /** seeds per k (seed, seed+1, …): the best log-likelihood of each k stands for it */
   seeds?: number;
+  /** the first seed (default 1) */
+  seed?: number;
   extraFeatures?: Feature[];
   maxIter?: number;
   /** Spark's tol: on the change of the total log-likelihood, as the own EM's 1e-6 per point */
@@ -132,11 +134,13 @@ export async function trainTaskGmmOnSpark(
     .sqlFrame(`SELECT array(${cols.join(', ')}) AS f FROM ${source} WHERE ${where}`)
     .select(call('array_to_vector', col('f')).as('features'));
 
-  const seeds = opts.seeds ?? 3;
+  const seeds = opts.seeds ?? 4;
+  const seed0 = opts.seed ?? 1;
   const maxIter = opts.maxIter ?? 200;
   const tol = (opts.tolPerTask ?? 1e-6) * n;
   const jobs: { k: number; seed: number }[] = [];
-  for (let k = kMin; k <= kMax; k++) for (let seed = 1; seed <= seeds; seed++) jobs.push({ k, seed });
+  for (let k = kMin; k <= kMax; k++)
+    for (let seed = seed0; seed < seed0 + seeds; seed++) jobs.push({ k, seed });
   const fits: SparkFit[] = [];
   const started = performance.now();
   try {
@@ -305,7 +309,7 @@ export interface SideBySide {
  */
 export async function sideBySideWithOwnEm(
   r: SparkTrainResult,
-  opts: { seeds?: number; log?: (line: string) => void } = {},
+  opts: { seeds?: number; seed?: number; log?: (line: string) => void } = {},
 ): Promise<SideBySide> {
   const t = await r.dataset.select(call('vector_to_array', col('features'), 'float64').as('f')).collect();
   const d = r.model.features.length;
@@ -321,7 +325,7 @@ export async function sideBySideWithOwnEm(
   // the own EM as `train --model task-gmm` runs it: its starts per k, its split of k−1's heaviest component
   const own = fitByBic(
     { x, n, d },
-    { kMin: Math.min(...ks), kMax: Math.max(...ks), starts: seeds, seed: 1, regCovar: 1e-6 },
+    { kMin: Math.min(...ks), kMax: Math.max(...ks), starts: seeds, seed: opts.seed ?? 1, regCovar: 1e-6 },
   );
   const byK: SideBySide['byK'] = [];
   for (const s of r.model.bicByK) {

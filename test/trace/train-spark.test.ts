@@ -2,6 +2,7 @@
 // by side with the own EM on two shards of the trace; Spark loads the model it saved; clear errors.
 
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -75,7 +76,7 @@ describe('train --model task-gmm --engine spark', { timeout: 900_000 }, () => {
   const runs: string[] = [];
 
   before(async () => {
-    cluster = await ensureCluster({ spark: true });
+    cluster = await ensureCluster({ spark: true, hdfs: true });
     shards = [await traceLake('00001', 4000), await traceLake('00000', 4000)];
     spark = await SparkConnectClient.connect(cluster.sparkConnectUrl);
   });
@@ -147,6 +148,51 @@ describe('train --model task-gmm --engine spark', { timeout: 900_000 }, () => {
       assert.ok(spark >= own - 0.01 * Math.abs(own), out);
       if (twoSided) assert.ok(Number(m[4]) < 1, out);
     });
+
+  it("saves Spark's model into the version's folder of an HDFS lake, where Spark loads it", async () => {
+    const e = shards[1];
+    const dir = `/lakestream-test-${randomUUID().slice(0, 8)}`;
+    const lake = `${cluster.webhdfsUrl}${dir}?user=${cluster.hdfsUser}`;
+    const webhdfs = (path: string, op: string, method = 'GET') =>
+      fetch(`${cluster.namenodeHttp}/webhdfs/v1${path}?op=${op}&user.name=${cluster.hdfsUser}`, { method });
+    try {
+      // the shard's log again, under another group, into a lake on HDFS
+      await cli([
+        'stream',
+        '--workload',
+        'cluster-trace',
+        '--drain',
+        '--quiet',
+        '--group',
+        'to-hdfs',
+        '--transport',
+        e.transport,
+        '--lake',
+        lake,
+      ]);
+      const r = await cli(
+        ['train', '--model', 'task-gmm', '--engine', 'spark', '--k', '2', '--starts', '1', '--lake', lake],
+        { timeoutMs: 600_000 },
+      );
+      assert.match(r.stdout, /registered task-gmm v1/);
+      const listed = await webhdfs(`${dir}/models/task-gmm/v1/spark-model/metadata`, 'LISTSTATUS');
+      assert.equal(listed.status, 200);
+      const model = JSON.parse(await (await webhdfs(`${dir}/models/task-gmm/v1/model.json`, 'OPEN')).text());
+      const ref = await mlRead(
+        spark,
+        SPARK_GMM_MODEL_CLASS,
+        `${cluster.hdfsUrl}${dir}/models/task-gmm/v1/spark-model`,
+      );
+      const weights = (await mlFetch(spark, ref, ['weights'])) as number[];
+      await mlDelete(spark, [ref]);
+      assert.deepEqual(
+        [...weights].sort((x, y) => x - y),
+        [...model.gmm.weights].sort((x: number, y: number) => x - y),
+      );
+    } finally {
+      await webhdfs(`${dir}`, 'DELETE&recursive=true', 'DELETE');
+    }
+  });
 
   it('says so in one line when Spark does not answer, and registers nothing', async () => {
     const a = shards[1];

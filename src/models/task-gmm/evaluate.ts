@@ -3,7 +3,7 @@
 // how much of the fit does not carry over.
 
 import { GmmScorer, type Points } from './em.ts';
-import { rawFeature, type TaskGmmModel } from './model.ts';
+import { featureVector, rawFeature, type TaskGmmModel } from './model.ts';
 import type { TrainingSet } from './train.ts';
 
 export interface TaskGmmEvaluation {
@@ -22,14 +22,12 @@ export interface TaskGmmEvaluation {
 
 /** Scores `model` on the tasks of `set` in the model's own standardised feature space. */
 export function evaluateTaskGmm(model: TaskGmmModel, version: number, set: TrainingSet): TaskGmmEvaluation {
-  const { center, scale } = model.transform;
   const d = model.features.length;
   const rows = set.tasks.filter((t) => model.features.every((f) => rawFeature(t, f) !== null));
   const n = rows.length;
   const x = new Float64Array(n * d);
   rows.forEach((t, i) => {
-    for (let j = 0; j < d; j++)
-      x[i * d + j] = ((rawFeature(t, model.features[j]) as number) - center[j]) / scale[j];
+    featureVector(model.features, model.transform, t, x.subarray(i * d, (i + 1) * d));
   });
   const scorer = new GmmScorer(model.gmm);
   const points: Points = { x, n, d };

@@ -61,6 +61,25 @@ export function rawFeature(t: TaskRequest, f: Feature): number | null {
   return isRequest(f) ? Math.log1p(Math.max(0, v) / REQUEST_UNIT) : v;
 }
 
+/**
+ * A task's standardised point into `out` (a missing feature takes the training mean, 0); true when
+ * one was missing. The one feature path of training, `model evaluate` and the stream's classifier.
+ */
+export function featureVector(
+  features: readonly Feature[],
+  transform: { center: number[]; scale: number[] },
+  t: TaskRequest,
+  out: Float64Array,
+): boolean {
+  let missing = false;
+  for (let j = 0; j < features.length; j++) {
+    const v = rawFeature(t, features[j]);
+    if (v === null) missing = true;
+    out[j] = v === null ? 0 : (v - transform.center[j]) / transform.scale[j];
+  }
+  return missing;
+}
+
 /** Back from the log1p scale to request units. */
 export function requestOf(logValue: number): number {
   return Math.expm1(logValue) * REQUEST_UNIT;
@@ -97,18 +116,11 @@ export function taskClassifier(model: TaskGmmModel, version: number): TaskClassi
   if (model?.kind !== 'task-gmm' || !model.gmm || !Array.isArray(model.features))
     throw new LakestreamError('CORRUPT_TABLE', `task-gmm v${version}: model.json is not a task-gmm model`);
   const scorer = new GmmScorer(model.gmm);
-  const { center, scale } = model.transform;
-  const d = model.features.length;
-  const x = new Float64Array(d);
+  const x = new Float64Array(model.features.length);
   return {
     version,
     classify(t) {
-      let imputed = false;
-      for (let j = 0; j < d; j++) {
-        const v = rawFeature(t, model.features[j]);
-        if (v === null) imputed = true;
-        x[j] = v === null ? 0 : (v - center[j]) / scale[j];
-      }
+      const imputed = featureVector(model.features, model.transform, t, x);
       const { cls, probability } = scorer.classify(x);
       return { cls, probability, imputed, hint: model.classes[cls]?.placement_hint ?? null };
     },

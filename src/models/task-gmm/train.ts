@@ -13,6 +13,7 @@ import { type CovarianceType, fitByBic, type Points } from './em.ts';
 import {
   type CapacityTier,
   type Feature,
+  featureVector,
   placementHint,
   REQUEST_FEATURES,
   REQUEST_UNIT,
@@ -155,20 +156,17 @@ export function trainTaskGmmModel(
       `only ${rows.length} SUBMIT events with every feature (${features.join(', ')}) in ${set.source}: too few to train on`,
     );
   const n = rows.length;
-  const x = new Float64Array(n * d);
   const center = new Array<number>(d).fill(0);
   const scale = new Array<number>(d).fill(0);
-  rows.forEach((t, i) => {
-    for (let j = 0; j < d; j++) {
-      const v = rawFeature(t, features[j]) as number;
-      x[i * d + j] = v;
-      center[j] += v / n;
-    }
-  });
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) scale[j] += (x[i * d + j] - center[j]) ** 2 / n;
+  for (const t of rows) for (let j = 0; j < d; j++) center[j] += (rawFeature(t, features[j]) as number) / n;
+  for (const t of rows)
+    for (let j = 0; j < d; j++) scale[j] += ((rawFeature(t, features[j]) as number) - center[j]) ** 2 / n;
   for (let j = 0; j < d; j++) scale[j] = Math.sqrt(scale[j]) || 1;
-  for (let i = 0; i < n; i++)
-    for (let j = 0; j < d; j++) x[i * d + j] = (x[i * d + j] - center[j]) / scale[j];
+  const transform = { unit: REQUEST_UNIT, center, scale };
+  const x = new Float64Array(n * d);
+  rows.forEach((t, i) => {
+    featureVector(features, transform, t, x.subarray(i * d, (i + 1) * d));
+  });
   const points: Points = { x, n, d };
   const seed = opts.seed ?? 1;
   const covariance = opts.covariance ?? 'full';
@@ -202,7 +200,7 @@ export function trainTaskGmmModel(
   const model: TaskGmmModel = {
     kind: 'task-gmm',
     features,
-    transform: { unit: REQUEST_UNIT, center, scale },
+    transform,
     gmm: g,
     logLikelihood: best.logLikelihood,
     bic: best.bic,

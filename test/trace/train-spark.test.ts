@@ -12,8 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { createGunzip } from 'node:zlib';
 import { SparkConnectClient } from '../../src/engine/spark/index.ts';
 import { mlDelete, mlFetch, mlRead } from '../../src/engine/spark/ml.ts';
-import { taskClassifier } from '../../src/models/task-gmm/model.ts';
+import { Lake } from '../../src/lake/index.ts';
+import { REQUEST_FEATURES, rawFeature, taskClassifier } from '../../src/models/task-gmm/model.ts';
 import { SPARK_GMM_MODEL_CLASS } from '../../src/models/task-gmm/spark-train.ts';
+import { trainingSetFromLake } from '../../src/models/task-gmm/train.ts';
 import { cli, freshEngines, requireData, runCli } from '../helpers/cli.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
 
@@ -100,6 +102,18 @@ describe('train --model task-gmm --engine spark', { timeout: 900_000 }, () => {
     assert.equal(model.bicByK.length, 3);
     assert.ok(model.bicByK.every((b: { bic: number }) => b.bic >= model.bic));
     assert.ok(model.tiers.length > 0, 'placement hints from the machine table');
+    // the own trainer's features of the same lake: the same tasks, centres and scales
+    const lake = await Lake.open(a.lake);
+    const own = await trainingSetFromLake(lake).finally(() => lake.close());
+    const usable = own.tasks.filter((t) => REQUEST_FEATURES.every((f) => t[f] !== null));
+    assert.equal(model.trainedOn.tasks, usable.length);
+    REQUEST_FEATURES.forEach((f, j) => {
+      const v = usable.map((t) => rawFeature(t, f) as number);
+      const mean = v.reduce((x, y) => x + y, 0) / v.length;
+      const sd = Math.sqrt(v.reduce((x, y) => x + (y - mean) ** 2, 0) / v.length);
+      assert.ok(Math.abs(model.transform.center[j] - mean) <= 1e-9 * Math.abs(mean), f);
+      assert.ok(Math.abs(model.transform.scale[j] - sd) <= 1e-9 * sd, f);
+    });
     // the stream's classifier takes it as it is
     const c = taskClassifier(model, 1).classify({
       cpu_request: 0.0125,

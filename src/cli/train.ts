@@ -1,6 +1,7 @@
 // `lakestream train`: fit a model on the lake (or a daily file) and register it in the lake's storage.
 
-import { lakeOption, lakeUrl } from '../config/settings.ts';
+import { engineOption, lakeOption, lakeUrl } from '../config/settings.ts';
+import { parseEngine } from '../engine/index.ts';
 import { LakestreamError } from '../errors.ts';
 import { defineCommand, jsonOption } from './command.ts';
 
@@ -24,7 +25,7 @@ const command = defineCommand({
   name: 'train',
   summary: 'train a model on the lake (or a file) and register it',
   usage:
-    'train [--model consumption|task-gmm] [--file FILE] [--format london-daily|uci-daily] [--json] [--lake URL]',
+    'train [--model consumption|task-gmm] [--engine duckdb|spark] [--file FILE] [--format london-daily|uci-daily] [--json] [--lake URL]',
   description: `
 Trains the model and registers it in the lake's storage as models/<name>/v<N>/ (model.json,
 metrics.json), pointing models/<name>/LATEST at the new version; a running stream worker picks it up.
@@ -33,7 +34,10 @@ from a daily file (--file) in the London format (LCLid,day,energy_kwh,n_halfhour
 task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, disk) fitted by EM from
 several starts per k (the likelihood never falls as k grows), k by BIC (the curve is printed and kept
 in metrics.json), from cluster-trace/bronze/task_events SUBMITs, or with --file from task_events files
-(more files may follow; a machine_events file adds placement hints).
+(more files may follow; a machine_events file adds placement hints). With --engine spark (task-gmm),
+Spark MLlib's GaussianMixture fits it on the Spark Connect server from --starts seeds per k (from
+--seed), and the version's folder also holds Spark's saved model (spark-model/, loaded by
+GaussianMixtureModel.load).
 
 Examples:
   lakestream train --file ../shared/data/meters/london/daily_500_households.csv.gz`,
@@ -60,12 +64,16 @@ Examples:
     starts: {
       type: 'string',
       value: 'N',
-      help: 'task-gmm: k-means++ starts per k, the best likelihood kept (default 4)',
+      help: 'task-gmm: starts per k (k-means++; on Spark: seeds from --seed on), the best likelihood kept (default 4)',
     },
     features: {
       type: 'string',
       value: 'LIST',
       help: 'task-gmm: priority and/or scheduling_class besides the requests (comma-separated)',
+    },
+    compare: {
+      type: 'boolean',
+      help: 'task-gmm --engine spark: also fit the own EM on the same points and print both BIC curves',
     },
     format: {
       type: 'string',
@@ -74,12 +82,23 @@ Examples:
     },
     ...jsonOption,
     ...lakeOption,
+    engine: { ...engineOption.engine, help: 'duckdb (in process, default) or spark / spark://HOST:PORT' },
   },
   async run(ctx) {
     const { values } = ctx;
     if (values.file !== undefined && values.data !== undefined)
       throw new LakestreamError('BAD_ARGUMENT', 'give --file or --data, not both — they are the same');
     values.data = values.file ?? values.data;
+    const engine = values.engine === undefined ? 'duckdb' : parseEngine(values.engine).name;
+    if (engine === 'spark' && values.model === 'task-gmm') {
+      const { trainTaskGmmSpark } = await import('../models/task-gmm/spark-cli.ts');
+      return trainTaskGmmSpark(ctx);
+    }
+    if (engine === 'spark')
+      throw new LakestreamError(
+        'UNSUPPORTED',
+        `--engine spark trains the task-gmm model only in this build; train ${values.model} with the embedded engine`,
+      );
     if (values.model === 'task-gmm') {
       let mod: { trainTaskGmm?: (c: typeof ctx) => Promise<number | undefined> };
       try {

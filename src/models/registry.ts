@@ -40,12 +40,17 @@ async function readLatestFile(store: ObjectStore, name: string): Promise<number 
   return v;
 }
 
-/** Registers a model as the next version and points LATEST at it (unless a newer one already is). */
+/**
+ * Registers a model as the next version and points LATEST at it (unless a newer one already is).
+ * `prepare` writes more into the version's folder (e.g. Spark's saved model) before LATEST moves; when
+ * it fails, the version's model.json goes again and nothing is registered.
+ */
 export async function registerModel(
   store: ObjectStore,
   name: string,
   model: object,
   metrics: object,
+  prepare?: (versionDir: string) => Promise<void>,
 ): Promise<number> {
   checkName(name);
   const body = enc.encode(JSON.stringify(model));
@@ -57,6 +62,13 @@ export async function registerModel(
     if (r.written) break;
     v++;
   }
+  if (prepare)
+    try {
+      await prepare(versionDir(name, v));
+    } catch (e) {
+      await store.delete(joinPath(versionDir(name, v), 'model.json')).catch(() => {});
+      throw e;
+    }
   await store.put(
     joinPath(versionDir(name, v), 'metrics.json'),
     enc.encode(JSON.stringify({ ...metrics, version: v })),

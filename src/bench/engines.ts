@@ -11,23 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEngine, type QueryEngine } from '../engine/index.ts';
 import { Lake, type Row } from '../lake/index.ts';
+import { mulberry32 } from '../models/random.ts';
 import { startServer } from '../serve/server.ts';
 import { FLEET_ID, METER_TABLES } from '../workloads/meters/tables.ts';
 import { buildBenchLake } from './serve.ts';
 
 const NOT_FLEET = `meter_id <> '${FLEET_ID}'`;
-
-/** A small seeded generator (mulberry32): the same lake on every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The five analytic queries, in SQL both engines read. */
 export const ANALYTIC_QUERIES: Record<string, string> = {

@@ -1,23 +1,13 @@
 // Bootstrap intervals of a MAPE and of a difference of MAPEs, resampling households: the months of one
 // household are not independent, so the household is the unit drawn. Seeded: the same data give the same interval.
 
+import { mulberry32 } from '../random.ts';
+
 /** Per household: the sum of each method's APEs (%) over its scored months, and how many months. */
 export interface HouseholdSums {
   model: number;
   other: number;
   n: number;
-}
-
-/** mulberry32: a small seeded generator, so intervals are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -37,7 +27,7 @@ export function bootstrapMape(
   seed = 1,
 ): { model: [number, number]; diff: [number, number] } {
   if (households.length === 0) return { model: [Number.NaN, Number.NaN], diff: [Number.NaN, Number.NaN] };
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const models: number[] = [];
   const diffs: number[] = [];
   const H = households.length;

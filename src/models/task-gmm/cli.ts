@@ -29,12 +29,12 @@ export function parseKRange(v: string | undefined): { kMin: number; kMax: number
   return { kMin, kMax };
 }
 
-export async function trainTaskGmm(ctx: Ctx): Promise<number> {
-  const v = ctx.values;
-  const files = [...(v.data ? [String(v.data)] : []), ...ctx.positionals];
-  const covariance = String(v.covariance ?? 'full') as CovarianceType;
-  if (covariance !== 'full' && covariance !== 'diag')
-    throw new LakestreamError('BAD_ARGUMENT', `--covariance must be full or diag, got "${covariance}"`);
+/** --seed, --starts and --features, as both trainers (own EM and Spark) take them. */
+export function parseStartOptions(v: Record<string, unknown>): {
+  seed: number;
+  starts: number | undefined;
+  extra: Feature[];
+} {
   const seed = v.seed === undefined ? 1 : Number(v.seed);
   if (!Number.isInteger(seed))
     throw new LakestreamError('BAD_ARGUMENT', `--seed must be a whole number, got "${v.seed}"`);
@@ -51,6 +51,16 @@ export async function trainTaskGmm(ctx: Ctx): Promise<number> {
         'BAD_ARGUMENT',
         `--features takes ${OPTIONAL_FEATURES.join(', ')} (the three requests are always used), got "${f}"`,
       );
+  return { seed, starts, extra };
+}
+
+export async function trainTaskGmm(ctx: Ctx): Promise<number> {
+  const v = ctx.values;
+  const files = [...(v.data ? [String(v.data)] : []), ...ctx.positionals];
+  const covariance = String(v.covariance ?? 'full') as CovarianceType;
+  if (covariance !== 'full' && covariance !== 'diag')
+    throw new LakestreamError('BAD_ARGUMENT', `--covariance must be full or diag, got "${covariance}"`);
+  const { seed, starts, extra } = parseStartOptions(v);
   const lake = await Lake.open(lakeUrl(v.lake as string | undefined));
   try {
     const started = Date.now();

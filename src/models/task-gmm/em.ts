@@ -2,6 +2,9 @@
 // log-sum-exp responsibilities, several seeded k-means++ starts per k, k chosen by BIC. No I/O, deterministic.
 
 import { LakestreamError } from '../../errors.ts';
+import { mulberry32 } from '../random.ts';
+
+export { mulberry32 };
 
 export type CovarianceType = 'full' | 'diag';
 
@@ -46,17 +49,6 @@ export interface Points {
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
-
-/** mulberry32: small seeded PRNG, enough for choosing initial centres. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Number of free parameters: k-1 weights, k·d means, and k covariances. */
 export function parameterCount(k: number, d: number, covariance: CovarianceType): number {

@@ -7,8 +7,8 @@ import { SparkConnectClient } from '../../engine/spark/index.ts';
 import { LakestreamError } from '../../errors.ts';
 import { Lake } from '../../lake/index.ts';
 import { registerModel } from '../registry.ts';
-import { parseKRange } from './cli.ts';
-import { type Feature, OPTIONAL_FEATURES, TASK_GMM_MODEL_NAME } from './model.ts';
+import { parseKRange, parseStartOptions } from './cli.ts';
+import { TASK_GMM_MODEL_NAME } from './model.ts';
 import { saveSparkModel, sideBySideWithOwnEm, trainTaskGmmOnSpark } from './spark-train.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -31,22 +31,8 @@ export async function trainTaskGmmSpark(ctx: Ctx): Promise<number> {
       `--engine spark fits full covariances (Spark's GaussianMixture)`,
     );
   // the own EM's options: Spark's random start from seeds seed…seed+N−1 per k
-  const seeds = v.starts === undefined ? 4 : Number(v.starts);
-  if (!Number.isInteger(seeds) || seeds < 1 || seeds > 50)
-    throw new LakestreamError('BAD_ARGUMENT', `--starts must be a whole number 1…50, got "${v.starts}"`);
-  const seed = v.seed === undefined ? 1 : Number(v.seed);
-  if (!Number.isInteger(seed))
-    throw new LakestreamError('BAD_ARGUMENT', `--seed must be a whole number, got "${v.seed}"`);
-  const extra = String(v.features ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean) as Feature[];
-  for (const f of extra)
-    if (!(OPTIONAL_FEATURES as readonly string[]).includes(f))
-      throw new LakestreamError(
-        'BAD_ARGUMENT',
-        `--features takes ${OPTIONAL_FEATURES.join(', ')} (the three requests are always used), got "${f}"`,
-      );
+  const { seed, starts, extra } = parseStartOptions(v);
+  const seeds = starts ?? 4;
   const spec = parseEngine(String(v.engine));
   const range = parseKRange(v.k as string | undefined);
   // Spark first: an unreachable server fails before the lake is even opened

@@ -5,6 +5,7 @@
 // are removed at the end.
 
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { removeBenchRun } from '../../src/bench/leftovers.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
@@ -12,6 +13,7 @@ import {
   exampleHome,
   helpExamples,
   needsCluster,
+  preparedReplay,
   readmeExamples,
   removeHome,
   runExample,
@@ -33,12 +35,16 @@ export function onTestCluster(args: string[], tc: TestCluster): string[] {
 
 describe('the examples that need the local cluster', { timeout: 1_800_000 }, () => {
   let tc: TestCluster;
+  /** the short replay the README's examples follow (its --engine spark ones read that lake) */
+  let prepared: string;
 
   before(async () => {
     tc = await ensureCluster({ kafka: true, hdfs: true, spark: true });
+    prepared = await preparedReplay();
   });
   after(async () => {
     if (tc) await removeBenchRun(`${tc.kafkaUrl}#ns=${run}.`, `${tc.webhdfsUrl}/${run}?user=${tc.hdfsUser}`);
+    if (prepared) await removeHome(join(prepared, '..'));
   });
 
   it('are found (the cluster --help has some)', () => {
@@ -51,7 +57,7 @@ describe('the examples that need the local cluster', { timeout: 1_800_000 }, () 
   for (const e of examples)
     it(`${e.from}: lakestream ${e.args.join(' ')}`, async () => {
       const args = onTestCluster(e.args, tc);
-      const home = await exampleHome();
+      const home = await exampleHome(prepared);
       const r = await runExample(args, home, { LAKESTREAM_CLUSTER_DIR: tc.dir });
       await removeHome(home);
       assert.equal(r.code, 0, `${e.from}: ${e.line}\n${r.stderr.slice(-3000)}\n${r.stdout.slice(-1000)}`);

@@ -11,6 +11,7 @@ import {
   exampleHome,
   helpExamples,
   needsCluster,
+  preparedReplay,
   readmeExamples,
   removeHome,
   runExample,
@@ -25,24 +26,7 @@ describe('the examples of --help and of the README', { timeout: 1_800_000 }, () 
   let prepared: string;
 
   before(async () => {
-    const home = await exampleHome();
-    for (const args of [
-      [
-        'produce',
-        '--source',
-        'london-halfhourly',
-        '--file',
-        '../shared/data/meters/london/halfhourly_2013_20_households.csv.gz',
-        '--limit',
-        '20000',
-        '-q',
-      ],
-      ['stream', '--drain', '--retrain', 'off', '-q'],
-    ]) {
-      const r = await runExample(args, home);
-      assert.equal(r.code, 0, r.stderr);
-    }
-    prepared = join(home, '.lakestream');
+    prepared = await preparedReplay();
   });
   after(async () => {
     if (prepared) await removeHome(join(prepared, '..'));

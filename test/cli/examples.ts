@@ -123,6 +123,32 @@ export async function exampleHome(prepared?: string): Promise<string> {
   return cwd;
 }
 
+/**
+ * The short replay the examples assume has run (20,000 London readings streamed into the default
+ * lake): returns the .lakestream folder to hand to exampleHome; removeHome(join(it, '..')) removes it.
+ */
+export async function preparedReplay(): Promise<string> {
+  const home = await exampleHome();
+  for (const args of [
+    [
+      'produce',
+      '--source',
+      'london-halfhourly',
+      '--file',
+      '../shared/data/meters/london/halfhourly_2013_20_households.csv.gz',
+      '--limit',
+      '20000',
+      '-q',
+    ],
+    ['stream', '--drain', '--retrain', 'off', '-q'],
+  ]) {
+    const r = await runExample(args, home);
+    if (r.code !== 0)
+      throw new Error(`preparing the examples' replay: lakestream ${args.join(' ')}\n${r.stderr}`);
+  }
+  return join(home, '.lakestream');
+}
+
 /** Removes a folder made by exampleHome (a demo's lake there is hundreds of MB). */
 export async function removeHome(cwd: string): Promise<void> {
   await rm(dirname(cwd), { recursive: true, force: true });

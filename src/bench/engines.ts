@@ -14,7 +14,7 @@ import { Lake, type Row } from '../lake/index.ts';
 import { mulberry32 } from '../models/random.ts';
 import { startServer } from '../serve/server.ts';
 import { FLEET_ID, METER_TABLES } from '../workloads/meters/tables.ts';
-import { buildBenchLake } from './serve.ts';
+import { buildBenchLake, fleetDailyRow } from './serve.ts';
 
 const NOT_FLEET = `meter_id <> '${FLEET_ID}'`;
 
@@ -173,20 +173,7 @@ async function buildSimulatedLake(url: string, meters: number, log: (s: string) 
           month: day.slice(0, 7),
         });
       }
-      list.push({
-        meter_id: FLEET_ID,
-        kind: 'electricity',
-        day,
-        value: fleet,
-        unit: 'kWh',
-        n_readings: 0,
-        expected_readings: 0,
-        complete: true,
-        closed: true,
-        tariff: null,
-        acorn_group: null,
-        month: day.slice(0, 7),
-      });
+      list.push(fleetDailyRow(day, fleet));
     }
     await table.write(list);
     rows += list.length;

@@ -26,6 +26,24 @@ function summary(ms: number[]): { n: number; p50: number; p95: number; max: numb
   return { n: s.length, p50: r(percentile(s, 50)), p95: r(percentile(s, 95)), max: r(s[s.length - 1]) };
 }
 
+/** The fleet's gold daily row of a day: the sum over the meters, as the bench lakes store it. */
+export function fleetDailyRow(day: string, value: number): Row {
+  return {
+    meter_id: FLEET_ID,
+    kind: 'electricity',
+    day,
+    value,
+    unit: 'kWh',
+    n_readings: 0,
+    expected_readings: 0,
+    complete: true,
+    closed: true,
+    tariff: null,
+    acorn_group: null,
+    month: day.slice(0, 7),
+  };
+}
+
 /** Gold daily (meters and fleet rows) from the London daily file, as the stream would have written it. */
 export async function buildBenchLake(
   url: string,
@@ -77,20 +95,7 @@ export async function buildBenchLake(
     fleet.set(day, (fleet.get(day) ?? 0) + value);
   }
   for (const [day, value] of fleet) {
-    byMonth.get(day.slice(0, 7))!.push({
-      meter_id: FLEET_ID,
-      kind: 'electricity',
-      day,
-      value,
-      unit: 'kWh',
-      n_readings: 0,
-      expected_readings: 0,
-      complete: true,
-      closed: true,
-      tariff: null,
-      acorn_group: null,
-      month: day.slice(0, 7),
-    });
+    byMonth.get(day.slice(0, 7))!.push(fleetDailyRow(day, value));
   }
   const lake = await Lake.open(url);
   const t = METER_TABLES.daily;

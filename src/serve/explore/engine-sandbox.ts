@@ -7,8 +7,8 @@ import { isLakestreamError } from '../../errors.ts';
 import { withDuck } from '../../lake/index.ts';
 import { HttpError } from '../http.ts';
 import type { TableSummary } from '../lake-reader.ts';
-import { checkTree, MAX_SQL_LENGTH, type ParsedTree, REFUSED_ON_SPARK } from './guard.ts';
-import { DEFAULT_ROW_CAP, DEFAULT_TIMEOUT_MS, type SqlResult } from './sandbox.ts';
+import { checkTree, type ParsedTree, REFUSED_ON_SPARK } from './guard.ts';
+import { DEFAULT_ROW_CAP, DEFAULT_TIMEOUT_MS, type SqlResult, sqlText } from './sandbox.ts';
 
 /** A value the page's grid and chart read: numbers, text; bytes as base64. */
 function cell(v: unknown): unknown {
@@ -29,10 +29,7 @@ export class EngineSandbox {
   async run(sql: string, opts: { maxRows?: number; timeoutMs?: number } = {}): Promise<SqlResult> {
     const maxRows = opts.maxRows ?? DEFAULT_ROW_CAP;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const text = sql.trim().replace(/;\s*$/, '');
-    if (text === '') throw new HttpError(400, 'the SQL is empty', 'sql');
-    if (text.length > MAX_SQL_LENGTH)
-      throw new HttpError(400, `the SQL is longer than ${MAX_SQL_LENGTH} characters`, 'sql');
+    const text = sqlText(sql);
     const views = new Set((await this.listTables()).map((t) => t.view.toLowerCase()));
     const tree = await withDuck(async (conn) => {
       const r = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [text]);

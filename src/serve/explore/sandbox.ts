@@ -35,6 +35,15 @@ function jsonValue(x: unknown, type: string): unknown {
   return x;
 }
 
+/** The user's SQL without surrounding space and a final ';', refused when empty or too long. */
+export function sqlText(sql: string): string {
+  const text = sql.trim().replace(/;\s*$/, '');
+  if (text === '') throw new HttpError(400, 'the SQL is empty', 'sql');
+  if (text.length > MAX_SQL_LENGTH)
+    throw new HttpError(400, `the SQL is longer than ${MAX_SQL_LENGTH} characters`, 'sql');
+  return text;
+}
+
 export class SqlSandbox {
   private readonly store: ObjectStore;
   private readonly listTables: () => Promise<TableSummary[]>;
@@ -57,10 +66,7 @@ export class SqlSandbox {
   private async runNow(sql: string, opts: { maxRows?: number; timeoutMs?: number }): Promise<SqlResult> {
     const maxRows = opts.maxRows ?? DEFAULT_ROW_CAP;
     const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const text = sql.trim().replace(/;\s*$/, '');
-    if (text === '') throw new HttpError(400, 'the SQL is empty', 'sql');
-    if (text.length > MAX_SQL_LENGTH)
-      throw new HttpError(400, `the SQL is longer than ${MAX_SQL_LENGTH} characters`, 'sql');
+    const text = sqlText(sql);
     const box = await this.current();
     const parsed = await box.conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR) AS j', [text]);
     checkTree(JSON.parse(String(parsed.getRowsJson()[0][0])) as ParsedTree, box.views);

@@ -58,14 +58,16 @@ LAKESTREAM_TOKEN environment variable; then every page and API request must carr
       group: values.group,
       engine: engineSetting(values.engine),
     });
-    process.stderr.write(
-      `lakestream serve: dashboard at ${server.url}/ (lake ${lakeUrl(values.lake)}, engine ${engineSetting(values.engine)})${token ? ' — token required' : ''}\n`,
-    );
-    await new Promise<void>((resolve) => {
+    // the handlers are in place before the URL is printed: whoever waits for the URL may stop us at once
+    const stopped = new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
     });
+    process.stderr.write(
+      `lakestream serve: dashboard at ${server.url}/ (lake ${lakeUrl(values.lake)}, engine ${engineSetting(values.engine)})${token ? ' — token required' : ''}\n`,
+    );
+    await stopped;
     process.stderr.write('lakestream serve: stopping\n');
     await server.close();
     return 0;

@@ -9,11 +9,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FLEET_ID, METER_TABLES } from '../domain/meters/tables.ts';
 import { openEngine, type QueryEngine } from '../engine/index.ts';
 import { Lake, type Row } from '../lake/index.ts';
 import { mulberry32 } from '../models/random.ts';
 import { startServer } from '../serve/server.ts';
-import { FLEET_ID, METER_TABLES } from '../workloads/meters/tables.ts';
 import { buildBenchLake, fleetDailyRow } from './serve.ts';
 
 const NOT_FLEET = `meter_id <> '${FLEET_ID}'`;

@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LakestreamError } from '../errors.ts';
-import { joinPath } from '../storage/object-store.ts';
+import { joinPath } from '../storage/index.ts';
 import { type AddFile, decodeDataPath } from './actions.ts';
 import { withDuck } from './duck.ts';
 import { dvFilePath } from './dv.ts';

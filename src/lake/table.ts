@@ -3,8 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LakestreamError } from '../errors.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
-import { cleanPath } from '../storage/object-store.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { cleanPath } from '../storage/index.ts';
 import {
   type Action,
   type AddFile,

@@ -3,9 +3,9 @@
 // layer's gold class windows, and for the minutes no window has closed yet, the class rows
 // written on arrival), and adds the task GMM's clusters for the scatter of requests.
 
+import { TRACE_LAKE_TABLES as T } from '../domain/cluster-trace/tables.ts';
 import { loadModelJson } from '../models/registry.ts';
 import { TASK_GMM_MODEL_NAME, type TaskGmmModel } from '../models/task-gmm/model.ts';
-import { TRACE_LAKE_TABLES as T } from '../workloads/cluster-trace/tables.ts';
 import { dialectOf } from './data/dialect.ts';
 import type { LakeReader } from './lake-reader.ts';
 import { num, numOrNull, viewName } from './lake-reader.ts';

@@ -21,5 +21,6 @@ export {
   mlRead,
   mlWrite,
 } from './ml.ts';
+export { DataFrameReader } from './reader.ts';
 export { type SparkField, sparkTypeName } from './types.ts';
-export { DataFrameReader, DataFrameWriter, type SaveMode } from './writer.ts';
+export { DataFrameWriter, type SaveMode } from './writer.ts';

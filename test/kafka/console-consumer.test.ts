@@ -13,8 +13,7 @@ import { createGunzip } from 'node:zlib';
 import { runKafkaTool } from '../../src/cluster/tools.ts';
 import { encodeReading, type Reading, validateReading } from '../../src/domain/meters/reading.ts';
 import { TOPICS } from '../../src/domain/topics.ts';
-import { partitionForKey } from '../../src/transport/murmur2.ts';
-import { openTransport } from '../../src/transport/open.ts';
+import { openTransport, partitionForKey } from '../../src/transport/index.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 
 const LONDON = resolve(

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { decodeReading } from '../../src/domain/meters/reading.ts';
 import { produce } from '../../src/sources/produce.ts';
-import { openTransport } from '../../src/transport/open.ts';
-import type { Message, Transport } from '../../src/transport/transport.ts';
+import type { Message, Transport } from '../../src/transport/index.ts';
+import { openTransport } from '../../src/transport/index.ts';
 import { cli, DATA, runCli, startCli } from '../helpers/cli.ts';
 
 async function fresh(): Promise<{ url: string; transport: Transport; dir: string }> {

@@ -1,4 +1,5 @@
-// The Delta Lake layer's public API: Lake, DeltaTable, snapshots, types. Import from here.
+// The Delta Lake layer's public API: Lake, DeltaTable, snapshots, typed actions, replace-rows-by-key
+// writes, SQL views over tables. Everything outside src/lake/ imports from here (test/layering.test.ts).
 
 export type { Action, AddFile, MetadataAction, ProtocolAction, RemoveFile, TxnAction } from './actions.ts';
 export { connectDuck, getDuck, withDuck } from './duck.ts';

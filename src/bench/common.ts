@@ -4,10 +4,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { openStore } from '../storage/open.ts';
-import { openTransport } from '../transport/open.ts';
-import type { Transport } from '../transport/transport.ts';
-import { TOPICS } from '../transport/transport.ts';
+import { TOPICS } from '../domain/topics.ts';
+import { openStore } from '../storage/index.ts';
+import type { Transport } from '../transport/index.ts';
+import { openTransport } from '../transport/index.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = resolve(ROOT, 'src/cli/main.ts');

@@ -9,11 +9,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FLEET_ID, METER_TABLES } from '../domain/meters/tables.ts';
 import { openEngine, type QueryEngine } from '../engine/index.ts';
 import { Lake, type Row } from '../lake/index.ts';
 import { mulberry32 } from '../models/random.ts';
 import { startServer } from '../serve/server.ts';
-import { FLEET_ID, METER_TABLES } from '../workloads/meters/tables.ts';
 import { buildBenchLake, fleetDailyRow } from './serve.ts';
 
 const NOT_FLEET = `meter_id <> '${FLEET_ID}'`;
@@ -65,7 +65,7 @@ async function addSilverAndQuarantine(url: string, days: number, log: (s: string
     );
     const silver = lake.table(METER_TABLES.silver.path);
     await silver.ensure({
-      schema: METER_TABLES.silver.schema.map((c) => ({ ...c })) as never,
+      schema: METER_TABLES.silver.schema.map((c) => ({ ...c })),
       partitionColumns: [...METER_TABLES.silver.partitionColumns],
     });
     let rows: Row[] = [];
@@ -101,7 +101,7 @@ async function addSilverAndQuarantine(url: string, days: number, log: (s: string
     n += rows.length;
     const quarantine = lake.table(METER_TABLES.quarantine.path);
     await quarantine.ensure({
-      schema: METER_TABLES.quarantine.schema.map((c) => ({ ...c })) as never,
+      schema: METER_TABLES.quarantine.schema.map((c) => ({ ...c })),
       partitionColumns: [...METER_TABLES.quarantine.partitionColumns],
     });
     const all = await lake.query(`SELECT meter_id, day FROM meters_gold_daily WHERE ${NOT_FLEET}`, {
@@ -141,7 +141,7 @@ async function buildSimulatedLake(url: string, meters: number, log: (s: string) 
   const t = METER_TABLES.daily;
   const table = lake.table(t.path);
   await table.ensure({
-    schema: t.schema.map((c) => ({ ...c })) as never,
+    schema: t.schema.map((c) => ({ ...c })),
     partitionColumns: [...t.partitionColumns],
   });
   const rand = mulberry32(42);

@@ -8,10 +8,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Action } from '../lake/actions.ts';
+import type { Action } from '../lake/index.ts';
 import { Lake, type Row, type TableSpec } from '../lake/index.ts';
-import { LocalStore } from '../storage/local.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { LocalStore } from '../storage/index.ts';
 import { openWebHdfs, type WebHdfsStore } from '../storage/webhdfs/index.ts';
 
 export interface HdfsBenchOptions {

@@ -5,11 +5,9 @@
 import { randomBytes } from 'node:crypto';
 import { clusterUp } from '../cluster/cluster.ts';
 import { producerPerformance, runKafkaTool } from '../cluster/tools.ts';
-import { KafkaAdmin } from '../transport/kafka/admin.ts';
-import { openKafkaTransport } from '../transport/kafka/index.ts';
-import { type Compression, parseKafkaUrl } from '../transport/kafka/url.ts';
-import type { Message, Transport } from '../transport/transport.ts';
-import { encodeReading, type Reading } from '../workloads/meters/reading.ts';
+import { encodeReading, type Reading } from '../domain/meters/reading.ts';
+import type { Message, Transport } from '../transport/index.ts';
+import { type Compression, KafkaAdmin, openKafkaTransport, parseKafkaUrl } from '../transport/kafka/index.ts';
 
 export interface KafkaBenchOptions {
   /** fewer messages, one compression (CI) */

@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Action } from '../lake/actions.ts';
+import type { Action } from '../lake/index.ts';
 import { Lake, type Row, type TableSpec } from '../lake/index.ts';
 
 const BRONZE_LIKE: TableSpec = {

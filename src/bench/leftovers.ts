@@ -17,8 +17,8 @@ export async function removeBenchRun(transportUrl: string, lakeUrl: string): Pro
   const removed: string[] = [];
   const ns = /^(kafka:\/\/[^#]+)#ns=([A-Za-z0-9._-]+)$/.exec(transportUrl);
   if (ns) {
-    const { KafkaAdmin } = await import('../transport/kafka/admin.ts');
-    const { parseKafkaUrl } = await import('../transport/kafka/url.ts');
+    const { KafkaAdmin } = await import('../transport/kafka/index.ts');
+    const { parseKafkaUrl } = await import('../transport/kafka/index.ts');
     const admin = new KafkaAdmin(parseKafkaUrl(ns[1]));
     try {
       const topics = (await admin.listTopics()).map((t) => t.name).filter((n) => n.startsWith(ns[2]));

@@ -7,8 +7,8 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openTransport } from '../transport/open.ts';
-import { TOPICS } from '../transport/transport.ts';
+import { TOPICS } from '../domain/topics.ts';
+import { openTransport } from '../transport/index.ts';
 
 const MAIN = resolve(import.meta.dirname, '../cli/main.ts');
 

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { createGunzip } from 'node:zlib';
+import { FLEET_ID, METER_TABLES } from '../domain/meters/tables.ts';
 import { Lake, type Row } from '../lake/index.ts';
 import { DIST_DIR } from '../serve/build.ts';
 import { startServer } from '../serve/server.ts';
-import { FLEET_ID, METER_TABLES } from '../workloads/meters/tables.ts';
 
 const DATA = resolve(import.meta.dirname, '../../../shared/data/meters/london');
 

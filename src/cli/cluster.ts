@@ -1,7 +1,7 @@
 // `lakestream cluster up|down|status|kill|start|fetch`: a real local Kafka (KRaft), HDFS and Spark from Apache's jars.
 
 import { clusterDown, clusterUp, killNode, startNode } from '../cluster/cluster.ts';
-import { ALL_NODES, ALL_PARTS, DEFAULT_CLUSTER_DIR, isNodeName, type Part } from '../cluster/config.ts';
+import { ALL_NODES, DEFAULT_CLUSTER_DIR, isNodeName, type Part, partsFromFlags } from '../cluster/config.ts';
 import { ensureJars } from '../cluster/jars.ts';
 import { clusterStatus, formatStatus } from '../cluster/status.ts';
 import { LakestreamError } from '../errors.ts';
@@ -24,11 +24,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 const PART_NAME: Record<Part, string> = { kafka: 'Kafka', hdfs: 'HDFS', spark: 'Spark' };
 
 /** The parts the flags name; none named means all three. */
-export function partsFromFlags(values: { kafka?: boolean; hdfs?: boolean; spark?: boolean }): Part[] {
-  const named = ALL_PARTS.filter((p) => values[p]);
-  return named.length > 0 ? named : [...ALL_PARTS];
-}
-
 function partNames(parts: Part[]): string {
   const names = parts.map((p) => PART_NAME[p]);
   return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names.at(-1)}`;

@@ -1,20 +1,12 @@
 // What every CLI command declares: its options once (types, defaults, help text), parsed by node:util.
+// The option type itself is config's (config/options.ts), which declares the shared settings with it.
 
 import { parseArgs } from 'node:util';
+import type { Options } from '../config/options.ts';
 import { LakestreamError } from '../errors.ts';
 import { didYouMean } from './suggest.ts';
 
-export interface OptionSpec {
-  type: 'string' | 'boolean';
-  short?: string;
-  multiple?: boolean;
-  default?: string | boolean | string[];
-  /** shown in --help; `VALUE` names the argument */
-  help: string;
-  value?: string;
-}
-
-export type Options = Record<string, OptionSpec>;
+export type { OptionSpec, Options } from '../config/options.ts';
 
 type Parsed<O extends Options> = {
   [K in keyof O]: O[K]['type'] extends 'boolean'

@@ -14,7 +14,7 @@ import { openSource, type SourceOptions } from '../sources/open-source.ts';
 import { produceFrom } from '../sources/produce.ts';
 import type { Source } from '../sources/source.ts';
 import { runWorker, type WorkerStatus } from '../stream/worker.ts';
-import { openTransport } from '../transport/open.ts';
+import { openTransport } from '../transport/index.ts';
 import { loadEnrichment } from '../workloads/meters/enrich.ts';
 import { metersWorkload } from '../workloads/meters/workload.ts';
 import { defineCommand, numberOption, quietOption } from './command.ts';

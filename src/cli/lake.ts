@@ -2,10 +2,9 @@
 
 import { engineOption, engineSetting, lakeOption, lakeUrl } from '../config/settings.ts';
 import { openEngine, parseEngine } from '../engine/index.ts';
-import type { SparkEngine } from '../engine/spark/engine.ts';
+import type { SparkEngine } from '../engine/spark/index.ts';
 import { LakestreamError } from '../errors.ts';
-import { importCsv } from '../lake/import.ts';
-import { Lake } from '../lake/index.ts';
+import { importCsv, Lake } from '../lake/index.ts';
 import { checkCsvFile } from '../sources/check-format.ts';
 import { defineCommand, jsonOption, numberOption, quietOption } from './command.ts';
 import { bar, formatCount, ProgressLine } from './progress.ts';
@@ -175,7 +174,7 @@ Examples:
         const limit = numberOption('limit', values.limit, 10, { integer: true, min: 0 });
         const table = lake.table(t);
         const s = await table.snapshot(version);
-        const { withDuck } = await import('../lake/duck.ts');
+        const { withDuck } = await import('../lake/index.ts');
         const sample = await withDuck(async (conn) => {
           const view = `show_${process.pid}`;
           await table.createView(conn, view, s.version);

@@ -13,7 +13,7 @@ async function loadModelArg(arg: string, lakeFlag: string | undefined) {
   const { CONSUMPTION_MODEL_NAME, loadConsumptionModel } = await import('../models/consumption/index.ts');
   if (arg === 'latest') {
     const { loadModelJson } = await import('../models/registry.ts');
-    const { openStore } = await import('../storage/open.ts');
+    const { openStore } = await import('../storage/index.ts');
     const store = await openStore(lakeUrl(lakeFlag));
     try {
       const found = await loadModelJson(store, CONSUMPTION_MODEL_NAME);
@@ -95,7 +95,7 @@ function table(report: EvalReport): string {
 /** `--model task-gmm`: the registered task GMM's held-out log-likelihood per task on a trace shard. */
 async function evaluateTaskGmm(data: string, lakeFlag: string | undefined, json: boolean | undefined) {
   const { loadModelJson } = await import('../models/registry.ts');
-  const { openStore } = await import('../storage/open.ts');
+  const { openStore } = await import('../storage/index.ts');
   const { TASK_GMM_MODEL_NAME } = await import('../models/task-gmm/model.ts');
   const { trainingSetFromFiles } = await import('../models/task-gmm/train.ts');
   const { evaluateTaskGmm: evaluate } = await import('../models/task-gmm/evaluate.ts');

@@ -9,7 +9,7 @@ import {
   type ProduceSummary,
   produceFrom,
 } from '../sources/produce.ts';
-import { openTransport } from '../transport/open.ts';
+import { openTransport } from '../transport/index.ts';
 import { defineCommand, numberOption, quietOption } from './command.ts';
 
 function fmtCount(n: number): string {

@@ -3,8 +3,7 @@
 // lake, and DuckDB's "did you mean" about its own catalog replaced by the lake's view names.
 
 import { LakestreamError } from '../errors.ts';
-import { withDuck } from '../lake/duck.ts';
-import { viewNameOf } from '../lake/index.ts';
+import { viewNameOf, withDuck } from '../lake/index.ts';
 import { closest } from './suggest.ts';
 
 const READ_ONLY = /^(select|with|from|values|table|explain|describe|summarize|show|pivot|unpivot)\b/i;

@@ -8,13 +8,13 @@ import {
   transportOption,
   transportUrl,
 } from '../config/settings.ts';
+import { METER_TABLES } from '../domain/meters/tables.ts';
+import { TOPICS } from '../domain/topics.ts';
 import { openEngine, parseEngine } from '../engine/index.ts';
 import { describeError, LakestreamError } from '../errors.ts';
 import { Lake, liveRecords } from '../lake/index.ts';
 import { type RetrainRecord, readRetrain } from '../models/registry.ts';
-import { openTransport } from '../transport/open.ts';
-import { TOPICS } from '../transport/transport.ts';
-import { METER_TABLES } from '../workloads/meters/tables.ts';
+import { openTransport } from '../transport/index.ts';
 import { defineCommand } from './command.ts';
 import { formatCount } from './progress.ts';
 import { missingLakeDir, missingTransportDir } from './read-only.ts';

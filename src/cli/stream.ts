@@ -8,7 +8,7 @@ import { CONSUMPTION_MODEL_NAME, trainFromLake } from '../models/consumption/ind
 import { registerModel } from '../models/registry.ts';
 import { runWorker } from '../stream/worker.ts';
 import type { Workload } from '../stream/workload.ts';
-import { openTransport } from '../transport/open.ts';
+import { openTransport } from '../transport/index.ts';
 import { loadEnrichment } from '../workloads/meters/enrich.ts';
 import { metersWorkload } from '../workloads/meters/workload.ts';
 import { defineCommand, numberOption, quietOption } from './command.ts';

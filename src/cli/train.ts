@@ -7,7 +7,7 @@ import { defineCommand, jsonOption } from './command.ts';
 
 /** {"model","version","path"} of a model's latest version, on stdout. */
 async function printRegistered(name: string, lakeFlag: string | undefined): Promise<number> {
-  const { openStore } = await import('../storage/open.ts');
+  const { openStore } = await import('../storage/index.ts');
   const { latestModelVersion } = await import('../models/registry.ts');
   const store = await openStore(lakeUrl(lakeFlag));
   try {

@@ -3,7 +3,6 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { partsFromFlags } from '../cli/cluster.ts';
 import {
   ALL_NODES,
   configPath,
@@ -11,6 +10,7 @@ import {
   kafkaBootstrap,
   loadConfig,
   nodePorts,
+  partsFromFlags,
   sparkConnectUrl,
   sparkMasterUrl,
   webhdfsUrl,

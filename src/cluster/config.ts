@@ -236,3 +236,9 @@ export function nodePorts(c: ClusterConfig, node: NodeName): number[] {
       return [nodePort(c, node)];
   }
 }
+
+/** The parts `--kafka`, `--hdfs`, `--spark` name; none named means all of them. */
+export function partsFromFlags(values: { kafka?: boolean; hdfs?: boolean; spark?: boolean }): Part[] {
+  const named = ALL_PARTS.filter((p) => values[p]);
+  return named.length > 0 ? named : [...ALL_PARTS];
+}

@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
+import { TOPICS } from '../domain/topics.ts';
 import { LakestreamError } from '../errors.ts';
-import { TOPICS } from '../transport/transport.ts';
 import { type ClusterConfig, type KafkaNode, kafkaBootstrap } from './config.ts';
 import { alivePid, portOpen, runJava, startDaemon, waitUntil } from './processes.ts';
 

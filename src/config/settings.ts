@@ -1,8 +1,9 @@
 // Settings shared by every command, declared once: flag name, environment variable, default.
-// Commands spread `commonOptions` into their options; `resolveSettings` applies env and defaults.
+// A command spreads the options it takes (`...lakeOption`, `...transportOption`, `...engineOption`)
+// into its own; `lakeUrl`, `transportUrl` and `engineSetting` apply the flag, else the env, else the default.
 
-import type { Options } from '../cli/command.ts';
 import { LakestreamError } from '../errors.ts';
+import type { Options } from './options.ts';
 
 export const DEFAULT_TRANSPORT = 'embedded:./.lakestream/log';
 export const DEFAULT_LAKE = 'file:./.lakestream/lake';

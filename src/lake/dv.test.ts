@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { isLakestreamError } from '../errors.ts';
-import { openStore } from '../storage/open.ts';
+import { openStore } from '../storage/index.ts';
 import type { AddFile } from './actions.ts';
 import {
   type DeletionVector,

@@ -5,8 +5,8 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { LakestreamError } from '../errors.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
-import { joinPath } from '../storage/object-store.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { joinPath } from '../storage/index.ts';
 
 export interface DeletionVector {
   /** 'u' relative path (prefix + z85 uuid), 'i' inline (z85 bytes), 'p' absolute path */

@@ -1,12 +1,15 @@
-// The Delta Lake layer's public API: Lake, DeltaTable, snapshots, types. Import from here.
+// The Delta Lake layer's public API: Lake, DeltaTable, snapshots, typed actions, replace-rows-by-key
+// writes, SQL views over tables. Everything outside src/lake/ imports from here (test/layering.test.ts).
 
-export type { AddFile, MetadataAction, ProtocolAction, RemoveFile, TxnAction } from './actions.ts';
+export type { Action, AddFile, MetadataAction, ProtocolAction, RemoveFile, TxnAction } from './actions.ts';
 export { connectDuck, getDuck, withDuck } from './duck.ts';
+export { type ImportProgress, type ImportResult, importCsv } from './import.ts';
 export { Lake, type QueryResult } from './lake.ts';
 export type { Row } from './parquet.ts';
+export { prepareTableWrite, type TableWrite } from './replace-rows.ts';
 export type { DeltaType, Field, TableSpec } from './schema.ts';
 export { type FileStats, liveRecords, parseStats, Snapshot } from './snapshot.ts';
-export { viewNameOf } from './sql.ts';
+export { createSnapshotView, dataFileLocalPath, filesSelect, viewNameOf } from './sql.ts';
 export {
   CHECKPOINT_INTERVAL,
   type CommitResult,
@@ -14,3 +17,4 @@ export {
   type HistoryEntry,
   type WriteOptions,
 } from './table.ts';
+export { backoff } from './transaction.ts';

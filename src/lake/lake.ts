@@ -3,8 +3,8 @@
 import type { DuckDBConnection, DuckDBResultReader, DuckDBValue } from '@duckdb/node-api';
 import { StatementType } from '@duckdb/node-api';
 import { LakestreamError } from '../errors.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
-import { openStore } from '../storage/open.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { openStore } from '../storage/index.ts';
 import { connectDuck } from './duck.ts';
 import type { Row } from './parquet.ts';
 import { createSnapshotView, viewNameOf } from './sql.ts';

@@ -6,14 +6,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LakestreamError } from '../errors.ts';
-import { joinPath } from '../storage/object-store.ts';
-import { type AddFile, decodeDataPath } from './actions.ts';
+import { joinPath, type ObjectStore } from '../storage/index.ts';
+import { type Action, type AddFile, decodeDataPath } from './actions.ts';
 import { withDuck } from './duck.ts';
 import { dvFilePath } from './dv.ts';
 import { copyToDir, uploadDataFiles } from './parquet.ts';
+import type { Snapshot } from './snapshot.ts';
 import { filesSelect } from './sql.ts';
-import type { CommitResult, DeltaTable } from './table.ts';
-import { removeFor } from './transaction.ts';
+import { type CommitResult, removeFor, type WriteOptions } from './transaction.ts';
+
+/** What maintenance needs of a table: a DeltaTable, which calls in here (so this file cannot import it). */
+export interface MaintainedTable {
+  readonly path: string;
+  readonly store: ObjectStore;
+  snapshot(): Promise<Snapshot>;
+  commit(actions: Action[], opts?: WriteOptions): Promise<CommitResult>;
+}
 
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
 export const DEFAULT_RETENTION_HOURS = 7 * 24;
@@ -55,7 +63,7 @@ export function planCompaction(files: AddFile[], target: number): AddFile[][] {
 }
 
 export async function optimizeTable(
-  table: DeltaTable,
+  table: MaintainedTable,
   opts: { targetFileSize?: number },
 ): Promise<CommitResult> {
   const target = opts.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
@@ -92,7 +100,7 @@ export async function optimizeTable(
  * with '_' or '.' are never touched.
  */
 export async function vacuumTable(
-  table: DeltaTable,
+  table: MaintainedTable,
   opts: { retentionHours?: number; dryRun?: boolean },
 ): Promise<string[]> {
   const hours = opts.retentionHours ?? DEFAULT_RETENTION_HOURS;

@@ -4,8 +4,8 @@
 import { fileURLToPath } from 'node:url';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LakestreamError } from '../errors.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
-import { joinPath } from '../storage/object-store.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { joinPath } from '../storage/index.ts';
 import { type AddFile, decodeDataPath } from './actions.ts';
 import { columnMappingMode, fieldIdSchema, logicalValue, physicalName } from './column-mapping.ts';
 import { readDeletionVector } from './dv.ts';

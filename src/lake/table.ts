@@ -3,11 +3,10 @@
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { LakestreamError } from '../errors.ts';
-import type { ObjectStore } from '../storage/object-store.ts';
-import { cleanPath } from '../storage/object-store.ts';
+import type { ObjectStore } from '../storage/index.ts';
+import { cleanPath } from '../storage/index.ts';
 import {
   type Action,
-  type AddFile,
   type MetadataAction,
   parseCommit,
   type RemoveFile,
@@ -40,33 +39,17 @@ import {
 } from './schema.ts';
 import { Snapshot } from './snapshot.ts';
 import { createSnapshotView } from './sql.ts';
-import { backoff, type CommitIntent, type Resolution, removeFor, resolveAgainst } from './transaction.ts';
+import {
+  backoff,
+  type CommitIntent,
+  type CommitResult,
+  type Resolution,
+  removeFor,
+  resolveAgainst,
+  type WriteOptions,
+} from './transaction.ts';
 
-export type CommitResult =
-  | { status: 'committed'; version: number }
-  | { status: 'skipped'; reason: 'txn-already-applied'; version: number }
-  | { status: 'conflict'; reason: string };
-
-export interface WriteOptions {
-  /** idempotent stream writes: no-op when the table records version >= this for appId */
-  txn?: { appId: string; version: number };
-  /** files to remove in the same commit: every active file for which this returns true */
-  removeWhere?: (file: AddFile) => boolean;
-  /** commitInfo.operation, default 'WRITE' */
-  operation?: string;
-  /** name prefix for new data files; default 'part-' */
-  filePrefix?: string;
-  /** commitInfo.operationParameters (values are written as strings, as Spark does) */
-  operationParameters?: Record<string, unknown>;
-  /** dataChange of the removes made by removeWhere (false for compaction); default true */
-  dataChange?: boolean;
-  /**
-   * A read-modify-write: the version the caller read, and which files its read covered. A commit
-   * after `readVersion` that added a file matching `readWhere`, or removed one this commit removes,
-   * makes this commit a conflict (the caller reads again), as a commit racing for the version does.
-   */
-  read?: { version: number; where: (file: AddFile) => boolean };
-}
+export type { CommitResult, WriteOptions } from './transaction.ts';
 
 export interface HistoryEntry {
   version: number;

@@ -79,3 +79,29 @@ export function backoff(attempt: number): Promise<void> {
   const ms = Math.min(50, attempt) * Math.random();
   return new Promise((r) => setTimeout(r, ms));
 }
+
+export type CommitResult =
+  | { status: 'committed'; version: number }
+  | { status: 'skipped'; reason: 'txn-already-applied'; version: number }
+  | { status: 'conflict'; reason: string };
+
+export interface WriteOptions {
+  /** idempotent stream writes: no-op when the table records version >= this for appId */
+  txn?: { appId: string; version: number };
+  /** files to remove in the same commit: every active file for which this returns true */
+  removeWhere?: (file: AddFile) => boolean;
+  /** commitInfo.operation, default 'WRITE' */
+  operation?: string;
+  /** name prefix for new data files; default 'part-' */
+  filePrefix?: string;
+  /** commitInfo.operationParameters (values are written as strings, as Spark does) */
+  operationParameters?: Record<string, unknown>;
+  /** dataChange of the removes made by removeWhere (false for compaction); default true */
+  dataChange?: boolean;
+  /**
+   * A read-modify-write: the version the caller read, and which files its read covered. A commit
+   * after `readVersion` that added a file matching `readWhere`, or removed one this commit removes,
+   * makes this commit a conflict (the caller reads again), as a commit racing for the version does.
+   */
+  read?: { version: number; where: (file: AddFile) => boolean };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MemoryStore } from '../storage/memory.ts';
+import { MemoryStore } from '../storage/index.ts';
 import { latestModelVersion, loadModelJson, registerModel } from './registry.ts';
 
 test('a store with no model has no latest version and nothing to load', async () => {

@@ -3,7 +3,7 @@
 // v<N>/model.json, so concurrent registrations never share a version; LATEST only moves forward.
 
 import { LakestreamError } from '../errors.ts';
-import { joinPath, type ObjectStore } from '../storage/object-store.ts';
+import { joinPath, type ObjectStore } from '../storage/index.ts';
 
 const NAME_RE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 const enc = new TextEncoder();

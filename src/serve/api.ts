@@ -1,8 +1,8 @@
 // The /api/* routes: each validates its parameters and answers JSON (the dashboard uses nothing else).
 
 import type { IncomingMessage } from 'node:http';
-import { clusterView } from './cluster-api.ts';
 import { Catalog, KINDS } from './data/catalog.ts';
+import { clusterTraceView } from './data/cluster-trace.ts';
 import { consumption } from './data/consumption.ts';
 import { accuracy, forecastMonth, latestPredictions } from './data/forecast.ts';
 import type { PipelineMonitor } from './data/pipeline.ts';
@@ -47,7 +47,7 @@ const GET: Record<string, Handler> = {
   '/api/forecast': (ctx, q) => forecastMonth(ctx.lake, ctx.catalog, q),
   '/api/forecast/accuracy': (ctx, q) => accuracy(ctx.lake, ctx.catalog, q),
   '/api/predictions/latest': (ctx, q) => latestPredictions(ctx.lake, ctx.catalog, q),
-  '/api/cluster': (ctx, q) => clusterView(ctx.lake, q),
+  '/api/cluster-trace': (ctx, q) => clusterTraceView(ctx.lake, q),
   '/api/pipeline': async (ctx, q) => {
     v.onlyParams(q, []);
     return ctx.monitor.snapshot();

@@ -1,7 +1,6 @@
 // The server's LakeReader over the lake layer (src/lake): trusted SQL and a table list with versions.
 
-import { Lake } from '../lake/index.ts';
-import { filesSelect, viewNameOf } from '../lake/sql.ts';
+import { filesSelect, Lake, viewNameOf } from '../lake/index.ts';
 import { ServingCopies } from './data/serving.ts';
 import type { LakeReader, Rows, TableSummary } from './lake-reader.ts';
 

@@ -1,6 +1,6 @@
 // What the server needs from the lake: trusted SQL over the tables' views, the table list, the store.
 
-import type { ObjectStore } from '../storage/object-store.ts';
+import type { ObjectStore } from '../storage/index.ts';
 
 export interface Column {
   name: string;

@@ -142,11 +142,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       return sendStatic(res, req, join(WEB_DIR, 'index.html'), 'text/html; charset=utf-8', pages);
     }
     // a shared link to a page (/forecast) lands on it: the pages are routed by the hash
-    const page = /^\/(consumption|forecast|pipeline|cluster|explore)\/?$/.exec(path);
+    // (/cluster is the trace page's old name)
+    const page = /^\/(consumption|forecast|pipeline|cluster-trace|cluster|explore)\/?$/.exec(path);
     if (page) {
       named('/');
       res.statusCode = 302;
-      res.setHeader('Location', `/#/${page[1]}${url.search}`);
+      res.setHeader('Location', `/#/${page[1] === 'cluster' ? 'cluster-trace' : page[1]}${url.search}`);
       res.end();
       return;
     }

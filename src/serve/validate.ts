@@ -4,7 +4,7 @@ import { badParam } from './http.ts';
 
 const DAY_RE = /^\d{4}-\d{2}-\d{2}$/;
 const MONTH_RE = /^\d{4}-\d{2}$/;
-/** Meter ids as the reading schema allows them (src/workloads/meters/reading.ts). */
+/** Meter ids as the reading schema allows them (src/domain/meters/reading.ts). */
 const METER_RE = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 export type Params = URLSearchParams;

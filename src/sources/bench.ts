@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openTransport } from '../transport/open.ts';
+import { openTransport } from '../transport/index.ts';
 import { openSource } from './open-source.ts';
 import { produceFrom } from './produce.ts';
 

@@ -2,8 +2,8 @@
 
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TOPICS } from '../domain/topics.ts';
 import { LakestreamError } from '../errors.ts';
-import { TOPICS } from '../transport/transport.ts';
 import { checkReplayFile } from './check-format.ts';
 import { parseGoogleTrace } from './replay/google-trace-source.ts';
 import { parseJsonl } from './replay/jsonl.ts';

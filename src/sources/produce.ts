@@ -2,7 +2,7 @@
 // a final summary, and a clean stop (after the batch in flight is acknowledged) on abort.
 
 import { LakestreamError } from '../errors.ts';
-import type { Transport } from '../transport/transport.ts';
+import type { Transport } from '../transport/index.ts';
 import { openSource, type SourceOptions } from './open-source.ts';
 import { EventClock, RatePacer, sleep } from './pacing.ts';
 import type { FileStats, Source, SourceMessage } from './source.ts';

@@ -1,5 +1,6 @@
 // Opens an ObjectStore from a URL: `file:./dir` or `file:///abs/dir`, `memory:name`,
-// `webhdfs://host:port/dir[?user=U]`. A bare path means `file:`.
+// `webhdfs://host:port/dir[?user=U]`. A bare path means `file:`. Remote implementations load
+// lazily (as in transport/open.ts), so a local lake never loads the WebHDFS client.
 
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,15 +9,6 @@ import { LocalStore } from './local.ts';
 import { MemoryStore } from './memory.ts';
 import type { ObjectStore } from './object-store.ts';
 import { withStoreRetries } from './retrying.ts';
-
-export type StoreOpener = (url: URL) => Promise<ObjectStore>;
-
-const openers = new Map<string, StoreOpener>();
-
-/** Lets another module (webhdfs) add a scheme without this file importing it. */
-export function registerStoreScheme(scheme: string, opener: StoreOpener): void {
-  openers.set(scheme, opener);
-}
 
 export async function openStore(url: string): Promise<ObjectStore> {
   if (url.startsWith('memory:')) return new MemoryStore(url.slice('memory:'.length) || undefined);
@@ -33,15 +25,14 @@ export async function openStore(url: string): Promise<ObjectStore> {
     throw new LakestreamError('BAD_ARGUMENT', `not a storage URL: ${url}`, { cause: e });
   }
   const scheme = parsed.protocol.slice(0, -1);
-  if (!openers.has(scheme) && scheme === 'webhdfs') await import('./webhdfs/index.ts');
-  const opener = openers.get(scheme);
-  if (!opener)
+  if (scheme !== 'webhdfs' && scheme !== 'swebhdfs')
     throw new LakestreamError(
       'BAD_ARGUMENT',
       `unknown storage scheme "${scheme}:" in ${url} (use file:DIR, memory:NAME or webhdfs://HOST:PORT/DIR)`,
     );
+  const { openWebHdfs } = await import('./webhdfs/index.ts');
   // Remote stores have outages (a NameNode restart, safe mode, a dead DataNode): ride them out.
   // `?retry=0` turns this off (tests of the raw failures).
-  const store = await opener(parsed);
+  const store: ObjectStore = openWebHdfs(parsed);
   return parsed.searchParams.get('retry') === '0' ? store : withStoreRetries(store);
 }

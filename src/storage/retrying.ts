@@ -11,7 +11,7 @@
 // are only used to move temp files into place.
 
 import type { ObjectStore } from './object-store.ts';
-import { withRetry } from './webhdfs/retry.ts';
+import { withRetry } from './retry.ts';
 
 export interface RetryingOptions {
   /** give up after this long (default 5 minutes) */

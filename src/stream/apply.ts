@@ -3,8 +3,7 @@
 // race for its batch numbers. The protocol is described in manifest.ts.
 
 import { LakestreamError } from '../errors.ts';
-import type { Action } from '../lake/actions.ts';
-import type { Lake } from '../lake/index.ts';
+import type { Action, Lake } from '../lake/index.ts';
 import { appIdFor, type Batch, type Manifest } from './manifest.ts';
 
 /**

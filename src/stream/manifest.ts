@@ -18,7 +18,8 @@
 // numbers there in one commit); the next owner deletes it instead of committing it (see apply.ts).
 
 import { randomUUID } from 'node:crypto';
-import type { ObjectStore } from '../storage/object-store.ts';
+import type { Action } from '../lake/index.ts';
+import type { ObjectStore } from '../storage/index.ts';
 
 export interface ManifestPartition {
   topic: string;
@@ -33,7 +34,7 @@ export interface ManifestPartition {
 
 export interface ManifestTable {
   path: string;
-  actions: object[];
+  actions: Action[];
 }
 
 export interface Manifest {

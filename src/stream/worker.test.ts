@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { freshLake } from '../../test/lake/helpers.ts';
 import type { Lake } from '../lake/index.ts';
-import { partitionOfKeyBytes } from '../transport/murmur2.ts';
-import { openTransport } from '../transport/open.ts';
-import type { Transport } from '../transport/transport.ts';
+import type { Transport } from '../transport/index.ts';
+import { openTransport, partitionOfKeyBytes } from '../transport/index.ts';
 import { applyManifest } from './apply.ts';
 import { appIdFor, type Batch, ManifestStore } from './manifest.ts';
 import { runWorker } from './worker.ts';
@@ -155,7 +154,7 @@ function batchOf(parts: { partition: number; last: number; seq: number }[]): Omi
 test('a fresh batch completed by the worker that took its partition over keeps its manifest; a batch that lost its number is deleted', async () => {
   const lake = await freshLake('file');
   opened.push(lake);
-  await lake.table(TABLE).ensure(workload.tables[0].spec as never);
+  await lake.table(TABLE).ensure(workload.tables[0].spec);
   const manifests = new ManifestStore(lake.store, workload.name, GROUP);
   const send = async () => {};
 
@@ -207,7 +206,7 @@ test('a worker taking over deletes a manifest that lost the race for its batch n
 
 test('of two manifests left with the same batch number, a worker taking over resumes from the one the lake recorded', async () => {
   const { transport, lake } = await engines();
-  await lake.table(TABLE).ensure(workload.tables[0].spec as never);
+  await lake.table(TABLE).ensure(workload.tables[0].spec);
   await send(transport, 0, 3);
   // Two workers raced for batch 1 of partition 0 and both died: the older manifest (found first)
   // says offsets 0–1, the one the lake recorded 0–2. Neither adds a file, so only the commit tells.

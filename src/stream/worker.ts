@@ -5,13 +5,13 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isLakestreamError, LakestreamError } from '../errors.ts';
-import type { Lake } from '../lake/index.ts';
-import type { Consumer, Message, Transport } from '../transport/transport.ts';
+import type { Action, Lake } from '../lake/index.ts';
+import { prepareTableWrite } from '../lake/index.ts';
+import type { Consumer, Message, Transport } from '../transport/index.ts';
 import { applyManifest, lostRace, recordedOf } from './apply.ts';
 import { LatencyWindow } from './latency.ts';
 import { type Batch, type Manifest, type ManifestPartition, ManifestStore } from './manifest.ts';
 import { BatchOutputs, getOrCreate } from './outputs.ts';
-import { prepareTableWrite } from './table-writes.ts';
 import type { OutMessage, PartitionProcessor, Workload } from './workload.ts';
 
 export interface WorkerOptions {
@@ -67,7 +67,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
   const manifests = new ManifestStore(lake.store, workload.name, group);
   const latency = new LatencyWindow(10_000);
   const tables = new Map(workload.tables.map((t) => [t.path, t]));
-  for (const t of workload.tables) await lake.table(t.path).ensure(t.spec as never);
+  for (const t of workload.tables) await lake.table(t.path).ensure(t.spec);
   await transport.ensureTopic(topic);
 
   const owned = new Map<number, Owned>();
@@ -247,7 +247,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     const prefix = `w${parts.map((q) => q.partition).join('_')}-`;
     // The tables' files are written concurrently (DuckDB works off the main thread, so one table's
     // COPY overlaps the next one's staging); the actions keep the tables' order.
-    const tableActions: { path: string; actions: object[] }[] = await Promise.all(
+    const tableActions: { path: string; actions: Action[] }[] = await Promise.all(
       out.tables().map(async (path) => {
         const t = tables.get(path);
         if (!t)

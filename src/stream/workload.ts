@@ -1,7 +1,7 @@
 // What a workload (meters, cluster-trace) gives the generic stream worker.
 
-import type { Lake } from '../lake/index.ts';
-import type { Message } from '../transport/transport.ts';
+import type { Action, Lake, TableSpec } from '../lake/index.ts';
+import type { Message } from '../transport/index.ts';
 import type { BatchOutputs } from './outputs.ts';
 
 export interface PartitionProcessor {
@@ -24,11 +24,7 @@ export interface PartitionProcessor {
 
 export interface WorkloadTable {
   path: string;
-  spec: {
-    schema: { name: string; type: string; nullable?: boolean }[];
-    partitionColumns: string[];
-    description?: string;
-  };
+  spec: TableSpec;
   /** columns identifying a keyed row group (for rewrites); the key string is their values joined by '|' */
   keyColumns?: string[];
 }
@@ -46,7 +42,7 @@ export interface Workload {
    * After a batch's tables are committed (also a batch re-committed on takeover): derives from the
    * lake what spans partitions (the meters' fleet totals). Must be idempotent. Returns messages to send.
    */
-  afterCommit?(lake: Lake, tables: { path: string; actions: object[] }[]): Promise<OutMessage[]>;
+  afterCommit?(lake: Lake, tables: { path: string; actions: Action[] }[]): Promise<OutMessage[]>;
 }
 
 export interface OutMessage {

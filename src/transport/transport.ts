@@ -83,14 +83,4 @@ export interface Transport {
   close(): Promise<void>;
 }
 
-/** Topic names used by the workloads. */
-export const TOPICS = {
-  readings: 'meters.readings',
-  quarantine: 'meters.quarantine',
-  predictions: 'meters.predictions',
-  traceEvents: 'trace.events',
-  traceQuarantine: 'trace.quarantine',
-  taskClasses: 'trace.task-classes',
-} as const;
-
 export const DEFAULT_PARTITIONS = 6;

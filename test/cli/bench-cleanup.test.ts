@@ -12,7 +12,7 @@ import { runningNodes } from '../../src/bench/leftovers.ts';
 import { clusterDown } from '../../src/cluster/cluster.ts';
 import { defaultConfig, saveConfig } from '../../src/cluster/config.ts';
 import { openWebHdfs } from '../../src/storage/webhdfs/index.ts';
-import { openTransport } from '../../src/transport/open.ts';
+import { openTransport } from '../../src/transport/index.ts';
 import { cli, runCli } from '../helpers/cli.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 

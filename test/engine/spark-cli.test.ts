@@ -182,7 +182,7 @@ describe('lakestream on the spark engine', { timeout: 1_800_000 }, () => {
       '/api/forecast',
       '/api/forecast/accuracy',
       '/api/predictions/latest?limit=20',
-      '/api/cluster?points=0',
+      '/api/cluster-trace?points=0',
     ];
     const answers = async (engine: string) => {
       const server = await startServer({ port: 0, lake, engine, log: () => {} });

@@ -5,7 +5,7 @@
 // Prints one JSON line: {"id": ID, "won": [versions], "lost": [versions]}.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { openStore } from '../../src/storage/open.ts';
+import { openStore } from '../../src/storage/index.ts';
 
 const [url, id, versionsArg, startAt, slotMs] = process.argv.slice(2);
 const store = await openStore(url);

@@ -11,7 +11,8 @@ import { clusterDown, clusterUp, hdfsClasspath, killNode, startNode } from '../.
 import type { ClusterConfig } from '../../src/cluster/config.ts';
 import { runJava } from '../../src/cluster/processes.ts';
 import { isLakestreamError, type LakestreamError } from '../../src/errors.ts';
-import { openWebHdfs, type WebHdfsStore, withRetry } from '../../src/storage/webhdfs/index.ts';
+import { withRetry } from '../../src/storage/index.ts';
+import { openWebHdfs, type WebHdfsStore } from '../../src/storage/webhdfs/index.ts';
 
 const PORT_OFFSET = 1100; // NameNode HTTP 10970, RPC 9120; DataNodes 10964-10977
 const enc = (s: string) => new TextEncoder().encode(s);

@@ -4,7 +4,7 @@
 
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { openStore } from '../../src/storage/open.ts';
+import { openStore } from '../../src/storage/index.ts';
 import { cli, freshEngines, requireData } from './cli.ts';
 
 const LONDON = 'meters/london/halfhourly_2013_20_households.csv.gz';

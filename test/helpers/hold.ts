@@ -1,6 +1,6 @@
 // A store whose next Delta commit is held, to make a race between writers happen in a chosen order.
 
-import type { ObjectStore } from '../../src/storage/object-store.ts';
+import type { ObjectStore } from '../../src/storage/index.ts';
 
 /** The store with its next Delta commit held until `release()`; `reached` resolves when it is held. */
 export function holdNextCommit(store: ObjectStore) {

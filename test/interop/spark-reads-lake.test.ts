@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Table } from 'apache-arrow';
 import { SparkConnectClient } from '../../src/engine/spark/index.ts';
 import { type Field, Lake, viewNameOf } from '../../src/lake/index.ts';
-import { openStore } from '../../src/storage/open.ts';
+import { openStore } from '../../src/storage/index.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
 import { copyLake, replayedLake } from '../helpers/engine-lake.ts';
 

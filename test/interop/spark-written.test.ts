@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { isLakestreamError } from '../../src/errors.ts';
-import { Lake, withDuck } from '../../src/lake/index.ts';
+import { Lake, prepareTableWrite, withDuck } from '../../src/lake/index.ts';
 import { SqlSandbox } from '../../src/serve/explore/sandbox.ts';
 import { LakeAdapter } from '../../src/serve/lake-adapter.ts';
-import { prepareTableWrite } from '../../src/stream/table-writes.ts';
 import { tempDir } from '../lake/helpers.ts';
 import { type SparkTable, sparkTables, sparkTablesDir, versionMetadata } from './spark-tables.ts';
 

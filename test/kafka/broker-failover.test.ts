@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, it } from 'node:test';
 import { clusterDown, clusterUp, killNode } from '../../src/cluster/cluster.ts';
-import { openTransport } from '../../src/transport/open.ts';
-import type { Transport } from '../../src/transport/transport.ts';
+import type { Transport } from '../../src/transport/index.ts';
+import { openTransport } from '../../src/transport/index.ts';
 
 const PORT_OFFSET = 1300; // brokers 10392 and 10394, controller 10393 (the HDFS outage test uses 1100)
 const log = (line: string) => process.stderr.write(`[failover cluster] ${line}\n`);

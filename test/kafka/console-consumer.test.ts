@@ -11,10 +11,9 @@ import { createInterface } from 'node:readline';
 import { it } from 'node:test';
 import { createGunzip } from 'node:zlib';
 import { runKafkaTool } from '../../src/cluster/tools.ts';
-import { partitionForKey } from '../../src/transport/murmur2.ts';
-import { openTransport } from '../../src/transport/open.ts';
-import { TOPICS } from '../../src/transport/transport.ts';
-import { encodeReading, type Reading, validateReading } from '../../src/workloads/meters/reading.ts';
+import { encodeReading, type Reading, validateReading } from '../../src/domain/meters/reading.ts';
+import { TOPICS } from '../../src/domain/topics.ts';
+import { openTransport, partitionForKey } from '../../src/transport/index.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 
 const LONDON = resolve(

@@ -7,9 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { it } from 'node:test';
-import { partitionForKey } from '../../src/transport/murmur2.ts';
-import { openTransport } from '../../src/transport/open.ts';
-import type { Message } from '../../src/transport/transport.ts';
+import type { Message } from '../../src/transport/index.ts';
+import { openTransport, partitionForKey } from '../../src/transport/index.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 
 const enc = (s: string) => new TextEncoder().encode(s);

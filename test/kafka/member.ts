@@ -2,7 +2,7 @@
 // commits, and prints "owns <partitions>" whenever its assignment changes.
 // Usage: node test/kafka/member.ts KAFKA_URL TOPIC GROUP
 
-import { openTransport } from '../../src/transport/open.ts';
+import { openTransport } from '../../src/transport/index.ts';
 
 const [url, topic, group] = process.argv.slice(2);
 const t = await openTransport(url);

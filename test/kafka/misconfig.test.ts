@@ -6,8 +6,8 @@ import { createServer, type Server } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { loadConfig } from '../../src/cluster/config.ts';
 import { isLakestreamError } from '../../src/errors.ts';
+import { openTransport } from '../../src/transport/index.ts';
 import { openKafkaTransport } from '../../src/transport/kafka/index.ts';
-import { openTransport } from '../../src/transport/open.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 
 const cluster = await ensureCluster({ kafka: true });

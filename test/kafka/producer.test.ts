@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { Admin } from '@platformatic/kafka';
-import { openTransport } from '../../src/transport/open.ts';
+import { openTransport } from '../../src/transport/index.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 
 it('sends 5 MB in one call to a one-partition topic made with the brokers’ defaults (1 MB batches)', async () => {

@@ -6,11 +6,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { FLEET_ID, METER_TABLES } from '../../src/domain/meters/tables.ts';
 import { Lake } from '../../src/lake/index.ts';
 import { daysInMonth } from '../../src/models/consumption/calendar.ts';
 import { datasetFromLake, loadConsumptionModel, trainFromLake } from '../../src/models/consumption/index.ts';
 import { loadModelJson } from '../../src/models/registry.ts';
-import { FLEET_ID, METER_TABLES } from '../../src/workloads/meters/tables.ts';
 
 /** Three meters over four months; day 5 of February is incomplete for m2; the fleet's rows must be ignored. */
 function dailyRows() {

@@ -14,7 +14,7 @@ import { Lake } from '../../src/lake/index.ts';
 import { datasetFromLake, loadConsumptionModel, stateAt } from '../../src/models/consumption/index.ts';
 import type { ConsumptionModel } from '../../src/models/consumption/state.ts';
 import { loadModelJson } from '../../src/models/registry.ts';
-import { openTransport } from '../../src/transport/open.ts';
+import { openTransport } from '../../src/transport/index.ts';
 import { cli, freshEngines, requireData, startCli } from '../helpers/cli.ts';
 
 const HOUSEHOLDS = 6;

@@ -12,7 +12,7 @@ import { killNode, startNode } from '../../src/cluster/cluster.ts';
 import { fsShell } from '../../src/cluster/tools.ts';
 import { Lake } from '../../src/lake/index.ts';
 import { startServer } from '../../src/serve/server.ts';
-import { openStore } from '../../src/storage/open.ts';
+import { openStore } from '../../src/storage/index.ts';
 import { cli, freshEngines, ROOT, requireData, startCli } from '../helpers/cli.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
 import { meterTableContents, until } from '../helpers/pipeline.ts';

@@ -43,7 +43,7 @@ describe('links and states of the dashboard in chromium', () => {
     assert.equal(await page.locator('#page h1').first().textContent(), 'Forecast');
     assert.equal(await page.locator('#nav a.active').getAttribute('data-page'), 'forecast');
     // and the other pages the same way; an unknown path stays a 404
-    for (const name of ['consumption', 'pipeline', 'cluster', 'explore']) {
+    for (const name of ['consumption', 'pipeline', 'cluster-trace', 'explore']) {
       await page.goto(`${server.url}/${name}`);
       await ready(page);
       assert.equal(await page.getAttribute('#page', 'data-page'), name);
@@ -52,8 +52,18 @@ describe('links and states of the dashboard in chromium', () => {
     assert.equal(missing.status, 404);
   });
 
-  it('tells a lake without trace tables as a note on the Cluster page, not as an error', async () => {
-    await page.goto(`${server.url}/#/cluster`);
+  it('lands links to the trace page by its old name (/cluster, #/cluster) on the Cluster trace page', async () => {
+    for (const old of ['/cluster', '/#/cluster']) {
+      await page.goto(`${server.url}${old}`);
+      await ready(page);
+      assert.equal(new URL(page.url()).hash, '#/cluster-trace', old);
+      assert.equal(await page.getAttribute('#page', 'data-page'), 'cluster-trace', old);
+      assert.equal(await page.locator('#page h1').first().textContent(), 'Cluster trace', old);
+    }
+  });
+
+  it('tells a lake without trace tables as a note on the Cluster trace page, not as an error', async () => {
+    await page.goto(`${server.url}/#/cluster-trace`);
     await ready(page);
     assert.match((await page.locator('#cluster-empty').textContent()) ?? '', /No cluster-trace tables/);
     assert.equal(await page.locator('#page .error, #page [role="alert"]').count(), 0);

@@ -6,9 +6,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { METER_TABLES } from '../../src/domain/meters/tables.ts';
 import { Lake, type Row } from '../../src/lake/index.ts';
 import { startServer } from '../../src/serve/server.ts';
-import { METER_TABLES } from '../../src/workloads/meters/tables.ts';
 
 function days(meter: string, from: number, to: number): Row[] {
   const out: Row[] = [];

@@ -5,10 +5,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { decodeReading } from '../../src/domain/meters/reading.ts';
 import { produce } from '../../src/sources/produce.ts';
-import { openTransport } from '../../src/transport/open.ts';
-import type { Message, Transport } from '../../src/transport/transport.ts';
-import { decodeReading } from '../../src/workloads/meters/reading.ts';
+import type { Message, Transport } from '../../src/transport/index.ts';
+import { openTransport } from '../../src/transport/index.ts';
 import { cli, DATA, runCli, startCli } from '../helpers/cli.ts';
 
 async function fresh(): Promise<{ url: string; transport: Transport; dir: string }> {

@@ -18,9 +18,10 @@ import {
 } from './gen/spark/connect/base_pb.js';
 import { CommandSchema } from './gen/spark/connect/commands_pb.js';
 import { type Relation, RelationSchema } from './gen/spark/connect/relations_pb.js';
+import type { CallOpts, ExplainMode, PlanClient } from './plan-client.ts';
+import { DataFrameReader } from './reader.ts';
 import { Session } from './session.ts';
 import { type SparkField, sparkFields } from './types.ts';
-import { DataFrameReader } from './writer.ts';
 
 // an unreachable server must be reported within 10 s, the whole call included
 export const CONNECT_TIMEOUT_MS = 8_000;
@@ -34,11 +35,7 @@ export interface ConnectOptions {
   signal?: AbortSignal;
 }
 
-export interface CallOpts {
-  signal?: AbortSignal;
-}
-
-export type ExplainMode = 'simple' | 'extended' | 'codegen' | 'cost' | 'formatted';
+export type { CallOpts, ExplainMode } from './plan-client.ts';
 
 const EXPLAIN_MODES: Record<ExplainMode, AnalyzePlanRequest_Explain_ExplainMode> = {
   simple: AnalyzePlanRequest_Explain_ExplainMode.SIMPLE,
@@ -48,7 +45,7 @@ const EXPLAIN_MODES: Record<ExplainMode, AnalyzePlanRequest_Explain_ExplainMode>
   formatted: AnalyzePlanRequest_Explain_ExplainMode.FORMATTED,
 };
 
-export class SparkConnectClient {
+export class SparkConnectClient implements PlanClient {
   /** sc://host:port */
   readonly address: string;
   /** the server's Spark version, read on connect */

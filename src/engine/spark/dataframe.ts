@@ -4,7 +4,6 @@
 import { create, type MessageInitShape } from '@bufbuild/protobuf';
 import type { Table } from 'apache-arrow';
 import { LakestreamError } from '../../errors.ts';
-import type { CallOpts, ExplainMode, SparkConnectClient } from './client.ts';
 import { Column, col, expr, fn, named } from './column.ts';
 import type { Expression, Expression_SortOrder } from './gen/spark/connect/expressions_pb.js';
 import {
@@ -13,6 +12,7 @@ import {
   type Relation,
   RelationSchema,
 } from './gen/spark/connect/relations_pb.js';
+import type { CallOpts, ExplainMode, PlanClient } from './plan-client.ts';
 import type { SparkField } from './types.ts';
 import { DataFrameWriter } from './writer.ts';
 
@@ -31,16 +31,16 @@ const JOIN_TYPES: Record<JoinHow, Join_JoinType> = {
 type RelType = MessageInitShape<typeof RelationSchema>['relType'];
 
 export class DataFrame {
-  readonly client: SparkConnectClient;
+  readonly client: PlanClient;
   readonly relation: Relation;
 
-  constructor(client: SparkConnectClient, relation: Relation) {
+  constructor(client: PlanClient, relation: Relation) {
     this.client = client;
     this.relation = relation;
   }
 
   /** Builds a relation on this one, with a fresh plan id (columns of one DataFrame name it in joins). */
-  static of(client: SparkConnectClient, relType: RelType): DataFrame {
+  static of(client: PlanClient, relType: RelType): DataFrame {
     return new DataFrame(
       client,
       create(RelationSchema, { common: { planId: client.nextPlanId() }, relType }),

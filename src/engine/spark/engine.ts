@@ -17,7 +17,7 @@ import {
   type QueryEngine,
   type QueryOptions,
 } from '../engine.ts';
-import { SparkConnectClient } from './index.ts';
+import { SparkConnectClient } from './client.ts';
 
 export const DEFAULT_HDFS_RPC_PORT = 8020;
 const TABLE_LIST_TTL_MS = 2000;

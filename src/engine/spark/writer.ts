@@ -1,13 +1,12 @@
-// Reading and writing through Spark's data sources: read.format('delta').load(path) makes a Read relation,
-// df.write.format('delta').mode('append').save(path) runs a WriteOperation command.
+// Writing through Spark's data sources: df.write.format('delta').mode('append').save(path) runs a
+// WriteOperation command (reading is ./reader.ts).
 
-import type { CallOpts, SparkConnectClient } from './client.ts';
-import { DataFrame } from './dataframe.ts';
 import {
   WriteOperation_SaveMode,
   WriteOperation_SaveTable_TableSaveMethod,
 } from './gen/spark/connect/commands_pb.js';
 import type { Relation } from './gen/spark/connect/relations_pb.js';
+import type { CallOpts, PlanClient } from './plan-client.ts';
 
 export type SaveMode = 'append' | 'overwrite' | 'error' | 'errorifexists' | 'ignore';
 
@@ -19,68 +18,15 @@ const SAVE_MODES: Record<SaveMode, WriteOperation_SaveMode> = {
   ignore: WriteOperation_SaveMode.IGNORE,
 };
 
-export class DataFrameReader {
-  private readonly client: SparkConnectClient;
-  private source?: string;
-  private ddlSchema?: string;
-  private readonly opts: Record<string, string> = {};
-
-  constructor(client: SparkConnectClient) {
-    this.client = client;
-  }
-
-  format(source: string): this {
-    this.source = source;
-    return this;
-  }
-
-  option(key: string, value: string | number | boolean): this {
-    this.opts[key] = String(value);
-    return this;
-  }
-
-  options(options: Record<string, string | number | boolean>): this {
-    for (const [k, v] of Object.entries(options)) this.option(k, v);
-    return this;
-  }
-
-  /** The schema to read with, as DDL ('id BIGINT, name STRING'); most sources infer it. */
-  schema(ddl: string): this {
-    this.ddlSchema = ddl;
-    return this;
-  }
-
-  /** Reads the source at one or more paths (file:///…, hdfs://…), or a source that takes no path. */
-  load(...paths: string[]): DataFrame {
-    return DataFrame.of(this.client, {
-      case: 'read',
-      value: {
-        readType: {
-          case: 'dataSource',
-          value: { format: this.source, schema: this.ddlSchema, options: this.opts, paths },
-        },
-      },
-    });
-  }
-
-  /** Reads a table of the session's catalog by name. */
-  table(name: string): DataFrame {
-    return DataFrame.of(this.client, {
-      case: 'read',
-      value: { readType: { case: 'namedTable', value: { unparsedIdentifier: name, options: this.opts } } },
-    });
-  }
-}
-
 export class DataFrameWriter {
-  private readonly client: SparkConnectClient;
+  private readonly client: PlanClient;
   private readonly input: Relation;
   private source?: string;
   private saveMode: SaveMode = 'error';
   private readonly opts: Record<string, string> = {};
   private partitioning: string[] = [];
 
-  constructor(client: SparkConnectClient, input: Relation) {
+  constructor(client: PlanClient, input: Relation) {
     this.client = client;
     this.input = input;
   }

@@ -1,8 +1,8 @@
 // Listing a table's _delta_log: commit files and checkpoints by version (PROTOCOL "Delta Log Entries").
 // Names are matched strictly: `*.compacted.json`, `.crc`, `_staged_commits/` and temp files are ignored.
 
-import type { ObjectInfo, ObjectStore } from '../../storage/object-store.ts';
-import { joinPath } from '../../storage/object-store.ts';
+import type { ObjectInfo, ObjectStore } from '../../storage/index.ts';
+import { joinPath } from '../../storage/index.ts';
 
 export interface CheckpointRef {
   version: number;

@@ -2,8 +2,8 @@
 // commits after it, in order (PROTOCOL "Log Replay"). Refreshing a cached state reads only newer commits.
 
 import { isLakestreamError, LakestreamError } from '../../errors.ts';
-import type { ObjectStore } from '../../storage/object-store.ts';
-import { joinPath } from '../../storage/object-store.ts';
+import type { ObjectStore } from '../../storage/index.ts';
+import { joinPath } from '../../storage/index.ts';
 import { type Action, commitFileName, parseCommit } from '../actions.ts';
 import { readCheckpoint } from '../checkpoint.ts';
 import { type LogListing, listLog, listLogFrom, logDir } from './listing.ts';

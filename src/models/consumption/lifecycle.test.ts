@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MemoryStore } from '../../storage/memory.ts';
+import { MemoryStore } from '../../storage/index.ts';
 import { loadModelJson } from '../registry.ts';
 import { daysInMonth } from './calendar.ts';
 import { ConsumptionModelReloader, learnClosedMonths, loadLatestConsumptionModel } from './lifecycle.ts';

@@ -1,7 +1,7 @@
 // The model's life in the lake: load the registered version (or the blend baseline), reload when LATEST
 // moves, and learn from each closed month as a new version — what the stream worker calls.
 
-import type { ObjectStore } from '../../storage/object-store.ts';
+import type { ObjectStore } from '../../storage/index.ts';
 import { latestModelVersion, loadModelJson, registerModel } from '../registry.ts';
 import { baselineModel } from './baselines.ts';
 import {

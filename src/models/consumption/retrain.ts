@@ -2,7 +2,7 @@
 // registry (models/consumption/RETRAIN.json), so a restarted worker does not retrain that month again.
 
 import { describeError } from '../../errors.ts';
-import type { ObjectStore } from '../../storage/object-store.ts';
+import type { ObjectStore } from '../../storage/index.ts';
 import { readRetrain, recordRetrain } from '../registry.ts';
 
 const NAME = 'consumption';

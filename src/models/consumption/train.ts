@@ -1,8 +1,8 @@
 // Training entry points with I/O: from a daily file (London or UCI format) or from the lake's gold daily table.
 
+import { FLEET_ID } from '../../domain/meters/tables.ts';
 import { LakestreamError } from '../../errors.ts';
 import type { Lake } from '../../lake/index.ts';
-import { FLEET_ID } from '../../workloads/meters/tables.ts';
 import { isIsoDate } from './calendar.ts';
 import { type DailyFormat, readDailyFile } from './daily-file.ts';
 import { type DailyDataset, DatasetBuilder } from './dataset.ts';

@@ -7,13 +7,23 @@
 // regCovar to every variance; Spark gets the same floor from the data: each feature gets a deterministic
 // N(0, regCovar) jitter (a Gaussian convolved with N(0, rI) has covariance Σ + rI), seeded by the task.
 
-import { sparkLakeRoot } from '../../engine/spark/engine.ts';
-import { call, col, type DataFrame, type SparkConnectClient } from '../../engine/spark/index.ts';
-import { type MlModelRef, mlDelete, mlFetch, mlFetchFrame, mlFit, mlWrite } from '../../engine/spark/ml.ts';
+import { TASK_EVENT } from '../../domain/cluster-trace/schema.ts';
+import { TRACE_LAKE_TABLES } from '../../domain/cluster-trace/tables.ts';
+import {
+  call,
+  col,
+  type DataFrame,
+  type MlModelRef,
+  mlDelete,
+  mlFetch,
+  mlFetchFrame,
+  mlFit,
+  mlWrite,
+  type SparkConnectClient,
+  sparkLakeRoot,
+} from '../../engine/spark/index.ts';
 import { LakestreamError } from '../../errors.ts';
 import type { Lake } from '../../lake/index.ts';
-import { TASK_EVENT } from '../../workloads/cluster-trace/schema.ts';
-import { TRACE_LAKE_TABLES } from '../../workloads/cluster-trace/tables.ts';
 import { bicOf, fitByBic, type GmmParams, parameterCount } from './em.ts';
 import {
   type CapacityTier,

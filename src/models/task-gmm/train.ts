@@ -2,13 +2,13 @@
 // features log-scaled and standardised, k chosen by BIC, classes given placement hints from the
 // machine capacity tiers (bronze machine_events, or a machine_events file).
 
+import { parseTraceRow, TASK_EVENT } from '../../domain/cluster-trace/schema.ts';
+import { TRACE_LAKE_TABLES } from '../../domain/cluster-trace/tables.ts';
 import { LakestreamError } from '../../errors.ts';
 import type { Lake } from '../../lake/index.ts';
 import { viewNameOf } from '../../lake/index.ts';
 import { lineText, openLineFiles } from '../../sources/io/lines.ts';
 import { traceTableOf } from '../../sources/replay/google-trace.ts';
-import { parseTraceRow, TASK_EVENT } from '../../workloads/cluster-trace/schema.ts';
-import { TRACE_LAKE_TABLES } from '../../workloads/cluster-trace/tables.ts';
 import { type CovarianceType, fitByBic, type Points } from './em.ts';
 import {
   type CapacityTier,

@@ -1,6 +1,6 @@
 // The meters and groups the lake knows (from gold daily), cached: for the pickers and to answer "unknown meter" with 404.
 
-import { FLEET_ID, METER_TABLES } from '../../workloads/meters/tables.ts';
+import { FLEET_ID, METER_TABLES } from '../../domain/meters/tables.ts';
 import { HttpError } from '../http.ts';
 import { type LakeReader, num, viewName } from '../lake-reader.ts';
 import { lit } from '../validate.ts';

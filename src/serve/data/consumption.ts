@@ -1,6 +1,6 @@
 // GET /api/consumption: one meter, a group or the fleet, over a range, at a granularity that fits the range.
 
-import { METER_TABLES } from '../../workloads/meters/tables.ts';
+import { METER_TABLES } from '../../domain/meters/tables.ts';
 import { badParam, HttpError } from '../http.ts';
 import type { LakeReader } from '../lake-reader.ts';
 import { num } from '../lake-reader.ts';

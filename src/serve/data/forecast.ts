@@ -1,11 +1,11 @@
 // The forecast page's data: a month's prediction trajectory against the actual total and the baselines,
 // accuracy by as_of_day against the baselines, and the latest predictions.
 
+import { FLEET_ID } from '../../domain/meters/tables.ts';
 import { blend, runRate } from '../../models/consumption/baselines.ts';
 import type { MeterMonthState } from '../../models/consumption/state.ts';
 import { loadModelJson } from '../../models/registry.ts';
-import type { ObjectStore } from '../../storage/object-store.ts';
-import { FLEET_ID } from '../../workloads/meters/tables.ts';
+import type { ObjectStore } from '../../storage/index.ts';
 import { HttpError } from '../http.ts';
 import { type LakeReader, num, numOrNull } from '../lake-reader.ts';
 import * as v from '../validate.ts';

@@ -1,11 +1,12 @@
 // The live pipeline view: worker status files, consumer lag per partition, rates, latency, quarantine, model.
 
 import { existsSync } from 'node:fs';
+import { TOPICS } from '../../domain/topics.ts';
 import { type RetrainRecord, readRetrain } from '../../models/registry.ts';
-import type { ObjectStore } from '../../storage/object-store.ts';
+import type { ObjectStore } from '../../storage/index.ts';
 import type { WorkerStatus } from '../../stream/worker.ts';
-import { openTransport } from '../../transport/open.ts';
-import { TOPICS, type Transport } from '../../transport/transport.ts';
+import type { Transport } from '../../transport/index.ts';
+import { openTransport } from '../../transport/index.ts';
 import { type LakeReader, num } from '../lake-reader.ts';
 import { QUARANTINE } from './catalog.ts';
 import { dialectOf } from './dialect.ts';

@@ -6,9 +6,9 @@
 // half a table. Staleness is bounded by refreshMs plus the rebuild time.
 
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { METER_TABLES } from '../../domain/meters/tables.ts';
 import type { Lake } from '../../lake/index.ts';
-import { createSnapshotView, viewNameOf } from '../../lake/sql.ts';
-import { METER_TABLES } from '../../workloads/meters/tables.ts';
+import { createSnapshotView, viewNameOf } from '../../lake/index.ts';
 import type { Rows } from '../lake-reader.ts';
 
 /** Small, hot tables worth a copy (silver and bronze stay on the lake: too big, queried by narrow ranges). */

@@ -2,9 +2,8 @@
 // then locked — no file access but those files, no configuration change — with a row cap and a timeout.
 
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
-import { dataFileLocalPath } from '../../lake/sql.ts';
-import { DeltaTable } from '../../lake/table.ts';
-import type { ObjectStore } from '../../storage/object-store.ts';
+import { DeltaTable, dataFileLocalPath } from '../../lake/index.ts';
+import type { ObjectStore } from '../../storage/index.ts';
 import { HttpError } from '../http.ts';
 import type { Column, TableSummary } from '../lake-reader.ts';
 import { checkTree, MAX_SQL_LENGTH, type ParsedTree } from './guard.ts';

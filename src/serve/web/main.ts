@@ -1,10 +1,11 @@
-// The dashboard's entry: a hash router over the pages (#/consumption, #/forecast, #/pipeline, #/cluster, #/explore).
+// The dashboard's entry: a hash router over the pages (#/consumption, #/forecast, #/pipeline, #/cluster-trace,
+// #/explore).
 
 import './style.css';
 import { get } from './api.ts';
 import { destroyAll } from './chart.ts';
 import { clear, errorBox, h } from './dom.ts';
-import { clusterPage } from './pages/cluster.ts';
+import { clusterTracePage } from './pages/cluster-trace.ts';
 import { consumptionPage } from './pages/consumption.ts';
 import { explorePage } from './pages/explore.ts';
 import { forecastPage } from './pages/forecast.ts';
@@ -17,14 +18,21 @@ const PAGES: Record<string, { title: string; render: Page }> = {
   consumption: { title: 'Consumption', render: consumptionPage },
   forecast: { title: 'Forecast', render: forecastPage },
   pipeline: { title: 'Pipeline', render: pipelinePage },
-  cluster: { title: 'Cluster', render: clusterPage },
+  'cluster-trace': { title: 'Cluster trace', render: clusterTracePage },
   explore: { title: 'Explore', render: explorePage },
 };
+
+/** Old page names, kept so links to them still land: the trace page was "Cluster" (#/cluster). */
+const RENAMED: Record<string, string> = { cluster: 'cluster-trace' };
 
 let cleanup: (() => void) | undefined;
 
 async function show(): Promise<void> {
   const [name, query] = (location.hash.replace(/^#\/?/, '') || 'consumption').split('?');
+  if (RENAMED[name]) {
+    location.replace(`#/${RENAMED[name]}${query === undefined ? '' : `?${query}`}`);
+    return;
+  }
   const page = PAGES[name] ?? PAGES.consumption;
   const key = PAGES[name] ? name : 'consumption';
   cleanup?.();

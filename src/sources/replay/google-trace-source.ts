@@ -1,6 +1,6 @@
 // The Google 2011 trace as one source: every file's table told from its path, shards merged by time.
 
-import { TOPICS } from '../../transport/transport.ts';
+import { TOPICS } from '../../domain/topics.ts';
 import { checkTraceFile } from '../check-format.ts';
 import type { LineFile } from '../io/lines.ts';
 import type { FileStats, Source } from '../source.ts';

@@ -5,13 +5,11 @@
 //   {"v":1,"table":"task_events","src":"part-00000-of-00500.csv.gz:17","row":"<the CSV line>"}
 // keyed by job ID (machine ID for machine_events). Files named *_with_header start with a header.
 
+import { TRACE_TABLES, type TraceTable } from '../../domain/cluster-trace/schema.ts';
 import { LakestreamError } from '../../errors.ts';
 import { type LineFile, lineText } from '../io/lines.ts';
 import type { FileStats, SourceMessage } from '../source.ts';
 import { utf8 } from '../source.ts';
-
-export const TRACE_TABLES = ['task_events', 'job_events', 'task_usage', 'machine_events'] as const;
-export type TraceTable = (typeof TRACE_TABLES)[number];
 
 /** The trace window opens 600 s after its clock starts; earlier rows describe the initial state. */
 export const TRACE_WINDOW_START_MS = 600_000;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateReading } from '../../workloads/meters/reading.ts';
+import { validateReading } from '../../domain/meters/reading.ts';
 import { openLineFiles } from '../io/lines.ts';
 import { openSource } from '../open-source.ts';
 import type { FileStats } from '../source.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateReading } from '../../workloads/meters/reading.ts';
+import { validateReading } from '../../domain/meters/reading.ts';
 import { simulatedPeriod } from '../open-source.ts';
 import { take } from '../testing.ts';
 import { type FleetBatch, type FleetSpec, generateFleet, meterId } from './fleet.ts';

@@ -1,7 +1,7 @@
 // Generates a simulated fleet's readings as encoded JSON bytes in batches, time-major (every meter's
 // reading for an interval, then the next interval), deterministic per (seed, meter number).
 
-import { type MeterKind, UNIT_OF_KIND } from '../../workloads/meters/reading.ts';
+import { type MeterKind, UNIT_OF_KIND } from '../../domain/meters/reading.ts';
 import { isoWithOffset, offsetMinutes } from '../time.ts';
 import { next, normal, seedStreams } from './prng.ts';
 import type { MeterProfile } from './profile.ts';

@@ -9,8 +9,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import type { MeterKind } from '../../domain/meters/reading.ts';
 import { LakestreamError } from '../../errors.ts';
-import type { MeterKind } from '../../workloads/meters/reading.ts';
 
 export interface MeterProfile {
   version: 1;

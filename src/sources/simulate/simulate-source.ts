@@ -2,8 +2,8 @@
 // slice of the meters (merged back in event-time order).
 
 import { Worker } from 'node:worker_threads';
+import { TOPICS } from '../../domain/topics.ts';
 import { LakestreamError } from '../../errors.ts';
-import { TOPICS } from '../../transport/transport.ts';
 import type { FileStats, Source, SourceMessage } from '../source.ts';
 import { type FleetBatch, type FleetSpec, generateFleet, intervalCount, meterId } from './fleet.ts';
 import type { FleetWorkerData } from './fleet-worker.ts';

@@ -1,13 +1,10 @@
 // WebHDFS storage: opens `webhdfs://host:port/dir?user=U&timeout=MS&putIfAbsent=rename|create` URLs
-// (or `webhdfs://U@host:port/dir`; `swebhdfs://` for https)
-// and registers the scheme with openStore.
+// (or `webhdfs://U@host:port/dir`; `swebhdfs://` for https). Loaded lazily by ../open.ts.
 
 import { LakestreamError } from '../../errors.ts';
-import { registerStoreScheme } from '../open.ts';
 import { type PutIfAbsentMode, WebHdfsStore, type WebHdfsStoreOptions } from './store.ts';
 
 export { type FileStatus, WebHdfsClient, type WebHdfsClientOptions } from './client.ts';
-export { type RetryOptions, withRetry } from './retry.ts';
 export { defaultHdfsUser, type PutIfAbsentMode, WebHdfsStore, type WebHdfsStoreOptions } from './store.ts';
 
 /** Options from a `webhdfs://` URL; `extra` (e.g. a delegation token hook) is merged over them. */
@@ -43,6 +40,3 @@ export function webHdfsOptionsFromUrl(
 export function openWebHdfs(url: string | URL, extra: Partial<WebHdfsStoreOptions> = {}): WebHdfsStore {
   return new WebHdfsStore(webHdfsOptionsFromUrl(typeof url === 'string' ? new URL(url) : url, extra));
 }
-
-registerStoreScheme('webhdfs', async (url) => openWebHdfs(url));
-registerStoreScheme('swebhdfs', async (url) => openWebHdfs(url));

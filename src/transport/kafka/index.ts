@@ -1,4 +1,5 @@
 // The Kafka transport's entry point, loaded lazily by ../open.ts for kafka:// URLs.
 
+export { KafkaAdmin, PROBE_TIMEOUT_MS } from './admin.ts';
 export { KafkaTransport, openKafkaTransport } from './transport.ts';
-export { type KafkaSettings, parseKafkaUrl } from './url.ts';
+export { type Compression, type KafkaSettings, parseKafkaUrl } from './url.ts';

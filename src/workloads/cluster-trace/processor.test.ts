@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { TRACE_LAKE_TABLES as T } from '../../domain/cluster-trace/tables.ts';
 import type { TaskClassifier } from '../../models/task-gmm/model.ts';
 import { UNCLASSIFIED } from '../../models/task-gmm/model.ts';
 import { BatchOutputs } from '../../stream/outputs.ts';
-import type { Message } from '../../transport/transport.ts';
+import type { Message } from '../../transport/index.ts';
 import { DEFAULT_TRACE_CONFIG, TraceProcessor } from './processor.ts';
 import { traceStateFromJSON, traceStateToJSON } from './state.ts';
-import { TRACE_LAKE_TABLES as T } from './tables.ts';
 
 let offset = 0;
 function msg(table: string, row: string, line = offset + 1): Message {

@@ -4,22 +4,23 @@
 // (gold task_classes + a topic) and counted into per-minute class windows closed by the watermark.
 // Deterministic for a given classifier: the same messages in the same order give the same rows.
 
-import type { TaskClassifier } from '../../models/task-gmm/model.ts';
-import type { TraceTable } from '../../sources/replay/google-trace.ts';
-import { TRACE_TABLES } from '../../sources/replay/google-trace.ts';
-import type { BatchOutputs, Row } from '../../stream/outputs.ts';
-import type { Message } from '../../transport/transport.ts';
-import { TOPICS } from '../../transport/transport.ts';
 import {
   MACHINE_EVENT_NAMES,
   parseTraceRow,
   TASK_EVENT,
   TASK_EVENT_NAMES,
   TRACE_SCHEMA,
+  TRACE_TABLES,
+  type TraceTable,
   type TraceValue,
   US_PER_HOUR,
   US_PER_MINUTE,
-} from './schema.ts';
+} from '../../domain/cluster-trace/schema.ts';
+import { BRONZE_PATH, TRACE_LAKE_TABLES as T } from '../../domain/cluster-trace/tables.ts';
+import { TOPICS } from '../../domain/topics.ts';
+import type { TaskClassifier } from '../../models/task-gmm/model.ts';
+import type { BatchOutputs, Row } from '../../stream/outputs.ts';
+import type { Message } from '../../transport/index.ts';
 import {
   type Attempt,
   attemptKey,
@@ -28,7 +29,6 @@ import {
   type TraceState,
   windowKey,
 } from './state.ts';
-import { BRONZE_PATH, TRACE_LAKE_TABLES as T } from './tables.ts';
 
 export interface TraceConfig {
   /** trace time a minute window stays open after it ends (µs) */

@@ -3,6 +3,8 @@
 // picked up between batches). Before any task-gmm is registered, SUBMITs get class -1 and a null
 // probability (no bootstrap model: train with `lakestream train --model task-gmm` on the lake or files).
 
+import { TRACE_LAKE_TABLES } from '../../domain/cluster-trace/tables.ts';
+import { TOPICS } from '../../domain/topics.ts';
 import type { Lake } from '../../lake/index.ts';
 import { latestModelVersion, loadModelJson } from '../../models/registry.ts';
 import {
@@ -13,10 +15,8 @@ import {
   UNCLASSIFIED,
 } from '../../models/task-gmm/model.ts';
 import type { PartitionProcessor, Workload } from '../../stream/workload.ts';
-import { TOPICS } from '../../transport/transport.ts';
 import { DEFAULT_TRACE_CONFIG, type TraceConfig, TraceProcessor } from './processor.ts';
 import { traceStateFromJSON, traceStateToJSON } from './state.ts';
-import { TRACE_LAKE_TABLES } from './tables.ts';
 
 export async function clusterTraceWorkload(opts: {
   lake: Lake;

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { holdNextCommit } from '../../../test/helpers/hold.ts';
 import { freshLake as emptyLake } from '../../../test/lake/helpers.ts';
+import { FLEET_ID, METER_TABLES } from '../../domain/meters/tables.ts';
 import { Lake } from '../../lake/index.ts';
-import { openStore } from '../../storage/open.ts';
+import { openStore } from '../../storage/index.ts';
 import { rollUpFleet } from './fleet.ts';
-import { FLEET_ID, METER_TABLES } from './tables.ts';
 
 const P = METER_TABLES.predictions;
 const JAN = new Set(['2013-01']);

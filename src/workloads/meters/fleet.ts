@@ -9,15 +9,18 @@
 // a month has read every meter row committed before it — the final rows do not depend on timing or
 // on how partitions are spread over workers — and recomputing after a replayed batch is harmless.
 
+import { FLEET_ID, METER_TABLES } from '../../domain/meters/tables.ts';
 import { LakestreamError } from '../../errors.ts';
-import type { AddFile } from '../../lake/actions.ts';
-import { withDuck } from '../../lake/duck.ts';
-import { type Lake, parseStats } from '../../lake/index.ts';
-import { filesSelect } from '../../lake/sql.ts';
-import { backoff } from '../../lake/transaction.ts';
+import type { AddFile } from '../../lake/index.ts';
+import {
+  backoff,
+  filesSelect,
+  type Lake,
+  parseStats,
+  prepareTableWrite,
+  withDuck,
+} from '../../lake/index.ts';
 import type { Row } from '../../stream/outputs.ts';
-import { prepareTableWrite } from '../../stream/table-writes.ts';
-import { FLEET_ID, METER_TABLES } from './tables.ts';
 
 const FLEET_FILE_PREFIX = 'fleet-';
 const MAX_ATTEMPTS = 50;

@@ -3,10 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { decodeReading } from '../../domain/meters/reading.ts';
 import type { MeterMonthState } from '../../models/consumption/state.ts';
 import { BatchOutputs } from '../../stream/outputs.ts';
 import { DEFAULT_METERS_CONFIG, MetersProcessor } from './processor.ts';
-import { decodeReading } from './reading.ts';
 
 /** Replays half-hourly readings of one meter from `from` to `to`, leaving out the day `gap`; returns the states predicted. */
 function replay(from: string, to: string, gap?: string): MeterMonthState[] {

@@ -3,14 +3,14 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { decodeReading } from '../../domain/meters/reading.ts';
+import { METER_TABLES } from '../../domain/meters/tables.ts';
 import { openLineFiles } from '../../sources/io/lines.ts';
 import { parseLondon } from '../../sources/replay/london.ts';
 import { DATA } from '../../sources/testing.ts';
 import { BatchOutputs } from '../../stream/outputs.ts';
 import { loadEnrichment } from './enrich.ts';
 import { DEFAULT_METERS_CONFIG, MetersProcessor } from './processor.ts';
-import { decodeReading } from './reading.ts';
-import { METER_TABLES } from './tables.ts';
 
 const LONDON = `${DATA}meters/london/`;
 

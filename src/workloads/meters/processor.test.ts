@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { decodeReading } from '../../domain/meters/reading.ts';
+import { METER_TABLES } from '../../domain/meters/tables.ts';
 import { BatchOutputs } from '../../stream/outputs.ts';
-import type { Message } from '../../transport/transport.ts';
+import type { Message } from '../../transport/index.ts';
 import { DEFAULT_METERS_CONFIG, type Forecaster, MetersProcessor } from './processor.ts';
-import { decodeReading } from './reading.ts';
 import { partitionStateFromJSON, partitionStateToJSON, partitionStateToJSONText } from './state.ts';
-import { METER_TABLES } from './tables.ts';
 
 const runRate: Forecaster = {
   version: 0,

@@ -3,9 +3,11 @@
 // watermark into gold; predictions from day 3 and their outcomes at month close.
 // Deterministic: the same messages in the same order give the same rows, whatever the pacing.
 
+import { parseReadingTs, type Reading, type Validated } from '../../domain/meters/reading.ts';
+import { METER_TABLES } from '../../domain/meters/tables.ts';
 import type { ConsumptionModel } from '../../models/consumption/state.ts';
 import type { BatchOutputs } from '../../stream/outputs.ts';
-import type { Message } from '../../transport/transport.ts';
+import type { Message } from '../../transport/index.ts';
 import {
   daysInMonth,
   isoOffsetMs,
@@ -16,7 +18,6 @@ import {
   zoneOffsetMs,
 } from './calendar.ts';
 import type { Enrichment } from './enrich.ts';
-import { parseReadingTs, type Reading, type Validated } from './reading.ts';
 import {
   type DayState,
   type MeterState,
@@ -24,7 +25,6 @@ import {
   newPartitionState,
   type PartitionState,
 } from './state.ts';
-import { METER_TABLES } from './tables.ts';
 
 const HOUR = 3_600_000;
 const DAY = 86_400_000;

@@ -1,19 +1,19 @@
 // The meters workload for the stream worker: its topic, tables, per-partition processor, and the
 // forecast model it predicts with (picked up from the registry when a new version appears).
 
+import { decodeReading } from '../../domain/meters/reading.ts';
+import { FLEET_ID, METER_TABLES } from '../../domain/meters/tables.ts';
+import { TOPICS } from '../../domain/topics.ts';
 import { baselineModel } from '../../models/consumption/baselines.ts';
 import { loadConsumptionModel } from '../../models/consumption/model.ts';
 import { MonthlyRetrainer } from '../../models/consumption/retrain.ts';
 import { latestModelVersion, loadModelJson } from '../../models/registry.ts';
-import type { ObjectStore } from '../../storage/object-store.ts';
+import type { ObjectStore } from '../../storage/index.ts';
 import type { OutMessage, PartitionProcessor, Workload } from '../../stream/workload.ts';
-import { TOPICS } from '../../transport/transport.ts';
 import type { Enrichment } from './enrich.ts';
 import { FLEET_TABLES, monthsAdded, rollUpFleet } from './fleet.ts';
 import { DEFAULT_METERS_CONFIG, type Forecaster, type MetersConfig, MetersProcessor } from './processor.ts';
-import { decodeReading } from './reading.ts';
 import { partitionStateFromJSON, partitionStateToJSON, partitionStateToJSONText } from './state.ts';
-import { FLEET_ID, METER_TABLES } from './tables.ts';
 
 export interface MetersWorkloadOptions {
   store: ObjectStore;

@@ -1,15 +1,17 @@
-// Turns a batch's rows for one table into Delta actions: new data files, plus the copy-on-write
-// rewrite of the files that hold keys the batch re-emits (their other rows are kept).
+// Replace rows by key, as a lake operation: a write's rows for one table turned into Delta actions —
+// new data files, plus the copy-on-write rewrite of the files that hold keys the write re-emits
+// (their other rows are kept). Nothing is committed here: the caller commits the actions (the
+// stream with its txn, after its manifest).
 
-import type { AddFile } from '../lake/actions.ts';
-import { withDuck } from '../lake/duck.ts';
-import type { DeltaTable, Lake } from '../lake/index.ts';
-import { writeDataFiles } from '../lake/parquet.ts';
-import { quoteIdent } from '../lake/schema.ts';
-import type { Snapshot } from '../lake/snapshot.ts';
-import { filesSelect } from '../lake/sql.ts';
-import { removeFor } from '../lake/transaction.ts';
-import type { Row } from './outputs.ts';
+import type { Action, AddFile } from './actions.ts';
+import { withDuck } from './duck.ts';
+import type { Lake } from './lake.ts';
+import { type Row, writeDataFiles } from './parquet.ts';
+import { quoteIdent } from './schema.ts';
+import type { Snapshot } from './snapshot.ts';
+import { filesSelect } from './sql.ts';
+import type { DeltaTable } from './table.ts';
+import { removeFor } from './transaction.ts';
 
 export interface TableWrite {
   table: DeltaTable;
@@ -23,10 +25,10 @@ export interface TableWrite {
 }
 
 /** The add (and remove) actions of one table's part of a batch; nothing is committed here. */
-export async function prepareTableWrite(lake: Lake, w: TableWrite): Promise<object[]> {
+export async function prepareTableWrite(lake: Lake, w: TableWrite): Promise<Action[]> {
   const snapshot = await w.table.snapshot();
   let rows = w.rows;
-  const removes: object[] = [];
+  const removes: Action[] = [];
   if (w.replaced && w.replaced.size > 0 && w.keyColumns) {
     const kept = await rowsOutsideKeys(
       lake,

@@ -3,9 +3,11 @@
 // Days and months are the meter's LOCAL calendar ('YYYY-MM-DD', 'YYYY-MM'); `ts` columns are UTC instants.
 // The fleet total is stored as rows whose meter_id is FLEET_ID (one per kind and day / month).
 
+import type { Field } from '../../lake/index.ts';
+
 export const FLEET_ID = '__fleet__';
 
-type Col = { name: string; type: string; nullable?: boolean };
+type Col = Pick<Field, 'name' | 'type' | 'nullable'>;
 interface Spec {
   path: string;
   schema: Col[];

@@ -1,15 +1,15 @@
-// GET /api/cluster: the serving layer of the cluster-trace workload. It merges the batch view
+// GET /api/cluster-trace: the serving layer of the cluster-trace workload. It merges the batch view
 // (bronze/silver in the lake: running demand, capacity, outcomes) with the real-time view (the speed
 // layer's gold class windows, and for the minutes no window has closed yet, the class rows
 // written on arrival), and adds the task GMM's clusters for the scatter of requests.
 
-import { loadModelJson } from '../models/registry.ts';
-import { TASK_GMM_MODEL_NAME, type TaskGmmModel } from '../models/task-gmm/model.ts';
-import { TRACE_LAKE_TABLES as T } from '../workloads/cluster-trace/tables.ts';
-import { dialectOf } from './data/dialect.ts';
-import type { LakeReader } from './lake-reader.ts';
-import { num, numOrNull, viewName } from './lake-reader.ts';
-import * as v from './validate.ts';
+import { TRACE_LAKE_TABLES as T } from '../../domain/cluster-trace/tables.ts';
+import { loadModelJson } from '../../models/registry.ts';
+import { TASK_GMM_MODEL_NAME, type TaskGmmModel } from '../../models/task-gmm/model.ts';
+import type { LakeReader } from '../lake-reader.ts';
+import { num, numOrNull, viewName } from '../lake-reader.ts';
+import * as v from '../validate.ts';
+import { dialectOf } from './dialect.ts';
 
 const MIN = 60_000_000; // µs per trace minute
 const UNIT = 1e-4; // requests are drawn on log1p(request / UNIT), the GMM's scale
@@ -21,7 +21,7 @@ const V = {
   capacity: viewName(T.machineCapacity.path),
 };
 
-export interface ClusterView {
+export interface ClusterTraceView {
   available: boolean;
   model: {
     version: number;
@@ -53,7 +53,7 @@ export interface ClusterView {
   totals: { submits: number; lifecycles: number; open: number };
 }
 
-const EMPTY: ClusterView = {
+const EMPTY: ClusterTraceView = {
   available: false,
   model: null,
   classMix: { minutes: [], classes: [], arrivals: [], realtimeFrom: null },
@@ -92,7 +92,7 @@ function ellipse(model: TaskGmmModel, c: number): [number, number][] {
   return pts;
 }
 
-export async function clusterView(lake: LakeReader, q: URLSearchParams): Promise<ClusterView> {
+export async function clusterTraceView(lake: LakeReader, q: URLSearchParams): Promise<ClusterTraceView> {
   v.onlyParams(q, ['points']);
   const points = v.int(q, 'points', 1500, 0, 5000);
   const have = new Set((await lake.tables()).map((t) => t.path));

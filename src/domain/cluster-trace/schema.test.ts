@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { DATA } from '../../sources/testing.ts';
 import { parseTraceRow, TRACE_SCHEMA } from './schema.ts';
+
+// the shared sample data beside the project (../shared/data), as in src/sources/testing.ts
+const DATA = new URL('../../../../shared/data/', import.meta.url).pathname;
 
 describe('trace schema', () => {
   it('lists the fields of the four replayed tables exactly as the trace’s schema.csv does', async () => {

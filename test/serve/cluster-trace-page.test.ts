@@ -1,6 +1,6 @@
-// Issue 8 serving layer in a real browser (Debian's chromium through playwright-core): the Cluster
+// Issue 8 serving layer in a real browser (Debian's chromium through playwright-core): the Cluster trace
 // page over a lake filled by a real cluster-trace run (train task-gmm, replay part-00001 with the
-// machine events, stream --drain) draws what the lake holds. Screenshot: test-output/screenshots/cluster.png.
+// machine events, stream --drain) draws what the lake holds. Screenshot: test-output/screenshots/cluster-trace.png.
 
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
@@ -17,7 +17,7 @@ type Chart = { x: number[]; series: { label: string; y: (number | null)[] }[]; [
 
 const TRACE = 'cluster-trace/google-2011';
 
-describe('the cluster page in chromium', () => {
+describe('the cluster trace page in chromium', () => {
   let engines: Awaited<ReturnType<typeof freshEngines>>;
   let lake: Lake;
   let server: Awaited<ReturnType<typeof startServer>>;
@@ -60,7 +60,7 @@ describe('the cluster page in chromium', () => {
     page = await browser.context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await mkdir(SCREENSHOTS, { recursive: true });
-    await page.goto(`${server.url}/#/cluster`);
+    await page.goto(`${server.url}/#/cluster-trace`);
     await page.waitForSelector('#page[data-ready="true"]', { timeout: 60_000 });
   });
   after(async () => {
@@ -70,7 +70,7 @@ describe('the cluster page in chromium', () => {
   });
 
   it('is reachable from the navigation and shows the lake’s task counts', async () => {
-    assert.equal(await page.getAttribute('#nav a[data-page="cluster"]', 'class'), 'active');
+    assert.equal(await page.getAttribute('#nav a[data-page="cluster-trace"]', 'class'), 'active');
     const [t] = await rows(
       lake,
       `SELECT (SELECT count(*) FROM cluster_trace_gold_task_classes) AS submits,
@@ -80,7 +80,7 @@ describe('the cluster page in chromium', () => {
     assert.equal(await num('#cl-submits'), t.submits);
     assert.equal(await num('#cl-lifecycles'), t.lifecycles);
     assert.match((await page.textContent('#cl-model')) ?? '', /task-gmm v1, k = 3/);
-    await page.screenshot({ path: join(SCREENSHOTS, 'cluster.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'cluster-trace.png'), fullPage: true });
     assert.deepEqual(pageErrors, []);
   });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isLakestreamError, LakestreamError } from '../../errors.ts';
+import { isLakestreamError, LakestreamError } from '../errors.ts';
 import { withRetry } from './retry.ts';
 
 const unavailable = () => new LakestreamError('UNAVAILABLE', 'NameNode at 127.0.0.1:9870 is in safe mode');

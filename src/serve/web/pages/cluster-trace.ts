@@ -1,8 +1,8 @@
-// Cluster: the cluster-trace workload's serving view. Class mix over trace time (closed windows,
+// Cluster trace: the cluster-trace workload's serving view. Class mix over trace time (closed windows,
 // then the speed layer's newest class rows), demand of running tasks against cluster capacity,
 // the GMM's clusters over a scatter of requests, and task outcome rates.
 
-import type { ClusterView } from '../../cluster-api.ts';
+import type { ClusterTraceView } from '../../data/cluster-trace.ts';
 import { get } from '../api.ts';
 import { drawChart } from '../chart.ts';
 import { card, fmt, h, kpi } from '../dom.ts';
@@ -32,7 +32,7 @@ function svg<K extends keyof SVGElementTagNameMap>(
 }
 
 /** Requests on the log1p(request / unit) scale, with ticks labelled in request units. */
-function scatterPlot(el: HTMLElement, view: ClusterView): void {
+function scatterPlot(el: HTMLElement, view: ClusterTraceView): void {
   const W = 640;
   const H = 360;
   const pad = { l: 56, r: 12, t: 12, b: 40 };
@@ -133,8 +133,8 @@ function scatterPlot(el: HTMLElement, view: ClusterView): void {
   } as never;
 }
 
-export async function clusterPage(root: HTMLElement): Promise<void> {
-  const view = await get<ClusterView>('/api/cluster');
+export async function clusterTracePage(root: HTMLElement): Promise<void> {
+  const view = await get<ClusterTraceView>('/api/cluster-trace');
   if (!view.available) {
     // an empty lake is a state, not a failure: told as a note, not drawn as an error
     root.append(

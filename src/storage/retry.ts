@@ -2,7 +2,7 @@
 // safe mode, no DataNode available, timeouts). Anything else is thrown at once.
 
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LakestreamError } from '../../errors.ts';
+import { LakestreamError } from '../errors.ts';
 
 export interface RetryOptions {
   /** total attempts, the first included; default 8 */

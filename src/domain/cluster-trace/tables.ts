@@ -3,10 +3,10 @@
 //
 // Times are trace microseconds (long), as the trace gives them; `hour` = floor(time / 3.6e9).
 
-import type { TraceTable } from '../../sources/replay/google-trace.ts';
-import { deltaTypeOf, TRACE_SCHEMA } from './schema.ts';
+import type { Field } from '../../lake/index.ts';
+import { deltaTypeOf, TRACE_SCHEMA, type TraceTable } from './schema.ts';
 
-type Col = { name: string; type: string; nullable?: boolean };
+type Col = Pick<Field, 'name' | 'type' | 'nullable'>;
 export interface TraceTableSpec {
   path: string;
   schema: Col[];

@@ -1,7 +1,11 @@
 // The trace's own schema (schema.csv of clusterdata-2011-2) for the four replayed tables, and the
 // parser of one headerless CSV row into typed columns — or the reason it is malformed.
 
-import type { TraceTable } from '../../sources/replay/google-trace.ts';
+import type { DeltaType } from '../../lake/index.ts';
+
+/** The trace tables lakestream replays (the published trace has more). */
+export const TRACE_TABLES = ['task_events', 'job_events', 'task_usage', 'machine_events'] as const;
+export type TraceTable = (typeof TRACE_TABLES)[number];
 
 /** schema.csv formats: INTEGER, FLOAT, STRING_HASH, BOOLEAN (0/1). */
 export type TraceFormat = 'INTEGER' | 'FLOAT' | 'STRING_HASH' | 'BOOLEAN';
@@ -82,7 +86,7 @@ export const TRACE_SCHEMA: Record<TraceTable, TraceColumn[]> = {
 };
 
 /** The Delta type of a trace format. */
-export function deltaTypeOf(f: TraceFormat): string {
+export function deltaTypeOf(f: TraceFormat): DeltaType {
   return f === 'INTEGER' ? 'long' : f === 'FLOAT' ? 'double' : f === 'BOOLEAN' ? 'boolean' : 'string';
 }
 

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openStore } from '../storage/open.ts';
+import { readWorkerStatuses, type WorkerStatus } from '../stream/worker-status.ts';
 import { openTransport } from '../transport/open.ts';
 import type { Transport } from '../transport/transport.ts';
 import { TOPICS } from '../transport/transport.ts';
@@ -102,24 +103,9 @@ export interface BenchEvent {
   label: string;
 }
 
-export interface WorkerStatusFile {
-  worker: string;
-  updated_at: string;
-  read: number;
-  accepted: number;
-  duplicates: number;
-  batches: number;
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
-  timings_ms: Record<string, number>;
-}
-
-/** Every worker's status file under <lake>/_status/workers/, newest first. */
-export async function workerStatuses(lakeUrl: string): Promise<WorkerStatusFile[]> {
-  const store = await openStore(lakeUrl);
-  const files = (await store.list('_status/workers/')).filter((f) => f.path.endsWith('.json'));
-  const all = await Promise.all(
-    files.map(async (f) => JSON.parse(new TextDecoder().decode(await store.get(f.path))) as WorkerStatusFile),
-  );
+/** Every worker's status in the lake, newest first. */
+export async function workerStatuses(lakeUrl: string): Promise<WorkerStatus[]> {
+  const all = await readWorkerStatuses(await openStore(lakeUrl));
   return all.sort((a, b) => b.updated_at.localeCompare(a.updated_at));
 }
 

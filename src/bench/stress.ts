@@ -2,6 +2,7 @@
 // bound; per step throughput in and committed, latency percentiles, lag, CPU and memory per process, and
 // the bottleneck: the producer when it cannot reach the rate, else the worker phase whose time dominates.
 
+import type { WorkerStatus } from '../stream/worker-status.ts';
 import {
   type BenchResult,
   clusterPids,
@@ -16,7 +17,6 @@ import {
   sleep,
   startLakestream,
   startWorker,
-  type WorkerStatusFile,
   waitFor,
   workerStatuses,
 } from './common.ts';
@@ -51,13 +51,10 @@ function slope(xs: Sample[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-function phaseDelta(
-  a: WorkerStatusFile | undefined,
-  b: WorkerStatusFile | undefined,
-): Record<string, number> {
+function phaseDelta(a: WorkerStatus | undefined, b: WorkerStatus | undefined): Record<string, number> {
   if (!b) return {};
   // a restarted worker writes a new status file: compare only the same worker's counters
-  const base = a && a.worker === b.worker ? a.timings_ms : {};
+  const base: Record<string, number> = a && a.worker === b.worker ? a.timings_ms : {};
   return Object.fromEntries(Object.entries(b.timings_ms).map(([k, v]) => [k, v - (base[k] ?? 0)]));
 }
 

@@ -1,6 +1,7 @@
 // The dashboard's entry: a hash router over the pages (#/consumption, #/forecast, #/pipeline, #/cluster, #/explore).
 
 import './style.css';
+import type { ServerInfo } from '../api.ts';
 import { get } from './api.ts';
 import { destroyAll } from './chart.ts';
 import { clear, errorBox, h } from './dom.ts';
@@ -49,7 +50,7 @@ async function show(): Promise<void> {
 
 window.addEventListener('hashchange', () => void show());
 void show();
-void get<{ lake: string }>('/api/info')
+void get<ServerInfo>('/api/info')
   .then((i) => {
     const el = document.getElementById('lake-info');
     if (el) el.textContent = i.lake;

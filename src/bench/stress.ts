@@ -3,23 +3,12 @@
 // the bottleneck: the producer when it cannot reach the rate, else the worker phase whose time dominates.
 
 import type { WorkerStatus } from '../stream/worker-status.ts';
-import {
-  type BenchResult,
-  clusterPids,
-  type EnginesKind,
-  log,
-  openEngines,
-  percentile,
-  perProcess,
-  type Sample,
-  Sampler,
-  saveResult,
-  sleep,
-  startLakestream,
-  startWorker,
-  waitFor,
-  workerStatuses,
-} from './common.ts';
+import { clusterPids, startLakestream, startWorker } from './processes.ts';
+import { log, sleep, waitFor } from './progress.ts';
+import { saveResult } from './report.ts';
+import type { BenchResult } from './result.ts';
+import { type EnginesKind, openEngines } from './run.ts';
+import { percentile, perProcess, type Sample, Sampler, workerStatuses } from './sampler.ts';
 
 const RATES = [1000, 5000, 20_000, 50_000, 100_000, 200_000];
 

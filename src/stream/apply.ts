@@ -89,14 +89,8 @@ export async function commitManifest(
 }
 
 /** commitManifest for a caller to whom a lost batch is an error: CONFLICT, with the reason. */
-export async function applyManifest(
-  lake: Lake,
-  group: string,
-  m: Batch,
-  send: (m: Batch) => Promise<void>,
-  discard?: () => Promise<void>,
-): Promise<Commit[]> {
-  const r = await commitManifest(lake, group, m, send, discard);
+export async function applyManifest(...args: Parameters<typeof commitManifest>): Promise<Commit[]> {
+  const r = await commitManifest(...args);
   if (r.kind === 'lost') throw new LakestreamError('CONFLICT', r.reason);
   return r.commits;
 }

@@ -1,13 +1,14 @@
 // `npm test`: type-check, then every test file under src/ and test/ with Node's test runner:
 // first the tests that need no cluster (two files at a time), then the ones on a local Kafka +
-// HDFS + Spark cluster one file at a time — they kill and restart brokers, DataNodes and workers, and must not
-// pull the cluster from under each other. Those tests start the cluster through
-// `lakestream cluster up` (test/helpers/cluster.ts); it is stopped at the end if they started it.
+// HDFS + Spark cluster (*.cluster.test.ts, scripts/test-phases.ts) one file at a time — they kill
+// and restart brokers, DataNodes and workers, and must not pull the cluster from under each other.
+// Those tests start the cluster through `lakestream cluster up` (test/helpers/cluster.ts); it is
+// stopped at the end if they started it.
 // `npm test -- FILE…` runs just those files.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { glob } from 'node:fs/promises';
+import { isClusterTest } from './test-phases.ts';
 
 const filter = process.argv.slice(2);
 if (filter.length === 0) {
@@ -25,13 +26,15 @@ for (const pattern of filter.length > 0 ? filter : ['src/**/*.test.ts', 'test/**
   for await (const f of glob(pattern)) all.push(f);
 all.sort();
 // A file that starts JVMs — the shared test cluster (ensureCluster) or a cluster of its own
-// (clusterUp, `lakestream cluster up`) — runs alone: two of them at once on two cores starve each
-// other's brokers and DataNodes past their timeouts.
-const usesCluster = (f: string) =>
-  /\bensureCluster\(|\bclusterUp\(|'cluster', 'up'/.test(readFileSync(f, 'utf8'));
+// (clusterUp, `lakestream cluster up`) — is named *.cluster.test.ts and runs alone: two of them at
+// once on two cores starve each other's brokers and DataNodes past their timeouts.
 const phases = [
-  { name: 'tests without the cluster', files: all.filter((f) => !usesCluster(f)), concurrency: 2 },
-  { name: 'tests on the local Kafka + HDFS + Spark cluster', files: all.filter(usesCluster), concurrency: 1 },
+  { name: 'tests without the cluster', files: all.filter((f) => !isClusterTest(f)), concurrency: 2 },
+  {
+    name: 'tests on the local Kafka + HDFS + Spark cluster',
+    files: all.filter(isClusterTest),
+    concurrency: 1,
+  },
 ];
 
 const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0 };

@@ -10,21 +10,11 @@ import { breaks, importsOf, type LayerRule, readTree, ruleFromDoc } from '../scr
 
 const ROOT = join(import.meta.dirname, '..');
 
-/**
- * Breaks another branch removes; each must still occur (so the entry goes when it is fixed).
- * bench/common ↔ bench/report: issue 18 item 5, split of bench/common.ts (branch shape-b).
- */
-const PENDING = ['import cycle: src/bench/common.ts → src/bench/report.ts → src/bench/common.ts'];
-
 describe('the layering of src/', () => {
   it('keeps the rule docs/architecture.md states: imports point down, through front doors, in no cycle', async () => {
     const rule = ruleFromDoc(readFileSync(join(ROOT, 'docs/architecture.md'), 'utf8'));
     const found = breaks(await readTree(ROOT), rule);
-    assert.deepEqual(
-      found.filter((b) => !PENDING.includes(b)),
-      [],
-    );
-    for (const p of PENDING) assert.ok(found.includes(p), `fixed, so take it off PENDING: ${p}`);
+    assert.deepEqual(found, []);
   });
 
   it('reads the rule from the doc: ranks from errors up to cli, and four front doors', () => {

@@ -1,24 +1,13 @@
 // Baseline scenario: normal load, 1 reading/s from one simulated meter for 5 minutes (--short: 1 minute),
 // through the stream worker into the lake; end-to-end latency (produce timestamp → lake commit) over time.
 
-import {
-  type BenchResult,
-  clusterPids,
-  countLake,
-  type EnginesKind,
-  log,
-  openEngines,
-  percentile,
-  perProcess,
-  producedCount,
-  Sampler,
-  saveResult,
-  sleep,
-  startLakestream,
-  startWorker,
-  waitFor,
-  workerStatuses,
-} from './common.ts';
+import { countLake } from './lake-count.ts';
+import { clusterPids, producedCount, startLakestream, startWorker } from './processes.ts';
+import { log, sleep, waitFor } from './progress.ts';
+import { saveResult } from './report.ts';
+import type { BenchResult } from './result.ts';
+import { type EnginesKind, openEngines } from './run.ts';
+import { percentile, perProcess, Sampler, workerStatuses } from './sampler.ts';
 
 export async function runBaselineBench(
   opts: { short?: boolean; json?: boolean; engines?: EnginesKind; seconds?: number; keep?: boolean } = {},

@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LakestreamError } from '../errors.ts';
-import type { BenchResult } from './common.ts';
+import type { BenchResult } from './result.ts';
 
 export async function loadResult(path: string): Promise<BenchResult> {
   const file = existsSync(path) && statSync(path).isDirectory() ? join(path, 'result.json') : path;

@@ -3,11 +3,13 @@
 // process, and where the worker's time goes.
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TOPICS } from '../domain/topics.ts';
+import { openStore } from '../storage/index.ts';
+import { readWorkerStatuses } from '../stream/worker-status.ts';
 import { openTransport } from '../transport/index.ts';
 
 const MAIN = resolve(import.meta.dirname, '../cli/main.ts');
@@ -98,14 +100,9 @@ export async function runPipelineBench(opts: {
     if (producer.exitCode === null) producer.kill('SIGKILL');
   }
   const seconds = (performance.now() - t0) / 1000;
-  const statusDir = join(dir, 'lake', '_status', 'workers');
-  const statuses = await Promise.all(
-    (await readdir(statusDir))
-      .filter((f) => f.endsWith('.json'))
-      .map(async (f) => JSON.parse(await readFile(join(statusDir, f), 'utf8'))),
-  );
-  const timings = statuses[0]?.timings_ms ?? {};
-  const total = Object.values(timings as Record<string, number>).reduce((a, b) => a + b, 0);
+  const statuses = await readWorkerStatuses(await openStore(lakeUrl));
+  const timings: Record<string, number> = statuses[0]?.timings_ms ?? {};
+  const total = Object.values(timings).reduce((a, b) => a + b, 0);
   const report = {
     scenario: 'pipeline',
     meters,
@@ -116,10 +113,7 @@ export async function runPipelineBench(opts: {
     readings_per_second: Math.round(committed / seconds),
     peak_rss_mib: peaks,
     worker_time_share: Object.fromEntries(
-      Object.entries(timings as Record<string, number>).map(([k, v]) => [
-        k,
-        `${((100 * v) / Math.max(total, 1)).toFixed(1)} %`,
-      ]),
+      Object.entries(timings).map(([k, v]) => [k, `${((100 * v) / Math.max(total, 1)).toFixed(1)} %`]),
     ),
     worker_batches: statuses[0]?.batches,
     series,

@@ -1,7 +1,13 @@
 // Renders a bench result as a self-contained HTML page (inline SVG charts: throughput, latency
 // percentiles, lag, CPU and memory, with kill and recovery markers) and as a markdown summary.
 
-import type { BenchEvent, BenchResult, Sample } from './common.ts';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ROOT } from './processes.ts';
+import { log } from './progress.ts';
+import type { BenchResult } from './result.ts';
+import { stamp } from './run.ts';
+import type { BenchEvent, Sample } from './sampler.ts';
 
 const COLORS = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2', '#be185d', '#4d7c0f'];
 const MARK_COLORS: Record<BenchEvent['kind'], string> = {
@@ -189,4 +195,16 @@ export function renderMarkdown(r: BenchResult): string {
     mdTable(r.table ?? []),
     '',
   ].join('\n');
+}
+
+/** Writes result.json, report.html and summary.md under bench/results/<stamp>-<scenario>/. */
+export async function saveResult(result: BenchResult, dir?: string): Promise<string> {
+  const out =
+    dir ?? join(ROOT, 'bench', 'results', `${stamp(new Date(result.started_at))}-${result.scenario}`);
+  await mkdir(out, { recursive: true });
+  await writeFile(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+  await writeFile(join(out, 'report.html'), renderHtml(result));
+  await writeFile(join(out, 'summary.md'), renderMarkdown(result));
+  log(`report: ${join(out, 'report.html')} (result.json, summary.md beside it)`);
+  return out;
 }

@@ -5,24 +5,13 @@
 import { clusterUp, killNode, startNode } from '../cluster/cluster.ts';
 import type { NodeName } from '../cluster/config.ts';
 import { alivePid } from '../cluster/processes.ts';
-import {
-  type BenchResult,
-  benchGroup,
-  type Child,
-  cleanupRun,
-  countLake,
-  log,
-  percentile,
-  producedCount,
-  ROOT,
-  Sampler,
-  saveResult,
-  sleep,
-  stamp,
-  startLakestream,
-  startWorker,
-  waitFor,
-} from './common.ts';
+import { countLake } from './lake-count.ts';
+import { type Child, producedCount, ROOT, startLakestream, startWorker } from './processes.ts';
+import { log, sleep, waitFor } from './progress.ts';
+import { saveResult } from './report.ts';
+import type { BenchResult } from './result.ts';
+import { benchGroup, cleanupRun, stamp } from './run.ts';
+import { percentile, Sampler } from './sampler.ts';
 
 export interface ResilienceOptions {
   short?: boolean;

@@ -2,24 +2,13 @@
 // bound; per step throughput in and committed, latency percentiles, lag, CPU and memory per process, and
 // the bottleneck: the producer when it cannot reach the rate, else the worker phase whose time dominates.
 
-import {
-  type BenchResult,
-  clusterPids,
-  type EnginesKind,
-  log,
-  openEngines,
-  percentile,
-  perProcess,
-  type Sample,
-  Sampler,
-  saveResult,
-  sleep,
-  startLakestream,
-  startWorker,
-  type WorkerStatusFile,
-  waitFor,
-  workerStatuses,
-} from './common.ts';
+import type { WorkerStatus } from '../stream/worker-status.ts';
+import { clusterPids, startLakestream, startWorker } from './processes.ts';
+import { log, sleep, waitFor } from './progress.ts';
+import { saveResult } from './report.ts';
+import type { BenchResult } from './result.ts';
+import { type EnginesKind, openEngines } from './run.ts';
+import { percentile, perProcess, type Sample, Sampler, workerStatuses } from './sampler.ts';
 
 const RATES = [1000, 5000, 20_000, 50_000, 100_000, 200_000];
 
@@ -51,13 +40,10 @@ function slope(xs: Sample[]): number {
   return den === 0 ? 0 : num / den;
 }
 
-function phaseDelta(
-  a: WorkerStatusFile | undefined,
-  b: WorkerStatusFile | undefined,
-): Record<string, number> {
+function phaseDelta(a: WorkerStatus | undefined, b: WorkerStatus | undefined): Record<string, number> {
   if (!b) return {};
   // a restarted worker writes a new status file: compare only the same worker's counters
-  const base = a && a.worker === b.worker ? a.timings_ms : {};
+  const base: Record<string, number> = a && a.worker === b.worker ? a.timings_ms : {};
   return Object.fromEntries(Object.entries(b.timings_ms).map(([k, v]) => [k, v - (base[k] ?? 0)]));
 }
 

@@ -4,7 +4,7 @@
 // resampled with a fixed seed to reach 500k).
 
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { findDataDir } from '../config/data-dir.ts';
@@ -14,6 +14,8 @@ import { registerModel } from '../models/registry.ts';
 import { mulberry32 } from '../models/task-gmm/em.ts';
 import { TASK_GMM_MODEL_NAME } from '../models/task-gmm/model.ts';
 import { trainingSetFromFiles, trainTaskGmmModel } from '../models/task-gmm/train.ts';
+import { openStore } from '../storage/index.ts';
+import { readWorkerStatuses } from '../stream/worker-status.ts';
 
 const MAIN = resolve(import.meta.dirname, '../cli/main.ts');
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -137,9 +139,8 @@ export async function runTraceBench(opts: { short?: boolean; json?: boolean }) {
       '--lake',
       lakeUrl,
     ]);
-    const statusDir = join(dir, 'lake', '_status', 'workers');
-    const status = JSON.parse(await readFile(join(statusDir, (await readdir(statusDir))[0]), 'utf8'));
-    const timings = status.timings_ms as Record<string, number>;
+    const [status] = await readWorkerStatuses(await openStore(lakeUrl));
+    const timings: Record<string, number> = status.timings_ms;
     const busy = Object.values(timings).reduce((a, b) => a + b, 0);
     const report = {
       scenario: 'trace',

@@ -1,15 +1,23 @@
 // The /api/* routes: each validates its parameters and answers JSON (the dashboard uses nothing else).
 
 import type { IncomingMessage } from 'node:http';
-import { Catalog, KINDS } from './data/catalog.ts';
+import { Catalog, type GroupList, KINDS, type MeterList } from './data/catalog.ts';
 import { clusterTraceView } from './data/cluster-trace.ts';
 import { consumption } from './data/consumption.ts';
 import { accuracy, forecastMonth, latestPredictions } from './data/forecast.ts';
 import type { PipelineMonitor } from './data/pipeline.ts';
-import { DEFAULT_ROW_CAP, MAX_ROW_CAP, type SqlResult } from './explore/sandbox.ts';
+import { DEFAULT_ROW_CAP, MAX_ROW_CAP, type SqlResult, type TableList } from './explore/sandbox.ts';
 import { badParam, HttpError, readBody } from './http.ts';
 import type { LakeReader } from './lake-reader.ts';
 import * as v from './validate.ts';
+
+/** GET /api/info: what the server serves. */
+export interface ServerInfo {
+  lake: string;
+  transport: string | null;
+  version: string;
+  engine: string;
+}
 
 export interface ApiContext {
   lake: LakeReader;
@@ -17,18 +25,18 @@ export interface ApiContext {
   monitor: PipelineMonitor;
   /** the Explore page's SQL: DuckDB's locked sandbox, or the guarded engine */
   sandbox: { run(sql: string, opts: { maxRows?: number; timeoutMs?: number }): Promise<SqlResult> };
-  info: { lake: string; transport: string | null; version: string; engine: string };
+  info: ServerInfo;
   sqlTimeoutMs: number;
 }
 
 type Handler = (ctx: ApiContext, q: URLSearchParams, req: IncomingMessage) => Promise<unknown>;
 
 const GET: Record<string, Handler> = {
-  '/api/info': async (ctx, q) => {
+  '/api/info': async (ctx, q): Promise<ServerInfo> => {
     v.onlyParams(q, []);
     return ctx.info;
   },
-  '/api/meters': async (ctx, q) => {
+  '/api/meters': async (ctx, q): Promise<MeterList> => {
     v.onlyParams(q, ['q', 'kind', 'limit']);
     const term = v.search(q, 'q').toLowerCase();
     const kind = q.has('kind') ? v.oneOf(q, 'kind', KINDS, 'electricity') : undefined;
@@ -39,7 +47,7 @@ const GET: Record<string, Handler> = {
     );
     return { total: hits.length, meters: hits.slice(0, limit) };
   },
-  '/api/groups': async (ctx, q) => {
+  '/api/groups': async (ctx, q): Promise<GroupList> => {
     v.onlyParams(q, []);
     return { groups: await ctx.catalog.groups() };
   },
@@ -52,7 +60,7 @@ const GET: Record<string, Handler> = {
     v.onlyParams(q, []);
     return ctx.monitor.snapshot();
   },
-  '/api/tables': async (ctx, q) => {
+  '/api/tables': async (ctx, q): Promise<TableList> => {
     v.onlyParams(q, []);
     return {
       tables: await ctx.lake.tables(),
@@ -63,7 +71,7 @@ const GET: Record<string, Handler> = {
 };
 
 const POST: Record<string, Handler> = {
-  '/api/sql': async (ctx, q, req) => {
+  '/api/sql': async (ctx, q, req): Promise<SqlResult> => {
     v.onlyParams(q, []);
     // A JSON content type makes a cross-site form post impossible without a CORS preflight we never grant.
     if (!String(req.headers['content-type'] ?? '').startsWith('application/json'))

@@ -1,4 +1,5 @@
-// Wall-clock time in IANA zones without a library: offsets from Intl (cached), local → UTC with DST rules.
+// Wall-clock time in IANA zones without a library, for every part of lakestream (sources, the meters'
+// calendar): offsets from Intl, cached per quarter hour; local → UTC with DST rules; ISO offsets.
 
 const MIN = 60_000;
 const SLOT = 15 * MIN; // every zone changes offset on a quarter-hour boundary
@@ -46,6 +47,11 @@ export function offsetMinutes(zone: string, utcMs: number): number {
   return off;
 }
 
+/** The same in milliseconds: what to add to a UTC instant to get the wall-clock time in the zone. */
+export function offsetMs(zone: string, utcMs: number): number {
+  return offsetMinutes(zone, utcMs) * MIN;
+}
+
 /**
  * The instant of a wall-clock time in a zone. `localMs` is the wall time read as if it were UTC.
  * In the repeated hour after a DST end, `fold` picks the first ('earlier', summer offset) or the
@@ -78,4 +84,13 @@ export function formatOffset(offset: number, z = false): string {
 /** ISO-8601 local time with its offset, seconds precision: "2016-10-30T02:08:53+02:00". */
 export function isoWithOffset(utcMs: number, offset: number, z = false): string {
   return new Date(utcMs + offset * MIN).toISOString().slice(0, 19) + formatOffset(offset, z);
+}
+
+/** The explicit offset of an ISO-8601 timestamp in milliseconds (Z = 0), or undefined if it has none. */
+export function isoOffsetMs(ts: string): number | undefined {
+  if (ts.endsWith('Z') || ts.endsWith('z')) return 0;
+  const m = /([+-])(\d\d):?(\d\d)$/.exec(ts);
+  if (!m) return undefined;
+  const v = (Number(m[2]) * 60 + Number(m[3])) * MIN;
+  return m[1] === '-' ? -v : v;
 }

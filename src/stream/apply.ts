@@ -6,25 +6,35 @@ import { LakestreamError } from '../errors.ts';
 import type { Action, Lake } from '../lake/index.ts';
 import { appIdFor, type Batch, type Manifest } from './manifest.ts';
 
+/** A table commit a batch made. */
+export interface Commit {
+  table: string;
+  version: number;
+  at: string;
+}
+
+/** What committing a manifest came to: its commits, or the batch lost to another worker (a zombie's). */
+export type Applied = { kind: 'committed'; commits: Commit[] } | { kind: 'lost'; reason: string };
+
 /**
  * Commits a manifest's table actions, each with a txn per partition and the manifest's id in its
  * commitInfo; a table that already records the batch (its txn versions) is skipped, so re-applying a
  * manifest changes nothing.
  * `discard` (a batch just written, not a manifest being completed) makes it a fresh batch: a table
- * that already records one of its batch numbers means another worker owns the partition now —
- * CONFLICT. If that is the first table and another manifest recorded the batch number, nothing of
- * this batch is committed anywhere and `discard` deletes its manifest; if this very manifest was
+ * that already records one of its batch numbers means another worker owns the partition now — the
+ * batch is lost. If that is the first table and another manifest recorded the batch number, nothing
+ * of this batch is committed anywhere and `discard` deletes its manifest; if this very manifest was
  * recorded (the worker that took the partition over completed it), the manifest stays: it holds
  * the partitions' state after the batch, which the next owner resumes from.
  */
-export async function applyManifest(
+export async function commitManifest(
   lake: Lake,
   group: string,
   m: Batch,
   send: (m: Batch) => Promise<void>,
   discard?: () => Promise<void>,
-): Promise<{ table: string; version: number; at: string }[]> {
-  const done: { table: string; version: number; at: string }[] = [];
+): Promise<Applied> {
+  const done: Commit[] = [];
   const txns = m.partitions.map((p) => ({ appId: appIdFor(group, p.topic, p.partition), version: p.seq }));
   const fresh = discard !== undefined;
   const lostTo = async (table: string, detail: string, taken: { appId: string; version: number }) => {
@@ -34,7 +44,10 @@ export async function applyManifest(
       if (by === m.id) detail += ' (this batch, completed by the worker that took the partition over)';
       else await discard?.();
     }
-    throw new LakestreamError('CONFLICT', `table ${table} ${detail}: another worker owns that partition now`);
+    return {
+      kind: 'lost',
+      reason: `table ${table} ${detail}: another worker owns that partition now`,
+    } as const;
   };
   let recommitted = false;
   for (const t of m.tables) {
@@ -44,7 +57,7 @@ export async function applyManifest(
     if (fresh) {
       // A worker that lost its partitions without knowing (a zombie) must not commit over the new owner.
       const [taken] = recorded;
-      if (taken) await lostTo(t.path, `already records batch ${taken.version} of ${taken.appId}`, taken);
+      if (taken) return lostTo(t.path, `already records batch ${taken.version} of ${taken.appId}`, taken);
     } else {
       if (recorded.length === txns.length) continue;
       recommitted = true;
@@ -56,14 +69,14 @@ export async function applyManifest(
     });
     if (r.status === 'conflict') {
       if (done.length === 0) await discard?.();
-      throw new LakestreamError(
-        'CONFLICT',
-        `table ${t.path}: batch ${m.id} conflicts with a concurrent commit: ${r.reason}`,
-      );
+      return {
+        kind: 'lost',
+        reason: `table ${t.path}: batch ${m.id} conflicts with a concurrent commit: ${r.reason}`,
+      };
     }
     // Lost the race inside the commit: the other worker's batch of the same number went in first.
     if (r.status === 'skipped' && fresh)
-      await lostTo(
+      return lostTo(
         t.path,
         `recorded batch ${txns.map((x) => `${x.version} of ${x.appId}`).join(', ')} meanwhile`,
         txns[0],
@@ -71,7 +84,14 @@ export async function applyManifest(
     done.push({ table: t.path, version: r.version, at: new Date().toISOString() });
   }
   if ((fresh || recommitted) && m.messages.length > 0) await send(m);
-  return done;
+  return { kind: 'committed', commits: done };
+}
+
+/** commitManifest for a caller to whom a lost batch is an error: CONFLICT, with the reason. */
+export async function applyManifest(...args: Parameters<typeof commitManifest>): Promise<Commit[]> {
+  const r = await commitManifest(...args);
+  if (r.kind === 'lost') throw new LakestreamError('CONFLICT', r.reason);
+  return r.commits;
 }
 
 /**

@@ -1,6 +1,6 @@
 // The stream worker's takeover rules on the embedded transport, with a minimal workload (one row per
-// message), so that what is tested is the worker and its manifests, not a workload's logic; and how
-// manifests left behind by other workers are judged.
+// message), so that what is tested is the worker and its manifests, not a workload's logic; how
+// manifests left behind by other workers are judged; and the batch pipeline on its own (batch.ts).
 
 import assert from 'node:assert/strict';
 import { mkdtemp } from 'node:fs/promises';
@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { freshLake } from '../../test/lake/helpers.ts';
 import type { Lake } from '../lake/index.ts';
-import type { Transport } from '../transport/index.ts';
+import type { Message, Transport } from '../transport/index.ts';
 import { openTransport, partitionOfKeyBytes } from '../transport/index.ts';
 import { applyManifest } from './apply.ts';
+import { commitBatch } from './batch.ts';
 import { appIdFor, type Batch, ManifestStore } from './manifest.ts';
 import { runWorker } from './worker.ts';
+import { GroupOffsets, Outbox, type WorkerContext } from './worker-context.ts';
+import { newStatus, PhaseClock } from './worker-status.ts';
 import type { Workload } from './workload.ts';
 
 const TOPIC = 'events';
@@ -222,4 +225,76 @@ test('of two manifests left with the same batch number, a worker taking over res
   );
   const rows = await lake.query('SELECT count(*)::INTEGER AS n FROM test_events');
   assert.equal(rows.rows[0].n, 0, 'offset 2 is not read again');
+});
+
+/** A worker's parts, holding partition 0 from its start (the batch pipeline without the loop). */
+async function parts({ transport, lake }: { transport: Transport; lake: Lake }): Promise<WorkerContext> {
+  await lake.table(TABLE).ensure(workload.tables[0].spec as never);
+  const consumer = await transport.consumer({ group: GROUP, topics: [TOPIC] });
+  const producer = await transport.producer();
+  opened.push(consumer, producer);
+  return {
+    transport,
+    lake,
+    workload,
+    group: GROUP,
+    topic: TOPIC,
+    worker: 'w',
+    consumer,
+    manifests: new ManifestStore(lake.store, workload.name, GROUP),
+    owned: new Map([[0, { processor: workload.newProcessor(0), last: -1, seq: 0, flushed: false }]]),
+    outbox: new Outbox(transport, producer, lake, workload),
+    offsets: new GroupOffsets(consumer, TOPIC),
+  };
+}
+
+/** Offsets 0 to n - 1 of partition 0, as a polled batch. */
+function batchOfMessages(n: number): Map<number, Message[]> {
+  const list = Array.from({ length: n }, (_, offset) => ({
+    topic: TOPIC,
+    partition: 0,
+    offset,
+    key: null,
+    value: new Uint8Array(),
+    timestamp: Date.now(),
+  }));
+  return new Map([[0, list]]);
+}
+
+const clock = () => new PhaseClock(newStatus('w', GROUP, workload.name).timings_ms);
+
+test('a batch whose number the new owner of its partition committed first comes back lost, and leaves no manifest, row or position behind', async () => {
+  const shared = await engines();
+  const owner = await parts(shared);
+  const zombie = await parts(shared);
+  assert.equal((await commitBatch(owner, batchOfMessages(2), false, clock())).kind, 'committed');
+  const manifests = await shared.lake.store.list(`_state/${workload.name}/${GROUP}/manifests/`);
+
+  const r = await commitBatch(zombie, batchOfMessages(3), false, clock());
+
+  assert.equal(r.kind, 'lost');
+  assert.match(
+    r.kind === 'lost' ? r.reason : '',
+    /already records batch 1 of g\/events\/0: another worker owns/,
+  );
+  assert.deepEqual(await shared.lake.store.list(`_state/${workload.name}/${GROUP}/manifests/`), manifests);
+  assert.deepEqual(await rowsPerPartition(shared.lake), [[0, 2, 2]], "only the owner's rows are in the lake");
+  assert.equal(zombie.owned.get(0)?.last, -1, 'the partition does not move past the lost batch');
+});
+
+test('a batch of a partition the worker owns commits its rows and moves the partition on', async () => {
+  const ctx = await parts(await engines());
+
+  const r = await commitBatch(ctx, batchOfMessages(3), false, clock());
+
+  assert.deepEqual(r.kind === 'committed' ? r.rows : r, 3);
+  assert.deepEqual({ last: ctx.owned.get(0)?.last, seq: ctx.owned.get(0)?.seq }, { last: 2, seq: 1 });
+  assert.deepEqual(await rowsPerPartition(ctx.lake), [[0, 3, 3]]);
+});
+
+test('a batch with nothing newer than what the lake holds writes nothing', async () => {
+  const ctx = await parts(await engines());
+  ctx.owned.get(0)!.last = 5;
+
+  assert.deepEqual(await commitBatch(ctx, batchOfMessages(3), false, clock()), { kind: 'nothing' });
 });

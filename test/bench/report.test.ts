@@ -7,7 +7,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { runBaselineBench } from '../../src/bench/baseline.ts';
-import type { BenchResult } from '../../src/bench/common.ts';
+import type { BenchResult } from '../../src/bench/result.ts';
 import { cli, runCli } from '../helpers/cli.ts';
 import { launchChromium, SCREENSHOTS } from '../serve/chromium.ts';
 

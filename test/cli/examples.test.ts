@@ -1,6 +1,6 @@
 // Issue 19: every example in every command's --help and in the README's shell blocks runs, as written,
 // and succeeds — against a prepared short replay (20,000 London readings streamed into the lake).
-// The examples on the local cluster run in the cluster phase: test/cli/cluster-examples.test.ts.
+// The examples on the local cluster run in the cluster phase: test/cli/cluster-examples.cluster.test.ts.
 
 import assert from 'node:assert/strict';
 import { join } from 'node:path';

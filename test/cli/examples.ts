@@ -6,7 +6,7 @@
 // prepared short replay, so an example without --transport/--lake reads it as the defaults.
 // Examples on the local cluster (a kafka:// or webhdfs:// URL, --engine spark, cluster up/down/…,
 // a cluster benchmark) are told apart by needsCluster and run in the cluster phase
-// (test/cli/cluster-examples.test.ts), never skipped.
+// (test/cli/cluster-examples.cluster.test.ts), never skipped.
 
 import { spawn } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';

@@ -1,10 +1,10 @@
 // Helpers for end-to-end pipeline tests: waiting for a group to catch up, reading worker status,
 // and a table-by-table comparison of two lakes.
 
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lake } from '../../src/lake/index.ts';
+import { openStore } from '../../src/storage/index.ts';
+import { readWorkerStatuses, type WorkerStatus } from '../../src/stream/worker-status.ts';
 import { cli } from './cli.ts';
 
 export async function until(what: string, check: () => Promise<boolean>, ms = 300_000): Promise<void> {
@@ -28,10 +28,9 @@ export async function caughtUp(flags: string[], expected: number): Promise<boole
   return end >= expected && lag === 0;
 }
 
-export async function workerStatuses(lakeDir: string): Promise<Record<string, unknown>[]> {
-  const d = join(lakeDir, '_status', 'workers');
-  const files = (await readdir(d).catch(() => [] as string[])).filter((f) => f.endsWith('.json'));
-  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(d, f), 'utf8'))));
+/** The status files of the workers of a lake on local disk. */
+export async function workerStatuses(lakeDir: string): Promise<WorkerStatus[]> {
+  return readWorkerStatuses(await openStore(`file:${lakeDir}`));
 }
 
 /** Columns that differ between runs by nature (wall-clock times, transport positions). */

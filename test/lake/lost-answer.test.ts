@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LakestreamError } from '../../src/errors.ts';
 import { Lake } from '../../src/lake/index.ts';
+import type { PutIfAbsentResult } from '../../src/storage/index.ts';
 import { MemoryStore } from '../../src/storage/memory.ts';
-import type { PutIfAbsentResult } from '../../src/storage/object-store.ts';
 import { READINGS, readings } from './helpers.ts';
 
 /** A real in-memory store whose next commit put fails with a timeout, after or before writing. */

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { isLakestreamError } from '../../src/errors.ts';
 import { Lake } from '../../src/lake/index.ts';
-import { openStore } from '../../src/storage/open.ts';
+import { openStore } from '../../src/storage/index.ts';
 import { holdNextCommit } from '../helpers/hold.ts';
 import { count, freshLake, READINGS, readings } from './helpers.ts';
 

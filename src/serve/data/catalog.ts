@@ -36,6 +36,17 @@ export interface GroupInfo {
   meters: number;
 }
 
+/** GET /api/meters: the meters that match a search (at most its limit), and how many matched. */
+export interface MeterList {
+  total: number;
+  meters: MeterInfo[];
+}
+
+/** GET /api/groups */
+export interface GroupList {
+  groups: GroupInfo[];
+}
+
 /** A target's days with data; `stored` false = the fleet has no rows of its own and is summed from its meters. */
 export interface FleetBounds {
   first: string;

@@ -218,11 +218,14 @@ export interface AccuracyRow {
  * meter-months from gold daily. The SQL mirrors src/models/consumption/baselines.ts: observed = complete
  * days 1..k; run-rate = mean × days; blend = observed + remaining × mean(run-rate mean, last month's mean).
  */
-export async function accuracy(
-  lake: LakeReader,
-  catalog: Catalog,
-  q: URLSearchParams,
-): Promise<{ kind: Kind; scope: string; rows: AccuracyRow[] }> {
+/** GET /api/forecast/accuracy: MAPE by as_of_day for a kind and a scope ('meters', 'fleet' or a meter id). */
+export interface Accuracy {
+  kind: Kind;
+  scope: string;
+  rows: AccuracyRow[];
+}
+
+export async function accuracy(lake: LakeReader, catalog: Catalog, q: URLSearchParams): Promise<Accuracy> {
   v.onlyParams(q, ['kind', 'scope']);
   const kind = v.oneOf(q, 'kind', KINDS, 'electricity');
   const scope = q.get('scope') ?? 'meters';
@@ -285,7 +288,26 @@ export async function accuracy(
   };
 }
 
-export async function latestPredictions(lake: LakeReader, catalog: Catalog, q: URLSearchParams) {
+/** GET /api/predictions/latest: the newest predictions, newest first. */
+export interface LatestPredictions {
+  rows: {
+    /** 'fleet' for the fleet's rows */
+    meter_id: string;
+    kind: string;
+    month: string;
+    as_of_day: number;
+    predicted_total: number;
+    observed_to_date: number;
+    model_version: number;
+    predicted_at: string;
+  }[];
+}
+
+export async function latestPredictions(
+  lake: LakeReader,
+  catalog: Catalog,
+  q: URLSearchParams,
+): Promise<LatestPredictions> {
   v.onlyParams(q, ['limit', 'kind']);
   const limit = v.int(q, 'limit', 50, 1, 500);
   const kind = q.has('kind') ? v.oneOf(q, 'kind', KINDS, 'electricity') : undefined;

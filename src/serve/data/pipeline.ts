@@ -3,8 +3,7 @@
 import { existsSync } from 'node:fs';
 import { TOPICS } from '../../domain/topics.ts';
 import { type RetrainRecord, readRetrain } from '../../models/registry.ts';
-import type { ObjectStore } from '../../storage/index.ts';
-import type { WorkerStatus } from '../../stream/worker.ts';
+import { readWorkerStatuses, type WorkerStatus } from '../../stream/worker-status.ts';
 import type { Transport } from '../../transport/index.ts';
 import { openTransport } from '../../transport/index.ts';
 import { type LakeReader, num } from '../lake-reader.ts';
@@ -15,7 +14,7 @@ export const DEFAULT_GROUP = 'lakestream-meters';
 /** A worker whose status is older than this is shown as stale (it writes every ~2 s). */
 const STALE_MS = 15_000;
 
-/** What each stream worker writes to `_status/workers/<id>.json` (src/stream/worker.ts). */
+/** What each stream worker writes to its status file (src/stream/worker-status.ts). */
 export type { WorkerStatus };
 
 export interface PartitionLag {
@@ -69,7 +68,7 @@ export class PipelineMonitor {
 
   async snapshot(): Promise<PipelineSnapshot> {
     const [workers, lagResult, tables, quarantine, retrain] = await Promise.all([
-      readWorkerStatus(this.lake.store),
+      readWorkerStatuses(this.lake.store),
       this.lag(),
       this.lake.tables(),
       this.quarantineLatest(),
@@ -192,18 +191,4 @@ export class PipelineMonitor {
     this.transport = undefined;
     if (t) await (await t.catch(() => undefined))?.close();
   }
-}
-
-/** Every `_status/workers/*.json` the workers keep in the lake store (unreadable ones are skipped). */
-export async function readWorkerStatus(store: ObjectStore): Promise<WorkerStatus[]> {
-  const out: WorkerStatus[] = [];
-  for (const o of await store.list('_status/workers/')) {
-    if (!o.path.endsWith('.json')) continue;
-    try {
-      out.push(JSON.parse(new TextDecoder().decode(await store.get(o.path))) as WorkerStatus);
-    } catch {
-      // a status being rewritten or removed right now: the next poll sees it
-    }
-  }
-  return out.sort((a, b) => a.worker.localeCompare(b.worker));
 }

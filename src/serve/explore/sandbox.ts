@@ -12,6 +12,14 @@ export const DEFAULT_ROW_CAP = 1000;
 export const MAX_ROW_CAP = 10_000;
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
+/** GET /api/tables: the tables Explore can query, and the row cap and time limit its SQL runs under. */
+export interface TableList {
+  tables: TableSummary[];
+  rowCap: { default: number; max: number };
+  timeoutMs: number;
+}
+
+/** POST /api/sql */
 export interface SqlResult {
   columns: Column[];
   rows: unknown[][];

@@ -2,6 +2,7 @@
 // #/explore).
 
 import './style.css';
+import type { ServerInfo } from '../api.ts';
 import { get } from './api.ts';
 import { destroyAll } from './chart.ts';
 import { clear, errorBox, h } from './dom.ts';
@@ -57,7 +58,7 @@ async function show(): Promise<void> {
 
 window.addEventListener('hashchange', () => void show());
 void show();
-void get<{ lake: string }>('/api/info')
+void get<ServerInfo>('/api/info')
   .then((i) => {
     const el = document.getElementById('lake-info');
     if (el) el.textContent = i.lake;

@@ -4,79 +4,56 @@
 // wall time in that hour is summer time (+02:00); once its wall clock repeats or goes back inside
 // that hour, its readings are winter time (+01:00). `diff` is ignored: the register is the truth.
 
-import { columnIndex, splitCsv } from '../csv.ts';
-import { type LineFile, lineText } from '../io/lines.ts';
-import { type FileStats, type SourceMessage, unparsedMessage, utf8 } from '../source.ts';
+import type { LineFile } from '../io/lines.ts';
+import { type FileStats, type SourceMessage, utf8 } from '../source.ts';
 import { isoWithOffset, localToUtc } from '../time.ts';
+import { csvRows } from './csv-rows.ts';
 import { meterState, type ReplayState } from './replay-source.ts';
 
 export const WATER_ZONE = 'Europe/Madrid';
 const DATETIME = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$/;
 
-export async function* parseWater(
+const LAYOUT = {
+  what: 'DAIAD water',
+  separator: ';',
+  columns: { id: ['user.key'], dt: ['datetime'], reg: ['meter.reading'] },
+  fallback: { id: 0, dt: 1, reg: 2 },
+};
+
+export function parseWater(
   file: LineFile,
   stats: FileStats,
   state: ReplayState = new Map(),
 ): AsyncGenerator<SourceMessage[]> {
-  let line = 0;
-  let cols: Record<string, number> | undefined;
-  for await (const batch of file.batches()) {
-    const out: SourceMessage[] = [];
-    for (const raw of batch) {
-      line++;
-      const text = lineText(raw);
-      const src = `${file.label}:${line}`;
-      if (cols === undefined) {
-        const c = columnIndex(splitCsv(text, ';'), {
-          id: ['user.key'],
-          dt: ['datetime'],
-          reg: ['meter.reading'],
-        });
-        if (typeof c === 'string') {
-          out.push(unparsedMessage(src, text, `not a DAIAD water header: ${c}`));
-          stats.unparsed++;
-          cols = { id: 0, dt: 1, reg: 2 };
-        } else cols = c;
-        continue;
-      }
-      if (text.trim() === '') continue;
-      const f = splitCsv(text, ';');
-      const id = f[cols.id]?.trim();
-      const m = DATETIME.exec(f[cols.dt]?.trim() ?? '');
-      const regText = f[cols.reg]?.trim() ?? '';
-      const reg = Number(regText);
-      let error: string | undefined;
-      if (!id) error = 'empty user.key';
-      else if (!m) error = `datetime "${f[cols.dt] ?? ''}" is not "DD/MM/YYYY hh:mm:ss"`;
-      else if (regText === '' || !Number.isFinite(reg)) error = `meter.reading "${regText}" is not a number`;
-      const local = m ? Date.UTC(+m[3], +m[2] - 1, +m[1], +m[4], +m[5], +(m[6] ?? 0)) : Number.NaN;
-      if (error === undefined && (Number.isNaN(local) || new Date(local).getUTCDate() !== +m![1]))
-        error = `datetime "${f[cols.dt]}" is not a calendar date`;
-      if (error !== undefined) {
-        out.push(unparsedMessage(src, text, error));
-        stats.unparsed++;
-        continue;
-      }
-      const st = meterState(state, id!);
-      let t = localToUtc(WATER_ZONE, local, 'earlier');
-      if (t.ambiguous) {
-        if (!st.folded && st.foldLocal !== undefined && local <= st.foldLocal) st.folded = true;
-        st.foldLocal = local;
-        if (st.folded) t = localToUtc(WATER_ZONE, local, 'later');
-      } else if (st.foldLocal !== undefined && local > st.foldLocal) {
-        st.foldLocal = undefined; // past the repeated hour: ready for next year's
-        st.folded = false;
-      }
-      const ts = isoWithOffset(t.utcMs, t.offset);
-      out.push({
-        key: id!,
-        time: t.utcMs,
-        value: utf8(
-          `{"v":1,"meter_id":${JSON.stringify(id)},"kind":"water","ts":"${ts}","value":${reg},"unit":"L","type":"cumulative","seq":${st.seq++},"tz":"${WATER_ZONE}","src":${JSON.stringify(src)}}`,
-        ),
-      });
+  return csvRows(file, stats, LAYOUT, (f, cols, src) => {
+    const id = f[cols.id]?.trim();
+    const m = DATETIME.exec(f[cols.dt]?.trim() ?? '');
+    const regText = f[cols.reg]?.trim() ?? '';
+    const reg = Number(regText);
+    if (!id) return { error: 'empty user.key' };
+    if (!m) return { error: `datetime "${f[cols.dt] ?? ''}" is not "DD/MM/YYYY hh:mm:ss"` };
+    if (regText === '' || !Number.isFinite(reg))
+      return { error: `meter.reading "${regText}" is not a number` };
+    const local = Date.UTC(+m[3], +m[2] - 1, +m[1], +m[4], +m[5], +(m[6] ?? 0));
+    if (Number.isNaN(local) || new Date(local).getUTCDate() !== +m[1])
+      return { error: `datetime "${f[cols.dt]}" is not a calendar date` };
+    const st = meterState(state, id);
+    let t = localToUtc(WATER_ZONE, local, 'earlier');
+    if (t.ambiguous) {
+      if (!st.folded && st.foldLocal !== undefined && local <= st.foldLocal) st.folded = true;
+      st.foldLocal = local;
+      if (st.folded) t = localToUtc(WATER_ZONE, local, 'later');
+    } else if (st.foldLocal !== undefined && local > st.foldLocal) {
+      st.foldLocal = undefined; // past the repeated hour: ready for next year's
+      st.folded = false;
     }
-    stats.messages += out.length;
-    if (out.length) yield out;
-  }
+    const ts = isoWithOffset(t.utcMs, t.offset);
+    return {
+      key: id,
+      time: t.utcMs,
+      value: utf8(
+        `{"v":1,"meter_id":${JSON.stringify(id)},"kind":"water","ts":"${ts}","value":${reg},"unit":"L","type":"cumulative","seq":${st.seq++},"tz":"${WATER_ZONE}","src":${JSON.stringify(src)}}`,
+      ),
+    };
+  });
 }

@@ -1,56 +1,7 @@
-// Local calendar of a meter: which day, month and hour an instant falls on in the meter's zone.
-// Zone offsets come from Intl once per zone and UTC hour, then from a cache: this runs per reading.
+// Local calendar of a meter: which day, month and hour an instant falls on in the meter's zone
+// (its offsets come from sources/time.ts, the one module that knows zones).
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
-
-/** Milliseconds to add to a UTC instant to get the wall-clock time in `zone` (IANA name). */
-export function zoneOffsetMs(zone: string, utcMs: number): number {
-  const hourBucket = Math.floor(utcMs / 3_600_000);
-  const key = `${zone}|${hourBucket}`;
-  const hit = offsetCache.get(key);
-  if (hit !== undefined) return hit;
-  let fmt = formatters.get(zone);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    formatters.set(zone, fmt);
-  }
-  // Offsets change on whole hours (or half hours) boundaries; the start of the UTC hour is representative
-  // for every zone whose transitions fall on UTC hour boundaries (all zones the workloads use).
-  const at = hourBucket * 3_600_000;
-  const parts = Object.fromEntries(fmt.formatToParts(new Date(at)).map((p) => [p.type, p.value]));
-  const wall = Date.UTC(+parts.year, +parts.month - 1, +parts.day, +parts.hour, +parts.minute);
-  const offset = wall - at;
-  if (offsetCache.size > 200_000) offsetCache.clear();
-  offsetCache.set(key, offset);
-  return offset;
-}
-
-export function isValidZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The explicit offset of an ISO-8601 timestamp in milliseconds (Z = 0), or undefined if it has none. */
-export function isoOffsetMs(ts: string): number | undefined {
-  if (ts.endsWith('Z') || ts.endsWith('z')) return 0;
-  const m = /([+-])(\d\d):?(\d\d)$/.exec(ts);
-  if (!m) return undefined;
-  const v = (Number(m[2]) * 60 + Number(m[3])) * 60_000;
-  return m[1] === '-' ? -v : v;
-}
+import { offsetMs } from '../../sources/time.ts';
 
 export interface LocalTime {
   /** 'YYYY-MM-DD' */
@@ -93,8 +44,8 @@ export function localDayStartUtc(day: string, zone: string | undefined, fixedOff
   const wall = Date.parse(`${day}T00:00:00Z`);
   if (!zone) return wall - fixedOffsetMs;
   // Two passes settle the offset at the local midnight even across a DST change.
-  let utc = wall - zoneOffsetMs(zone, wall);
-  utc = wall - zoneOffsetMs(zone, utc);
+  let utc = wall - offsetMs(zone, wall);
+  utc = wall - offsetMs(zone, utc);
   return utc;
 }
 

@@ -6,17 +6,10 @@
 import { parseReadingTs, type Reading, type Validated } from '../../domain/meters/reading.ts';
 import { METER_TABLES } from '../../domain/meters/tables.ts';
 import type { ConsumptionModel } from '../../models/consumption/state.ts';
+import { isoOffsetMs, offsetMs } from '../../sources/time.ts';
 import type { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/index.ts';
-import {
-  daysInMonth,
-  isoOffsetMs,
-  localDayStartUtc,
-  localFields,
-  nextDay,
-  previousMonth,
-  zoneOffsetMs,
-} from './calendar.ts';
+import { daysInMonth, localDayStartUtc, localFields, nextDay, previousMonth } from './calendar.ts';
 import type { Enrichment } from './enrich.ts';
 import {
   type DayState,
@@ -206,7 +199,7 @@ export class MetersProcessor {
     const hour = Math.floor(ts / HOUR);
     const cached = this.localCache.get(m.id);
     if (cached && cached.hour === hour) return cached.local;
-    const offset = m.tz ? zoneOffsetMs(m.tz, ts) : m.fixedOffset;
+    const offset = m.tz ? offsetMs(m.tz, ts) : m.fixedOffset;
     // Offsets are whole quarter hours, so the local fields are the same for the whole UTC hour
     // except where an offset has minutes (none of the workloads' zones): compute per instant then.
     const local = localFields(ts + offset);
@@ -372,7 +365,7 @@ export class MetersProcessor {
     const sample = this.ctx.enrichment.inSample(m.id);
     const hours = [...day.hours.entries()].sort((a, b) => a[0] - b[0]);
     const silver = hours.map(([hourStart, [sum, n]]) => {
-      const offset = m.tz ? zoneOffsetMs(m.tz, hourStart) : m.fixedOffset;
+      const offset = m.tz ? offsetMs(m.tz, hourStart) : m.fixedOffset;
       const lf = localFields(hourStart + offset);
       return {
         meter_id: m.id,

@@ -1,34 +1,11 @@
 // Consumption: one meter, a group or the fleet; 1 month / 1 year / 3 years ending on a picked day;
 // the server picks hourly / daily / weekly / monthly to fit the range (or the user does).
 
+import type { GroupList, MeterList } from '../../data/catalog.ts';
+import type { ConsumptionSeries } from '../../data/consumption.ts';
 import { get } from '../api.ts';
 import { drawChart } from '../chart.ts';
 import { card, clear, errorBox, fmt, h, kpi } from '../dom.ts';
-
-interface Series {
-  target: { type: string; id: string; label: string };
-  kind: string;
-  unit: string;
-  granularity: string;
-  from: string;
-  to: string;
-  bounds: { first: string; last: string };
-  x: number[];
-  y: number[];
-  complete: boolean[];
-}
-interface Meter {
-  id: string;
-  kind: string;
-  last_day: string;
-  tariff: string | null;
-  acorn_group: string | null;
-}
-interface Group {
-  id: string;
-  kind: string;
-  meters: number;
-}
 
 export const RANGES = {
   '1m': { label: '1 month', months: 1 },
@@ -64,8 +41,8 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
   if (params.get('meter')) state.target = `meter:${params.get('meter')}`;
   if (params.get('range') && params.get('range')! in RANGES) state.range = params.get('range') as RangeKey;
   const [meters, groups] = await Promise.all([
-    get<{ meters: Meter[] }>('/api/meters', { limit: 5000 }),
-    get<{ groups: Group[] }>('/api/groups'),
+    get<MeterList>('/api/meters', { limit: 5000 }),
+    get<GroupList>('/api/groups'),
   ]);
 
   const targetSel = h('select', { id: 'target', 'aria-label': 'what to show' });
@@ -196,7 +173,7 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
       // The range ends on the picked day, or on the last day with data.
       let to = state.to || lastDayOf(state.target);
       if (!to) {
-        const probe = await get<Series>('/api/consumption', {
+        const probe = await get<ConsumptionSeries>('/api/consumption', {
           ...target,
           kind: state.kind,
           granularity: 'month',
@@ -204,7 +181,7 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
         to = probe.bounds.last;
       }
       const from = rangeStart(to, RANGES[state.range].months);
-      const s = await get<Series>('/api/consumption', {
+      const s = await get<ConsumptionSeries>('/api/consumption', {
         ...target,
         kind: state.kind,
         from,
@@ -221,7 +198,7 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
     }
   }
 
-  function render(s: Series): void {
+  function render(s: ConsumptionSeries): void {
     const total = s.y.reduce((a, b) => a + b, 0);
     const incomplete = s.complete.filter((c) => !c).length;
     clear(kpis);

@@ -1,26 +1,9 @@
 // Explore: read-only SQL over the lake's tables — the table list with schemas, a results grid, a quick chart.
 
+import type { SqlResult, TableList } from '../../explore/sandbox.ts';
 import { get, post } from '../api.ts';
 import { destroyChart, drawChart } from '../chart.ts';
 import { card, clear, errorBox, fmt, h } from '../dom.ts';
-
-interface Tables {
-  tables: {
-    path: string;
-    view: string;
-    version: number;
-    columns: { name: string; type: string }[];
-    files: number;
-    rows: number | null;
-  }[];
-  rowCap: { default: number; max: number };
-  timeoutMs: number;
-}
-interface Result {
-  columns: { name: string; type: string }[];
-  rows: unknown[][];
-  elapsedMs: number;
-}
 
 const DEFAULT_SQL = `-- electricity per month over every meter
 SELECT month, round(sum(value), 1) AS kwh, count(DISTINCT meter_id) AS meters
@@ -38,7 +21,7 @@ function cell(v: unknown): string {
 }
 
 export async function explorePage(root: HTMLElement): Promise<void> {
-  const info = await get<Tables>('/api/tables');
+  const info = await get<TableList>('/api/tables');
   const editor = h('textarea', { id: 'sql', spellcheck: 'false', rows: 7, 'aria-label': 'SQL query' });
   editor.value = lastSql;
   const run = h('button', { type: 'button', class: 'primary', id: 'run-sql' }, 'Run ▸');
@@ -140,7 +123,7 @@ export async function explorePage(root: HTMLElement): Promise<void> {
     status.textContent = 'running…';
     run.disabled = true;
     try {
-      const r = await post<Result>('/api/sql', { sql: editor.value });
+      const r = await post<SqlResult>('/api/sql', { sql: editor.value });
       status.textContent = `${r.rows.length} row(s) in ${r.elapsedMs} ms`;
       renderGrid(r);
       renderChart(r);
@@ -152,7 +135,7 @@ export async function explorePage(root: HTMLElement): Promise<void> {
     }
   }
 
-  function renderGrid(r: Result): void {
+  function renderGrid(r: SqlResult): void {
     clear(grid);
     grid.append(
       h('thead', {}, h('tr', {}, ...r.columns.map((c) => h('th', { title: c.type }, c.name)))),
@@ -180,7 +163,7 @@ export async function explorePage(root: HTMLElement): Promise<void> {
   }
 
   /** A chart when the result is (label or time, number…): x = the first column, one series per numeric column. */
-  function renderChart(r: Result): void {
+  function renderChart(r: SqlResult): void {
     const numeric = r.columns
       .map((c, i) => (i > 0 && /INT|DOUBLE|FLOAT|DECIMAL|REAL|NUMERIC/i.test(c.type) ? i : -1))
       .filter((i) => i > 0);

@@ -1,59 +1,17 @@
 // Forecast: a month's prediction trajectory day by day against the actual total and the baselines;
 // accuracy by as_of_day against the baselines; the latest predictions.
 
+import type { MeterList } from '../../data/catalog.ts';
+import type { Accuracy, ForecastMonth, LatestPredictions } from '../../data/forecast.ts';
 import { get } from '../api.ts';
 import { drawChart } from '../chart.ts';
 import { card, clear, errorBox, fmt, h, kpi } from '../dom.ts';
-
-interface Forecast {
-  meter: string;
-  kind: string;
-  unit: string;
-  month: string;
-  months: string[];
-  daysInMonth: number;
-  actual: { total: number; closed: boolean; complete: boolean } | null;
-  daily: (number | null)[];
-  predictions: {
-    as_of_day: number;
-    predicted_total: number;
-    observed_to_date: number;
-    model_version: number;
-  }[];
-  baselines: { as_of_day: number; runrate: number; blend: number }[];
-  models: {
-    version: number;
-    trained_on: { first_month: string | null; last_month: string | null; meter_months: number } | null;
-    held_out: { meters: number; why: string } | null;
-  }[];
-}
-interface Accuracy {
-  rows: {
-    as_of_day: number;
-    n: number;
-    model: number | null;
-    runrate: number | null;
-    blend: number | null;
-  }[];
-}
-interface Latest {
-  rows: {
-    meter_id: string;
-    kind: string;
-    month: string;
-    as_of_day: number;
-    predicted_total: number;
-    observed_to_date: number;
-    model_version: number;
-    predicted_at: string;
-  }[];
-}
 
 /** meter '' = let the server choose (the fleet when it has predictions, else the first meter that has some) */
 const state = { meter: '', kind: 'electricity', month: '' };
 
 export async function forecastPage(root: HTMLElement): Promise<void> {
-  const meters = await get<{ meters: { id: string; kind: string }[] }>('/api/meters', { limit: 5000 });
+  const meters = await get<MeterList>('/api/meters', { limit: 5000 });
   const meterSel = h('select', { id: 'fc-meter', 'aria-label': 'meter' });
   const kindSel = h(
     'select',
@@ -148,12 +106,12 @@ export async function forecastPage(root: HTMLElement): Promise<void> {
   async function load(): Promise<void> {
     clear(errors);
     const [f, l] = await Promise.allSettled([
-      get<Forecast>('/api/forecast', {
+      get<ForecastMonth>('/api/forecast', {
         meter: state.meter || undefined,
         kind: state.kind,
         month: state.month || undefined,
       }),
-      get<Latest>('/api/predictions/latest', { limit: 15, kind: state.kind }),
+      get<LatestPredictions>('/api/predictions/latest', { limit: 15, kind: state.kind }),
     ]);
     if (f.status === 'fulfilled') renderTrajectory(f.value);
     else errors.append(errorBox(f.reason.message));
@@ -169,7 +127,7 @@ export async function forecastPage(root: HTMLElement): Promise<void> {
     if (a) renderAccuracy(a, scope);
   }
 
-  function renderTrajectory(f: Forecast): void {
+  function renderTrajectory(f: ForecastMonth): void {
     state.month = f.month;
     state.meter = f.meter;
     meterSel.value = f.meter;
@@ -268,7 +226,7 @@ export async function forecastPage(root: HTMLElement): Promise<void> {
       : 'No month has closed yet: accuracy appears when the first predicted month ends.';
   }
 
-  function renderLatest(l: Latest): void {
+  function renderLatest(l: LatestPredictions): void {
     clear(latestBody);
     for (const r of l.rows)
       latestBody.append(

@@ -1,38 +1,9 @@
 // Pipeline (live): server-sent events every second — rates in and committed, lag per partition,
 // end-to-end latency, quarantine counts with the latest reasons, the model version in use.
 
+import type { PipelineSnapshot } from '../../data/pipeline.ts';
 import { drawChart, updateChart } from '../chart.ts';
 import { card, clear, fmt, h, kpi } from '../dom.ts';
-
-interface Snapshot {
-  at: string;
-  topic: string;
-  group: string;
-  workers: {
-    worker: string;
-    updated_at: string;
-    stale: boolean;
-    read: number;
-    accepted: number;
-    quarantined: number;
-    duplicates: number;
-    assigned: { partition: number }[];
-    last_commit: { table: string; version: number; at: string } | null;
-  }[];
-  totals: { read: number; accepted: number; quarantined: number; duplicates: number };
-  rates: { in: number | null; committed: number | null };
-  lag: { partition: number; end: number; committed: number | null; lag: number }[] | null;
-  lagError: string | null;
-  latency_ms: { p50: number | null; p95: number | null; p99: number | null };
-  quarantine: {
-    reasons: Record<string, number>;
-    latest: { reason: string; detail: string | null; meter_id: string | null; at: string }[];
-  };
-  model_version: number | null;
-  /** the forecast's last monthly retrain; a failed one left the previous model live */
-  retrain: { month: string; ok: boolean; version?: number; error?: string; at: string } | null;
-  tables: { path: string; version: number; lastCommitAt: string }[];
-}
 
 const WINDOW_S = 300;
 
@@ -164,7 +135,7 @@ export function pipelinePage(root: HTMLElement): () => void {
     status.className = 'pill warn';
   });
   source.addEventListener('pipeline', (ev) => {
-    const s = JSON.parse((ev as MessageEvent).data) as Snapshot;
+    const s = JSON.parse((ev as MessageEvent).data) as PipelineSnapshot;
     updates++;
     const counter = document.getElementById('live-updates');
     if (counter) {
@@ -174,7 +145,7 @@ export function pipelinePage(root: HTMLElement): () => void {
     render(s);
   });
 
-  function render(s: Snapshot): void {
+  function render(s: PipelineSnapshot): void {
     const now = Date.parse(s.at) / 1000;
     t.push(now);
     rin.push(s.rates.in === null ? null : Math.max(0, s.rates.in));

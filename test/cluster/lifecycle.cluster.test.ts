@@ -50,7 +50,7 @@ describe('lakestream cluster up|status|down', () => {
   it('starts Kafka (controller + 2 brokers) and HDFS (NameNode + 2 DataNodes) with one command', async () => {
     const t0 = Date.now();
     const r = await cli(
-      // Spark has a test of its own (spark.test.ts): nine JVMs at once would starve two cores
+      // Spark has a test of its own (spark.cluster.test.ts): nine JVMs at once would starve two cores
       [
         'cluster',
         'up',

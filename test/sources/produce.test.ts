@@ -148,7 +148,17 @@ describe('produce', () => {
     ]);
     let stderr = '';
     child.stderr?.on('data', (d) => (stderr += d));
-    await new Promise((r) => setTimeout(r, 2500));
+    // Ctrl-C once readings are flowing (a fixed wait raced the CLI's start on a loaded machine)
+    for (let t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 200))) {
+      const t = await openTransport(url);
+      const n = await t
+        .endOffsets('meters.readings')
+        .then((ends) => ends.reduce((sum, e) => sum + e.offset, 0))
+        .catch(() => 0) // no topic yet
+        .finally(() => t.close());
+      if (n > 0) break;
+      assert.ok(Date.now() - t0 < 60_000, `no reading sent within 60 s\n${stderr}`);
+    }
     child.kill('SIGINT');
     const code = await new Promise((r) => child.on('close', r));
     assert.equal(code, 130);

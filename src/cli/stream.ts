@@ -9,7 +9,7 @@ import { registerModel } from '../models/registry.ts';
 import { runWorker } from '../stream/worker.ts';
 import type { Workload } from '../stream/workload.ts';
 import { openTransport } from '../transport/open.ts';
-import { loadEnrichment } from '../workloads/meters/enrich.ts';
+import { type Enrichment, loadEnrichment } from '../workloads/meters/enrich.ts';
 import { metersWorkload } from '../workloads/meters/workload.ts';
 import { defineCommand, numberOption, quietOption } from './command.ts';
 import { formatCount } from './progress.ts';
@@ -21,12 +21,25 @@ export async function retrainOnLake(lake: Lake): Promise<number> {
 }
 
 /** --holidays ZONE=FILE as { zone: file }. */
-function zoneHolidays(flag: string | undefined): Record<string, string> | undefined {
+export function zoneHolidays(flag: string | undefined): Record<string, string> | undefined {
   if (flag === undefined) return undefined;
   const at = flag.indexOf('=');
   if (at <= 0 || at === flag.length - 1)
     throw new LakestreamError('BAD_ARGUMENT', `--holidays must be ZONE=FILE, got "${flag}"`);
   return { [flag.slice(0, at)]: flag.slice(at + 1) };
+}
+
+/** The meters' enrichment from the flags stream and batch share: households, holidays, the sample. */
+export function metersEnrichment(
+  dataDir: string | undefined,
+  values: { holidays?: string; 'sample-fraction'?: string },
+): Enrichment {
+  return loadEnrichment({
+    householdsFile: londonFile(dataDir, 'households.csv'),
+    holidaysFile: londonFile(dataDir, 'uk_bank_holidays.csv'),
+    zoneHolidayFiles: zoneHolidays(values.holidays),
+    sampleFraction: numberOption('sample-fraction', values['sample-fraction'], 0.1, { min: 0 }),
+  });
 }
 
 export default defineCommand({
@@ -91,12 +104,7 @@ Examples:
         workload = metersWorkload({
           store: lake.store,
           retrain: values.retrain === 'monthly' ? () => retrainOnLake(lake) : undefined,
-          enrichment: loadEnrichment({
-            householdsFile: londonFile(dataDir, 'households.csv'),
-            holidaysFile: londonFile(dataDir, 'uk_bank_holidays.csv'),
-            zoneHolidayFiles: zoneHolidays(values.holidays),
-            sampleFraction: numberOption('sample-fraction', values['sample-fraction'], 0.1, { min: 0 }),
-          }),
+          enrichment: metersEnrichment(dataDir, values),
         });
       } else if (workloadName === 'cluster-trace') {
         const { clusterTraceWorkload } = await import('../workloads/cluster-trace/workload.ts');

@@ -105,6 +105,8 @@ export async function runMetersBatch(opts: BatchOptions): Promise<BatchResult> {
       finishedAt: new Date().toISOString(),
     }),
   );
+  // the engine lists the lake's tables again: a first run has just created the batch tables
+  await engine.tables();
   const diff = await step('diff', () => diffBatch(engine, { from: opts.from, to: opts.to }));
   return { view, rows, timings, diff };
 }

@@ -1,0 +1,103 @@
+// The batch view on DuckDB: recomputed from bronze it equals the stream's tables after a clean replay
+// (the stream's rules and the batch SQL are held equal here), and after a day sent past the stream's
+// lateness it differs in exactly that day, its hours and its month — now complete.
+
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import { after, before, describe, it } from 'node:test';
+import { latestView } from '../../src/batch/view.ts';
+import { Lake } from '../../src/lake/index.ts';
+import { type BatchLake, batchLake, LATE } from '../helpers/batch-lake.ts';
+import { cli } from '../helpers/cli.ts';
+
+interface DiffRow {
+  meter_id: string;
+  key: string;
+  change: string;
+  columns: string[];
+}
+
+async function batch(l: BatchLake, ...args: string[]) {
+  const r = await cli(['batch', '--json', '--lake', l.lake, ...args]);
+  return JSON.parse(r.stdout) as {
+    view: { run: number; mark: string; tables: Record<string, number> };
+    rows: Record<string, number>;
+    differences: Record<'hourly' | 'daily' | 'monthly', DiffRow[]>;
+  };
+}
+
+async function rowsOf(lake: string, sql: string) {
+  const l = await Lake.open(lake);
+  try {
+    return (await l.query(sql, { maxRows: 1_000_000 })).rows;
+  } finally {
+    await l.close();
+  }
+}
+
+describe('lakestream batch on DuckDB', () => {
+  let l: BatchLake;
+  before(async () => {
+    l = await batchLake();
+  });
+  after(async () => {
+    if (l) await rm(l.dir, { recursive: true, force: true });
+  });
+
+  it("finds no difference with the stream's tables after a clean replay", async () => {
+    const r = await batch(l);
+    assert.deepEqual(r.differences, { hourly: [], daily: [], monthly: [] });
+    // three meters over 95 days, DST included: every stream row has its batch twin
+    const [stream] = await rowsOf(l.lake, `SELECT count(*) AS n FROM meters_gold_daily`);
+    assert.equal(r.rows.daily, Number(stream.n));
+    assert.ok(r.rows.daily > 250, `${r.rows.daily} daily rows`);
+    assert.equal(r.view.mark, '2013-04-04T23:30:00.000Z');
+    // the water meter's DST day in Madrid has 23 hours, and the batch view says so as the stream does
+    const [dst] = await rowsOf(
+      l.lake,
+      `SELECT expected_readings FROM meters_batch_daily WHERE meter_id = 'W-MAD' AND day = '2013-03-31'`,
+    );
+    assert.equal(dst.expected_readings, 23);
+  });
+
+  it('after a day sent past the lateness, differs in exactly that day, its hours and its month, now complete', async () => {
+    await l.sendLate();
+    const [q] = await rowsOf(
+      l.lake,
+      `SELECT count(*) AS n FROM meters_quarantine_readings WHERE reason = 'too-late'`,
+    );
+    assert.equal(Number(q.n), 48, 'the stream quarantined the late day');
+    const r = await batch(l);
+    assert.deepEqual(
+      r.differences.daily.map((d) => [d.meter_id, d.key, d.change]),
+      [[LATE.meter, LATE.day, 'not-in-stream']],
+    );
+    assert.deepEqual(
+      r.differences.monthly.map((d) => [d.meter_id, d.key, d.change, d.columns]),
+      [[LATE.meter, LATE.month, 'changed', ['value', 'days_with_data', 'complete_days', 'complete']]],
+    );
+    assert.equal(r.differences.hourly.length, 24);
+    assert.ok(r.differences.hourly.every((d) => d.change === 'not-in-stream' && d.key.startsWith(LATE.day)));
+    const [month] = await rowsOf(
+      l.lake,
+      `SELECT complete, days_with_data FROM meters_batch_monthly WHERE meter_id = '${LATE.meter}' AND month = '${LATE.month}'`,
+    );
+    assert.deepEqual({ ...month }, { complete: true, days_with_data: 31 });
+  });
+
+  it('run again, publishes a new view of the same rows: a run is idempotent', async () => {
+    const before = await rowsOf(l.lake, `SELECT * FROM meters_batch_daily ORDER BY meter_id, day`);
+    const first = await latestView((await Lake.open(l.lake)).store);
+    const r = await batch(l);
+    assert.equal(r.view.run, (first?.run ?? 0) + 1);
+    const again = await rowsOf(l.lake, `SELECT * FROM meters_batch_daily ORDER BY meter_id, day`);
+    assert.deepEqual(again, before);
+    assert.equal(r.differences.daily.length, 1);
+  });
+
+  it('with --from and --to recomputes only those days', async () => {
+    const r = await batch(l, '--from', '2013-02-01', '--to', '2013-02-28');
+    assert.equal(r.rows.daily, 3 * 28);
+    assert.deepEqual(r.differences, { hourly: [], daily: [], monthly: [] });
+  });
+});

@@ -119,7 +119,7 @@ async function metersInput(opts: BatchOptions, hasQuarantine: boolean): Promise<
     ? ` UNION SELECT DISTINCT meter_id, CAST(NULL AS STRING) AS tz FROM ${quarantine} WHERE reason = 'too-late' AND meter_id IS NOT NULL`
     : '';
   const r = await opts.engine.query(`SELECT DISTINCT meter_id, tz FROM ${bronze}${late}`, {
-    maxRows: Number.MAX_SAFE_INTEGER,
+    maxRows: 2_000_000_000, // Spark takes a LIMIT of an int
     signal: opts.signal,
   });
   const byMeter = new Map<string, string | undefined>();

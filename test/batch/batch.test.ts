@@ -3,12 +3,13 @@
 // lateness it differs in exactly that day, its hours and its month — now complete.
 
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { latestView } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
 import { type BatchLake, batchLake, LATE } from '../helpers/batch-lake.ts';
-import { cli } from '../helpers/cli.ts';
+import { cli, runCli } from '../helpers/cli.ts';
 
 interface DiffRow {
   meter_id: string;
@@ -99,5 +100,30 @@ describe('lakestream batch on DuckDB', () => {
     const r = await batch(l, '--from', '2013-02-01', '--to', '2013-02-28');
     assert.equal(r.rows.daily, 3 * 28);
     assert.deepEqual(r.differences, { hourly: [], daily: [], monthly: [] });
+  });
+});
+
+describe('lakestream batch with Spark unreachable', () => {
+  it('says so in one line, exits 1 and changes nothing in the lake', async () => {
+    const l = await batchLake();
+    // a port that accepts connections and never answers, the harder case than a refused one
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const files = async () => (await readdir(l.dir.concat('/lake'), { recursive: true })).sort();
+      const before = await files();
+      const r = await runCli(['batch', '--engine', `spark://127.0.0.1:${port}`, '--lake', l.lake]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`^lakestream batch: Spark Connect at spark://127\\.0\\.0\\.1:${port} does not answer`),
+      );
+      assert.deepEqual(await files(), before);
+    } finally {
+      silent.close();
+      await rm(l.dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { latestView } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
 import { type BatchLake, batchLake, LATE } from '../helpers/batch-lake.ts';
-import { cli, runCli } from '../helpers/cli.ts';
+import { cli, runCli, startCli } from '../helpers/cli.ts';
 
 interface DiffRow {
   meter_id: string;
@@ -123,6 +123,47 @@ describe('lakestream batch with Spark unreachable', () => {
       assert.deepEqual(await files(), before);
     } finally {
       silent.close();
+      await rm(l.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('lakestream batch killed mid-way', () => {
+  it('leaves the previous view intact and readable, and the next run completes it', async () => {
+    const l = await batchLake();
+    try {
+      await cli(['batch', '--lake', l.lake, '-q']);
+      const lake = await Lake.open(l.lake);
+      const first = (await latestView(lake.store))!;
+      const hourly = 'meters/batch/hourly';
+      const rowsAt = async (version: number) =>
+        (await lake.table(hourly).snapshot(version)).files.reduce(
+          (n, f) => n + Number(JSON.parse(f.stats ?? '{}').numRecords),
+          0,
+        );
+      const firstRows = await rowsAt(first.tables[hourly]);
+      // killed once its first table is replaced, before the others and the view's marker
+      const child = startCli(['batch', '--lake', l.lake]);
+      await new Promise<void>((resolve) =>
+        child.stderr?.on('data', (d) => {
+          if (String(d).includes('batch: hourly')) {
+            child.kill('SIGKILL');
+            resolve();
+          }
+        }),
+      );
+      await new Promise((r) => child.once('close', r));
+      assert.ok(
+        (await lake.table(hourly).snapshot()).version > first.tables[hourly],
+        'the killed run committed hourly',
+      );
+      assert.deepEqual(await latestView(lake.store), first, 'the view is still the first run');
+      assert.equal(await rowsAt(first.tables[hourly]), firstRows, "the first run's rows are still readable");
+      const next = JSON.parse((await cli(['batch', '--json', '--lake', l.lake])).stdout);
+      assert.equal(next.view.run, first.run + 1);
+      assert.deepEqual(next.differences, { hourly: [], daily: [], monthly: [] });
+      await lake.close();
+    } finally {
       await rm(l.dir, { recursive: true, force: true });
     }
   });

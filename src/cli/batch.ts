@@ -1,14 +1,14 @@
 // `lakestream batch`: the lambda architecture's batch layer — recompute the meters' hourly, daily and
 // monthly tables from the master data into meters/batch/…, publish the view, print what it changes.
 
-import { type BatchResult, runMetersBatch } from '../batch/run.ts';
+import { batchReport } from '../batch/report.ts';
+import { runMetersBatch } from '../batch/run.ts';
 import { findDataDir } from '../config/data-dir.ts';
 import { engineOption, engineSetting, lakeOption, lakeUrl } from '../config/settings.ts';
 import { openEngine } from '../engine/index.ts';
 import { LakestreamError } from '../errors.ts';
 import { Lake } from '../lake/index.ts';
 import { defineCommand, jsonOption, quietOption } from './command.ts';
-import { formatCount } from './progress.ts';
 import { missingLakeDir } from './read-only.ts';
 import { metersEnrichment } from './stream.ts';
 
@@ -17,35 +17,6 @@ function day(flag: string, v: string | undefined): string | undefined {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(Date.parse(`${v}T00:00:00Z`)))
     throw new LakestreamError('BAD_ARGUMENT', `--${flag} must be a day YYYY-MM-DD, got "${v}"`);
   return v;
-}
-
-/** The text report: the view published, then the differences per table (at most a few keys each). */
-export function batchReport(r: BatchResult, shown = 10): string {
-  const lines = [
-    `batch view run ${r.view.run} on ${r.view.engine}: readings up to ${r.view.mark ?? '(none)'}${r.view.from || r.view.to ? `, days ${r.view.from ?? '…'} to ${r.view.to ?? '…'}` : ''}`,
-  ];
-  for (const [path, version] of Object.entries(r.view.tables)) {
-    const name = path.split('/').at(-1) as keyof typeof r.rows;
-    lines.push(`  ${path.padEnd(22)} ${formatCount(r.rows[name]).padStart(12)} rows  version ${version}`);
-  }
-  lines.push("differences with the stream's tables:");
-  for (const [name, rows] of Object.entries(r.diff)) {
-    if (rows.length === 0) {
-      lines.push(`  ${name}: none`);
-      continue;
-    }
-    lines.push(`  ${name}: ${formatCount(rows.length)} key${rows.length === 1 ? '' : 's'}`);
-    for (const d of rows.slice(0, shown)) {
-      const what =
-        d.change === 'changed'
-          ? `${d.columns.join(', ')} (value ${d.stream_value} → ${d.batch_value})`
-          : `${d.change} (value ${d.batch_value ?? d.stream_value})`;
-      lines.push(`    ${d.meter_id} ${d.key}: ${what}`);
-    }
-    if (rows.length > shown)
-      lines.push(`    … and ${formatCount(rows.length - shown)} more (--json lists all)`);
-  }
-  return lines.join('\n');
 }
 
 export default defineCommand({

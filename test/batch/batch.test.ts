@@ -168,3 +168,35 @@ describe('lakestream batch killed mid-way', () => {
     }
   });
 });
+
+describe('stream --batch-every', () => {
+  it('runs the batch view periodically beside the worker, and stops with it', async () => {
+    const l = await batchLake();
+    const lake = await Lake.open(l.lake);
+    try {
+      const child = startCli(['stream', '--batch-every', '1s', '--retrain', 'off', ...l.flags]);
+      let stderr = '';
+      child.stderr?.on('data', (d) => (stderr += d));
+      const deadline = Date.now() + 120_000;
+      while (((await latestView(lake.store))?.run ?? 0) < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 500));
+      child.kill('SIGINT');
+      const code = await new Promise((r) => child.once('close', r));
+      assert.equal(code, 0, stderr);
+      assert.ok(((await latestView(lake.store))?.run ?? 0) >= 2, stderr);
+      assert.match(
+        stderr,
+        /batch view run 1: readings up to 2013-04-04T23:30:00\.000Z; keys differing from the stream: hourly 0, daily 0, monthly 0/,
+      );
+    } finally {
+      await lake.close();
+      await rm(l.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a duration it cannot read, naming the flag', async () => {
+    const r = await runCli(['stream', '--batch-every', 'daily', '--lake', 'file:/nonexistent/x']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--batch-every must be a duration like 30s, 15m, 6h or 1d, got "daily"/);
+  });
+});

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { latestView } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
+import { startServer } from '../../src/serve/server.ts';
 import { type BatchLake, batchLake, LATE } from '../helpers/batch-lake.ts';
 import { cli, runCli, startCli } from '../helpers/cli.ts';
 
@@ -198,5 +199,45 @@ describe('stream --batch-every', () => {
     const r = await runCli(['stream', '--batch-every', 'daily', '--lake', 'file:/nonexistent/x']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--batch-every must be a duration like 30s, 15m, 6h or 1d, got "daily"/);
+  });
+});
+
+describe('the API serving the batch view up to its mark and the stream after it', () => {
+  it('says which tables it read, and shows the late day only once the batch view has it', async () => {
+    const l = await batchLake();
+    await l.sendLate();
+    const server = await startServer({ port: 0, lake: l.lake, transport: l.flags[1], log: () => {} });
+    try {
+      const series = async () => {
+        const res = await fetch(
+          `${server.url}/api/consumption?meter=${LATE.meter}&from=2013-01-01&to=2013-01-31&granularity=day`,
+        );
+        const body = await res.json();
+        assert.equal(res.status, 200, JSON.stringify(body));
+        return body as { x: number[]; y: number[]; source: Record<string, unknown> };
+      };
+      const lateX = Date.parse(`${LATE.day}T00:00:00Z`) / 1000;
+      const before = await series();
+      assert.deepEqual(before.source, { tables: 'stream', why: 'no batch view yet' });
+      assert.equal(before.x.length, 30);
+      assert.ok(!before.x.includes(lateX));
+      await cli(['batch', '--lake', l.lake, '-q']);
+      // the server sees a new table within its table list's refresh
+      let after = await series();
+      for (let i = 0; i < 40 && after.source.tables === 'stream'; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        after = await series();
+      }
+      assert.deepEqual(after.source, {
+        tables: 'batch+stream',
+        batch_run: 1,
+        batch_days: { from: null, to: '2013-04-03' },
+      });
+      assert.equal(after.x.length, 31);
+      assert.ok(after.x.includes(lateX));
+    } finally {
+      await server.close();
+      await rm(l.dir, { recursive: true, force: true });
+    }
   });
 });

@@ -54,8 +54,14 @@ const COMPARED = {
 
 const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-export function diffSql(name: keyof BatchDiff, range: { from?: string; to?: string }): string {
+export function diffSql(
+  name: keyof BatchDiff,
+  range: { from?: string; to?: string },
+  streamExists = true,
+): string {
   const t = COMPARED[name];
+  // no stream table yet: every batch row is one the stream lacks
+  const stream = streamExists ? viewNameOf(t.stream) : `(SELECT * FROM ${viewNameOf(t.batch)} WHERE 1 = 0)`;
   const inRange = (alias: string) => {
     const parts = ['1 = 1'];
     const cut = (day: string) => (t.range === 'month' ? day.slice(0, 7) : day);
@@ -71,7 +77,7 @@ export function diffSql(name: keyof BatchDiff, range: { from?: string; to?: stri
        ${t.columns.map((c, i) => `CASE WHEN ${differs[i]} THEN '${c}' END AS d_${c}`).join(',\n       ')},
        b.value AS batch_value, s.value AS stream_value
 FROM (SELECT * FROM ${viewNameOf(t.batch)} b WHERE ${inRange('b')}) b
-FULL OUTER JOIN (SELECT * FROM ${viewNameOf(t.stream)} s WHERE s.meter_id <> ${lit(FLEET_ID)} AND ${inRange('s')}) s
+FULL OUTER JOIN (SELECT * FROM ${stream} s WHERE s.meter_id <> ${lit(FLEET_ID)} AND ${inRange('s')}) s
   ON b.meter_id = s.meter_id AND b.${t.key} = s.${t.key}
 WHERE s.meter_id IS NULL OR b.meter_id IS NULL OR ${valueDiffers} OR ${differs.join(' OR ')}
 ORDER BY 1, 2`;
@@ -82,8 +88,10 @@ export async function diffBatch(
   range: { from?: string; to?: string },
 ): Promise<BatchDiff> {
   const out = {} as BatchDiff;
+  const tables = new Set((await engine.tables()).map((t) => t.path));
   for (const name of Object.keys(COMPARED) as (keyof BatchDiff)[]) {
-    const r = await engine.query(diffSql(name, range), { maxRows: 1_000_000 });
+    const sql = diffSql(name, range, tables.has(COMPARED[name].stream));
+    const r = await engine.query(sql, { maxRows: 1_000_000 });
     out[name] = r.rows.map((row) => ({
       meter_id: String(row.meter_id),
       key: String(row.key),

@@ -15,6 +15,7 @@ import { Lake } from '../lake/index.ts';
 import { copyToDir, uploadDataFiles } from '../lake/parquet.ts';
 import { type Enrichment, loadEnrichment } from '../workloads/meters/enrich.ts';
 import { METER_TABLES } from '../workloads/meters/tables.ts';
+import { benchSpark } from './engines.ts';
 
 const LONDON = resolve(import.meta.dirname, '../../../shared/data/meters/london');
 const BRONZE = METER_TABLES.bronze;
@@ -92,12 +93,7 @@ export async function runBatchBench(opts: {
       'BAD_ARGUMENT',
       `--meters must be a whole number ≥ 1, got "${opts.batchMeters}"`,
     );
-  let spark = process.env.LAKESTREAM_ENGINE ?? '';
-  if (!spark.startsWith('spark')) {
-    const { clusterUp } = await import('../cluster/cluster.ts');
-    const r = await clusterUp({ parts: ['spark'], log: (l) => log(`[cluster] ${l}`) });
-    spark = r.sparkConnectUrl.replace(/^sc:/, 'spark:');
-  }
+  const spark = await benchSpark(log);
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-batch-'));
   try {
     const lakes: [string, () => string, Enrichment][] = [

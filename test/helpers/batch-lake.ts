@@ -35,29 +35,21 @@ export function readings(): Line[] {
   const end = Date.UTC(2013, 3, 5);
   let register = 1000;
   const seq = { 'E-UTC': 0, 'E-FIXED': 0, 'W-MAD': 0 };
+  const electricity = (meter: 'E-UTC' | 'E-FIXED', ts: string, value: number): Line => ({
+    v: 1,
+    meter_id: meter,
+    kind: 'electricity',
+    ts,
+    value,
+    unit: 'kWh',
+    type: 'interval',
+    seq: seq[meter]++,
+  });
   for (let t = start; t < end; t += HOUR / 2) {
-    out.push({
-      v: 1,
-      meter_id: 'E-UTC',
-      kind: 'electricity',
-      ts: iso(t, 0),
-      value: Math.round(rand() * 1000) / 1000,
-      unit: 'kWh',
-      type: 'interval',
-      seq: seq['E-UTC']++,
-    });
+    out.push(electricity('E-UTC', iso(t, 0), Math.round(rand() * 1000) / 1000));
     if (t % HOUR !== 0) continue;
     // the fixed-offset meter's local days start at 23:00 UTC
-    out.push({
-      v: 1,
-      meter_id: 'E-FIXED',
-      kind: 'electricity',
-      ts: iso(t, 1),
-      value: Math.round(rand() * 2000) / 1000,
-      unit: 'kWh',
-      type: 'interval',
-      seq: seq['E-FIXED']++,
-    });
+    out.push(electricity('E-FIXED', iso(t, 1), Math.round(rand() * 2000) / 1000));
     register += Math.round(rand() * 30);
     out.push({
       v: 1,

@@ -329,15 +329,19 @@ function sameJson(a: string, b: string): boolean {
   return eq(JSON.parse(a), JSON.parse(b));
 }
 
+/** The Spark a bench compares with: LAKESTREAM_ENGINE when it names one, else the local cluster's. */
+export async function benchSpark(log: (s: string) => void): Promise<string> {
+  const spark = process.env.LAKESTREAM_ENGINE ?? '';
+  if (spark.startsWith('spark')) return spark;
+  // the local cluster's Spark (started when it is not running; a running one is only checked)
+  const { clusterUp } = await import('../cluster/cluster.ts');
+  const r = await clusterUp({ parts: ['spark'], log: (l) => log(`[cluster] ${l}`) });
+  return r.sparkConnectUrl.replace(/^sc:/, 'spark:');
+}
+
 export async function runEnginesBench(opts: { short?: boolean; json?: boolean } = {}): Promise<object> {
   const log = opts.json ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
-  let spark = process.env.LAKESTREAM_ENGINE ?? '';
-  if (!spark.startsWith('spark')) {
-    // the local cluster's Spark (started when it is not running; a running one is only checked)
-    const { clusterUp } = await import('../cluster/cluster.ts');
-    const r = await clusterUp({ parts: ['spark'], log: (l) => log(`[cluster] ${l}`) });
-    spark = r.sparkConnectUrl.replace(/^sc:/, 'spark:');
-  }
+  const spark = await benchSpark(log);
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-engines-'));
   const runs = opts.short ? 2 : 3;
   const meters = opts.short ? 1000 : 10_000;

@@ -13,6 +13,8 @@ type Run = (opts: {
   keep?: boolean;
   args?: string[];
   engines?: 'cluster' | 'embedded';
+  /** batch: --meters, as given */
+  batchMeters?: string;
 }) => Promise<object>;
 
 const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> = {
@@ -72,6 +74,11 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
       "the dashboard's API requests and five analytic queries on DuckDB and on Spark, over the 500 London households and 10,000 simulated meters × 1 year: both times, their ratio, Spark's cold start",
     load: async () => (await import('../bench/engines.ts')).runEnginesBench,
   },
+  batch: {
+    summary:
+      'the batch view (lakestream batch) on DuckDB and on Spark: the 500 London households and a generated bronze of --meters N (default 100,000) × 3 years of daily readings; time per step, ratio',
+    load: async () => (await import('../bench/batch.ts')).runBatchBench,
+  },
   serve: {
     summary:
       'dashboard API latency of a 3-year daily series (fleet, one meter; goal p95 ≤ 100 ms) and first page load in chromium',
@@ -121,6 +128,7 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       type: 'boolean',
       help: "keep the run's topics and lake on the cluster, and the cluster it started",
     },
+    meters: { type: 'string', value: 'N', help: 'batch: meters in the generated lake (default 100,000)' },
     engines: {
       type: 'string',
       value: 'cluster|embedded',
@@ -154,6 +162,7 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
         keep: values.keep,
         args: positionals.slice(1),
         engines,
+        batchMeters: values.meters,
       });
     } finally {
       if (onCluster) await leaveCluster(clusterDir, before, values.keep === true);

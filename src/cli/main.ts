@@ -43,6 +43,10 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<Com
     summary: 'run a read-only SQL query over the lake tables',
     load: async () => (await import('./sql.ts')).default,
   },
+  batch: {
+    summary: "recompute the batch view from the master data and show what it changes in the stream's tables",
+    load: async () => (await import('./batch.ts')).default,
+  },
   cluster: {
     summary: 'start, stop or inspect a local Kafka + HDFS cluster',
     load: async () => (await import('./cluster.ts')).default,

@@ -1,15 +1,19 @@
 // `lakestream stream`: runs a stream worker of one workload in a consumer group.
 
+import { batchSummary } from '../batch/report.ts';
+import { runMetersBatch } from '../batch/run.ts';
+import { every, parseDuration, type Schedule } from '../batch/schedule.ts';
 import { findDataDir, londonFile } from '../config/data-dir.ts';
 import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
-import { LakestreamError } from '../errors.ts';
+import { openEngine } from '../engine/index.ts';
+import { describeError, LakestreamError } from '../errors.ts';
 import { Lake } from '../lake/index.ts';
 import { CONSUMPTION_MODEL_NAME, trainFromLake } from '../models/consumption/index.ts';
 import { registerModel } from '../models/registry.ts';
 import { runWorker } from '../stream/worker.ts';
 import type { Workload } from '../stream/workload.ts';
 import { openTransport } from '../transport/index.ts';
-import { loadEnrichment } from '../workloads/meters/enrich.ts';
+import { type Enrichment, loadEnrichment } from '../workloads/meters/enrich.ts';
 import { metersWorkload } from '../workloads/meters/workload.ts';
 import { defineCommand, numberOption, quietOption } from './command.ts';
 import { formatCount } from './progress.ts';
@@ -21,7 +25,7 @@ export async function retrainOnLake(lake: Lake): Promise<number> {
 }
 
 /** --holidays ZONE=FILE as { zone: file }. */
-function zoneHolidays(flag: string | undefined): Record<string, string> | undefined {
+export function zoneHolidays(flag: string | undefined): Record<string, string> | undefined {
   if (flag === undefined) return undefined;
   const at = flag.indexOf('=');
   if (at <= 0 || at === flag.length - 1)
@@ -29,10 +33,52 @@ function zoneHolidays(flag: string | undefined): Record<string, string> | undefi
   return { [flag.slice(0, at)]: flag.slice(at + 1) };
 }
 
+/** The meters' enrichment from the flags stream and batch share: households, holidays, the sample. */
+export function metersEnrichment(
+  dataDir: string | undefined,
+  values: { holidays?: string; 'sample-fraction'?: string },
+): Enrichment {
+  return loadEnrichment({
+    householdsFile: londonFile(dataDir, 'households.csv'),
+    holidaysFile: londonFile(dataDir, 'uk_bank_holidays.csv'),
+    zoneHolidayFiles: zoneHolidays(values.holidays),
+    sampleFraction: numberOption('sample-fraction', values['sample-fraction'], 0.1, { min: 0 }),
+  });
+}
+
+/** The batch view every `ms` beside the worker; a failed run is reported and the next one tries again. */
+function scheduleBatchView(
+  lake: Lake,
+  ms: number,
+  workload: string,
+  values: { data?: string; holidays?: string; 'sample-fraction'?: string; quiet?: boolean },
+): Schedule {
+  if (workload !== 'meters')
+    throw new LakestreamError('UNSUPPORTED', `--batch-every: the ${workload} workload has no batch view yet`);
+  const enrichment = metersEnrichment(findDataDir(values.data), values);
+  return every(
+    ms,
+    async (signal) => {
+      const engine = await openEngine('duckdb', lake.url);
+      try {
+        const r = await runMetersBatch({ lake, engine, enrichment, signal });
+        if (!values.quiet) process.stderr.write(`\n${batchSummary(r)}\n`);
+      } finally {
+        await engine.close();
+      }
+    },
+    (e) =>
+      process.stderr.write(
+        `\nlakestream stream: batch view failed: ${describeError(e)} — the next run tries again\n`,
+      ),
+  );
+}
+
 export default defineCommand({
   name: 'stream',
   summary: 'run a stream worker: transport → bronze/silver/gold Delta tables',
-  usage: 'stream [--workload meters|cluster-trace] [--group ID] [--drain] [--transport URL] [--lake URL]',
+  usage:
+    'stream [--workload meters|cluster-trace] [--group ID] [--drain] [--batch-every DURATION] [--transport URL] [--lake URL]',
   description: `
 Reads the workload's topic as one member of a consumer group, validates and quarantines, dedupes,
 and writes bronze, silver and gold tables exactly once (a txn per partition in every Delta commit;
@@ -63,6 +109,11 @@ Examples:
       value: 'F',
       help: 'fraction of meters flagged as the exploration sample (default 0.1)',
     },
+    'batch-every': {
+      type: 'string',
+      value: 'DURATION',
+      help: 'meters: run the batch view (as lakestream batch, on DuckDB) every DURATION while streaming, e.g. 1d, 6h, 30s',
+    },
     retrain: {
       type: 'string',
       default: 'monthly',
@@ -77,6 +128,8 @@ Examples:
     const workloadName = values.workload;
     const group = values.group ?? `lakestream-${workloadName}`;
     const maxBatch = numberOption('max-batch', values['max-batch'], 50_000, { min: 1, integer: true });
+    const batchEveryMs =
+      values['batch-every'] === undefined ? undefined : parseDuration('batch-every', values['batch-every']);
     const transport = await openTransport(transportUrl(values.transport));
     const lake = await Lake.open(lakeUrl(values.lake));
     try {
@@ -91,12 +144,7 @@ Examples:
         workload = metersWorkload({
           store: lake.store,
           retrain: values.retrain === 'monthly' ? () => retrainOnLake(lake) : undefined,
-          enrichment: loadEnrichment({
-            householdsFile: londonFile(dataDir, 'households.csv'),
-            holidaysFile: londonFile(dataDir, 'uk_bank_holidays.csv'),
-            zoneHolidayFiles: zoneHolidays(values.holidays),
-            sampleFraction: numberOption('sample-fraction', values['sample-fraction'], 0.1, { min: 0 }),
-          }),
+          enrichment: metersEnrichment(dataDir, values),
         });
       } else if (workloadName === 'cluster-trace') {
         const { clusterTraceWorkload } = await import('../workloads/cluster-trace/workload.ts');
@@ -115,6 +163,8 @@ Examples:
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       const started = Date.now();
+      const batches =
+        batchEveryMs === undefined ? undefined : scheduleBatchView(lake, batchEveryMs, workloadName, values);
       const status = await runWorker({
         transport,
         lake,
@@ -131,6 +181,7 @@ Examples:
           );
         },
       });
+      await batches?.stop();
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
       if (!values.quiet) {

@@ -5,9 +5,9 @@ export type { Action, AddFile, MetadataAction, ProtocolAction, RemoveFile, TxnAc
 export { connectDuck, getDuck, withDuck } from './duck.ts';
 export { type ImportProgress, type ImportResult, importCsv } from './import.ts';
 export { Lake, type QueryResult } from './lake.ts';
-export type { Row } from './parquet.ts';
+export { copyToDir, type Row, uploadDataFiles } from './parquet.ts';
 export { prepareTableWrite, type TableWrite } from './replace-rows.ts';
-export type { DeltaType, Field, TableSpec } from './schema.ts';
+export { type DeltaType, type Field, sameSchema, type TableSpec, toSchemaString } from './schema.ts';
 export { type FileStats, liveRecords, parseStats, Snapshot } from './snapshot.ts';
 export { createSnapshotView, dataFileLocalPath, filesSelect, viewNameOf } from './sql.ts';
 export {

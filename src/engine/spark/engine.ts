@@ -232,6 +232,19 @@ export class SparkEngine implements QueryEngine {
     }
   }
 
+  /**
+   * Runs one statement that writes to the lake (the batch view's CREATE OR REPLACE TABLE … AS SELECT):
+   * lakestream's own SQL, never a user's — query() refuses commands.
+   */
+  async execute(statement: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.ensureViews(statement, opts.signal);
+      await this.client.sql(statement, { signal: opts.signal });
+    } catch (e) {
+      throw this.explain(e, 0);
+    }
+  }
+
   async close(): Promise<void> {
     await this.client.close().catch(() => {});
     await this.reader.close();

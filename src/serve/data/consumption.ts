@@ -5,16 +5,8 @@ import { badParam, HttpError } from '../http.ts';
 import type { LakeReader } from '../lake-reader.ts';
 import { num } from '../lake-reader.ts';
 import * as v from '../validate.ts';
-import {
-  type Catalog,
-  DAILY,
-  KINDS,
-  type Kind,
-  SILVER,
-  type Target,
-  targetLabel,
-  targetWhere,
-} from './catalog.ts';
+import { dailyRelation, type ServedFrom, servedFrom } from './batch-view.ts';
+import { type Catalog, KINDS, type Kind, SILVER, type Target, targetLabel, targetWhere } from './catalog.ts';
 import { dialectOf } from './dialect.ts';
 
 export const GRANULARITIES = ['auto', 'hour', 'day', 'week', 'month'] as const;
@@ -39,6 +31,8 @@ export interface ConsumptionSeries {
   y: number[];
   /** every day (or hour) of the period was complete */
   complete: boolean[];
+  /** daily periods: the batch view's days and the stream's after them, or the stream's alone */
+  source: ServedFrom;
 }
 
 /** The granularity 'auto' picks: hourly up to a month, daily up to a year, weekly up to 3 years, monthly beyond. */
@@ -94,6 +88,7 @@ export async function consumption(
   const sqlOf = dialectOf(lake);
   const range = `day BETWEEN ${v.lit(from)} AND ${v.lit(to)}`;
   let sql: string;
+  let source: ConsumptionSeries['source'] = { tables: 'stream', why: 'hourly series come from silver' };
   if (granularity === 'hour') {
     if (!(await catalog.hasView(SILVER)))
       throw new HttpError(404, 'the lake has no hourly (silver) readings yet', 'granularity');
@@ -109,8 +104,11 @@ export async function consumption(
   } else {
     const period =
       granularity === 'day' ? 'CAST(day AS DATE)' : `date_trunc('${granularity}', CAST(day AS DATE))`;
+    source = await servedFrom(lake);
+    // merged, the fleet is the sum of its meters' rows (the batch view has no fleet rows)
+    const stored = source.tables === 'stream' && bounds.stored;
     sql = `SELECT ${sqlOf.text(period, 'day')} AS t, sum(value) AS v, bool_and(complete) AS c
-           FROM ${DAILY} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, bounds.stored)}
+           FROM ${dailyRelation(source)} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, stored)}
            GROUP BY 1 ORDER BY 1`;
   }
   const r = await lake.query(sql, { timeoutMs: 10_000 });
@@ -137,6 +135,7 @@ export async function consumption(
     from,
     to,
     bounds: { first: bounds.first, last: bounds.last },
+    source,
     x,
     y,
     complete,

@@ -108,6 +108,8 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
   const chartEl = h('div', { id: 'consumption-chart' });
   const kpis = h('div', { class: 'kpis' });
   const note = h('p', { class: 'muted small' });
+  // which layer the series came from: the batch view up to its mark, the stream after it
+  const sourceLine = h('p', { class: 'muted small', id: 'consumption-source' });
   const errors = h('div');
   root.append(
     h(
@@ -120,7 +122,7 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
       h('label', {}, granSel),
     ),
     errors,
-    card('Consumption', kpis, chartEl, note),
+    card('Consumption', kpis, chartEl, note, sourceLine),
   );
 
   targetSel.addEventListener('change', () => {
@@ -242,6 +244,10 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
     chartEl.dataset.from = s.from;
     chartEl.dataset.to = s.to;
     chartEl.dataset.granularity = s.granularity;
+    sourceLine.textContent =
+      s.source.tables === 'batch+stream'
+        ? `Read from the batch view (run ${s.source.batch_run}) for ${s.source.batch_days.from ? `${s.source.batch_days.from} – ` : 'days up to '}${s.source.batch_days.to}, and from the stream's tables after it.`
+        : `Read from the stream's tables (${s.source.why}).`;
     note.textContent = `${s.target.label}, ${s.kind}, ${s.from} – ${s.to}, ${GRANULARITY_LABELS[s.granularity as keyof typeof GRANULARITY_LABELS].toLowerCase()} totals${incomplete ? ` · ${incomplete} period(s) with missing readings` : ''} · data ${s.bounds.first} – ${s.bounds.last}. Drag across the chart to zoom, double-click to reset.`;
   }
 

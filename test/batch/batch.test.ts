@@ -1,0 +1,243 @@
+// The batch view on DuckDB: recomputed from bronze it equals the stream's tables after a clean replay
+// (the stream's rules and the batch SQL are held equal here), and after a day sent past the stream's
+// lateness it differs in exactly that day, its hours and its month — now complete.
+
+import assert from 'node:assert/strict';
+import { readdir, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { latestView } from '../../src/batch/view.ts';
+import { Lake } from '../../src/lake/index.ts';
+import { startServer } from '../../src/serve/server.ts';
+import { type BatchLake, batchLake, LATE } from '../helpers/batch-lake.ts';
+import { cli, runCli, startCli } from '../helpers/cli.ts';
+
+interface DiffRow {
+  meter_id: string;
+  key: string;
+  change: string;
+  columns: string[];
+}
+
+async function batch(l: BatchLake, ...args: string[]) {
+  const r = await cli(['batch', '--json', '--lake', l.lake, ...args]);
+  return JSON.parse(r.stdout) as {
+    view: { run: number; mark: string; tables: Record<string, number> };
+    rows: Record<string, number>;
+    differences: Record<'hourly' | 'daily' | 'monthly', DiffRow[]>;
+  };
+}
+
+async function rowsOf(lake: string, sql: string) {
+  const l = await Lake.open(lake);
+  try {
+    return (await l.query(sql, { maxRows: 1_000_000 })).rows;
+  } finally {
+    await l.close();
+  }
+}
+
+describe('lakestream batch on DuckDB', () => {
+  let l: BatchLake;
+  before(async () => {
+    l = await batchLake();
+  });
+  after(async () => {
+    if (l) await rm(l.dir, { recursive: true, force: true });
+  });
+
+  it("finds no difference with the stream's tables after a clean replay", async () => {
+    const r = await batch(l);
+    assert.deepEqual(r.differences, { hourly: [], daily: [], monthly: [] });
+    // three meters over 95 days, DST included: every stream row has its batch twin
+    const [stream] = await rowsOf(l.lake, `SELECT count(*) AS n FROM meters_gold_daily`);
+    assert.equal(r.rows.daily, Number(stream.n));
+    assert.ok(r.rows.daily > 250, `${r.rows.daily} daily rows`);
+    assert.equal(r.view.mark, '2013-04-04T23:30:00.000Z');
+    // the water meter's DST day in Madrid has 23 hours, and the batch view says so as the stream does
+    const [dst] = await rowsOf(
+      l.lake,
+      `SELECT expected_readings FROM meters_batch_daily WHERE meter_id = 'W-MAD' AND day = '2013-03-31'`,
+    );
+    assert.equal(dst.expected_readings, 23);
+  });
+
+  it('after a day sent past the lateness, differs in exactly that day, its hours and its month, now complete', async () => {
+    await l.sendLate();
+    const [q] = await rowsOf(
+      l.lake,
+      `SELECT count(*) AS n FROM meters_quarantine_readings WHERE reason = 'too-late'`,
+    );
+    assert.equal(Number(q.n), 48, 'the stream quarantined the late day');
+    const r = await batch(l);
+    assert.deepEqual(
+      r.differences.daily.map((d) => [d.meter_id, d.key, d.change]),
+      [[LATE.meter, LATE.day, 'not-in-stream']],
+    );
+    assert.deepEqual(
+      r.differences.monthly.map((d) => [d.meter_id, d.key, d.change, d.columns]),
+      [[LATE.meter, LATE.month, 'changed', ['value', 'days_with_data', 'complete_days', 'complete']]],
+    );
+    assert.equal(r.differences.hourly.length, 24);
+    assert.ok(r.differences.hourly.every((d) => d.change === 'not-in-stream' && d.key.startsWith(LATE.day)));
+    const [month] = await rowsOf(
+      l.lake,
+      `SELECT complete, days_with_data FROM meters_batch_monthly WHERE meter_id = '${LATE.meter}' AND month = '${LATE.month}'`,
+    );
+    assert.deepEqual({ ...month }, { complete: true, days_with_data: 31 });
+  });
+
+  it('run again, publishes a new view of the same rows: a run is idempotent', async () => {
+    const before = await rowsOf(l.lake, `SELECT * FROM meters_batch_daily ORDER BY meter_id, day`);
+    const first = await latestView((await Lake.open(l.lake)).store);
+    const r = await batch(l);
+    assert.equal(r.view.run, (first?.run ?? 0) + 1);
+    const again = await rowsOf(l.lake, `SELECT * FROM meters_batch_daily ORDER BY meter_id, day`);
+    assert.deepEqual(again, before);
+    assert.equal(r.differences.daily.length, 1);
+  });
+
+  it('with --from and --to recomputes only those days', async () => {
+    const r = await batch(l, '--from', '2013-02-01', '--to', '2013-02-28');
+    assert.equal(r.rows.daily, 3 * 28);
+    assert.deepEqual(r.differences, { hourly: [], daily: [], monthly: [] });
+  });
+});
+
+describe('lakestream batch with Spark unreachable', () => {
+  it('says so in one line, exits 1 and changes nothing in the lake', async () => {
+    const l = await batchLake();
+    // a port that accepts connections and never answers, the harder case than a refused one
+    const silent = createServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const files = async () => (await readdir(l.dir.concat('/lake'), { recursive: true })).sort();
+      const before = await files();
+      const r = await runCli(['batch', '--engine', `spark://127.0.0.1:${port}`, '--lake', l.lake]);
+      assert.equal(r.code, 1);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(`^lakestream batch: Spark Connect at spark://127\\.0\\.0\\.1:${port} does not answer`),
+      );
+      assert.deepEqual(await files(), before);
+    } finally {
+      silent.close();
+      await rm(l.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('lakestream batch killed mid-way', () => {
+  it('leaves the previous view intact and readable, and the next run completes it', async () => {
+    const l = await batchLake();
+    try {
+      await cli(['batch', '--lake', l.lake, '-q']);
+      const lake = await Lake.open(l.lake);
+      const first = (await latestView(lake.store))!;
+      const hourly = 'meters/batch/hourly';
+      const rowsAt = async (version: number) =>
+        (await lake.table(hourly).snapshot(version)).files.reduce(
+          (n, f) => n + Number(JSON.parse(f.stats ?? '{}').numRecords),
+          0,
+        );
+      const firstRows = await rowsAt(first.tables[hourly]);
+      // killed once its first table is replaced, before the others and the view's marker
+      const child = startCli(['batch', '--lake', l.lake]);
+      await new Promise<void>((resolve) =>
+        child.stderr?.on('data', (d) => {
+          if (String(d).includes('batch: hourly')) {
+            child.kill('SIGKILL');
+            resolve();
+          }
+        }),
+      );
+      await new Promise((r) => child.once('close', r));
+      assert.ok(
+        (await lake.table(hourly).snapshot()).version > first.tables[hourly],
+        'the killed run committed hourly',
+      );
+      assert.deepEqual(await latestView(lake.store), first, 'the view is still the first run');
+      assert.equal(await rowsAt(first.tables[hourly]), firstRows, "the first run's rows are still readable");
+      const next = JSON.parse((await cli(['batch', '--json', '--lake', l.lake])).stdout);
+      assert.equal(next.view.run, first.run + 1);
+      assert.deepEqual(next.differences, { hourly: [], daily: [], monthly: [] });
+      await lake.close();
+    } finally {
+      await rm(l.dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('stream --batch-every', () => {
+  it('runs the batch view periodically beside the worker, and stops with it', async () => {
+    const l = await batchLake();
+    const lake = await Lake.open(l.lake);
+    try {
+      const child = startCli(['stream', '--batch-every', '1s', '--retrain', 'off', ...l.flags]);
+      let stderr = '';
+      child.stderr?.on('data', (d) => (stderr += d));
+      const deadline = Date.now() + 120_000;
+      while (((await latestView(lake.store))?.run ?? 0) < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 500));
+      child.kill('SIGINT');
+      const code = await new Promise((r) => child.once('close', r));
+      assert.equal(code, 0, stderr);
+      assert.ok(((await latestView(lake.store))?.run ?? 0) >= 2, stderr);
+      assert.match(
+        stderr,
+        /batch view run 1: readings up to 2013-04-04T23:30:00\.000Z; keys differing from the stream: hourly 0, daily 0, monthly 0/,
+      );
+    } finally {
+      await lake.close();
+      await rm(l.dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a duration it cannot read, naming the flag', async () => {
+    const r = await runCli(['stream', '--batch-every', 'daily', '--lake', 'file:/nonexistent/x']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--batch-every must be a duration like 30s, 15m, 6h or 1d, got "daily"/);
+  });
+});
+
+describe('the API serving the batch view up to its mark and the stream after it', () => {
+  it('says which tables it read, and shows the late day only once the batch view has it', async () => {
+    const l = await batchLake();
+    await l.sendLate();
+    const server = await startServer({ port: 0, lake: l.lake, transport: l.flags[1], log: () => {} });
+    try {
+      const series = async () => {
+        const res = await fetch(
+          `${server.url}/api/consumption?meter=${LATE.meter}&from=2013-01-01&to=2013-01-31&granularity=day`,
+        );
+        const body = await res.json();
+        assert.equal(res.status, 200, JSON.stringify(body));
+        return body as { x: number[]; y: number[]; source: Record<string, unknown> };
+      };
+      const lateX = Date.parse(`${LATE.day}T00:00:00Z`) / 1000;
+      const before = await series();
+      assert.deepEqual(before.source, { tables: 'stream', why: 'no batch view yet' });
+      assert.equal(before.x.length, 30);
+      assert.ok(!before.x.includes(lateX));
+      await cli(['batch', '--lake', l.lake, '-q']);
+      // the server sees a new table within its table list's refresh
+      let after = await series();
+      for (let i = 0; i < 40 && after.source.tables === 'stream'; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        after = await series();
+      }
+      assert.deepEqual(after.source, {
+        tables: 'batch+stream',
+        batch_run: 1,
+        batch_days: { from: null, to: '2013-04-03' },
+      });
+      assert.equal(after.x.length, 31);
+      assert.ok(after.x.includes(lateX));
+    } finally {
+      await server.close();
+      await rm(l.dir, { recursive: true, force: true });
+    }
+  });
+});

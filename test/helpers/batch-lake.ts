@@ -1,0 +1,108 @@
+// A small lake for the batch view's tests: three meters of three kinds of clock — an interval meter
+// in UTC, one at a fixed +01:00 offset without a zone, and a water register in Europe/Madrid across the
+// March DST change — replayed and drained; then, optionally, a day held back and sent past the lateness.
+
+import { mulberry32 } from '../../src/models/random.ts';
+import { openTransport } from '../../src/transport/open.ts';
+import { cli, freshEngines } from './cli.ts';
+
+const HOUR = 3_600_000;
+/** The day held back from the first replay and sent after the stream released it. */
+export const LATE = { meter: 'E-UTC', day: '2013-01-10', month: '2013-01' };
+
+interface Line {
+  v: 1;
+  meter_id: string;
+  kind: string;
+  ts: string;
+  value: number;
+  unit: string;
+  type: string;
+  seq: number;
+  tz?: string;
+}
+
+function iso(ms: number, offsetH: number): string {
+  const local = new Date(ms + offsetH * HOUR).toISOString().slice(0, 19);
+  return offsetH === 0 ? `${local}Z` : `${local}+${String(offsetH).padStart(2, '0')}:00`;
+}
+
+/** Every reading of the three meters from 2013-01-01 to 2013-04-05 (UTC), in time order. */
+export function readings(): Line[] {
+  const rand = mulberry32(7);
+  const out: Line[] = [];
+  const start = Date.UTC(2013, 0, 1);
+  const end = Date.UTC(2013, 3, 5);
+  let register = 1000;
+  const seq = { 'E-UTC': 0, 'E-FIXED': 0, 'W-MAD': 0 };
+  const electricity = (meter: 'E-UTC' | 'E-FIXED', ts: string, value: number): Line => ({
+    v: 1,
+    meter_id: meter,
+    kind: 'electricity',
+    ts,
+    value,
+    unit: 'kWh',
+    type: 'interval',
+    seq: seq[meter]++,
+  });
+  for (let t = start; t < end; t += HOUR / 2) {
+    out.push(electricity('E-UTC', iso(t, 0), Math.round(rand() * 1000) / 1000));
+    if (t % HOUR !== 0) continue;
+    // the fixed-offset meter's local days start at 23:00 UTC
+    out.push(electricity('E-FIXED', iso(t, 1), Math.round(rand() * 2000) / 1000));
+    register += Math.round(rand() * 30);
+    out.push({
+      v: 1,
+      meter_id: 'W-MAD',
+      kind: 'water',
+      ts: iso(t, 0),
+      value: register,
+      unit: 'L',
+      type: 'cumulative',
+      seq: seq['W-MAD']++,
+      tz: 'Europe/Madrid',
+    });
+  }
+  return out;
+}
+
+const isLate = (r: Line) => r.meter_id === LATE.meter && r.ts.startsWith(LATE.day);
+
+export interface BatchLake {
+  dir: string;
+  lake: string;
+  flags: string[];
+  produceFlags: string[];
+  /** sends the held-back day and drains the stream: the stream quarantines it as too-late */
+  sendLate(): Promise<void>;
+}
+
+/** Replays every reading but the late day and drains the stream. */
+export async function batchLake(): Promise<BatchLake> {
+  const e = await freshEngines();
+  const all = readings();
+  const replay = async (lines: Line[]) => {
+    // keyed by meter, as every producer sends readings (a meter's readings stay in one partition)
+    const transport = await openTransport(e.transport);
+    try {
+      await transport.ensureTopic('meters.readings');
+      const producer = await transport.producer();
+      await producer.send(
+        'meters.readings',
+        lines.map((r) => ({ key: r.meter_id, value: new TextEncoder().encode(JSON.stringify(r)) })),
+      );
+      await producer.close();
+    } finally {
+      await transport.close();
+    }
+    await cli(['stream', '--drain', '--retrain', 'off', '-q', ...e.flags]);
+  };
+  await replay(all.filter((r) => !isLate(r)));
+  return {
+    dir: e.dir,
+    lake: e.lake,
+    flags: e.flags,
+    produceFlags: e.produceFlags,
+    sendLate: () => replay(all.filter(isLate)),
+  };
+}

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { Admin } from '@platformatic/kafka';
-import { openTransport } from '../../src/transport/index.ts';
+import { openTransport, partitionForKey } from '../../src/transport/index.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 
 it('sends 5 MB in one call to a one-partition topic made with the brokers’ defaults (1 MB batches)', async () => {
@@ -65,6 +65,36 @@ it('keeps every message’s own timestamp when one send, or sends in flight toge
       assert.equal(got.get(`a${i}`), stamps[i], `timestamp of a${i}`);
       assert.equal(got.get(`b${i}`), stamps[i], `timestamp of b${i}`);
     }
+  } finally {
+    await t.close();
+  }
+});
+
+it('puts every key in the partition Kafka’s own partitioner picks, the first time it is sent and again from the producer’s key cache', async () => {
+  const cluster = await ensureCluster({ kafka: true });
+  const topic = `keys-${randomBytes(3).toString('hex')}`;
+  const t = await openTransport(cluster.kafkaUrl);
+  try {
+    await t.ensureTopic(topic, 6);
+    const keys = Array.from({ length: 3000 }, (_, i) => `MAC${String(i).padStart(6, '0')}-é${i % 7}`);
+    const p = await t.producer();
+    for (const round of ['first', 'again'])
+      await p.send(
+        topic,
+        keys.map((key) => ({ key, value: new TextEncoder().encode(`${round}:${key}`) })),
+      );
+    await p.close();
+    const c = await t.consumer({ group: `g-${topic}`, topics: [topic] });
+    const seen = new Map<string, number>();
+    const deadline = Date.now() + 60_000;
+    while (seen.size < 2 * keys.length && Date.now() < deadline)
+      for (const m of await c.poll(5000, 500)) {
+        assert.equal(m.partition, partitionForKey(m.key!, 6), `partition of ${m.key}`);
+        seen.set(new TextDecoder().decode(m.value), m.partition);
+      }
+    await c.close();
+    assert.equal(seen.size, 2 * keys.length);
+    for (const key of keys) assert.equal(seen.get(`again:${key}`), seen.get(`first:${key}`));
   } finally {
     await t.close();
   }

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakestreamError } from '../errors.ts';
+import { parseStoreFaults, STORE_FAULTS_ENV, withStoreFaults } from './faults.ts';
 import { LocalStore } from './local.ts';
 import { MemoryStore } from './memory.ts';
 import type { ObjectStore } from './object-store.ts';
@@ -18,14 +19,20 @@ export function registerStoreScheme(scheme: string, opener: StoreOpener): void {
   openers.set(scheme, opener);
 }
 
+function openLocal(path: string): ObjectStore {
+  // the resilience bench's storage faults (full, slow); unset in normal use
+  const faults = parseStoreFaults(process.env[STORE_FAULTS_ENV]);
+  return faults ? withStoreFaults(new LocalStore(path), faults) : new LocalStore(path);
+}
+
 export async function openStore(url: string): Promise<ObjectStore> {
   if (url.startsWith('memory:')) return new MemoryStore(url.slice('memory:'.length) || undefined);
   if (url.startsWith('file:')) {
     const rest = url.slice('file:'.length);
     const path = rest.startsWith('//') ? fileURLToPath(url) : resolve(rest);
-    return new LocalStore(path);
+    return openLocal(path);
   }
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) return new LocalStore(resolve(url));
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) return openLocal(resolve(url));
   let parsed: URL;
   try {
     parsed = new URL(url);

@@ -47,6 +47,8 @@ export interface WorkerStatus {
   rows_written: number;
   /** where the time went, cumulative ms: poll, process (decode…gold logic), files (Parquet writes), manifest, commit (Delta log), offsets */
   timings_ms: Record<'poll' | 'process' | 'files' | 'manifest' | 'commit' | 'offsets', number>;
+  /** why batches are not committed (storage full, an outage) and since when; null while they are */
+  blocked: { reason: string; since: string } | null;
 }
 
 interface Owned {
@@ -89,6 +91,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     batches: 0,
     rows_written: 0,
     timings_ms: { poll: 0, process: 0, files: 0, manifest: 0, commit: 0, offsets: 0 },
+    blocked: null,
   };
   let mark = performance.now();
   /** adds the time since the last mark to a phase */
@@ -221,6 +224,8 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     );
     manifests.forget(topic, [...owned.keys()]);
     owned.clear();
+    status.blocked = { reason: describeError(e), since: status.blocked?.since ?? new Date().toISOString() };
+    await writeStatus(true);
     // a stop request ends the wait (the loop then sees it)
     await sleep(delay, undefined, { signal: opts.signal }).catch(() => {});
   };
@@ -327,6 +332,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
           for (const m of msgs) getOrCreate(batch, m.partition, () => []).push(m);
           await commitBatch(batch, false);
           failures = 0;
+          status.blocked = null;
         }
       } catch (e) {
         // A store or broker outage, or another worker that committed these partitions meanwhile

@@ -18,6 +18,8 @@ interface Snapshot {
     duplicates: number;
     assigned: { partition: number }[];
     last_commit: { table: string; version: number; at: string } | null;
+    /** why the worker commits nothing now (storage full, an outage), since when */
+    blocked?: { reason: string; since: string } | null;
   }[];
   totals: { read: number; accepted: number; quarantined: number; duplicates: number };
   rates: { in: number | null; committed: number | null };
@@ -255,7 +257,13 @@ export function pipelinePage(root: HTMLElement): () => void {
           h('td', { class: 'num' }, fmt(w.accepted, 0)),
           h('td', { class: 'num' }, fmt(w.quarantined, 0)),
           h('td', { class: 'num' }, fmt(w.duplicates, 0)),
-          h('td', { class: 'muted' }, w.stale ? 'stale' : new Date(w.updated_at).toLocaleTimeString()),
+          w.blocked && !w.stale
+            ? h(
+                'td',
+                { class: 'blocked' },
+                `not committing since ${new Date(w.blocked.since).toLocaleTimeString()}: ${w.blocked.reason}`,
+              )
+            : h('td', { class: 'muted' }, w.stale ? 'stale' : new Date(w.updated_at).toLocaleTimeString()),
         ),
       );
     if (s.workers.length === 0)

@@ -28,8 +28,12 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startLakestream(args: string[]): Child {
-  const proc = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+export function startLakestream(args: string[], env?: Record<string, string>): Child {
+  const proc = spawn(process.execPath, [MAIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: env ? { ...process.env, ...env } : undefined,
+  });
   let err = '';
   proc.stderr?.on('data', (d) => {
     err = (err + d).slice(-65_536);
@@ -360,19 +364,27 @@ export type EnginesKind = 'cluster' | 'embedded';
 
 /** Where a scenario runs: a fresh namespace and lake directory on the local cluster, or fresh embedded engines. */
 /** A meters stream worker for a bench run: quiet, no retraining, in the run's own consumer group. */
-export function startWorker(e: { group: string; transportUrl: string; lakeUrl: string }): Child {
-  return startLakestream([
-    'stream',
-    '--quiet',
-    '--retrain',
-    'off',
-    '--group',
-    e.group,
-    '--transport',
-    e.transportUrl,
-    '--lake',
-    e.lakeUrl,
-  ]);
+export function startWorker(e: {
+  group: string;
+  transportUrl: string;
+  lakeUrl: string;
+  env?: Record<string, string>;
+}): Child {
+  return startLakestream(
+    [
+      'stream',
+      '--quiet',
+      '--retrain',
+      'off',
+      '--group',
+      e.group,
+      '--transport',
+      e.transportUrl,
+      '--lake',
+      e.lakeUrl,
+    ],
+    e.env,
+  );
 }
 
 export interface Engines {

@@ -47,7 +47,22 @@ describe('storage faults', () => {
     await rm(dir, { recursive: true });
   });
 
-  it('are selected by LAKESTREAM_STORE_FAULTS for file: lakes, and a malformed value is refused', async () => {
+  it('add the latency only while the slow-while flag file exists', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lakestream-faults-'));
+    const flag = join(dir, 'slow');
+    const store = withStoreFaults(new LocalStore(join(dir, 'lake')), parseStoreFaults(`slow-while=${flag}`)!);
+    const timed = async () => {
+      const t0 = performance.now();
+      await store.stat('x');
+      return performance.now() - t0;
+    };
+    assert.ok((await timed()) < 100, 'fast without the flag');
+    await writeFile(flag, '');
+    assert.ok((await timed()) >= 200, 'the default 200 ms with it');
+    await rm(dir, { recursive: true });
+  });
+
+  it('are selected by LAKESTREAM_STORE_FAULTS, and a malformed value is refused', async () => {
     assert.deepEqual(parseStoreFaults('full-while=/tmp/f, latency=200'), {
       fullWhile: '/tmp/f',
       latencyMs: 200,

@@ -1,13 +1,17 @@
 // Storage faults for the resilience bench and tests: a store wrapper that fails writes with ENOSPC
 // (storage full) while a flag file exists, and/or adds latency to every call (slow storage).
-// Selected by LAKESTREAM_STORE_FAULTS for `file:` lakes only; never set in normal use.
+// Selected by LAKESTREAM_STORE_FAULTS (any lake URL; never set in normal use), with flag files so
+// a bench can turn a fault on and off under a running worker.
 
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LakestreamError } from '../errors.ts';
 import type { ObjectStore } from './object-store.ts';
 
-/** `full-while=PATH` (writes fail while PATH exists), `latency=MS` (added to every call); comma-separated. */
+/**
+ * Comma-separated: `full-while=PATH` (writes fail with ENOSPC while PATH exists), `latency=MS` (added to
+ * every call), `slow-while=PATH` (the latency, 200 ms unless given, only while PATH exists).
+ */
 export const STORE_FAULTS_ENV = 'LAKESTREAM_STORE_FAULTS';
 
 /**
@@ -21,7 +25,11 @@ export interface StoreFaults {
   fullWhile?: string;
   /** added before every call */
   latencyMs?: number;
+  /** the latency applies only while this file exists */
+  slowWhile?: string;
 }
+
+const DEFAULT_SLOW_MS = 200;
 
 export function parseStoreFaults(text: string | undefined): StoreFaults | undefined {
   if (text === undefined || text.trim() === '') return undefined;
@@ -29,13 +37,15 @@ export function parseStoreFaults(text: string | undefined): StoreFaults | undefi
   for (const part of text.split(',')) {
     const [key, value = ''] = part.split(/=(.*)/s, 2).map((s) => s.trim());
     if (key === 'full-while' && value !== '') faults.fullWhile = value;
+    else if (key === 'slow-while' && value !== '') faults.slowWhile = value;
     else if (key === 'latency' && /^\d+$/.test(value)) faults.latencyMs = Number(value);
     else
       throw new LakestreamError(
         'BAD_ARGUMENT',
-        `${STORE_FAULTS_ENV}: "${part}" is not full-while=PATH or latency=MS`,
+        `${STORE_FAULTS_ENV}: "${part}" is not full-while=PATH, slow-while=PATH or latency=MS`,
       );
   }
+  if (faults.slowWhile !== undefined) faults.latencyMs ??= DEFAULT_SLOW_MS;
   return faults;
 }
 
@@ -49,7 +59,8 @@ export function storageFullError(url: string, path: string, cause?: unknown): La
 
 export function withStoreFaults(inner: ObjectStore, faults: StoreFaults): ObjectStore {
   const delay = async () => {
-    if (faults.latencyMs) await sleep(faults.latencyMs);
+    if (faults.latencyMs && (faults.slowWhile === undefined || existsSync(faults.slowWhile)))
+      await sleep(faults.latencyMs);
   };
   const read =
     <A extends unknown[], T>(f: (...a: A) => Promise<T>) =>

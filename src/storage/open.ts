@@ -19,20 +19,22 @@ export function registerStoreScheme(scheme: string, opener: StoreOpener): void {
   openers.set(scheme, opener);
 }
 
-function openLocal(path: string): ObjectStore {
-  // the resilience bench's storage faults (full, slow); unset in normal use
+export async function openStore(url: string): Promise<ObjectStore> {
+  const store = await openPlain(url);
+  // the resilience bench's storage faults (full, slow); outside the retries, so a worker sees a full
+  // disk at once, as on a local one. Unset in normal use.
   const faults = parseStoreFaults(process.env[STORE_FAULTS_ENV]);
-  return faults ? withStoreFaults(new LocalStore(path), faults) : new LocalStore(path);
+  return faults ? withStoreFaults(store, faults) : store;
 }
 
-export async function openStore(url: string): Promise<ObjectStore> {
+async function openPlain(url: string): Promise<ObjectStore> {
   if (url.startsWith('memory:')) return new MemoryStore(url.slice('memory:'.length) || undefined);
   if (url.startsWith('file:')) {
     const rest = url.slice('file:'.length);
     const path = rest.startsWith('//') ? fileURLToPath(url) : resolve(rest);
-    return openLocal(path);
+    return new LocalStore(path);
   }
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) return openLocal(resolve(url));
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) return new LocalStore(resolve(url));
   let parsed: URL;
   try {
     parsed = new URL(url);

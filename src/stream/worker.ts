@@ -66,7 +66,9 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
   const worker = opts.workerId ?? `${hostname()}-${process.pid}`;
   const maxBatch = opts.maxBatch ?? 50_000;
   const pollMs = opts.pollMs ?? 200;
-  const manifests = new ManifestStore(lake.store, workload.name, group);
+  const manifests = new ManifestStore(lake.store, workload.name, group, (table, appId) =>
+    lake.table(table).txnVersion(appId),
+  );
   const latency = new LatencyWindow(10_000);
   const tables = new Map(workload.tables.map((t) => [t.path, t]));
   for (const t of workload.tables) await lake.table(t.path).ensure(t.spec as never);

@@ -25,10 +25,10 @@ for (const pattern of filter.length > 0 ? filter : ['src/**/*.test.ts', 'test/**
   for await (const f of glob(pattern)) all.push(f);
 all.sort();
 // A file that starts JVMs — the shared test cluster (ensureCluster) or a cluster of its own
-// (clusterUp, `lakestream cluster up`) — runs alone: two of them at once on two cores starve each
+// (clusterUp, privateKafkaCluster, `lakestream cluster up`) — runs alone: two of them at once on two cores starve each
 // other's brokers and DataNodes past their timeouts.
 const usesCluster = (f: string) =>
-  /\bensureCluster\(|\bclusterUp\(|'cluster', 'up'/.test(readFileSync(f, 'utf8'));
+  /\bensureCluster\(|\bclusterUp\(|\bprivateKafkaCluster\(|'cluster', 'up'/.test(readFileSync(f, 'utf8'));
 const phases = [
   { name: 'tests without the cluster', files: all.filter((f) => !usesCluster(f)), concurrency: 2 },
   { name: 'tests on the local Kafka + HDFS + Spark cluster', files: all.filter(usesCluster), concurrency: 1 },

@@ -11,8 +11,8 @@ export function isClusterTest(file: string): boolean {
 
 /**
  * A test source that starts JVMs: the shared test cluster (ensureCluster), a cluster of its own
- * (clusterUp, `lakestream cluster up`). Only the check of the names reads sources.
+ * (clusterUp, privateKafkaCluster, `lakestream cluster up`). Only the check of the names reads sources.
  */
 export function startsCluster(source: string): boolean {
-  return /\bensureCluster\(|\bclusterUp\(|'cluster', 'up'/.test(source);
+  return /\bensureCluster\(|\bclusterUp\(|\bprivateKafkaCluster\(|'cluster', 'up'/.test(source);
 }

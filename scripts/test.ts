@@ -26,8 +26,8 @@ for (const pattern of filter.length > 0 ? filter : ['src/**/*.test.ts', 'test/**
   for await (const f of glob(pattern)) all.push(f);
 all.sort();
 // A file that starts JVMs — the shared test cluster (ensureCluster) or a cluster of its own
-// (clusterUp, `lakestream cluster up`) — is named *.cluster.test.ts and runs alone: two of them at
-// once on two cores starve each other's brokers and DataNodes past their timeouts.
+// (clusterUp, privateKafkaCluster, `lakestream cluster up`) — is named *.cluster.test.ts and runs alone:
+// two of them at once on two cores starve each other's brokers and DataNodes past their timeouts.
 const phases = [
   { name: 'tests without the cluster', files: all.filter((f) => !isClusterTest(f)), concurrency: 2 },
   {

@@ -14,8 +14,12 @@ export interface Child {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export function startLakestream(args: string[]): Child {
-  const proc = spawn(process.execPath, [MAIN, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+export function startLakestream(args: string[], env?: Record<string, string>): Child {
+  const proc = spawn(process.execPath, [MAIN, ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: env ? { ...process.env, ...env } : undefined,
+  });
   let err = '';
   proc.stderr?.on('data', (d) => {
     err = (err + d).slice(-65_536);
@@ -54,19 +58,27 @@ export async function procStat(
 }
 
 /** A meters stream worker for a bench run: quiet, no retraining, in the run's own consumer group. */
-export function startWorker(e: { group: string; transportUrl: string; lakeUrl: string }): Child {
-  return startLakestream([
-    'stream',
-    '--quiet',
-    '--retrain',
-    'off',
-    '--group',
-    e.group,
-    '--transport',
-    e.transportUrl,
-    '--lake',
-    e.lakeUrl,
-  ]);
+export function startWorker(e: {
+  group: string;
+  transportUrl: string;
+  lakeUrl: string;
+  env?: Record<string, string>;
+}): Child {
+  return startLakestream(
+    [
+      'stream',
+      '--quiet',
+      '--retrain',
+      'off',
+      '--group',
+      e.group,
+      '--transport',
+      e.transportUrl,
+      '--lake',
+      e.lakeUrl,
+    ],
+    e.env,
+  );
 }
 
 /** Process ids of the cluster's nodes (those running), for CPU and memory samples. */

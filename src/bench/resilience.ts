@@ -1,7 +1,10 @@
 // Resilience scenario: at 1,000 readings/s on the local cluster (Kafka + HDFS), SIGKILL in turn a broker,
-// the stream worker, a DataNode and the producer, restart each, and measure the time until the lag is back
+// the stream worker, a DataNode and the producer, restart each, then fill and slow the lake's storage, and measure the time until the lag is back
 // to normal; after each fault, reconcile what the producer had acknowledged against the lake.
 
+import { rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { clusterUp, killNode, startNode } from '../cluster/cluster.ts';
 import type { NodeName } from '../cluster/config.ts';
 import { alivePid } from '../cluster/processes.ts';
@@ -23,8 +26,10 @@ export interface ResilienceOptions {
   keep?: boolean;
 }
 
-type Fault = 'broker' | 'worker' | 'datanode' | 'producer';
-const FAULTS: Fault[] = ['broker', 'worker', 'datanode', 'producer'];
+type Fault = 'broker' | 'worker' | 'datanode' | 'producer' | 'storage-full' | 'slow-storage';
+const FAULTS: Fault[] = ['broker', 'worker', 'datanode', 'producer', 'storage-full', 'slow-storage'];
+/** Storage faults: the worker's store fails writes with ENOSPC, or takes 200 ms a call, while a flag file exists. */
+const STORAGE_FAULT = { 'storage-full': 'full-while', 'slow-storage': 'slow-while' } as const;
 const NODE: Partial<Record<Fault, NodeName>> = { broker: 'broker-1', datanode: 'datanode-1' };
 
 export interface FaultResult {
@@ -168,8 +173,17 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
   const lakeUrl = `${up.webhdfsUrl.replace(/^http:/, 'webhdfs:')}/lakestream-bench/${id}?user=${up.config.hdfs.user}`;
   log(`  transport ${transportUrl}\n  lake ${lakeUrl}`);
   const group = benchGroup(id);
+  const flags = {
+    'storage-full': join(tmpdir(), `${id}-storage-full`),
+    'slow-storage': join(tmpdir(), `${id}-slow`),
+  };
+  const env = {
+    LAKESTREAM_STORE_FAULTS: Object.entries(STORAGE_FAULT)
+      .map(([f, key]) => `${key}=${flags[f as keyof typeof flags]}`)
+      .join(','),
+  };
 
-  let worker = startWorker({ group, transportUrl, lakeUrl });
+  let worker = startWorker({ group, transportUrl, lakeUrl, env });
   const producer = new ProducerLoop(transportUrl, meters, rate);
   const pids = () => ({
     producer: producer.current?.proc.pid,
@@ -213,7 +227,15 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
         await worker.exited;
         await sleep(downS * 1000);
         sampler.mark('restart', killed);
-        worker = startWorker({ group, transportUrl, lakeUrl });
+        worker = startWorker({ group, transportUrl, lakeUrl, env });
+      } else if (fault === 'storage-full' || fault === 'slow-storage') {
+        killed =
+          fault === 'storage-full' ? 'lake storage (full: ENOSPC)' : 'lake storage (slow: 200 ms a call)';
+        sampler.mark('kill', killed);
+        await writeFile(flags[fault], '');
+        await sleep(downS * 1000);
+        sampler.mark('restart', killed);
+        await rm(flags[fault], { force: true });
       } else {
         killed = 'producer';
         await waitFor(() => producer.current !== undefined, 30_000, 100);
@@ -287,6 +309,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
     await Promise.race([worker.exited, sleep(20_000)]);
     worker.proc.kill('SIGKILL');
     await sampler.stop();
+    for (const f of Object.values(flags)) await rm(f, { force: true });
     // leave the cluster as found: every node this run killed is running again
     for (const n of Object.values(NODE))
       if (alivePid(up.config.dir, n) === undefined) await startNode(up.config.dir, n).catch(() => {});

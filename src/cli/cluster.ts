@@ -39,6 +39,7 @@ A real cluster on 127.0.0.1 from Apache's jars, fetched by Maven from Maven Cent
 cached in ~/.cache/lakestream/jars:
   Kafka (KRaft): a dedicated controller (127.0.0.1:9093) and 2 brokers (127.0.0.1:9092, 127.0.0.1:9094);
     topics meters.*, trace.* with replication factor 2, min.insync.replicas 1, no unclean leader election.
+    --brokers 3 adds broker-3 (127.0.0.1:9096): replication factor 3, min.insync.replicas 2.
   HDFS: a NameNode (RPC 127.0.0.1:8020, WebHDFS http://127.0.0.1:9870/webhdfs/v1) and 2 DataNodes,
     replication 2, permissions on; --hdfs-user is the superuser WebHDFS clients name with user.name=.
   Spark 4.0.1 with Delta Lake 4.0.0: a standalone master (spark://127.0.0.1:7077), one worker (2 cores,
@@ -72,7 +73,11 @@ Examples:
     json: { type: 'boolean', help: 'print the result as JSON on stdout' },
     wipe: { type: 'boolean', help: 'down: delete data and logs too' },
     partitions: { type: 'string', value: 'N', help: 'up: partitions of each topic (default 6)' },
-    brokers: { type: 'string', value: 'PORT,PORT', help: "up: the two brokers' ports (default 9092,9094)" },
+    brokers: {
+      type: 'string',
+      value: 'N|PORT,PORT[,PORT]',
+      help: "up: 3 for three brokers (replication factor 3, min.insync.replicas 2), or the brokers' ports (default 9092,9094)",
+    },
     controller: { type: 'string', value: 'PORT', help: "up: the controller's port (default 9093)" },
     namenode: { type: 'string', value: 'PORT', help: "up: the NameNode's RPC port (default 8020)" },
     webhdfs: { type: 'string', value: 'PORT', help: "up: the NameNode's HTTP/WebHDFS port (default 9870)" },
@@ -104,14 +109,25 @@ Examples:
           values['port-offset'] === undefined
             ? undefined
             : numberOption('port-offset', values['port-offset'], 0, { integer: true });
-        const brokers = ports('brokers', values.brokers, 2);
+        // a count (2 or 3: the ports at their defaults) or the brokers' ports
+        const count =
+          values.brokers !== undefined && /^\d$/.test(values.brokers) ? Number(values.brokers) : undefined;
+        if (count !== undefined && count !== 2 && count !== 3)
+          throw new LakestreamError(
+            'BAD_ARGUMENT',
+            `--brokers takes 2 or 3 (or the brokers' ports), got ${count}`,
+          );
+        const brokerList = values.brokers?.split(',') ?? [];
+        const brokers =
+          count === undefined ? ports('brokers', values.brokers, brokerList.length === 3 ? 3 : 2) : undefined;
         const r = await clusterUp({
           dir,
           parts,
           log,
           timeoutMs,
           portOffset: offset,
-          brokerPorts: brokers ? [brokers[0], brokers[1]] : undefined,
+          brokerPorts: brokers,
+          brokers: count,
           controllerPort: ports('controller', values.controller, 1)?.[0],
           rpcPort: ports('namenode', values.namenode, 1)?.[0],
           httpPort: ports('webhdfs', values.webhdfs, 1)?.[0],

@@ -14,6 +14,8 @@ import { openEngine, parseEngine } from '../engine/index.ts';
 import { describeError, LakestreamError } from '../errors.ts';
 import { Lake, liveRecords } from '../lake/index.ts';
 import { type RetrainRecord, readRetrain } from '../models/registry.ts';
+import { STALE_MS } from '../serve/data/pipeline.ts';
+import { readWorkerStatuses } from '../stream/worker-status.ts';
 import { openTransport } from '../transport/index.ts';
 import { defineCommand } from './command.ts';
 import { formatCount } from './progress.ts';
@@ -37,6 +39,8 @@ export interface LakeStatus {
     operation: string | null;
   }[];
   quarantine: { reason: string; count: number }[];
+  /** stream workers (reporting now) that commit nothing, and why: storage full, an outage */
+  blocked?: { worker: string; reason: string; since: string }[];
   /** the forecast's last monthly retrain (models/consumption/RETRAIN.json), null when none ran */
   retrain?: RetrainRecord | null;
   /** the query engine (when asked for): whether it answers, and its version */
@@ -144,6 +148,9 @@ export async function collectStatus(
       status.quarantine = q.rows.map((r) => ({ reason: String(r.reason), count: Number(r.n) }));
     }
     status.retrain = (await readRetrain(lake.store, 'consumption')) ?? null;
+    status.blocked = (await readWorkerStatuses(lake.store))
+      .filter((w) => w.blocked && Date.now() - Date.parse(w.updated_at) <= STALE_MS)
+      .map((w) => ({ worker: w.worker, reason: w.blocked!.reason, since: w.blocked!.since }));
   } finally {
     await lake.close();
   }
@@ -213,6 +220,8 @@ Examples:
     console.log('\nQuarantine by reason');
     for (const q of s.quarantine) console.log(`  ${q.reason.padEnd(24)} ${formatCount(q.count)}`);
     if (s.quarantine.length === 0) console.log('  (nothing quarantined)');
+    for (const b of s.blocked ?? [])
+      console.log(`\nStream worker ${b.worker} NOT COMMITTING since ${b.since}: ${b.reason}`);
     const r = s.retrain;
     if (r)
       console.log(

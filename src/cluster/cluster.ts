@@ -12,9 +12,9 @@ import {
   type ConfigOverrides,
   HDFS_NODES,
   type HdfsNode,
-  KAFKA_NODES,
   type KafkaNode,
   kafkaBootstrap,
+  kafkaNodes,
   loadConfig,
   type NodeName,
   nodePorts,
@@ -151,7 +151,7 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
       const upKafka = async () => {
         const cp = await kafkaClasspath(log);
         await writeKafkaConfig(c);
-        const todo = KAFKA_NODES.filter((n) => alivePid(c.dir, n) === undefined);
+        const todo = kafkaNodes(c).filter((n) => alivePid(c.dir, n) === undefined);
         if (todo.length > 0) {
           await checkPortsFree(c, todo);
           await formatKafka(c, cp, log);
@@ -160,7 +160,7 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
           started.push(...todo);
         }
         await Promise.all(
-          KAFKA_NODES.map(async (n) => {
+          kafkaNodes(c).map(async (n) => {
             await waitOrRestart(
               c,
               n,
@@ -284,7 +284,7 @@ export async function clusterDown(o: DownOptions = {}): Promise<{ stopped: NodeN
             // brokers first: a broker shutting down asks the controller to move its leaders; without a
             // controller it would wait for one in vain, so it gets little time before SIGKILL
             await stopAll(
-              ['broker-1', 'broker-2'],
+              ['broker-1', 'broker-2', 'broker-3'],
               alivePid(c.dir, 'controller') === undefined ? 3000 : undefined,
             );
             await stopAll(['controller']);

@@ -8,9 +8,11 @@ import {
   configPath,
   defaultConfig,
   kafkaBootstrap,
+  kafkaNodes,
   loadConfig,
   nodePorts,
   partsFromFlags,
+  resolveConfig,
   sparkConnectUrl,
   sparkMasterUrl,
   webhdfsUrl,
@@ -55,7 +57,21 @@ describe('cluster configuration', () => {
       assert.equal(p['unclean.leader.election.enable'], false);
       assert.equal(p['offsets.topic.replication.factor'], 2);
     }
-    assert.equal(new Set(Object.values(KAFKA_NODE_IDS)).size, 3);
+    assert.equal(new Set(Object.values(KAFKA_NODE_IDS)).size, 4);
+    assert.deepEqual(kafkaNodes(c), ['controller', 'broker-1', 'broker-2']);
+  });
+
+  it('with --brokers 3 adds broker-3 at 9096 and replicates topics 3 times with min.insync.replicas 2', () => {
+    const three = resolveConfig({ dir: '/tmp/lakestream-config-test-3', portOffset: 400, brokers: 3 });
+    assert.deepEqual(three.kafka.brokerPorts, [9492, 9494, 9496]);
+    assert.deepEqual(kafkaNodes(three), ['controller', 'broker-1', 'broker-2', 'broker-3']);
+    assert.equal(kafkaProperties(three, 'controller')['default.replication.factor'], 3);
+    const p = kafkaProperties(three, 'broker-3');
+    assert.equal(p['node.id'], 4);
+    assert.equal(p['advertised.listeners'], 'PLAINTEXT://127.0.0.1:9496');
+    assert.equal(p['min.insync.replicas'], 2);
+    assert.equal(p['offsets.topic.replication.factor'], 3);
+    assert.throws(() => resolveConfig({ dir: '/tmp/x', brokers: 4 }), /2 or 3 brokers/);
   });
 
   it('creates the topics of both workloads', () => {

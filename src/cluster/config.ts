@@ -7,13 +7,15 @@ import { LakestreamError } from '../errors.ts';
 
 export const DEFAULT_CLUSTER_DIR = './.lakestream/cluster';
 
-export type KafkaNode = 'controller' | 'broker-1' | 'broker-2';
+export type KafkaNode = 'controller' | 'broker-1' | 'broker-2' | 'broker-3';
 export type HdfsNode = 'namenode' | 'datanode-1' | 'datanode-2';
 export type SparkNode = 'spark-master' | 'spark-worker' | 'spark-connect';
 export type NodeName = KafkaNode | HdfsNode | SparkNode;
 export type Part = 'kafka' | 'hdfs' | 'spark';
 
-export const KAFKA_NODES: readonly KafkaNode[] = ['controller', 'broker-1', 'broker-2'];
+/** Every Kafka node a cluster may have; broker-3 only in a 3-broker cluster (`kafkaNodes`). */
+export const KAFKA_NODES: readonly KafkaNode[] = ['controller', 'broker-1', 'broker-2', 'broker-3'];
+const BROKERS: readonly KafkaNode[] = ['broker-1', 'broker-2', 'broker-3'];
 export const HDFS_NODES: readonly HdfsNode[] = ['namenode', 'datanode-1', 'datanode-2'];
 export const SPARK_NODES: readonly SparkNode[] = ['spark-master', 'spark-worker', 'spark-connect'];
 export const ALL_NODES: readonly NodeName[] = [...KAFKA_NODES, ...HDFS_NODES, ...SPARK_NODES];
@@ -48,8 +50,8 @@ export interface ClusterConfig {
   host: '127.0.0.1';
   kafka: {
     controllerPort: number;
-    /** broker-1, broker-2 */
-    brokerPorts: [number, number];
+    /** broker-1, broker-2[, broker-3]: 2 brokers, or 3 (`up --brokers 3`) */
+    brokerPorts: number[];
     /** partitions of the topics `up` creates */
     partitions: number;
   };
@@ -83,7 +85,9 @@ export interface ConfigOverrides {
   dir?: string;
   portOffset?: number;
   controllerPort?: number;
-  brokerPorts?: [number, number];
+  brokerPorts?: number[];
+  /** 2 (default) or 3 brokers; the ports at the config's offset unless brokerPorts says */
+  brokers?: number;
   partitions?: number;
   rpcPort?: number;
   httpPort?: number;
@@ -120,6 +124,7 @@ export function defaultConfig(dir: string = DEFAULT_CLUSTER_DIR, portOffset = 0)
       controller: 512,
       'broker-1': 1024,
       'broker-2': 1024,
+      'broker-3': 1024,
       namenode: 1024,
       'datanode-1': 512,
       'datanode-2': 512,
@@ -163,7 +168,18 @@ export function resolveConfig(o: ConfigOverrides): ClusterConfig {
     o.portOffset !== undefined ? defaultConfig(dir, o.portOffset) : (loadConfig(dir) ?? defaultConfig(dir));
   const c: ClusterConfig = structuredClone(base);
   if (o.controllerPort !== undefined) c.kafka.controllerPort = o.controllerPort;
+  if (o.brokers !== undefined && o.brokers !== 2 && o.brokers !== 3)
+    throw new LakestreamError('BAD_ARGUMENT', `the cluster has 2 or 3 brokers, not ${o.brokers}`);
+  if (o.brokers !== undefined && o.brokerPorts === undefined)
+    c.kafka.brokerPorts = [9092, 9094, 9096]
+      .slice(0, o.brokers)
+      .map((p) => p + c.kafka.controllerPort - 9093);
   if (o.brokerPorts !== undefined) c.kafka.brokerPorts = o.brokerPorts;
+  if (c.kafka.brokerPorts.length < 2 || c.kafka.brokerPorts.length > 3)
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `the cluster has 2 or 3 brokers, not ${c.kafka.brokerPorts.length}`,
+    );
   if (o.partitions !== undefined) c.kafka.partitions = o.partitions;
   if (o.rpcPort !== undefined) c.hdfs.rpcPort = o.rpcPort;
   if (o.httpPort !== undefined) c.hdfs.httpPort = o.httpPort;
@@ -174,6 +190,27 @@ export function resolveConfig(o: ConfigOverrides): ClusterConfig {
 export async function saveConfig(c: ClusterConfig): Promise<void> {
   await mkdir(c.dir, { recursive: true });
   await writeFile(configPath(c.dir), `${JSON.stringify(c, null, 2)}\n`);
+}
+
+/** The brokers of this cluster: broker-1 and broker-2, and broker-3 in a 3-broker cluster. */
+export function brokerNodes(c: ClusterConfig): KafkaNode[] {
+  return BROKERS.slice(0, c.kafka.brokerPorts.length);
+}
+
+/** The controller and the brokers of this cluster. */
+export function kafkaNodes(c: ClusterConfig): KafkaNode[] {
+  return ['controller', ...brokerNodes(c)];
+}
+
+/**
+ * Topic durability: with 3 brokers, replication factor 3 and min.insync.replicas 2 (an acks=all write
+ * is on 2 brokers before it is acknowledged, and one broker may die); with 2, factor 2 and min ISR 1
+ * (writes go on with one broker down, acknowledged by that one alone).
+ */
+export function topicDurability(c: ClusterConfig): { replication: number; minInsync: number } {
+  return c.kafka.brokerPorts.length >= 3
+    ? { replication: 3, minInsync: 2 }
+    : { replication: 2, minInsync: 1 };
 }
 
 /** `127.0.0.1:9092,127.0.0.1:9094` */
@@ -205,6 +242,8 @@ export function nodePort(c: ClusterConfig, node: NodeName): number {
       return c.kafka.brokerPorts[0];
     case 'broker-2':
       return c.kafka.brokerPorts[1];
+    case 'broker-3':
+      return c.kafka.brokerPorts[2] ?? c.kafka.brokerPorts[1] + 2;
     case 'namenode':
       return c.hdfs.httpPort;
     case 'datanode-1':

@@ -1,4 +1,4 @@
-// Kafka in KRaft mode from Apache's jars: 1 dedicated controller + 2 brokers on 127.0.0.1, their
+// Kafka in KRaft mode from Apache's jars: 1 dedicated controller + 2 (or 3) brokers on 127.0.0.1, their
 // properties, storage format, start, health (brokers registered) and the workloads' topics.
 
 import { randomBytes } from 'node:crypto';
@@ -8,13 +8,25 @@ import { join } from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { TOPICS } from '../domain/topics.ts';
 import { LakestreamError } from '../errors.ts';
-import { type ClusterConfig, type KafkaNode, kafkaBootstrap } from './config.ts';
+import {
+  type ClusterConfig,
+  type KafkaNode,
+  kafkaBootstrap,
+  kafkaNodes,
+  nodePort,
+  topicDurability,
+} from './config.ts';
 import { alivePid, portOpen, runJava, startDaemon, waitUntil } from './processes.ts';
 
 /** node.id per node; unique across roles. The controller alone is the metadata quorum, so losing a broker keeps it. */
-export const KAFKA_NODE_IDS: Record<KafkaNode, number> = { controller: 1, 'broker-1': 2, 'broker-2': 3 };
+export const KAFKA_NODE_IDS: Record<KafkaNode, number> = {
+  controller: 1,
+  'broker-1': 2,
+  'broker-2': 3,
+  'broker-3': 4,
+};
 
-/** Every topic the workloads use; `up` creates them with replication factor 2. */
+/** Every topic the workloads use; `up` creates them (replication factor 2, or 3 with 3 brokers). */
 export const CLUSTER_TOPICS: readonly string[] = Object.values(TOPICS);
 
 export function kafkaDir(c: ClusterConfig): string {
@@ -29,21 +41,25 @@ function log4jPath(c: ClusterConfig): string {
   return join(kafkaDir(c), 'log4j2.properties');
 }
 
-/** Topic defaults the issue asks for. The controller applies them when it creates a topic (and, since
+/** Topic defaults the issues ask for. The controller applies them when it creates a topic (and, since
  *  Kafka 4.1, the cluster-level min ISR comes from the active controller), so every node carries them. */
-const TOPIC_DEFAULTS: Record<string, string | number | boolean> = {
-  // 1, not 2: with 2 an acks=all producer would stall while one of the two brokers is down
-  'min.insync.replicas': 1,
-  'unclean.leader.election.enable': false,
-  // the default 3 cannot be met by two brokers and would break consumer groups and transactions
-  'offsets.topic.replication.factor': 2,
-  'transaction.state.log.replication.factor': 2,
-  'transaction.state.log.min.isr': 1,
-  'share.coordinator.state.topic.replication.factor': 2,
-  'share.coordinator.state.topic.min.isr': 1,
-  // topics are created on purpose (by `up` or the transport's ensureTopic); a typo should fail
-  'auto.create.topics.enable': false,
-};
+function topicDefaults(c: ClusterConfig): Record<string, string | number | boolean> {
+  const { replication, minInsync } = topicDurability(c);
+  return {
+    // 2 brokers: 1, not 2 (an acks=all producer would stall while one of the two is down);
+    // 3 brokers: 2, so an acknowledged write is on two brokers and one may die (topicDurability)
+    'min.insync.replicas': minInsync,
+    'unclean.leader.election.enable': false,
+    // the default 3 cannot be met by two brokers and would break consumer groups and transactions
+    'offsets.topic.replication.factor': replication,
+    'transaction.state.log.replication.factor': replication,
+    'transaction.state.log.min.isr': minInsync,
+    'share.coordinator.state.topic.replication.factor': replication,
+    'share.coordinator.state.topic.min.isr': minInsync,
+    // topics are created on purpose (by `up` or the transport's ensureTopic); a typo should fail
+    'auto.create.topics.enable': false,
+  };
+}
 
 export function kafkaProperties(
   c: ClusterConfig,
@@ -56,7 +72,7 @@ export function kafkaProperties(
     'controller.quorum.voters': `${KAFKA_NODE_IDS.controller}@${h}:${c.kafka.controllerPort}`,
     'controller.listener.names': 'CONTROLLER',
     'log.dirs': join(kafkaDir(c), 'data', node),
-    ...TOPIC_DEFAULTS,
+    ...topicDefaults(c),
   };
   if (node === 'controller')
     return {
@@ -64,11 +80,11 @@ export function kafkaProperties(
       ...common,
       // topic creation defaults belong to the controller in KRaft (brokers warn they ignore them in 5.0)
       'num.partitions': c.kafka.partitions,
-      'default.replication.factor': 2,
+      'default.replication.factor': topicDurability(c).replication,
       listeners: `CONTROLLER://${h}:${c.kafka.controllerPort}`,
       'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT',
     };
-  const port = node === 'broker-1' ? c.kafka.brokerPorts[0] : c.kafka.brokerPorts[1];
+  const port = nodePort(c, node);
   return {
     'process.roles': 'broker',
     ...common,
@@ -101,7 +117,7 @@ logger.controller.level = info
 export async function writeKafkaConfig(c: ClusterConfig): Promise<void> {
   await mkdir(kafkaDir(c), { recursive: true });
   await writeFile(log4jPath(c), LOG4J2);
-  for (const node of ['controller', 'broker-1', 'broker-2'] as const) {
+  for (const node of kafkaNodes(c)) {
     const props = kafkaProperties(c, node);
     const text = Object.entries(props)
       .map(([k, v]) => `${k}=${v}`)
@@ -110,7 +126,7 @@ export async function writeKafkaConfig(c: ClusterConfig): Promise<void> {
   }
 }
 
-/** The cluster id all three nodes are formatted with, made once per cluster directory. */
+/** The cluster id all nodes are formatted with, made once per cluster directory. */
 async function clusterId(c: ClusterConfig): Promise<string> {
   const file = join(kafkaDir(c), 'cluster-id');
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
@@ -128,7 +144,7 @@ function isFormatted(c: ClusterConfig, node: KafkaNode): boolean {
 
 /** Formats the storage of every node not formatted yet, in parallel (each is a JVM start). */
 export async function formatKafka(c: ClusterConfig, cp: string, log: (s: string) => void): Promise<void> {
-  const todo = (['controller', 'broker-1', 'broker-2'] as const).filter((n) => !isFormatted(c, n));
+  const todo = kafkaNodes(c).filter((n) => !isFormatted(c, n));
   if (todo.length === 0) return;
   const id = await clusterId(c);
   log(`formatting Kafka storage (${todo.join(', ')}) …`);
@@ -203,8 +219,7 @@ export async function registeredBrokers(c: ClusterConfig, via?: number): Promise
 }
 
 export async function waitKafkaNode(c: ClusterConfig, node: KafkaNode, timeoutMs: number): Promise<void> {
-  const port =
-    node === 'controller' ? c.kafka.controllerPort : c.kafka.brokerPorts[node === 'broker-1' ? 0 : 1];
+  const port = nodePort(c, node);
   await waitUntil(`${node} to listen on ${c.host}:${port}`, () => portOpen(c.host, port), {
     timeoutMs,
     dir: c.dir,
@@ -257,20 +272,23 @@ export async function describeTopics(
   });
 }
 
-/** Creates the workloads' topics that are missing: `partitions` each, replication factor 2. */
+/** Creates the workloads' topics that are missing: `partitions` each, replicated as topicDurability says. */
 export async function ensureTopics(c: ClusterConfig, log: (s: string) => void): Promise<string[]> {
   return withAdmin(c, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = CLUSTER_TOPICS.filter((t) => !existing.has(t));
     if (missing.length === 0) return [];
-    log(`creating topics ${missing.join(', ')} (${c.kafka.partitions} partitions, replication factor 2)`);
+    const { replication, minInsync } = topicDurability(c);
+    log(
+      `creating topics ${missing.join(', ')} (${c.kafka.partitions} partitions, replication factor ${replication}, min.insync.replicas ${minInsync})`,
+    );
     try {
       await admin.createTopics({
         topics: missing,
         partitions: c.kafka.partitions,
-        replicas: 2,
+        replicas: replication,
         configs: [
-          { name: 'min.insync.replicas', value: '1' },
+          { name: 'min.insync.replicas', value: String(minInsync) },
           { name: 'unclean.leader.election.enable', value: 'false' },
         ],
       });

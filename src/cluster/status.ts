@@ -5,9 +5,12 @@
 import {
   ALL_NODES,
   ALL_PARTS,
+  brokerNodes,
   type ClusterConfig,
   type HdfsNode,
+  type KafkaNode,
   kafkaBootstrap,
+  kafkaNodes,
   loadConfig,
   type NodeName,
   nodePort,
@@ -73,23 +76,26 @@ export async function clusterStatus(o: { dir?: string } = {}): Promise<ClusterSt
   const c: ClusterConfig = resolveConfig({ dir: o.dir });
   const configured = loadConfig(c.dir) !== undefined;
   const nodes: NodeStatus[] = await Promise.all(
-    ALL_NODES.map(async (node) => {
-      const pid = alivePid(c.dir, node);
-      const port = nodePort(c, node);
-      // generous: on a loaded machine a live JVM can take a while to accept
-      const open = await portOpen(c.host, port, 2000);
-      return {
-        node,
-        part: partOf(node),
-        pid: pid ?? null,
-        alive: pid !== undefined,
-        port,
-        portOpen: open,
-        healthy: false,
-        detail: '',
-        log: logFile(c.dir, node),
-      };
-    }),
+    // broker-3 only where the cluster has three brokers
+    ALL_NODES.filter((n) => partOf(n) !== 'kafka' || kafkaNodes(c).includes(n as KafkaNode)).map(
+      async (node) => {
+        const pid = alivePid(c.dir, node);
+        const port = nodePort(c, node);
+        // generous: on a loaded machine a live JVM can take a while to accept
+        const open = await portOpen(c.host, port, 2000);
+        return {
+          node,
+          part: partOf(node),
+          pid: pid ?? null,
+          alive: pid !== undefined,
+          port,
+          portOpen: open,
+          healthy: false,
+          detail: '',
+          log: logFile(c.dir, node),
+        };
+      },
+    ),
   );
   const byNode = (n: NodeName) => nodes.find((s) => s.node === n)!;
   const anyAlive = (part: Part) => nodes.some((s) => s.part === part && s.alive);
@@ -106,7 +112,7 @@ export async function clusterStatus(o: { dir?: string } = {}): Promise<ClusterSt
     const ctl = byNode('controller');
     ctl.healthy = ctl.alive && ctl.portOpen;
     ctl.detail = ctl.healthy ? 'metadata quorum (single voter)' : 'down';
-    for (const b of ['broker-1', 'broker-2'] as const) {
+    for (const b of brokerNodes(c)) {
       const s = byNode(b);
       const registered = kafka.brokersRegistered.includes(KAFKA_NODE_IDS[b]);
       s.healthy = s.alive && s.portOpen && registered;

@@ -1,6 +1,6 @@
 // Table maintenance: optimize (compact small files into bigger ones: removes + adds in one commit,
 // dataChange=false, so streaming readers of changes skip it) and vacuum (delete files no version within
-// the retention needs; dry-run by default).
+// the retention needs; dry-run by default). Both clean the log past its retention (log/cleanup.ts).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { joinPath, type ObjectStore } from '../storage/index.ts';
 import { type Action, type AddFile, decodeDataPath } from './actions.ts';
 import { withDuck } from './duck.ts';
 import { dvFilePath } from './dv.ts';
+import { cleanupLog, parseRetention } from './log/cleanup.ts';
 import { copyToDir, uploadDataFiles } from './parquet.ts';
 import type { Snapshot } from './snapshot.ts';
 import { filesSelect } from './sql.ts';
@@ -85,10 +86,12 @@ export async function optimizeTable(
     }
     const now = Date.now();
     const removes = bins.flat().map((f) => removeFor(f, false, now));
-    return await table.commit([...adds.map((add) => ({ add })), ...removes], {
+    const res = await table.commit([...adds.map((add) => ({ add })), ...removes], {
       operation: 'OPTIMIZE',
       operationParameters: { targetSize: target, predicate: [] },
     });
+    await cleanupTableLog(table, false);
+    return res;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -140,5 +143,15 @@ export async function vacuumTable(
     doomed.push(o.path);
   }
   if (!dryRun) for (const p of doomed) await table.store.delete(p);
-  return doomed;
+  return [...doomed, ...(await cleanupTableLog(table, dryRun))];
+}
+
+/**
+ * Deletes (or lists, on a dry run) the `_delta_log` files older than the table's
+ * `delta.logRetentionDuration` (default 30 days) that a checkpoint covers.
+ */
+export async function cleanupTableLog(table: MaintainedTable, dryRun: boolean): Promise<string[]> {
+  const snap = await table.snapshot();
+  const retention = parseRetention(snap.metadata.configuration?.['delta.logRetentionDuration']);
+  return (await cleanupLog(table.store, table.path, retention, { dryRun })).deleted;
 }

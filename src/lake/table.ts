@@ -2,7 +2,7 @@
 
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { LakestreamError } from '../errors.ts';
+import { isLakestreamError, LakestreamError } from '../errors.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { cleanPath } from '../storage/index.ts';
 import {
@@ -411,9 +411,17 @@ export class DeltaTable {
     const log = await listLog(this.store, this.path);
     if (log.commits.size === 0 && log.checkpoints.length === 0) throw notATable(this.store, this.path);
     const versions = [...log.commits.keys()].sort((a, b) => b - a);
-    return mapLimit(versions, 16, async (v) => {
+    const entries = await mapLimit(versions, 16, async (v) => {
       const info = log.commits.get(v)!;
-      const actions = parseCommit(await this.store.get(info.path), `${this.where}: ${info.path}`);
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.store.get(info.path);
+      } catch (e) {
+        // deleted by a log cleanup since the listing: no longer history
+        if (isLakestreamError(e, 'NOT_FOUND')) return undefined;
+        throw e;
+      }
+      const actions = parseCommit(bytes, `${this.where}: ${info.path}`);
       const ci = actions.find((a) => 'commitInfo' in a) as
         | { commitInfo: Record<string, unknown> }
         | undefined;
@@ -427,6 +435,7 @@ export class DeltaTable {
         entry.operationParameters = c.operationParameters;
       return entry;
     });
+    return entries.filter((e) => e !== undefined);
   }
 
   optimize(opts: { targetFileSize?: number } = {}): Promise<CommitResult> {

@@ -7,6 +7,7 @@ import { link, mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 
 import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LakestreamError } from '../errors.ts';
+import { storageFullError } from './faults.ts';
 import { cleanPath, type ObjectInfo, type ObjectStore, type PutIfAbsentResult } from './object-store.ts';
 
 const TEMP_PREFIX = '.tmp-';
@@ -84,7 +85,13 @@ export class LocalStore implements ObjectStore {
     const target = this.abs(path);
     await mkdir(dirname(target), { recursive: true });
     const tmp = join(dirname(target), `${TEMP_PREFIX}${randomUUID()}`);
-    await writeFile(tmp, data);
+    try {
+      await writeFile(tmp, data);
+    } catch (e) {
+      // a full disk leaves a partial temp file: take it away, say the disk is full
+      await unlink(tmp).catch(() => {});
+      throw this.translate(e, path);
+    }
     return tmp;
   }
 
@@ -141,6 +148,7 @@ export class LocalStore implements ObjectStore {
       return new LakestreamError('NOT_FOUND', `no such object: ${this.abs(path)}`, { cause: e });
     if (code === 'EACCES' || code === 'EPERM')
       return new LakestreamError('PERMISSION', `permission denied: ${this.abs(path)}`, { cause: e });
+    if (code === 'ENOSPC' || code === 'EDQUOT') return storageFullError(this.url, path, e);
     return e;
   }
 }

@@ -5,12 +5,21 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LakestreamError } from '../errors.ts';
+import { parseStoreFaults, STORE_FAULTS_ENV, withStoreFaults } from './faults.ts';
 import { LocalStore } from './local.ts';
 import { MemoryStore } from './memory.ts';
 import type { ObjectStore } from './object-store.ts';
 import { withStoreRetries } from './retrying.ts';
 
 export async function openStore(url: string): Promise<ObjectStore> {
+  const store = await openPlain(url);
+  // the resilience bench's storage faults (full, slow); outside the retries, so a worker sees a full
+  // disk at once, as on a local one. Unset in normal use.
+  const faults = parseStoreFaults(process.env[STORE_FAULTS_ENV]);
+  return faults ? withStoreFaults(store, faults) : store;
+}
+
+async function openPlain(url: string): Promise<ObjectStore> {
   if (url.startsWith('memory:')) return new MemoryStore(url.slice('memory:'.length) || undefined);
   if (url.startsWith('file:')) {
     const rest = url.slice('file:'.length);

@@ -16,6 +16,10 @@
 // completed it), which then stays. A manifest whose worker died after losing that race is known by
 // its batch numbers: the first table records some of them but not all (a batch records all of its
 // numbers there in one commit); the next owner deletes it instead of committing it (see apply.ts).
+// A committing worker deletes the manifests its batch supersedes when it owns all of their
+// partitions; what that leaves (a manifest spanning partitions now owned by different workers, a
+// dead worker's) goes in a periodic sweep: a manifest is deleted once each of its partitions has a
+// recorded manifest with a higher batch number and each of its tables records its batch.
 
 import { randomUUID } from 'node:crypto';
 import type { Action } from '../lake/index.ts';
@@ -56,17 +60,29 @@ export function appIdFor(group: string, topic: string, partition: number): strin
   return `${group}/${topic}/${partition}`;
 }
 
+/** The batch number a table records for a txn appId (undefined: none). */
+export type RecordedBatch = (table: string, appId: string) => Promise<number | undefined>;
+
+/** How often a committing worker sweeps the manifests no owner needs. */
+const SWEEP_INTERVAL_MS = 60_000;
+
 export class ManifestStore {
   private readonly store: ObjectStore;
   private readonly dir: string;
+  private readonly group: string;
+  private readonly recorded: RecordedBatch | undefined;
+  private lastSweep = 0;
   /** "topic/partition" → the newest manifest holding it (as far as this worker knows); only moves forward */
   private readonly latestByPartition = new Map<string, { path: string; seq: number }>();
   /** manifest path → the partitions it holds ("topic/partition") */
   private readonly partitionsOf = new Map<string, string[]>();
 
-  constructor(store: ObjectStore, workload: string, group: string) {
+  /** With `recorded`, `committed` also sweeps (every minute) the manifests no owner needs. */
+  constructor(store: ObjectStore, workload: string, group: string, recorded?: RecordedBatch) {
     this.store = store;
     this.dir = `_state/${workload}/${encodeURIComponent(group)}/manifests`;
+    this.group = group;
+    this.recorded = recorded;
   }
 
   /**
@@ -161,6 +177,59 @@ export class ManifestStore {
         this.partitionsOf.delete(old);
       }
     }
+    if (this.recorded && Date.now() - this.lastSweep >= SWEEP_INTERVAL_MS) {
+      this.lastSweep = Date.now();
+      await this.sweep(this.recorded);
+    }
+  }
+
+  /**
+   * Deletes every manifest that no owner may still need: each of its partitions has a manifest with a
+   * higher batch number that the lake records (a takeover resumes from that one), and each of its
+   * tables records its batch (nothing of it is left to complete). Returns the paths deleted.
+   */
+  async sweep(recorded: RecordedBatch): Promise<string[]> {
+    const all: { path: string; m: Batch }[] = [];
+    for (const f of await this.store.list(`${this.dir}/`)) {
+      if (!f.path.endsWith('.json')) continue;
+      try {
+        all.push({ path: f.path, m: JSON.parse(new TextDecoder().decode(await this.store.get(f.path))) });
+      } catch {
+        // deleted meanwhile, or being written: the next sweep sees it
+      }
+    }
+    const cache = new Map<string, Promise<number>>();
+    const rec = (table: string, p: ManifestPartition) => {
+      const appId = appIdFor(this.group, p.topic, p.partition);
+      const k = `${table}\n${appId}`;
+      if (!cache.has(k))
+        cache.set(
+          k,
+          recorded(table, appId).then((v) => v ?? -1),
+        );
+      return cache.get(k)!;
+    };
+    // per partition, the highest batch number of a manifest the lake records (its first table does);
+    // a manifest that lost the race for its numbers is not one (the next owner deletes it)
+    const newest = new Map<string, number>();
+    for (const { m } of all)
+      for (const p of m.partitions) {
+        const k = `${p.topic}/${p.partition}`;
+        if (m.tables.length > 0 && (await rec(m.tables[0].path, p)) >= p.seq)
+          newest.set(k, Math.max(newest.get(k) ?? -1, p.seq));
+      }
+    const deleted: string[] = [];
+    for (const { path, m } of all) {
+      if (!m.partitions.every((p) => p.seq < (newest.get(`${p.topic}/${p.partition}`) ?? -1))) continue;
+      let complete = true;
+      for (const t of m.tables)
+        for (const p of m.partitions) if (complete) complete = (await rec(t.path, p)) >= p.seq;
+      if (!complete) continue;
+      await this.store.delete(path);
+      this.partitionsOf.delete(path);
+      deleted.push(path);
+    }
+    return deleted;
   }
 
   /** Deletes a manifest none of whose batches any table records (its worker lost the race for them). */

@@ -29,6 +29,8 @@ export interface WorkerStatus {
   rows_written: number;
   /** where the time went, cumulative ms: poll, process (decode…gold logic), files (Parquet writes), manifest, commit (Delta log), offsets */
   timings_ms: Record<Phase, number>;
+  /** why batches are not committed (storage full, an outage) and since when; null while they are */
+  blocked: { reason: string; since: string } | null;
 }
 
 /** The status of a worker that has done nothing yet. */
@@ -51,6 +53,7 @@ export function newStatus(worker: string, group: string, workload: string): Work
     batches: 0,
     rows_written: 0,
     timings_ms: { poll: 0, process: 0, files: 0, manifest: 0, commit: 0, offsets: 0 },
+    blocked: null,
   };
 }
 

@@ -61,7 +61,9 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     topic,
     worker,
     consumer,
-    manifests: new ManifestStore(lake.store, workload.name, group),
+    manifests: new ManifestStore(lake.store, workload.name, group, (table, appId) =>
+      lake.table(table).txnVersion(appId),
+    ),
     owned,
     outbox: new Outbox(transport, producer, lake, workload),
     offsets: new GroupOffsets(consumer, topic),
@@ -91,6 +93,8 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     );
     ctx.manifests.forget(topic, [...owned.keys()]);
     owned.clear();
+    status.blocked = { reason: why, since: status.blocked?.since ?? new Date().toISOString() };
+    await writeStatus(true);
     // a stop request ends the wait (the loop then sees it)
     await sleep(delay, undefined, { signal: opts.signal }).catch(() => {});
   };
@@ -140,6 +144,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
           for (const m of msgs) getOrCreate(batch, m.partition, () => []).push(m);
           if (!(await write(batch, false))) continue;
           failures = 0;
+          status.blocked = null;
         }
       } catch (e) {
         // A store or broker outage: nothing of the batch is trusted; start again from the lake.

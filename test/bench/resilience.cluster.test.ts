@@ -1,5 +1,6 @@
-// Issue 9 acceptance: the shortened resilience run on the local cluster (Kafka + HDFS) — a broker, the
-// stream worker, a DataNode and the producer SIGKILLed in turn — loses and duplicates no reading.
+// Issue 9 and 16 acceptance: the shortened resilience run on the local cluster (Kafka + HDFS) — a broker,
+// the stream worker, a DataNode and the producer SIGKILLed in turn, the lake storage full, then slow — loses
+// and duplicates no reading.
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -35,10 +36,10 @@ describe('bench resilience --short on the local cluster', { timeout: 900_000 }, 
     report = JSON.parse(r.stdout.trim().split('\n').at(-1) as string);
   });
 
-  it('kills a broker, the stream worker, a DataNode and the producer, and each recovers on its own', () => {
+  it('kills a broker, the stream worker, a DataNode and the producer, fills and slows the lake storage, and each recovers on its own', () => {
     assert.deepEqual(
       report.faults.map((f) => f.fault),
-      ['broker', 'worker', 'datanode', 'producer'],
+      ['broker', 'worker', 'datanode', 'producer', 'storage-full', 'slow-storage'],
     );
     for (const f of report.faults)
       assert.ok(

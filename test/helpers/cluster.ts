@@ -1,11 +1,14 @@
 // ensureCluster: integration tests get a real Kafka, HDFS and/or Spark from `lakestream cluster up`, started
 // once per test run however many test files ask at once, and stopped by scripts/test.ts at the end.
+// privateKafkaCluster: a Kafka of a test file's own, for tests that kill its brokers.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { clusterDown, clusterUp } from '../../src/cluster/cluster.ts';
-import { ALL_PARTS, type Part, partOf } from '../../src/cluster/config.ts';
+import { ALL_PARTS, type ClusterConfig, type Part, partOf } from '../../src/cluster/config.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -132,4 +135,27 @@ export async function stopClusterStartedByTests(
   if (parts.length === 0) return;
   log(`stopping the test cluster (${parts.join(', ')}) in ${dir}`);
   await clusterDown({ dir, parts, log });
+}
+
+/**
+ * A Kafka cluster of the test file's own (a temp directory, ports at `portOffset`), so its outages never
+ * reach other tests: up before the file's tests, wiped after. Its fields are set once `before` ran.
+ */
+export function privateKafkaCluster(
+  name: string,
+  portOffset: number,
+  opts: { brokers?: number } = {},
+): { dir: string; bootstrap: string; config: ClusterConfig } {
+  const log = (line: string) => process.stderr.write(`[${name} cluster] ${line}\n`);
+  const c = { dir: '', bootstrap: '', config: undefined as unknown as ClusterConfig };
+  before(async () => {
+    c.dir = await mkdtemp(join(tmpdir(), `lakestream-${name}-`));
+    const r = await clusterUp({ dir: c.dir, parts: ['kafka'], portOffset, brokers: opts.brokers, log });
+    c.bootstrap = r.kafkaBootstrap;
+    c.config = r.config;
+  });
+  after(async () => {
+    if (c.dir) await clusterDown({ dir: c.dir, parts: ['kafka'], wipe: true, log });
+  });
+  return c;
 }

@@ -3,31 +3,17 @@
 // Runs on a private Kafka cluster (own directory and ports) so other tests never see the outage.
 
 import assert from 'node:assert/strict';
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, it } from 'node:test';
-import { clusterDown, clusterUp, killNode } from '../../src/cluster/cluster.ts';
+import { it } from 'node:test';
+import { killNode } from '../../src/cluster/cluster.ts';
 import type { Transport } from '../../src/transport/index.ts';
 import { openTransport } from '../../src/transport/index.ts';
+import { privateKafkaCluster } from '../helpers/cluster.ts';
 
 const PORT_OFFSET = 1300; // brokers 10392 and 10394, controller 10393 (the HDFS outage test uses 1100)
-const log = (line: string) => process.stderr.write(`[failover cluster] ${line}\n`);
-let dir = '';
-let url = '';
-
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'lakestream-kafka-failover-'));
-  const r = await clusterUp({ dir, parts: ['kafka'], portOffset: PORT_OFFSET, log });
-  url = `kafka://${r.kafkaBootstrap}?session=6000`;
-});
-
-after(async () => {
-  if (dir) await clusterDown({ dir, parts: ['kafka'], wipe: true, log });
-});
+const cluster = privateKafkaCluster('kafka-failover', PORT_OFFSET);
 
 it('loses no acknowledged message when a broker is killed mid-stream, and the consumer goes on', async () => {
-  const t: Transport = await openTransport(url);
+  const t: Transport = await openTransport(`kafka://${cluster.bootstrap}?session=6000`);
   const topic = 'failover.readings';
   try {
     await t.ensureTopic(topic, 6);
@@ -69,7 +55,7 @@ it('loses no acknowledged message when a broker is killed mid-stream, and the co
     await new Promise((r) => setTimeout(r, 3000));
     const before = acked.size;
     assert.ok(before > 0, 'nothing was acknowledged before the kill');
-    assert.ok(await killNode(dir, 'broker-2'), 'broker-2 was not running');
+    assert.ok(await killNode(cluster.dir, 'broker-2'), 'broker-2 was not running');
     const killedAt = Date.now();
     // go on until well after the failover: brokers notice a dead peer within ~10 s
     while (Date.now() - killedAt < 25_000 || acked.size < before + 1000) {

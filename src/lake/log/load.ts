@@ -71,14 +71,43 @@ export async function loadLatestState(store: ObjectStore, table: string): Promis
   return loadState(store, table);
 }
 
-/** The state at `version` (default: the latest), from a fresh listing of the log. */
+/**
+ * The state at `version` (default: the latest), from a fresh listing of the log. A log cleanup racing
+ * the read may delete files the listing named: the read then starts again from a new listing, and a
+ * version no longer in the log is NOT_FOUND, never a broken log.
+ */
 export async function loadState(
   store: ObjectStore,
   table: string,
   version?: number,
   listing?: LogListing,
 ): Promise<LogState> {
-  const log = listing ?? (await listLog(store, table));
+  let log = listing ?? (await listLog(store, table));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await loadListed(store, table, version, log);
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      const again = await listLog(store, table);
+      const gone = (p: string) =>
+        ![...again.commits.values()].some((o) => o.path === p) &&
+        !again.checkpoints.some((c) => c.paths.includes(p));
+      const used = [
+        ...[...log.commits.values()].map((o) => o.path),
+        ...log.checkpoints.flatMap((c) => c.paths),
+      ];
+      if (!used.some(gone)) throw e; // nothing was cleaned up meanwhile: the error is the log's own
+      log = again;
+    }
+  }
+}
+
+async function loadListed(
+  store: ObjectStore,
+  table: string,
+  version: number | undefined,
+  log: LogListing,
+): Promise<LogState> {
   if (log.commits.size === 0 && log.checkpoints.length === 0) throw notATable(store, table);
   const latest = Math.max(-1, ...log.commits.keys(), ...log.checkpoints.map((c) => c.version));
   const target = version ?? latest;
@@ -94,10 +123,11 @@ export async function loadState(
   for (let v = from; v <= target; v++)
     if (!log.commits.has(v)) {
       const earliest = Math.min(...log.commits.keys());
-      if (!cp && v === 0 && earliest > target)
+      // the log's start is gone (a cleanup, which deletes oldest first) and no checkpoint covers it
+      if (!cp && v < earliest)
         throw new LakestreamError(
           'NOT_FOUND',
-          `table ${table}: version ${target} is no longer in the log (earliest is ${earliest})`,
+          `table ${table}: version ${target} is no longer in the log (it starts at ${earliest})`,
         );
       throw new LakestreamError(
         'CORRUPT_TABLE',

@@ -4,8 +4,8 @@
 // run is replacing it, or one died half-way), the stream's table serves alone until a run completes.
 
 import { latestView } from '../../batch/view.ts';
-import { DeltaTable } from '../../lake/index.ts';
 import { METER_TABLES } from '../../domain/meters/tables.ts';
+import { DeltaTable } from '../../lake/index.ts';
 import { type LakeReader, viewName } from '../lake-reader.ts';
 
 const BATCH_DAILY = 'meters/batch/daily';

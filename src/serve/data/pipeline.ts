@@ -12,7 +12,7 @@ import { dialectOf } from './dialect.ts';
 
 export const DEFAULT_GROUP = 'lakestream-meters';
 /** A worker whose status is older than this is shown as stale (it writes every ~2 s). */
-const STALE_MS = 15_000;
+export const STALE_MS = 15_000;
 
 /** What each stream worker writes to its status file (src/stream/worker-status.ts). */
 export type { WorkerStatus };

@@ -14,10 +14,8 @@ const FAILOVER_MS = 30_000;
 /** Longest wait for a new topic's partitions to get leaders. */
 const TOPIC_READY_MS = 15_000;
 
-/** Topic-level settings lakestream wants on every topic it creates. */
+/** Topic-level settings lakestream wants on every topic it creates (and min.insync.replicas, below). */
 const TOPIC_CONFIGS = [
-  // acks=all then waits for the in-sync replicas; 1 keeps producing while one of two brokers is down.
-  { name: 'min.insync.replicas', value: '1' },
   // An out-of-sync replica never becomes leader: no acknowledged message is lost to an election.
   { name: 'unclean.leader.election.enable', value: 'false' },
   // Room for a 1 MB reading batch plus record overhead (the broker default is ~1 MB per batch).
@@ -91,9 +89,17 @@ export class KafkaAdmin {
       );
     const existing = await this.describe(name);
     if (existing !== undefined) return { name, partitions: existing };
-    const replicas = Math.min(this.settings.replication ?? 2, Math.max(1, brokers));
+    const replicas = Math.min(this.settings.replication ?? (brokers >= 3 ? 3 : 2), Math.max(1, brokers));
+    // acks=all waits for the in-sync replicas: with 2 replicas, 1 keeps producing while one broker is
+    // down; with 3, 2 puts every acknowledged message on two brokers and still allows one down
+    const minInsync = { name: 'min.insync.replicas', value: replicas >= 3 ? '2' : '1' };
     try {
-      await this.client.createTopics({ topics: [name], partitions, replicas, configs: TOPIC_CONFIGS });
+      await this.client.createTopics({
+        topics: [name],
+        partitions,
+        replicas,
+        configs: [minInsync, ...TOPIC_CONFIGS],
+      });
     } catch (e) {
       // Another process created it first: keep its partition count (ensureTopic is idempotent).
       if (!hasApiId(e, 'TOPIC_ALREADY_EXISTS'))

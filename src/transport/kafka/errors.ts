@@ -84,6 +84,11 @@ export function toLakestreamError(e: unknown, where: string, topic?: string): La
   )
     return make('PERMISSION', `${where} refused lakestream: ${msg}`);
   if (codes.includes('PLT_KFK_TIMEOUT')) return make('TIMEOUT', `${where} did not answer in time: ${msg}`);
+  if (ids.includes('NOT_ENOUGH_REPLICAS') || ids.includes('NOT_ENOUGH_REPLICAS_AFTER_APPEND'))
+    return make(
+      'UNAVAILABLE',
+      `${where}: NOT_ENOUGH_REPLICAS — fewer brokers hold the partition in sync than its min.insync.replicas, so the broker refused the acks=all write rather than keep it on too few (${msg}); retry once brokers are back`,
+    );
   if (ids.some((i) => TRANSIENT_API_IDS.includes(i)))
     return make('UNAVAILABLE', `${where}: the cluster is failing over (${msg}); retry`);
   if (codes.includes('PLT_KFK_NETWORK') || all.some((x) => NETWORK.test(x.message)))

@@ -1,5 +1,6 @@
 // The Kafka producer: idempotent, acks=all, compressed, keyed with Kafka's own murmur2 partitioner,
-// and pipelined — sends made while a request is in flight are merged into the next request.
+// and pipelined — sends made while a request is in flight are merged into the next request. Retries
+// inside the client are bounded, so a send is acknowledged or fails; never neither.
 
 import {
   compatibilityPartitioner,
@@ -32,6 +33,21 @@ const MAX_IN_FLIGHT = 2;
 const MAX_REQUEST_BYTES = 900 * 1024;
 /** A send that is not acknowledged by then fails (the client retries broker failovers until then). */
 const SEND_TIMEOUT_MS = 120_000;
+/**
+ * Retries of one request inside the client, `retryDelay` apart (250 ms doubling to 2 s: ~44 s of
+ * waiting in all), enough to ride out a leader failover. The client's idempotent producer retries
+ * FOREVER when none is given (@platformatic/kafka 2.12 sets Number.MAX_SAFE_INTEGER): a retriable
+ * error that persists (NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT, NOT_LEADER…) then left a send neither
+ * acknowledged nor failed — the producer stall of issue 16 (README "The producer stall").
+ */
+const CLIENT_RETRIES = 24;
+/**
+ * A safety net: a request the client has neither acknowledged nor failed by then (past its retries)
+ * is sent again once on a fresh client.
+ */
+const REQUEST_STALL_MS = 75_000;
+/** Fresh clients tried for one request before its send fails with TIMEOUT. */
+const MAX_STALL_RESENDS = 1;
 const RECORD_OVERHEAD = 70;
 /**
  * Widest spread of timestamps in one request. A record stores its timestamp as a delta from its
@@ -43,7 +59,9 @@ const MAX_TIMESTAMP_SPAN = 2n ** 30n;
 const KEY_CACHE_SIZE = 100_000;
 
 export class KafkaProducer implements Producer {
-  private readonly client: KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>;
+  private client: KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>;
+  /** requests the client left unsettled for REQUEST_STALL_MS and that were sent again */
+  stalls = 0;
   private readonly admin: KafkaAdmin;
   private readonly settings: KafkaSettings;
   private readonly known = new Set<string>();
@@ -64,19 +82,60 @@ export class KafkaProducer implements Producer {
     this.settings = settings;
     this.admin = admin;
     this.onClose = onClose;
-    this.client = new KafkaClientProducer({
-      clientId: `${settings.clientId}-producer`,
-      bootstrapBrokers: settings.brokers,
+    this.client = this.newClient();
+  }
+
+  private newClient(): KafkaClientProducer<Buffer, Buffer, Buffer, Buffer> {
+    return new KafkaClientProducer({
+      clientId: `${this.settings.clientId}-producer`,
+      bootstrapBrokers: this.settings.brokers,
       // Idempotence: the broker drops a retried batch it already has, so a retry never duplicates.
       // The client then sends acks=all (-1): a send resolves once every in-sync replica has it.
       idempotent: true,
       acks: -1,
-      compression: settings.compression,
+      compression: this.settings.compression,
       // Java-compatible murmur2 (sign bit cleared), so keys land where Kafka's own clients put them.
       partitioner: compatibilityPartitioner,
       connectTimeout: 3000,
-      retryDelay: 250,
+      retries: CLIENT_RETRIES,
+      retryDelay: (_client, _operation, attempt) => Math.min(2000, 250 * 2 ** (attempt - 1)),
     });
+  }
+
+  /**
+   * Sends one request; when the client leaves it unsettled for REQUEST_STALL_MS, replaces the client
+   * (the stuck one is closed, not awaited) and sends it again. The request may have landed before
+   * it stuck: the new client has a new producer id, so the broker cannot drop the copy — the stream's
+   * (meter_id, ts) dedupe does. A copy beats a reading never acknowledged.
+   */
+  private async sendBounded(records: Record[], topic: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const client = this.client;
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<'stalled'>((r) => {
+        timer = setTimeout(() => r('stalled'), REQUEST_STALL_MS);
+      });
+      try {
+        const sent = client.send({ messages: records }).then(() => 'sent' as const);
+        if ((await Promise.race([sent, stalled])) === 'sent') return;
+      } finally {
+        clearTimeout(timer);
+      }
+      this.stalls++;
+      if (attempt > MAX_STALL_RESENDS)
+        throw new LakestreamError(
+          'TIMEOUT',
+          `${records.length} message(s) to topic "${topic}": the Kafka client at ${this.settings.brokers.join(',')} left the request unsettled for ${REQUEST_STALL_MS / 1000} s, ${attempt} time(s)`,
+        );
+      process.stderr.write(
+        `\nKafka producer: a request to topic "${topic}" unsettled for ${REQUEST_STALL_MS / 1000} s; sending it again on a fresh client\n`,
+      );
+      // the other request in flight may have replaced it already
+      if (this.client === client) {
+        this.client = this.newClient();
+        client.close(true).catch(() => {});
+      }
+    }
   }
 
   async send(topic: string, messages: OutgoingMessage[]): Promise<void> {
@@ -197,8 +256,10 @@ export class KafkaProducer implements Producer {
         maxTs = hi;
       }
       this.inFlight++;
-      this.client
-        .send({ messages: batch.length === 1 ? batch[0].records : batch.flatMap((p) => p.records) })
+      this.sendBounded(
+        batch.length === 1 ? batch[0].records : batch.flatMap((p) => p.records),
+        batch[0].topic,
+      )
         .then(
           () => {
             for (const p of batch) p.resolve();

@@ -226,7 +226,13 @@ export function pipelinePage(root: HTMLElement): () => void {
           h('td', { class: 'num' }, fmt(w.accepted, 0)),
           h('td', { class: 'num' }, fmt(w.quarantined, 0)),
           h('td', { class: 'num' }, fmt(w.duplicates, 0)),
-          h('td', { class: 'muted' }, w.stale ? 'stale' : new Date(w.updated_at).toLocaleTimeString()),
+          w.blocked && !w.stale
+            ? h(
+                'td',
+                { class: 'blocked' },
+                `not committing since ${new Date(w.blocked.since).toLocaleTimeString()}: ${w.blocked.reason}`,
+              )
+            : h('td', { class: 'muted' }, w.stale ? 'stale' : new Date(w.updated_at).toLocaleTimeString()),
         ),
       );
     if (s.workers.length === 0)

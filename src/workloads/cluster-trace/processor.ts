@@ -55,6 +55,17 @@ const TIME_INDEX: Record<TraceTable, number> = {
   machine_events: 0,
 };
 
+// The fields of a task_classes row the classes topic carries, in the message's order.
+const CLASS_MESSAGE_FIELDS = [
+  'job_id',
+  'task_index',
+  'submit_time',
+  'class',
+  'probability',
+  'model_version',
+  'placement_hint',
+];
+
 // The window counter each event that ends an attempt adds to.
 const END_COUNTERS: Partial<Record<number, 'finished' | 'failed' | 'killed' | 'evicted' | 'lost'>> = {
   [TASK_EVENT.FINISH]: 'finished',
@@ -239,21 +250,7 @@ export class TraceProcessor {
       hour: Math.floor((a.submit as number) / US_PER_HOUR),
     };
     out.append(T.taskClasses.path, row);
-    out.send(
-      this.config.classesTopic,
-      String(a.job),
-      enc.encode(
-        JSON.stringify({
-          job_id: a.job,
-          task_index: a.task,
-          submit_time: a.submit,
-          class: r.cls,
-          probability: r.probability,
-          model_version: this.classifier.version,
-          placement_hint: r.hint,
-        }),
-      ),
-    );
+    out.send(this.config.classesTopic, String(a.job), enc.encode(JSON.stringify(row, CLASS_MESSAGE_FIELDS)));
   }
 
   private window(time: number, cls: number): ClassWindow {

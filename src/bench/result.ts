@@ -22,3 +22,21 @@ export interface BenchResult {
   /** where the results were written (set by saveResult's caller) */
   dir?: string;
 }
+
+/** The fields every scenario's result opens with: what ran, when, on what, for how long. */
+export function resultHead(
+  scenario: string,
+  started: Date,
+  short: boolean,
+  urls: { transport: string; lake: string },
+  seconds: number,
+): Pick<BenchResult, 'scenario' | 'started_at' | 'short' | 'transport' | 'lake' | 'seconds'> {
+  return {
+    scenario,
+    started_at: started.toISOString(),
+    short,
+    transport: urls.transport,
+    lake: urls.lake,
+    seconds: Number(seconds.toFixed(1)),
+  };
+}

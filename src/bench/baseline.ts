@@ -61,13 +61,7 @@ export async function runBaselineBench(
   const p95s = sampler.series.map((s) => s.p95).filter((v): v is number => v !== null);
   const ok = lake.bronze_distinct === acknowledged && lake.bronze_rows === lake.bronze_distinct;
   const result: BenchResult = {
-    ...resultHead(
-      'baseline',
-      started,
-      !!opts.short,
-      { transport: e.transportUrl, lake: e.lakeUrl },
-      sampler.now(),
-    ),
+    ...resultHead('baseline', started, !!opts.short, e, sampler.now()),
     summary: {
       engines: e.kind,
       rate_per_s: 1,

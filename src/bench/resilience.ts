@@ -297,7 +297,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
   const totalLost = results.reduce((a, r) => a + r.lost, 0);
   const totalDup = results.reduce((a, r) => a + r.duplicated, 0);
   const result: BenchResult = {
-    ...resultHead('resilience', started, short, { transport: transportUrl, lake: lakeUrl }, sampler.now()),
+    ...resultHead('resilience', started, short, { transportUrl, lakeUrl }, sampler.now()),
     summary: {
       rate_per_s: rate,
       simulated_meters: meters,

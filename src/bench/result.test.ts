@@ -10,7 +10,7 @@ describe('resultHead', () => {
       'stress',
       new Date('2026-12-05T22:00:00Z'),
       true,
-      { transport: 'kafka://127.0.0.1:9092', lake: 'file:///tmp/lake' },
+      { transportUrl: 'kafka://127.0.0.1:9092', lakeUrl: 'file:///tmp/lake' },
       12.345,
     );
     assert.deepEqual(head, {

@@ -28,15 +28,15 @@ export function resultHead(
   scenario: string,
   started: Date,
   short: boolean,
-  urls: { transport: string; lake: string },
+  urls: { transportUrl: string; lakeUrl: string },
   seconds: number,
 ): Pick<BenchResult, 'scenario' | 'started_at' | 'short' | 'transport' | 'lake' | 'seconds'> {
   return {
     scenario,
     started_at: started.toISOString(),
     short,
-    transport: urls.transport,
-    lake: urls.lake,
+    transport: urls.transportUrl,
+    lake: urls.lakeUrl,
     seconds: Number(seconds.toFixed(1)),
   };
 }

@@ -211,13 +211,7 @@ export async function runStressBench(
   const kept = steps.filter((s) => !s.saturated);
   const best = Math.max(0, ...steps.map((s) => s.committed_per_s));
   const result: BenchResult = {
-    ...resultHead(
-      'stress',
-      started,
-      !!opts.short,
-      { transport: e.transportUrl, lake: e.lakeUrl },
-      sampler.now(),
-    ),
+    ...resultHead('stress', started, !!opts.short, e, sampler.now()),
     summary: {
       engines: e.kind,
       highest_sustained_target_per_s: kept.at(-1)?.target_per_s ?? null,

@@ -5,7 +5,7 @@ import { countLake } from './lake-count.ts';
 import { clusterPids, producedCount, startLakestream, startWorker } from './processes.ts';
 import { log, sleep, waitFor } from './progress.ts';
 import { saveResult } from './report.ts';
-import type { BenchResult } from './result.ts';
+import { type BenchResult, resultHead } from './result.ts';
 import { type EnginesKind, openEngines } from './run.ts';
 import { percentile, perProcess, Sampler, workerStatuses } from './sampler.ts';
 
@@ -61,12 +61,7 @@ export async function runBaselineBench(
   const p95s = sampler.series.map((s) => s.p95).filter((v): v is number => v !== null);
   const ok = lake.bronze_distinct === acknowledged && lake.bronze_rows === lake.bronze_distinct;
   const result: BenchResult = {
-    scenario: 'baseline',
-    started_at: started.toISOString(),
-    short: !!opts.short,
-    transport: e.transportUrl,
-    lake: e.lakeUrl,
-    seconds: Number(sampler.now().toFixed(1)),
+    ...resultHead('baseline', started, !!opts.short, e, sampler.now()),
     summary: {
       engines: e.kind,
       rate_per_s: 1,

@@ -12,7 +12,7 @@ import { countLake } from './lake-count.ts';
 import { type Child, producedCount, ROOT, startLakestream, startWorker } from './processes.ts';
 import { log, sleep, waitFor } from './progress.ts';
 import { saveResult } from './report.ts';
-import type { BenchResult } from './result.ts';
+import { type BenchResult, resultHead } from './result.ts';
 import { benchGroup, cleanupRun, stamp } from './run.ts';
 import { percentile, Sampler } from './sampler.ts';
 
@@ -320,12 +320,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
   const totalLost = results.reduce((a, r) => a + r.lost, 0);
   const totalDup = results.reduce((a, r) => a + r.duplicated, 0);
   const result: BenchResult = {
-    scenario: 'resilience',
-    started_at: started.toISOString(),
-    short,
-    transport: transportUrl,
-    lake: lakeUrl,
-    seconds: Number(sampler.now().toFixed(1)),
+    ...resultHead('resilience', started, short, { transportUrl, lakeUrl }, sampler.now()),
     summary: {
       rate_per_s: rate,
       simulated_meters: meters,

@@ -22,3 +22,21 @@ export interface BenchResult {
   /** where the results were written (set by saveResult's caller) */
   dir?: string;
 }
+
+/** The fields every scenario's result opens with: what ran, when, on what, for how long. */
+export function resultHead(
+  scenario: string,
+  started: Date,
+  short: boolean,
+  urls: { transportUrl: string; lakeUrl: string },
+  seconds: number,
+): Pick<BenchResult, 'scenario' | 'started_at' | 'short' | 'transport' | 'lake' | 'seconds'> {
+  return {
+    scenario,
+    started_at: started.toISOString(),
+    short,
+    transport: urls.transportUrl,
+    lake: urls.lakeUrl,
+    seconds: Number(seconds.toFixed(1)),
+  };
+}

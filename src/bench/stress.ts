@@ -6,7 +6,7 @@ import type { WorkerStatus } from '../stream/worker-status.ts';
 import { clusterPids, startLakestream, startWorker } from './processes.ts';
 import { log, sleep, waitFor } from './progress.ts';
 import { saveResult } from './report.ts';
-import type { BenchResult } from './result.ts';
+import { type BenchResult, resultHead } from './result.ts';
 import { type EnginesKind, openEngines } from './run.ts';
 import { percentile, perProcess, type Sample, Sampler, workerStatuses } from './sampler.ts';
 
@@ -211,12 +211,7 @@ export async function runStressBench(
   const kept = steps.filter((s) => !s.saturated);
   const best = Math.max(0, ...steps.map((s) => s.committed_per_s));
   const result: BenchResult = {
-    scenario: 'stress',
-    started_at: started.toISOString(),
-    short: !!opts.short,
-    transport: e.transportUrl,
-    lake: e.lakeUrl,
-    seconds: Number(sampler.now().toFixed(1)),
+    ...resultHead('stress', started, !!opts.short, e, sampler.now()),
     summary: {
       engines: e.kind,
       highest_sustained_target_per_s: kept.at(-1)?.target_per_s ?? null,

@@ -66,6 +66,18 @@ export const quietOption = {
   quiet: { type: 'boolean', short: 'q', help: 'no progress lines on stderr' },
 } as const satisfies Options;
 
+/** --data: the old name of --file, for the commands that read a daily file. */
+export const dataAliasOption = {
+  data: { type: 'string', value: 'FILE', help: 'the same as --file (kept for old scripts)' },
+} as const satisfies Options;
+
+/** The daily file named by --file or by its old name --data (not both). */
+export function fileOrData(values: { file?: string; data?: string }): string | undefined {
+  if (values.file !== undefined && values.data !== undefined)
+    throw new LakestreamError('BAD_ARGUMENT', 'give --file or --data, not both — they are the same');
+  return values.file ?? values.data;
+}
+
 /** What a shared flag means, for the message when a command does not take it. */
 const SHARED_FLAGS: Record<string, string> = {
   lake: 'the lake',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { lakeOption, lakeUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
 import type { EvalReport, EvalRow } from '../models/consumption/index.ts';
-import { defineCommand, jsonOption } from './command.ts';
+import { dataAliasOption, defineCommand, fileOrData, jsonOption } from './command.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
@@ -148,7 +148,7 @@ Examples:
   lakestream model evaluate --file ../shared/data/meters/uci/household_power_daily.csv.gz`,
   options: {
     file: { type: 'string', value: 'FILE', help: 'daily file to evaluate on (required)' },
-    data: { type: 'string', value: 'FILE', help: 'the same as --file (kept for old scripts)' },
+    ...dataAliasOption,
     model: {
       type: 'string',
       value: 'latest|PATH|task-gmm',
@@ -169,9 +169,7 @@ Examples:
         'BAD_ARGUMENT',
         `${positionals[0] === undefined ? 'give a subcommand' : `unknown subcommand "${positionals[0]}"`} — use "lakestream model evaluate --file FILE"`,
       );
-    if (values.file !== undefined && values.data !== undefined)
-      throw new LakestreamError('BAD_ARGUMENT', 'give --file or --data, not both — they are the same');
-    values.data = values.file ?? values.data;
+    values.data = fileOrData(values);
     if (!values.data)
       throw new LakestreamError(
         'BAD_ARGUMENT',

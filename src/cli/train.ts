@@ -3,7 +3,7 @@
 import { engineOption, lakeOption, lakeUrl } from '../config/settings.ts';
 import { parseEngine } from '../engine/index.ts';
 import { LakestreamError } from '../errors.ts';
-import { defineCommand, jsonOption } from './command.ts';
+import { dataAliasOption, defineCommand, fileOrData, jsonOption } from './command.ts';
 
 /** {"model","version","path"} of a model's latest version, on stdout. */
 async function printRegistered(name: string, lakeFlag: string | undefined): Promise<number> {
@@ -49,7 +49,7 @@ Examples:
       help: 'which model: consumption or task-gmm',
     },
     file: { type: 'string', value: 'FILE', help: 'train from this daily file instead of the lake' },
-    data: { type: 'string', value: 'FILE', help: 'the same as --file (kept for old scripts)' },
+    ...dataAliasOption,
     k: {
       type: 'string',
       value: 'K|KMIN-KMAX',
@@ -86,9 +86,7 @@ Examples:
   },
   async run(ctx) {
     const { values } = ctx;
-    if (values.file !== undefined && values.data !== undefined)
-      throw new LakestreamError('BAD_ARGUMENT', 'give --file or --data, not both — they are the same');
-    values.data = values.file ?? values.data;
+    values.data = fileOrData(values);
     const engine = values.engine === undefined ? 'duckdb' : parseEngine(values.engine).name;
     if (engine === 'spark' && values.model === 'task-gmm') {
       const { trainTaskGmmSpark } = await import('../models/task-gmm/spark-cli.ts');

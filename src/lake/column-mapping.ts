@@ -4,7 +4,7 @@
 // by their Parquet field id (`delta.columnMapping.id`), nested fields by physical name.
 
 import type { MetadataAction } from './actions.ts';
-import type { Field } from './schema.ts';
+import type { ComplexType, Field } from './schema.ts';
 import { duckType, quoteIdent, quoteString } from './schema.ts';
 
 export type ColumnMappingMode = 'none' | 'name' | 'id';
@@ -23,17 +23,9 @@ export function physicalName(f: Pick<Field, 'name' | 'metadata'>, mode: ColumnMa
   return typeof p === 'string' && p !== '' ? p : f.name;
 }
 
-interface JsonType {
-  type?: string;
-  elementType?: unknown;
-  keyType?: unknown;
-  valueType?: unknown;
-  fields?: { name: string; type: unknown; metadata?: Record<string, unknown> }[];
-}
-
 function hasStruct(t: unknown): boolean {
   if (typeof t !== 'object' || t === null) return false;
-  const o = t as JsonType;
+  const o = t as ComplexType;
   if (o.type === 'struct') return true;
   if (o.type === 'array') return hasStruct(o.elementType);
   if (o.type === 'map') return hasStruct(o.keyType) || hasStruct(o.valueType);
@@ -47,7 +39,7 @@ function hasStruct(t: unknown): boolean {
  */
 export function logicalValue(expr: string, t: unknown, mode: ColumnMappingMode, depth = 0): string {
   if (mode === 'none' || !hasStruct(t)) return expr;
-  const o = t as JsonType;
+  const o = t as ComplexType;
   const v = `__v${depth}`;
   if (o.type === 'struct') {
     const parts = (o.fields ?? []).map(
@@ -67,7 +59,7 @@ export function logicalValue(expr: string, t: unknown, mode: ColumnMappingMode, 
 /** The DuckDB type of `t` as stored: struct fields under their physical names. */
 export function physicalDuckType(t: unknown, mode: ColumnMappingMode, where: string): string {
   if (!hasStruct(t)) return duckType(t, where);
-  const o = t as JsonType;
+  const o = t as ComplexType;
   if (o.type === 'struct')
     return `STRUCT(${(o.fields ?? []).map((f) => `${quoteIdent(physicalName(f, mode))} ${physicalDuckType(f.type, mode, where)}`).join(', ')})`;
   if (o.type === 'array') return `${physicalDuckType(o.elementType, mode, where)}[]`;

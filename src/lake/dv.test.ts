@@ -34,6 +34,17 @@ function bytes(...parts: [number, 'u16' | 'u32' | 'u64'][]): Uint8Array {
 const MAGIC: [number, 'u32'] = [1681511377, 'u32'];
 
 /** Rows 1, 5, 9 (an array container) and 65539 (key 1), in one 32-bit bitmap without runs. */
+/** A DV file holding one bitmap: version byte 1, the size, the bitmap, its CRC-32 (big-endian). */
+function dvFile(bitmap: Uint8Array): Uint8Array {
+  const file = new Uint8Array(1 + 4 + bitmap.length + 4);
+  const view = new DataView(file.buffer);
+  file[0] = 1;
+  view.setUint32(1, bitmap.length, false);
+  file.set(bitmap, 5);
+  view.setUint32(5 + bitmap.length, crc32(bitmap), false);
+  return file;
+}
+
 const ARRAY_BITMAP = bytes(
   MAGIC,
   [1, 'u64'],
@@ -106,12 +117,7 @@ describe('deletion vectors', () => {
     };
     const path = dvFilePath('t', dv)!;
     assert.equal(path, 't/ab/deletion_vector_00112233-4455-6677-8899-aabbccddeeff.bin');
-    const file = new Uint8Array(1 + 4 + ARRAY_BITMAP.length + 4);
-    const view = new DataView(file.buffer);
-    file[0] = 1;
-    view.setUint32(1, ARRAY_BITMAP.length, false);
-    file.set(ARRAY_BITMAP, 5);
-    view.setUint32(5 + ARRAY_BITMAP.length, crc32(ARRAY_BITMAP), false);
+    const file = dvFile(ARRAY_BITMAP);
     await store.put(path, file);
     assert.deepEqual(await readDeletionVector(store, 't', dv, 'table t'), [1, 5, 9, 65539]);
 
@@ -132,12 +138,7 @@ describe('deletion vectors', () => {
   test('an absolute DV (storage type p) is read from its file: URL; one elsewhere is refused by name', async () => {
     const store = await openStore(`memory:dv-absolute-${process.pid}`);
     const dir = await mkdtemp(join(tmpdir(), 'lakestream-dv-'));
-    const file = new Uint8Array(1 + 4 + ARRAY_BITMAP.length + 4);
-    const view = new DataView(file.buffer);
-    file[0] = 1;
-    view.setUint32(1, ARRAY_BITMAP.length, false);
-    file.set(ARRAY_BITMAP, 5);
-    view.setUint32(5 + ARRAY_BITMAP.length, crc32(ARRAY_BITMAP), false);
+    const file = dvFile(ARRAY_BITMAP);
     await writeFile(join(dir, 'dv.bin'), file);
     const dv: DeletionVector = {
       storageType: 'p',

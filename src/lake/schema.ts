@@ -149,6 +149,15 @@ export function parseSchemaString(s: string, where: string): Field[] {
   });
 }
 
+/** A complex Delta type as the schema's JSON spells it (array, map or struct). */
+export interface ComplexType {
+  type?: string;
+  elementType?: unknown;
+  keyType?: unknown;
+  valueType?: unknown;
+  fields?: { name: string; type: unknown; metadata?: Record<string, unknown> }[];
+}
+
 function typeName(t: unknown, where: string): DeltaType {
   if (typeof t === 'string') {
     const m = DECIMAL.exec(t);
@@ -161,13 +170,7 @@ function typeName(t: unknown, where: string): DeltaType {
       );
     return t as DeltaType; // unknown primitives (e.g. void) are refused when mapped to DuckDB
   }
-  const o = t as {
-    type?: string;
-    elementType?: unknown;
-    keyType?: unknown;
-    valueType?: unknown;
-    fields?: { name: string; type: unknown }[];
-  };
+  const o = t as ComplexType;
   if (o?.type === 'array') return `array<${typeName(o.elementType, where)}>`;
   if (o?.type === 'map') return `map<${typeName(o.keyType, where)},${typeName(o.valueType, where)}>`;
   if (o?.type === 'struct' && Array.isArray(o.fields))
@@ -198,13 +201,7 @@ export function duckType(t: unknown, where = 'schema'): string {
     if (m) return `DECIMAL(${m[1]},${m[2]})`;
     throw new LakestreamError('UNSUPPORTED', `${where}: column type "${t}" is not supported`);
   }
-  const o = t as {
-    type?: string;
-    elementType?: unknown;
-    keyType?: unknown;
-    valueType?: unknown;
-    fields?: { name: string; type: unknown }[];
-  };
+  const o = t as ComplexType;
   if (o?.type === 'array') return `${duckType(o.elementType, where)}[]`;
   if (o?.type === 'map') return `MAP(${duckType(o.keyType, where)}, ${duckType(o.valueType, where)})`;
   if (o?.type === 'struct' && Array.isArray(o.fields))

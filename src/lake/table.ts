@@ -195,11 +195,8 @@ export class DeltaTable {
   /** Writes rows as Parquet files (one per partition value) and commits them. */
   async write(rows: Row[], opts: WriteOptions = {}): Promise<CommitResult> {
     const snap = await this.snapshot();
-    if (opts.txn) {
-      const have = snap.txnVersions.get(opts.txn.appId);
-      if (have !== undefined && have >= opts.txn.version)
-        return { status: 'skipped', reason: 'txn-already-applied', version: snap.version };
-    }
+    const skipped = alreadyApplied(snap, opts);
+    if (skipped) return skipped;
     checkWritable(snap.protocol, snap.metadata, snap.schema, this.where);
     const adds = await writeDataFiles({
       store: this.store,
@@ -218,11 +215,8 @@ export class DeltaTable {
   /** Commits actions (add, remove, txn, metaData …) as the next version, retrying blind appends. */
   async commit(actions: Action[], opts: WriteOptions = {}): Promise<CommitResult> {
     const snap = await this.snapshot();
-    if (opts.txn) {
-      const have = snap.txnVersions.get(opts.txn.appId);
-      if (have !== undefined && have >= opts.txn.version)
-        return { status: 'skipped', reason: 'txn-already-applied', version: snap.version };
-    }
+    const skipped = alreadyApplied(snap, opts);
+    if (skipped) return skipped;
     checkWritable(snap.protocol, snap.metadata, snap.schema, this.where);
     const body: Action[] = [...actions];
     if (opts.removeWhere) {
@@ -455,4 +449,13 @@ export class DeltaTable {
   async schema(): Promise<Field[]> {
     return (await this.snapshot()).schema;
   }
+}
+
+/** The result of a write whose transaction (appId, version) the table has already applied, if so. */
+function alreadyApplied(snap: Snapshot, opts: WriteOptions): CommitResult | undefined {
+  if (!opts.txn) return undefined;
+  const have = snap.txnVersions.get(opts.txn.appId);
+  if (have !== undefined && have >= opts.txn.version)
+    return { status: 'skipped', reason: 'txn-already-applied', version: snap.version };
+  return undefined;
 }

@@ -94,40 +94,31 @@ export function simulatedPeriod(o: { start?: string; days?: number; months?: num
   return { start: localToUtc(zone, local).utcMs, end: localToUtc(zone, localEnd).utcMs };
 }
 
+// The meter datasets replayed from files, each by its own parser.
+const METER_PARSERS = {
+  'london-halfhourly': parseLondon,
+  'uci-hourly': parseUci,
+  water: parseWater,
+};
+
 export async function openSource(o: SourceOptions): Promise<Source> {
   const files = await expand(o.files ?? []);
   const order = o.order ?? 'time';
   switch (o.source) {
     case 'london-halfhourly':
-      return replaySource({
-        name: o.source,
-        topic: TOPICS.readings,
-        paths: files,
-        parse: parseLondon,
-        check: (f) => checkReplayFile(o.source, f, parseLondon),
-        order,
-        tmpDir: o.tmpDir,
-      });
     case 'uci-hourly':
+    case 'water': {
+      const parse = METER_PARSERS[o.source];
       return replaySource({
         name: o.source,
         topic: TOPICS.readings,
         paths: files,
-        parse: parseUci,
-        check: (f) => checkReplayFile(o.source, f, parseUci),
+        parse,
+        check: (f) => checkReplayFile(o.source, f, parse),
         order,
         tmpDir: o.tmpDir,
       });
-    case 'water':
-      return replaySource({
-        name: o.source,
-        topic: TOPICS.readings,
-        paths: files,
-        parse: parseWater,
-        check: (f) => checkReplayFile(o.source, f, parseWater),
-        order,
-        tmpDir: o.tmpDir,
-      });
+    }
     case 'jsonl':
       return replaySource({
         name: o.source,

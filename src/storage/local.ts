@@ -8,7 +8,14 @@ import { dirname, join, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LakestreamError } from '../errors.ts';
 import { storageFullError } from './faults.ts';
-import { cleanPath, type ObjectInfo, type ObjectStore, type PutIfAbsentResult } from './object-store.ts';
+import {
+  byPath,
+  cleanPath,
+  listScope,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutIfAbsentResult,
+} from './object-store.ts';
 
 const TEMP_PREFIX = '.tmp-';
 
@@ -26,11 +33,8 @@ export class LocalStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
-    const clean = cleanPath(prefix);
     // Walk from the deepest directory the prefix names, then filter by the full prefix.
-    const wantsDir = prefix.endsWith('/') || clean === '';
-    const startRel = wantsDir ? clean : clean.includes('/') ? clean.slice(0, clean.lastIndexOf('/')) : '';
-    const match = wantsDir && clean !== '' ? `${clean}/` : clean;
+    const { start: startRel, match } = listScope(prefix);
     const out: ObjectInfo[] = [];
     const walk = async (dir: string): Promise<void> => {
       let entries: import('node:fs').Dirent[];
@@ -58,7 +62,7 @@ export class LocalStore implements ObjectStore {
       }
     };
     await walk(join(this.root, startRel));
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return out.sort(byPath);
   }
 
   async get(path: string): Promise<Uint8Array> {

@@ -4,7 +4,13 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LakestreamError } from '../errors.ts';
-import { cleanPath, type ObjectInfo, type ObjectStore, type PutIfAbsentResult } from './object-store.ts';
+import {
+  byPath,
+  cleanPath,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutIfAbsentResult,
+} from './object-store.ts';
 
 interface Entry {
   data: Uint8Array;
@@ -36,7 +42,7 @@ export class MemoryStore implements ObjectStore {
       if (path.startsWith(p))
         out.push({ path, size: e.data.byteLength, modificationTime: e.modificationTime });
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return out.sort(byPath);
   }
 
   async get(path: string): Promise<Uint8Array> {

@@ -49,6 +49,22 @@ export function cleanPath(path: string): string {
   return parts.join('/');
 }
 
+/**
+ * Where a listing of `prefix` walks from and what it keeps: the deepest directory the prefix names
+ * (`start`), and the full prefix a path must begin with (`match`; a prefix ending in '/' names a directory).
+ */
+export function listScope(prefix: string): { start: string; match: string } {
+  const clean = cleanPath(prefix);
+  const wantsDir = prefix.endsWith('/') || clean === '';
+  const start = wantsDir ? clean : clean.includes('/') ? clean.slice(0, clean.lastIndexOf('/')) : '';
+  return { start, match: wantsDir && clean !== '' ? `${clean}/` : clean };
+}
+
+/** Listings come sorted by path (code-unit order, as Delta log names compare). */
+export function byPath(a: ObjectInfo, b: ObjectInfo): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : 0;
+}
+
 export function joinPath(...parts: string[]): string {
   return cleanPath(parts.filter((p) => p !== '').join('/'));
 }

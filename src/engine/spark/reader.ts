@@ -1,31 +1,16 @@
 // Reading through Spark's data sources: read.format('delta').load(path) makes a Read relation.
 
+import { DataSourceOptions } from './data-source.ts';
 import { DataFrame } from './dataframe.ts';
 import type { PlanClient } from './plan-client.ts';
 
-export class DataFrameReader {
+export class DataFrameReader extends DataSourceOptions {
   private readonly client: PlanClient;
-  private source?: string;
   private ddlSchema?: string;
-  private readonly opts: Record<string, string> = {};
 
   constructor(client: PlanClient) {
+    super();
     this.client = client;
-  }
-
-  format(source: string): this {
-    this.source = source;
-    return this;
-  }
-
-  option(key: string, value: string | number | boolean): this {
-    this.opts[key] = String(value);
-    return this;
-  }
-
-  options(options: Record<string, string | number | boolean>): this {
-    for (const [k, v] of Object.entries(options)) this.option(k, v);
-    return this;
   }
 
   /** The schema to read with, as DDL ('id BIGINT, name STRING'); most sources infer it. */

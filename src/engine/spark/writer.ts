@@ -1,6 +1,7 @@
 // Writing through Spark's data sources: df.write.format('delta').mode('append').save(path) runs a
 // WriteOperation command (reading is ./reader.ts).
 
+import { DataSourceOptions } from './data-source.ts';
 import {
   WriteOperation_SaveMode,
   WriteOperation_SaveTable_TableSaveMethod,
@@ -18,37 +19,21 @@ const SAVE_MODES: Record<SaveMode, WriteOperation_SaveMode> = {
   ignore: WriteOperation_SaveMode.IGNORE,
 };
 
-export class DataFrameWriter {
+export class DataFrameWriter extends DataSourceOptions {
   private readonly client: PlanClient;
   private readonly input: Relation;
-  private source?: string;
   private saveMode: SaveMode = 'error';
-  private readonly opts: Record<string, string> = {};
   private partitioning: string[] = [];
 
   constructor(client: PlanClient, input: Relation) {
+    super();
     this.client = client;
     this.input = input;
-  }
-
-  format(source: string): this {
-    this.source = source;
-    return this;
   }
 
   /** What happens when the target exists (default 'error', as in Spark). */
   mode(mode: SaveMode): this {
     this.saveMode = mode;
-    return this;
-  }
-
-  option(key: string, value: string | number | boolean): this {
-    this.opts[key] = String(value);
-    return this;
-  }
-
-  options(options: Record<string, string | number | boolean>): this {
-    for (const [k, v] of Object.entries(options)) this.option(k, v);
     return this;
   }
 

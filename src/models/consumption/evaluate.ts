@@ -226,13 +226,22 @@ export function monthsAfterTraining(
   };
 }
 
-/** Both out-of-sample protocols. */
-export function backtest(data: DailyDataset, opts: BacktestOptions = {}): EvalReport {
-  const all = completeMonths(data);
+/** What a report says of its data: the file, how many meters and how many complete months. */
+function dataSummary(
+  data: DailyDataset,
+  all = completeMonths(data),
+): Pick<EvalReport, 'data' | 'meters' | 'months'> {
   return {
     data: data.source,
     meters: data.meters.size,
     months: new Set(all.map((c) => c.month)).size,
+  };
+}
+
+/** Both out-of-sample protocols. */
+export function backtest(data: DailyDataset, opts: BacktestOptions = {}): EvalReport {
+  return {
+    ...dataSummary(data),
     mode: 'backtest',
     protocols: {
       households_never_seen: householdsNeverSeen(data, opts),
@@ -245,9 +254,7 @@ export function backtest(data: DailyDataset, opts: BacktestOptions = {}): EvalRe
 export function scoreModel(data: DailyDataset, model: ConsumptionModel): EvalReport {
   const all = completeMonths(data);
   return {
-    data: data.source,
-    meters: data.meters.size,
-    months: new Set(all.map((c) => c.month)).size,
+    ...dataSummary(data, all),
     mode: 'model',
     model_version: model.version,
     results: scoreAll(data, all, (s) => model.predict(s)),

@@ -60,6 +60,30 @@ export function bicOf(ll: number, n: number, k: number, d: number, covariance: C
   return -2 * ll + parameterCount(k, d, covariance) * Math.log(n);
 }
 
+/** Squared Euclidean distance from point i of x to centre c (both rows of width d). */
+function squaredDistance(x: Float64Array, i: number, centres: Float64Array, c: number, d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) {
+    const t = x[i * d + j] - centres[c * d + j];
+    s += t * t;
+  }
+  return s;
+}
+
+/** The centre nearest to point i (the first of equals). */
+function nearestCentre(x: Float64Array, i: number, centres: Float64Array, k: number, d: number): number {
+  let best = 0;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (let c = 0; c < k; c++) {
+    const s = squaredDistance(x, i, centres, c, d);
+    if (s < bestD) {
+      bestD = s;
+      best = c;
+    }
+  }
+  return best;
+}
+
 /** Seeded k-means++ centres (first uniform, then each with probability ∝ squared distance), refined by Lloyd steps. */
 export function kmeansPlusPlus(p: Points, k: number, rand: () => number, lloydSteps = 10): Float64Array {
   const { x, n, d } = p;
@@ -70,11 +94,7 @@ export function kmeansPlusPlus(p: Points, k: number, rand: () => number, lloydSt
     for (let j = 0; j < d; j++) centres[c * d + j] = x[pick * d + j];
     let total = 0;
     for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const t = x[i * d + j] - centres[c * d + j];
-        s += t * t;
-      }
+      const s = squaredDistance(x, i, centres, c, d);
       if (s < dist[i]) dist[i] = s;
       total += dist[i];
     }
@@ -94,19 +114,7 @@ export function kmeansPlusPlus(p: Points, k: number, rand: () => number, lloydSt
     const sums = new Float64Array(k * d);
     const counts = new Float64Array(k);
     for (let i = 0; i < n; i++) {
-      let best = 0;
-      let bestD = Number.POSITIVE_INFINITY;
-      for (let c = 0; c < k; c++) {
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const t = x[i * d + j] - centres[c * d + j];
-          s += t * t;
-        }
-        if (s < bestD) {
-          bestD = s;
-          best = c;
-        }
-      }
+      const best = nearestCentre(x, i, centres, k, d);
       label[i] = best;
       counts[best]++;
       for (let j = 0; j < d; j++) sums[best * d + j] += x[i * d + j];
@@ -297,22 +305,7 @@ function startFromKmeans(
 ): GmmParams {
   const { n, d } = p;
   const centres = kmeansPlusPlus(p, k, mulberry32(seed));
-  for (let i = 0; i < n; i++) {
-    let best = 0;
-    let bestD = Number.POSITIVE_INFINITY;
-    for (let c = 0; c < k; c++) {
-      let s = 0;
-      for (let j = 0; j < d; j++) {
-        const t = p.x[i * d + j] - centres[c * d + j];
-        s += t * t;
-      }
-      if (s < bestD) {
-        bestD = s;
-        best = c;
-      }
-    }
-    resp[i * k + best] = 1;
-  }
+  for (let i = 0; i < n; i++) resp[i * k + nearestCentre(p.x, i, centres, k, d)] = 1;
   return mStep(p, resp, k, covariance, regCovar);
 }
 

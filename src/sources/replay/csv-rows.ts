@@ -19,6 +19,35 @@ export interface CsvLayout<C extends string> {
 /** What a row parser makes of a data row: a message, an error (the row goes out unparsed), or skipped. */
 export type RowResult = SourceMessage | { error: string } | 'skipped';
 
+/** What a meter file calls its id, time and value columns, and the form its time takes (for errors). */
+export interface MeterRowNames {
+  id: string;
+  time: string;
+  timeForm: string;
+  value: string;
+}
+
+/**
+ * A meter row's id, its time matched against `pattern` and its number, each from the column at `at`;
+ * or the error that names the first of them that is empty or not of its form.
+ */
+export function meterRow(
+  fields: string[],
+  at: { id: number; time: number; value: number },
+  pattern: RegExp,
+  names: MeterRowNames,
+): { id: string; time: RegExpExecArray; value: number } | { error: string } {
+  const id = fields[at.id]?.trim();
+  const time = pattern.exec(fields[at.time]?.trim() ?? '');
+  const valueText = fields[at.value]?.trim() ?? '';
+  const value = Number(valueText);
+  if (!id) return { error: `empty ${names.id}` };
+  if (!time) return { error: `${names.time} "${fields[at.time] ?? ''}" is not "${names.timeForm}"` };
+  if (valueText === '' || !Number.isFinite(value))
+    return { error: `${names.value} "${valueText}" is not a number` };
+  return { id, time, value };
+}
+
 /**
  * Parses a CSV replay file: the first line is its header; each non-blank line after it goes to
  * `row` with its fields and its source (`file:line`). Counts unparsed, skipped and sent rows into `stats`.

@@ -3,7 +3,7 @@
 
 import type { LineFile } from '../io/lines.ts';
 import { type FileStats, type SourceMessage, utf8 } from '../source.ts';
-import { csvRows } from './csv-rows.ts';
+import { csvRows, meterRow } from './csv-rows.ts';
 import { meterState, type ReplayState } from './replay-source.ts';
 
 const TSTP = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.0*)?$/;
@@ -18,20 +18,17 @@ const LAYOUT = {
   fallback: { id: 0, tstp: 1, kwh: 2 },
 };
 
+const NAMES = { id: 'LCLid', time: 'tstp', timeForm: 'YYYY-MM-DD hh:mm:ss', value: 'energy_kwh_hh' };
+
 export function parseLondon(
   file: LineFile,
   stats: FileStats,
   state: ReplayState = new Map(),
 ): AsyncGenerator<SourceMessage[]> {
   return csvRows(file, stats, LAYOUT, (f, cols, src) => {
-    const id = f[cols.id]?.trim();
-    const m = TSTP.exec(f[cols.tstp]?.trim() ?? '');
-    const kwhText = f[cols.kwh]?.trim() ?? '';
-    const kwh = Number(kwhText);
-    if (!id) return { error: 'empty LCLid' };
-    if (!m) return { error: `tstp "${f[cols.tstp] ?? ''}" is not "YYYY-MM-DD hh:mm:ss"` };
-    if (kwhText === '' || !Number.isFinite(kwh))
-      return { error: `energy_kwh_hh "${kwhText}" is not a number` };
+    const r = meterRow(f, { id: cols.id, time: cols.tstp, value: cols.kwh }, TSTP, NAMES);
+    if ('error' in r) return r;
+    const { id, time: m, value: kwh } = r;
     const ts = `${m[1]}T${m[2]}Z`;
     const n = meterState(state, id).seq++;
     return {

@@ -7,7 +7,7 @@
 import type { LineFile } from '../io/lines.ts';
 import { type FileStats, type SourceMessage, utf8 } from '../source.ts';
 import { isoWithOffset, localToUtc } from '../time.ts';
-import { csvRows } from './csv-rows.ts';
+import { csvRows, meterRow } from './csv-rows.ts';
 import { meterState, type ReplayState } from './replay-source.ts';
 
 export const WATER_ZONE = 'Europe/Madrid';
@@ -20,20 +20,17 @@ const LAYOUT = {
   fallback: { id: 0, dt: 1, reg: 2 },
 };
 
+const NAMES = { id: 'user.key', time: 'datetime', timeForm: 'DD/MM/YYYY hh:mm:ss', value: 'meter.reading' };
+
 export function parseWater(
   file: LineFile,
   stats: FileStats,
   state: ReplayState = new Map(),
 ): AsyncGenerator<SourceMessage[]> {
   return csvRows(file, stats, LAYOUT, (f, cols, src) => {
-    const id = f[cols.id]?.trim();
-    const m = DATETIME.exec(f[cols.dt]?.trim() ?? '');
-    const regText = f[cols.reg]?.trim() ?? '';
-    const reg = Number(regText);
-    if (!id) return { error: 'empty user.key' };
-    if (!m) return { error: `datetime "${f[cols.dt] ?? ''}" is not "DD/MM/YYYY hh:mm:ss"` };
-    if (regText === '' || !Number.isFinite(reg))
-      return { error: `meter.reading "${regText}" is not a number` };
+    const r = meterRow(f, { id: cols.id, time: cols.dt, value: cols.reg }, DATETIME, NAMES);
+    if ('error' in r) return r;
+    const { id, time: m, value: reg } = r;
     const local = Date.UTC(+m[3], +m[2] - 1, +m[1], +m[4], +m[5], +(m[6] ?? 0));
     if (Number.isNaN(local) || new Date(local).getUTCDate() !== +m[1])
       return { error: `datetime "${f[cols.dt]}" is not a calendar date` };

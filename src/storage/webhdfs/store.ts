@@ -17,7 +17,14 @@ import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { extname, join } from 'node:path';
 import { LakestreamError } from '../../errors.ts';
-import { cleanPath, type ObjectInfo, type ObjectStore, type PutIfAbsentResult } from '../object-store.ts';
+import {
+  byPath,
+  cleanPath,
+  listScope,
+  type ObjectInfo,
+  type ObjectStore,
+  type PutIfAbsentResult,
+} from '../object-store.ts';
 import { type FileStatus, WebHdfsClient, type WebHdfsClientOptions } from './client.ts';
 import { aboutTarget } from './errors.ts';
 
@@ -100,11 +107,8 @@ export class WebHdfsStore implements ObjectStore {
   }
 
   async list(prefix: string): Promise<ObjectInfo[]> {
-    const clean = cleanPath(prefix);
     // Walk from the deepest directory the prefix names, then filter by the full prefix.
-    const wantsDir = prefix.endsWith('/') || clean === '';
-    const startRel = wantsDir ? clean : clean.includes('/') ? clean.slice(0, clean.lastIndexOf('/')) : '';
-    const match = wantsDir && clean !== '' ? `${clean}/` : clean;
+    const { start: startRel, match } = listScope(prefix);
     const out: ObjectInfo[] = [];
     // Level by level: every directory of one depth is listed in parallel (a few at a time).
     let level = [startRel];
@@ -118,7 +122,7 @@ export class WebHdfsStore implements ObjectStore {
       });
       level = next;
     }
-    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return out.sort(byPath);
   }
 
   private visit(dir: string, e: FileStatus, match: string, out: ObjectInfo[], pending: string[]): void {

@@ -68,7 +68,12 @@ describe('cluster-trace processor', () => {
         [1, 0, 0.9, 7, true],
       ],
     );
-    assert.equal(out.messages.get(DEFAULT_TRACE_CONFIG.classesTopic)?.length, 2);
+    const sent = out.messages.get(DEFAULT_TRACE_CONFIG.classesTopic) ?? [];
+    assert.equal(sent.length, 2);
+    assert.equal(
+      new TextDecoder().decode(sent[0].value),
+      '{"job_id":5,"task_index":0,"submit_time":1000000,"class":1,"probability":0.9,"model_version":7,"placement_hint":"cpu 0.5 / mem 0.5 (1 machines)"}',
+    );
     assert.equal(p.state.counters.duplicateSubmits, 1);
     assert.equal(out.appends.get(T.taskEvents.path)?.length, 3, 'bronze keeps every row');
   });

@@ -55,6 +55,26 @@ const TIME_INDEX: Record<TraceTable, number> = {
   machine_events: 0,
 };
 
+// The fields of a task_classes row the classes topic carries, in the message's order.
+const CLASS_MESSAGE_FIELDS = [
+  'job_id',
+  'task_index',
+  'submit_time',
+  'class',
+  'probability',
+  'model_version',
+  'placement_hint',
+];
+
+// The window counter each event that ends an attempt adds to.
+const END_COUNTERS: Partial<Record<number, 'finished' | 'failed' | 'killed' | 'evicted' | 'lost'>> = {
+  [TASK_EVENT.FINISH]: 'finished',
+  [TASK_EVENT.FAIL]: 'failed',
+  [TASK_EVENT.KILL]: 'killed',
+  [TASK_EVENT.EVICT]: 'evicted',
+  [TASK_EVENT.LOST]: 'lost',
+};
+
 export class TraceProcessor {
   readonly state: TraceState;
   /** the partition this processor serves (set by the workload): class window rows carry it */
@@ -186,23 +206,11 @@ export class TraceProcessor {
       case TASK_EVENT.UPDATE_RUNNING:
         setRequests(a, v);
         return;
-      case TASK_EVENT.FINISH:
-        w.finished++;
-        break;
-      case TASK_EVENT.FAIL:
-        w.failed++;
-        break;
-      case TASK_EVENT.KILL:
-        w.killed++;
-        break;
-      case TASK_EVENT.EVICT:
-        w.evicted++;
-        break;
-      case TASK_EVENT.LOST:
-        w.lost++;
-        break;
-      default:
-        return; // an event type the schema does not name: kept in bronze, counted in n
+      default: {
+        const ended = END_COUNTERS[type];
+        if (ended === undefined) return; // an event type the schema does not name: kept in bronze, counted in n
+        w[ended]++;
+      }
     }
     if (a.machine === null) a.machine = v[4] as number | null;
     this.endAttempt(a, TASK_EVENT_NAMES[type], time, out);
@@ -242,21 +250,7 @@ export class TraceProcessor {
       hour: Math.floor((a.submit as number) / US_PER_HOUR),
     };
     out.append(T.taskClasses.path, row);
-    out.send(
-      this.config.classesTopic,
-      String(a.job),
-      enc.encode(
-        JSON.stringify({
-          job_id: a.job,
-          task_index: a.task,
-          submit_time: a.submit,
-          class: r.cls,
-          probability: r.probability,
-          model_version: this.classifier.version,
-          placement_hint: r.hint,
-        }),
-      ),
-    );
+    out.send(this.config.classesTopic, String(a.job), enc.encode(JSON.stringify(row, CLASS_MESSAGE_FIELDS)));
   }
 
   private window(time: number, cls: number): ClassWindow {

@@ -4,7 +4,7 @@
 import { countLake } from './lake-count.ts';
 import { clusterPids, producedCount, startLakestream, startWorker } from './processes.ts';
 import { log, sleep, waitFor } from './progress.ts';
-import { saveResult } from './report.ts';
+import { finishRun } from './report.ts';
 import { type BenchResult, resultHead } from './result.ts';
 import { type EnginesKind, openEngines } from './run.ts';
 import { percentile, perProcess, Sampler, workerStatuses } from './sampler.ts';
@@ -91,8 +91,5 @@ export async function runBaselineBench(
     series: sampler.series,
     events: sampler.events,
   };
-  result.dir = await saveResult(result);
-  await e.cleanup();
-  if (opts.json) console.log(JSON.stringify(result));
-  return result;
+  return finishRun(result, e, opts.json);
 }

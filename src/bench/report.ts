@@ -198,6 +198,18 @@ export function renderMarkdown(r: BenchResult): string {
 }
 
 /** Writes result.json, report.html and summary.md under bench/results/<stamp>-<scenario>/. */
+/** The end of a scenario on engines of its own: saves its report, removes the run, prints the JSON when asked. */
+export async function finishRun(
+  result: BenchResult,
+  engines: { cleanup(): Promise<void> },
+  json: boolean | undefined,
+): Promise<BenchResult> {
+  result.dir = await saveResult(result);
+  await engines.cleanup();
+  if (json) console.log(JSON.stringify(result));
+  return result;
+}
+
 export async function saveResult(result: BenchResult, dir?: string): Promise<string> {
   const out =
     dir ?? join(ROOT, 'bench', 'results', `${stamp(new Date(result.started_at))}-${result.scenario}`);

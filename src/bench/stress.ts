@@ -5,7 +5,7 @@
 import type { WorkerStatus } from '../stream/worker-status.ts';
 import { clusterPids, startLakestream, startWorker } from './processes.ts';
 import { log, sleep, waitFor } from './progress.ts';
-import { saveResult } from './report.ts';
+import { finishRun } from './report.ts';
 import { type BenchResult, resultHead } from './result.ts';
 import { type EnginesKind, openEngines } from './run.ts';
 import { percentile, perProcess, type Sample, Sampler, workerStatuses } from './sampler.ts';
@@ -233,8 +233,5 @@ export async function runStressBench(
     series: sampler.series,
     events: sampler.events,
   };
-  result.dir = await saveResult(result);
-  await e.cleanup();
-  if (opts.json) console.log(JSON.stringify(result));
-  return result;
+  return finishRun(result, e, opts.json);
 }

@@ -26,6 +26,8 @@ export interface WorkerOptions {
   workerId?: string;
   signal?: AbortSignal;
   onBatch?: (s: WorkerStatus) => void;
+  /** every poll's messages as the transport handed them over, before anything filters or dedupes them */
+  onPoll?: (msgs: Message[]) => void;
 }
 
 export interface WorkerStatus {
@@ -318,6 +320,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       let msgs: Message[];
       try {
         msgs = await consumer.poll(maxBatch, pollMs);
+        if (msgs.length > 0) opts.onPoll?.(msgs);
         const adopted = await syncAssignment();
         // Messages polled before a partition was adopted (and its position moved) are read again.
         if (adopted.size > 0) msgs = msgs.filter((m) => !adopted.has(m.partition));

@@ -2,7 +2,7 @@
 // a once-a-second sampler (lag, rates, latency, CPU and memory per process), lake reconciliation, results.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { openStore } from '../storage/open.ts';
 import { openTransport } from '../transport/open.ts';
@@ -50,7 +50,7 @@ export function producedCount(stderr: string): number | undefined {
 /** CPU seconds (user + system) and resident memory of a process, from /proc; undefined once it is gone. */
 export async function procStat(
   pid: number | undefined,
-): Promise<{ cpuS: number; rssMiB: number } | undefined> {
+): Promise<{ cpuS: number; rssMiB: number; openFiles: number } | undefined> {
   if (!pid) return undefined;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -58,9 +58,11 @@ export async function procStat(
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
     return {
       cpuS: (Number(f[11]) + Number(f[12])) / 100,
       rssMiB: rss ? Math.round(Number(rss[1]) / 1024) : 0,
+      openFiles: fds.length,
     };
   } catch {
     return undefined;
@@ -94,6 +96,8 @@ export interface Sample {
   /** % of one core, and resident MiB, per process name */
   cpu: Record<string, number>;
   rss_mib: Record<string, number>;
+  /** open file descriptors per process name (sockets included), from /proc/PID/fd */
+  open_files?: Record<string, number>;
 }
 
 export interface BenchEvent {
@@ -227,6 +231,7 @@ export class Sampler {
     }
     const cpu: Record<string, number> = {};
     const rss: Record<string, number> = {};
+    const openFiles: Record<string, number> = {};
     for (const [name, pid] of Object.entries(this.pids())) {
       const st = await procStat(pid);
       if (!st) continue;
@@ -235,6 +240,7 @@ export class Sampler {
       if (prev) cpu[name] = Math.round((100 * (st.cpuS - prev.cpuS)) / Math.max(t - prev.t, 0.1));
       this.cpuLast.set(key, { cpuS: st.cpuS, t });
       rss[name] = st.rssMiB;
+      openFiles[name] = st.openFiles;
     }
     const dt = Math.max(t - this.last.t, 0.1);
     const s: Sample = {
@@ -249,6 +255,7 @@ export class Sampler {
       ...this.latency,
       cpu,
       rss_mib: rss,
+      open_files: openFiles,
     };
     this.last = { ...off, t };
     this.series.push(s);
@@ -360,9 +367,16 @@ export type EnginesKind = 'cluster' | 'embedded';
 
 /** Where a scenario runs: a fresh namespace and lake directory on the local cluster, or fresh embedded engines. */
 /** A meters stream worker for a bench run: quiet, no retraining, in the run's own consumer group. */
-export function startWorker(e: { group: string; transportUrl: string; lakeUrl: string }): Child {
+export function startWorker(e: {
+  group: string;
+  transportUrl: string;
+  lakeUrl: string;
+  /** `stream --delivery-log FILE`: record what the transport hands it, to count redeliveries */
+  deliveryLog?: string;
+}): Child {
   return startLakestream([
     'stream',
+    ...(e.deliveryLog ? ['--delivery-log', e.deliveryLog] : []),
     '--quiet',
     '--retrain',
     'off',

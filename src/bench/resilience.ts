@@ -130,12 +130,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
     results.reduce((a, r) => a + r[k], 0);
   const acknowledged = rig.producer.acknowledged;
   const result: BenchResult = {
-    scenario: 'resilience',
-    started_at: started.toISOString(),
-    short,
-    transport: rig.transportUrl,
-    lake: rig.lakeUrl,
-    seconds: Number(rig.sampler.now().toFixed(1)),
+    ...rig.resultHead(short),
     summary: {
       rate_per_s: rate,
       simulated_meters: rig.o.meters,

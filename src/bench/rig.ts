@@ -9,6 +9,7 @@ import { ALL_NODES } from '../cluster/config.ts';
 import { alivePid } from '../cluster/processes.ts';
 import { countDeliveries } from '../stream/delivery-log.ts';
 import {
+  type BenchResult,
   benchGroup,
   type Child,
   log,
@@ -201,6 +202,20 @@ export class Rig {
     };
     this.checked = { segments: to, duplicated, redelivered: d.redelivered, resent };
     return out;
+  }
+
+  /** The fields every result of a rig run opens with. */
+  resultHead(
+    short: boolean,
+  ): Pick<BenchResult, 'scenario' | 'started_at' | 'short' | 'transport' | 'lake' | 'seconds'> {
+    return {
+      scenario: this.o.scenario,
+      started_at: this.o.started.toISOString(),
+      short,
+      transport: this.transportUrl,
+      lake: this.lakeUrl,
+      seconds: Number(this.sampler.now().toFixed(1)),
+    };
   }
 
   /** Stops what the run started and leaves the cluster as found: paused nodes continued, killed ones running. */

@@ -124,12 +124,7 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
     faults.every((f) => f.recovered) &&
     Object.values(trend).every((m) => m.flat);
   const result: BenchResult = {
-    scenario: 'soak',
-    started_at: started.toISOString(),
-    short,
-    transport: rig.transportUrl,
-    lake: rig.lakeUrl,
-    seconds: Number(rig.sampler.now().toFixed(1)),
+    ...rig.resultHead(short),
     summary: {
       minutes,
       rate_per_s: rate,

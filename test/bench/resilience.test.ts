@@ -6,23 +6,11 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
+import type { FaultResult } from '../../src/bench/resilience.ts';
 import { runCli } from '../helpers/cli.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
 
-interface FaultRow {
-  fault: string;
-  target: string;
-  recovered: boolean;
-  down_s: number;
-  recovery_s: number | null;
-  acknowledged: number;
-  stored: number;
-  missing: number;
-  missing_ids: string[];
-  duplicated: number;
-  redelivered: number;
-  producer_resent: number;
-}
+type FaultRow = FaultResult;
 
 const FAULTS = [
   'broker',

@@ -111,14 +111,7 @@ describe('a producer killed with SIGKILL and restarted with the same command', (
     const other = join(engines.dir, 'other.position.json');
     await writeFile(other, JSON.stringify({ v: 1, command: '{"source":"water"}', acknowledged: 5 }));
     const r = await runCli([
-      'produce',
-      '--source',
-      'simulate',
-      '--meters',
-      '2',
-      '--days',
-      '1',
-      '--position',
+      ...'produce --source simulate --meters 2 --days 1 --position'.split(' '),
       other,
       ...engines.produceFlags,
     ]);

@@ -38,9 +38,14 @@ describe('memory trend', () => {
 
   it('starts over after a restart (the process missing from a sample) and skips the warm-up', () => {
     const series = Array.from({ length: 100 }, (_, i) =>
-      i === 50 ? sample(i * 10, {}) : sample(i * 10, { worker: i < 50 ? 100 + i * 10 : 300 }),
+      i === 50 ? sample(i * 30, {}) : sample(i * 30, { worker: i < 50 ? 100 + i * 10 : 300 }),
     );
     assert.deepEqual(memoryTrend(series, 0).worker, { mib_per_h: 0, flat: true });
     assert.equal(memoryTrend(series, 10_000).worker, undefined);
+  });
+
+  it('does not judge a trend shorter than ten minutes', () => {
+    const series = Array.from({ length: 60 }, (_, i) => sample(i * 5, { worker: 100 + i * 10 }));
+    assert.deepEqual(memoryTrend(series, 0).worker, { mib_per_h: 7200, flat: null });
   });
 });

@@ -46,16 +46,22 @@ export function slopePerHour(points: [number, number][]): number | null {
   return den === 0 ? 0 : (num / den) * 3600;
 }
 
+/** A trend over less than this is a JVM's or Node's heap settling, not a leak: it is not judged. */
+export const MIN_TREND_S = 600;
+
 /**
  * Memory trend per process after the warm-up: MiB per hour, and whether it is flat (growth under 10 %
- * of its mean an hour). Only the process's last incarnation counts: a restart starts its memory over.
+ * of its mean an hour; null when its samples span under MIN_TREND_S). Only the process's last
+ * incarnation counts: a restart starts its memory over.
  */
-export function memoryTrend(
-  series: Sample[],
-  afterS: number,
-): Record<string, { mib_per_h: number; flat: boolean }> {
+export interface Trend {
+  mib_per_h: number;
+  flat: boolean | null;
+}
+
+export function memoryTrend(series: Sample[], afterS: number): Record<string, Trend> {
   const names = [...new Set(series.flatMap((s) => Object.keys(s.rss_mib)))];
-  const out: Record<string, { mib_per_h: number; flat: boolean }> = {};
+  const out: Record<string, Trend> = {};
   for (const name of names) {
     const pts: [number, number][] = [];
     for (const s of series) {
@@ -70,7 +76,8 @@ export function memoryTrend(
     const slope = slopePerHour(pts);
     if (slope === null) continue;
     const mean = pts.reduce((a, p) => a + p[1], 0) / pts.length;
-    out[name] = { mib_per_h: Number(slope.toFixed(1)), flat: slope < 0.1 * mean };
+    const span = pts[pts.length - 1][0] - pts[0][0];
+    out[name] = { mib_per_h: Number(slope.toFixed(1)), flat: span < MIN_TREND_S ? null : slope < 0.1 * mean };
   }
   return out;
 }
@@ -122,7 +129,7 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
     end.missing === 0 &&
     end.duplicated === 0 &&
     faults.every((f) => f.recovered) &&
-    Object.values(trend).every((m) => m.flat);
+    Object.values(trend).every((m) => m.flat !== false);
   const result: BenchResult = {
     ...rig.resultHead(short),
     summary: {
@@ -139,7 +146,10 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
       worker_rss_mib_per_h: trend.worker?.mib_per_h ?? null,
       broker_1_rss_mib_per_h: trend['broker-1']?.mib_per_h ?? null,
       broker_2_rss_mib_per_h: trend['broker-2']?.mib_per_h ?? null,
-      memory_flat: Object.values(trend).every((m) => m.flat),
+      // null: no process ran long enough to tell (--short)
+      memory_flat: Object.values(trend).some((m) => m.flat !== null)
+        ? Object.values(trend).every((m) => m.flat !== false)
+        : null,
       worker_open_files_max: Math.max(0, ...open('worker')),
       broker_1_open_files_max: Math.max(0, ...open('broker-1')),
     },
@@ -154,14 +164,14 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
     ],
     verdict: ok
       ? `${minutes} min, ${faults.length} faults: missing 0, duplicated 0 of ${end?.acknowledged.toLocaleString('en-US')} acknowledged readings; memory flat after warm-up`
-      : `not clean: ${failure ?? ''} missing ${end?.missing ?? '?'}, duplicated ${end?.duplicated ?? '?'}, not recovered: ${
+      : `not clean: ${failure ? `${failure}; ` : ''}missing ${end?.missing ?? '?'}, duplicated ${end?.duplicated ?? '?'}, not recovered: ${
           faults
             .filter((f) => !f.recovered)
             .map((f) => f.fault)
             .join(', ') || 'none'
         }, memory growing: ${
           Object.entries(trend)
-            .filter(([, m]) => !m.flat)
+            .filter(([, m]) => m.flat === false)
             .map(([n, m]) => `${n} ${m.mib_per_h} MiB/h`)
             .join(', ') || 'none'
         }`,

@@ -16,7 +16,7 @@ interface SoakReport {
   dir: string;
   summary: Record<string, number | boolean | null>;
   faults: { fault: string; recovered: boolean; down_s: number; recovery_s: number | null }[];
-  memory: Record<string, { mib_per_h: number; flat: boolean }>;
+  memory: Record<string, { mib_per_h: number; flat: boolean | null }>;
   series: Sample[];
 }
 
@@ -66,7 +66,7 @@ describe('bench soak --short on the local cluster', { timeout: 900_000 }, () => 
     );
   });
 
-  it('ends with every acknowledged reading stored once, and says whether memory grew', () => {
+  it('ends with every acknowledged reading stored once, and gives the memory trend without judging three minutes', () => {
     assert.ok(
       (report.summary.acknowledged as number) > 100_000,
       `acknowledged ${report.summary.acknowledged}`,
@@ -74,8 +74,10 @@ describe('bench soak --short on the local cluster', { timeout: 900_000 }, () => 
     assert.equal(report.summary.stored, report.summary.acknowledged);
     assert.equal(report.summary.missing, 0);
     assert.equal(report.summary.duplicated, 0);
-    assert.equal(typeof report.summary.memory_flat, 'boolean');
     assert.equal(typeof report.memory.worker?.mib_per_h, 'number');
+    // no process runs ten minutes in a row here: a heap still settling is no leak
+    assert.equal(report.memory.worker.flat, null);
+    assert.equal(report.summary.memory_flat, null);
   });
 
   it('plots the open files beside the other charts in its HTML report', async () => {

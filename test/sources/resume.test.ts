@@ -3,13 +3,13 @@
 
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lake } from '../../src/lake/index.ts';
 import { openTransport } from '../../src/transport/open.ts';
-import { cli, freshEngines, runCli, startCli } from '../helpers/cli.ts';
+import { cli, freshEngines, ROOT, runCli, startCli } from '../helpers/cli.ts';
 
 const METERS = 100;
 const DAYS = 2;
@@ -105,6 +105,35 @@ describe('a producer killed with SIGKILL and restarted with the same command', (
       { rows: Number(r.rows[0].n), distinct: Number(r.rows[0].d), meters: Number(r.rows[0].m) },
       { rows: TOTAL, distinct: TOTAL, meters: METERS },
     );
+  });
+
+  it('keeps the position under .lakestream/producer/ when no --position is given', async () => {
+    const own = await freshEngines();
+    const args = [
+      ...'produce --source simulate --meters 50 --days 1 --rate 1000'.split(' '),
+      ...own.produceFlags,
+    ];
+    const child = startCli(args);
+    const dir = join(ROOT, '.lakestream', 'producer');
+    const mine = async () => {
+      for (const f of await readdir(dir).catch(() => [] as string[]))
+        if (f.endsWith('.json') && (await readFile(join(dir, f), 'utf8')).includes(own.transport))
+          return join(dir, f);
+      return undefined;
+    };
+    const deadline = Date.now() + 30_000;
+    let file = await mine();
+    while (!file && Date.now() < deadline) {
+      await sleep(50);
+      file = await mine();
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('close', r));
+    assert.ok(file, 'a position file of this command');
+    const acknowledged = await acknowledgedIn(file);
+    const rerun = (await cli(args)).stderr;
+    assert.match(rerun, new RegExp(`resumed after ${acknowledged.toLocaleString('en-US')} messages`));
+    assert.equal(existsSync(file), false, 'deleted at the end');
   });
 
   it('refuses a position file that another command wrote', async () => {

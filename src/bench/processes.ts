@@ -2,7 +2,7 @@
 // them and of the cluster's nodes: CPU seconds and memory.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
@@ -40,7 +40,7 @@ export function producedCount(stderr: string): number | undefined {
 /** CPU seconds (user + system) and resident memory of a process, from /proc; undefined once it is gone. */
 export async function procStat(
   pid: number | undefined,
-): Promise<{ cpuS: number; rssMiB: number } | undefined> {
+): Promise<{ cpuS: number; rssMiB: number; openFiles: number } | undefined> {
   if (!pid) return undefined;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -48,9 +48,11 @@ export async function procStat(
     const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const status = await readFile(`/proc/${pid}/status`, 'utf8');
     const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => []);
     return {
       cpuS: (Number(f[11]) + Number(f[12])) / 100,
       rssMiB: rss ? Math.round(Number(rss[1]) / 1024) : 0,
+      openFiles: fds.length,
     };
   } catch {
     return undefined;
@@ -62,11 +64,14 @@ export function startWorker(e: {
   group: string;
   transportUrl: string;
   lakeUrl: string;
+  /** `stream --delivery-log FILE`: record what the transport hands it, to count redeliveries */
+  deliveryLog?: string;
   env?: Record<string, string>;
 }): Child {
   return startLakestream(
     [
       'stream',
+      ...(e.deliveryLog ? ['--delivery-log', e.deliveryLog] : []),
       '--quiet',
       '--retrain',
       'off',

@@ -93,8 +93,8 @@ function series(s: Sample[], f: (x: Sample) => number | null): [number, number |
   return s.map((x) => [x.t, f(x)]);
 }
 
-function procNames(s: Sample[], key: 'cpu' | 'rss_mib'): string[] {
-  return [...new Set(s.flatMap((x) => Object.keys(x[key])))].sort();
+function procNames(s: Sample[], key: 'cpu' | 'rss_mib' | 'open_files'): string[] {
+  return [...new Set(s.flatMap((x) => Object.keys(x[key] ?? {})))].sort();
 }
 
 function htmlTable(rows: Record<string, unknown>[]): string {
@@ -141,6 +141,20 @@ export function charts(r: BenchResult): string[] {
       procNames(s, 'rss_mib').map((n) => ({ name: n, points: series(s, (x) => x.rss_mib[n] ?? null) })),
       ev,
     ),
+    // sampled since the soak scenario (issue 16): older results have none
+    ...(s.some((x) => x.open_files)
+      ? [
+          svgChart(
+            'Open files per process',
+            'file descriptors',
+            procNames(s, 'open_files').map((n) => ({
+              name: n,
+              points: series(s, (x) => x.open_files?.[n] ?? null),
+            })),
+            ev,
+          ),
+        ]
+      : []),
   ];
 }
 

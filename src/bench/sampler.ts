@@ -26,6 +26,8 @@ export interface Sample {
   /** % of one core, and resident MiB, per process name */
   cpu: Record<string, number>;
   rss_mib: Record<string, number>;
+  /** open file descriptors per process name (sockets included), from /proc/PID/fd */
+  open_files?: Record<string, number>;
 }
 
 export interface BenchEvent {
@@ -144,6 +146,7 @@ export class Sampler {
     }
     const cpu: Record<string, number> = {};
     const rss: Record<string, number> = {};
+    const openFiles: Record<string, number> = {};
     for (const [name, pid] of Object.entries(this.pids())) {
       const st = await procStat(pid);
       if (!st) continue;
@@ -152,6 +155,7 @@ export class Sampler {
       if (prev) cpu[name] = Math.round((100 * (st.cpuS - prev.cpuS)) / Math.max(t - prev.t, 0.1));
       this.cpuLast.set(key, { cpuS: st.cpuS, t });
       rss[name] = st.rssMiB;
+      openFiles[name] = st.openFiles;
     }
     const dt = Math.max(t - this.last.t, 0.1);
     const s: Sample = {
@@ -166,6 +170,7 @@ export class Sampler {
       ...this.latency,
       cpu,
       rss_mib: rss,
+      open_files: openFiles,
     };
     this.last = { ...off, t };
     this.series.push(s);

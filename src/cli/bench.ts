@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_CLUSTER_DIR } from '../cluster/config.ts';
 import { LakestreamError } from '../errors.ts';
-import { defineCommand } from './command.ts';
+import { defineCommand, numberOption } from './command.ts';
 import { didYouMean } from './suggest.ts';
 
 type Run = (opts: {
@@ -15,6 +15,9 @@ type Run = (opts: {
   engines?: 'cluster' | 'embedded';
   /** batch: --meters, as given */
   batchMeters?: string;
+  faults?: string[];
+  minutes?: number;
+  rate?: number;
 }) => Promise<object>;
 
 const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> = {
@@ -57,8 +60,13 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
   },
   resilience: {
     summary:
-      'SIGKILL a broker, the stream worker, a DataNode, the producer at 1,000/s: recovery time, lost = duplicated = 0',
+      'at 1,000/s: kill brokers, the controller, the NameNode, a DataNode, the worker, the producer; pause a broker and a worker; per fault recovery time, missing = duplicated = 0 by identity',
     load: async () => (await import('../bench/resilience.ts')).runResilienceBench,
+  },
+  soak: {
+    summary:
+      'an hour (--minutes N; --short: 3 min) at 1,000/s with a rotating fault every ten minutes (--short: every minute): memory, open files, lag, latency over time; missing = duplicated = 0, memory flat',
+    load: async () => (await import('../bench/soak.ts')).runSoakBench,
   },
   kafka: {
     summary:
@@ -87,7 +95,7 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
 };
 
 /** Scenarios that run on the local cluster (unless --engines embedded). */
-const CLUSTER_SCENARIOS = new Set(['kafka', 'hdfs', 'baseline', 'stress', 'resilience']);
+const CLUSTER_SCENARIOS = new Set(['kafka', 'hdfs', 'baseline', 'stress', 'resilience', 'soak']);
 
 /** Stops the nodes this run started, or says they stay up with --keep. */
 async function leaveCluster(dir: string, before: string[], keep: boolean): Promise<void> {
@@ -116,10 +124,10 @@ ${Object.entries(SCENARIOS)
   .map(([n, s]) => `  ${n.padEnd(12)}${s.summary}`)
   .join('\n')}
 
-A scenario on the cluster (kafka, hdfs, baseline, stress, resilience) starts the local cluster
+A scenario on the cluster (kafka, hdfs, baseline, stress, resilience, soak) starts the local cluster
 (in LAKESTREAM_CLUSTER_DIR, default ./.lakestream/cluster) when it is down and stops it at the end,
 and removes its topics and lake from the cluster; --keep keeps them all and says how to stop the
-cluster. Progress goes to stderr; the report (JSON) to stdout. baseline, stress and resilience also write
+cluster. Progress goes to stderr; the report (JSON) to stdout. baseline, stress, resilience and soak also write
 result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (docs/evaluation.md).`,
   options: {
     short: { type: 'boolean', help: 'a smaller, quicker run' },
@@ -134,6 +142,13 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       value: 'cluster|embedded',
       help: 'baseline, stress: the local cluster (Kafka + HDFS, default) or the embedded log and a local lake',
     },
+    faults: {
+      type: 'string',
+      value: 'NAME,…',
+      help: 'resilience: only these faults (default all; names in its report)',
+    },
+    minutes: { type: 'string', value: 'N', help: 'soak: how long (default 60; --short 3)' },
+    rate: { type: 'string', value: 'R', help: 'resilience, soak: readings per second (default 1000)' },
   },
   async run({ values, positionals }) {
     const name = positionals[0];
@@ -163,6 +178,15 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
         args: positionals.slice(1),
         engines,
         batchMeters: values.meters,
+        faults: values.faults === undefined ? undefined : String(values.faults).split(','),
+        minutes:
+          values.minutes === undefined
+            ? undefined
+            : numberOption('minutes', values.minutes, 60, { min: 0.1 }),
+        rate:
+          values.rate === undefined
+            ? undefined
+            : numberOption('rate', values.rate, 1000, { min: 1, integer: true }),
       });
     } finally {
       if (onCluster) await leaveCluster(clusterDir, before, values.keep === true);

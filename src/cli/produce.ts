@@ -1,8 +1,10 @@
 // `lakestream produce`: replay files or simulate meters into the transport, with progress and a summary.
 
+import { resolve } from 'node:path';
 import { transportOption, transportUrl } from '../config/settings.ts';
 import { LakestreamError } from '../errors.ts';
 import { openSource, SIMULATE_DEFAULTS, SOURCE_NAMES, type SourceName } from '../sources/open-source.ts';
+import { commandIdentity, defaultPositionFile, ProducerPosition } from '../sources/position.ts';
 import {
   type ProduceOptions,
   type ProduceProgress,
@@ -38,7 +40,10 @@ export function summaryText(s: ProduceSummary): string {
   const lines = [
     `${s.stopped ? 'stopped' : 'done'}: ${fmtCount(s.sent)} messages to ${s.topic}${s.limited ? ' (--limit reached)' : ''} in ${s.seconds.toFixed(1)} s (${fmtCount(s.rate)}/s)` +
       `, ${fmtCount(s.unparsed)} unparsed rows sent for quarantine` +
-      (s.skipped > 0 ? `, ${fmtCount(s.skipped)} skipped` : ''),
+      (s.skipped > 0 ? `, ${fmtCount(s.skipped)} skipped` : '') +
+      (s.resumed > 0
+        ? `; resumed after ${fmtCount(s.resumed)} messages an earlier run had acknowledged`
+        : ''),
   ];
   // per file: what was read (a time-ordered replay reads every row before it sends, so a --limit
   // or a Ctrl-C sends fewer than were read)
@@ -74,6 +79,13 @@ Sources:
 
 Pacing: --rate 1000 (messages/s) or --rate max (default); --speed 86400 replays one day of event
 time per second. Ctrl-C stops after the batch in flight is acknowledged.
+
+Resuming: after every acknowledged send the producer records how many of the source's messages are
+acknowledged in a position file (--position FILE; default one per command under .lakestream/producer/,
+named by the source, its inputs and options and the transport). The same command run again after a
+kill or Ctrl-C skips those and sends the rest: at most the unacknowledged send in flight goes out twice,
+which the stream drops as duplicates. A run that reaches its end (or --limit) deletes its position, so
+the next run of it starts over; --position off keeps none.
 
 Examples:
   lakestream produce --source london-halfhourly --file ../shared/data/meters/london/halfhourly_2013_20_households.csv.gz
@@ -123,6 +135,11 @@ Examples:
     topic: { type: 'string', value: 'NAME', help: 'jsonl: topic to send to (default meters.readings)' },
     limit: { type: 'string', value: 'N', help: 'stop after N messages' },
     'batch-size': { type: 'string', value: 'N', help: 'messages per send', default: '5000' },
+    position: {
+      type: 'string',
+      value: 'FILE|off',
+      help: 'where to keep the acknowledged position (default .lakestream/producer/<command>.json)',
+    },
     ...quietOption,
     ...transportOption,
   },
@@ -192,9 +209,33 @@ Examples:
       batchSize: numberOption('batch-size', values['batch-size'], 5000, { integer: true, min: 1 }),
       signal: controller.signal,
     };
+    const url = transportUrl(values.transport);
+    // what the messages are depends on these and only these: pacing and batching do not change them
+    const identity = commandIdentity({
+      source,
+      files: files.map((f) => resolve(f)),
+      order: options.order,
+      topic: options.topic,
+      meters: options.meters,
+      seed: options.seed,
+      start: options.start,
+      days: options.days,
+      months: options.months,
+      profile: options.profile,
+      zone: options.zone,
+      interval: options.intervalMinutes,
+      threads: options.threads,
+      transport: url,
+    });
+    const positionFlag = values.position as string | undefined;
+    if (positionFlag !== 'off')
+      options.position = await ProducerPosition.open(
+        positionFlag ? resolve(positionFlag) : defaultPositionFile(identity),
+        identity,
+      );
     // every file's format is checked (openSource) before the transport is opened or anything sent
     const opened = await openSource(options);
-    const transport = await openTransport(transportUrl(values.transport));
+    const transport = await openTransport(url);
     const tty = process.stderr.isTTY;
     try {
       const summary = await produceFrom(
@@ -209,6 +250,8 @@ Examples:
             },
       );
       if (tty && !values.quiet) process.stderr.write('\r\x1b[K');
+      // the end reached: a rerun of this command is a new replay, not a resumption
+      if (!controller.signal.aborted) await options.position?.clear();
       process.stderr.write(`${summaryText(summary)}\n`);
       return summary.stopped && controller.signal.aborted ? 130 : 0;
     } finally {

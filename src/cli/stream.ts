@@ -10,6 +10,7 @@ import { describeError, LakestreamError } from '../errors.ts';
 import { Lake } from '../lake/index.ts';
 import { CONSUMPTION_MODEL_NAME, trainFromLake } from '../models/consumption/index.ts';
 import { registerModel } from '../models/registry.ts';
+import { appendDeliveries } from '../stream/delivery-log.ts';
 import { runWorker } from '../stream/worker.ts';
 import type { Workload } from '../stream/workload.ts';
 import { openTransport } from '../transport/index.ts';
@@ -120,6 +121,11 @@ Examples:
       value: 'WHEN',
       help: 'monthly: retrain the forecast on the lake after each month closes; off: never',
     },
+    'delivery-log': {
+      type: 'string',
+      value: 'FILE',
+      help: "append each poll's offsets (topic partition first last) to FILE, to count redeliveries (bench resilience)",
+    },
     ...quietOption,
     ...transportOption,
     ...lakeOption,
@@ -173,6 +179,9 @@ Examples:
         drain: values.drain,
         maxBatch,
         signal: ac.signal,
+        onPoll: values['delivery-log']
+          ? (msgs) => appendDeliveries(values['delivery-log'] as string, msgs)
+          : undefined,
         onBatch: (s) => {
           if (values.quiet) return;
           const secs = (Date.now() - started) / 1000;

@@ -5,6 +5,7 @@ import { LakestreamError } from '../errors.ts';
 import type { Transport } from '../transport/index.ts';
 import { openSource, type SourceOptions } from './open-source.ts';
 import { EventClock, RatePacer, sleep } from './pacing.ts';
+import type { ProducerPosition } from './position.ts';
 import type { FileStats, Source, SourceMessage } from './source.ts';
 
 export interface ProduceOptions extends SourceOptions {
@@ -20,6 +21,11 @@ export interface ProduceOptions extends SourceOptions {
   signal?: AbortSignal;
   /** how often onProgress is called, ms (default 1000) */
   progressEveryMs?: number;
+  /**
+   * a durable position: the messages it records as acknowledged are skipped (a resumed run), and it
+   * is committed after every acknowledged send
+   */
+  position?: ProducerPosition;
 }
 
 export interface ProduceProgress {
@@ -52,6 +58,8 @@ export interface ProduceSummary {
   stopped: boolean;
   /** true when --limit stopped it */
   limited: boolean;
+  /** messages skipped because an earlier run of the same command had them acknowledged (its position) */
+  resumed: number;
 }
 
 /** Sends a source's messages to the transport; resolves with the summary when done or stopped. */
@@ -76,7 +84,9 @@ export async function produceFrom(
     throw new LakestreamError('BAD_ARGUMENT', `--rate must be > 0 or "max", got ${rate}`);
   if (opts.speed !== undefined && !(opts.speed > 0))
     throw new LakestreamError('BAD_ARGUMENT', `--speed must be > 0, got ${opts.speed}`);
-  const limit = opts.limit ?? Number.POSITIVE_INFINITY;
+  // --limit counts from the source's start, so a resumed run stops where the first would have
+  const resumed = opts.position?.resumedAt ?? 0;
+  const limit = (opts.limit ?? Number.POSITIVE_INFINITY) - resumed;
   const pacer = rate !== undefined ? new RatePacer(rate) : undefined;
   const clock = opts.speed !== undefined ? new EventClock(opts.speed, source.clockStart) : undefined;
   const chunkMax = pacer ? pacer.chunk(batchSize) : batchSize;
@@ -94,15 +104,18 @@ export async function produceFrom(
   const progress = (done: boolean): ProduceProgress => {
     const elapsedMs = performance.now() - t0;
     const r = elapsedMs > 0 ? (sent * 1000) / elapsedMs : 0;
-    let fraction = source.total ? sent / source.total : source.fraction();
+    // this run's share of the input: a resumed run has `resumed` messages behind it already
+    const total = source.total === undefined ? undefined : source.total - resumed;
+    const end = Number.isFinite(limit) ? Math.min(limit, total ?? limit) : total;
+    let fraction = source.total ? (resumed + sent) / source.total : source.fraction();
     // with --limit the end is the limit when that comes first
-    if (Number.isFinite(limit) && sent > 0) fraction = sent / Math.min(limit, source.total ?? limit);
+    if (Number.isFinite(limit) && sent > 0 && end !== undefined)
+      fraction = (resumed + sent) / (resumed + end);
     if (done && !stopped) fraction = 1;
     let etaSeconds: number | undefined;
     // the ETA uses the sending rate: a time-ordered replay spends its first seconds reading
     const sendingMs = firstSend !== undefined ? performance.now() - firstSend : 0;
     const sendRate = sendingMs > 0 ? (sent * 1000) / sendingMs : 0;
-    const end = Number.isFinite(limit) ? Math.min(limit, source.total ?? limit) : source.total;
     if (end !== undefined && sendRate > 0) etaSeconds = (end - sent) / sendRate;
     else if (fraction !== undefined && fraction > 0.01)
       etaSeconds = ((1 - fraction) * elapsedMs) / fraction / 1000;
@@ -117,14 +130,19 @@ export async function produceFrom(
     await producer.send(source.topic, ms);
     sent += ms.length;
     for (const m of ms) if (m.unparsed) unparsed++;
+    // only now acknowledged: a kill before this line re-sends the chunk, never skips it
+    await opts.position?.commit(resumed + sent, ms[ms.length - 1].time);
   };
   // a timer, not the send loop, reports: a time-ordered replay reads its whole input before sending
   const timer = onProgress ? setInterval(() => onProgress(progress(false)), every) : undefined;
 
+  let toSkip = resumed;
   try {
     outer: for await (const batch of source.batches()) {
-      let i = 0;
-      const end = Math.min(batch.length, limit - sent);
+      // a resumed run regenerates the source in the same order and passes over what was acknowledged
+      let i = Math.min(toSkip, batch.length);
+      toSkip -= i;
+      const end = Math.min(batch.length, i + limit - sent);
       while (i < end) {
         if (signal?.aborted) {
           stopped = true;
@@ -170,5 +188,6 @@ export async function produceFrom(
     files,
     stopped,
     limited: sent >= limit,
+    resumed,
   };
 }

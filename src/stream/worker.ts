@@ -36,6 +36,8 @@ export interface WorkerOptions {
   workerId?: string;
   signal?: AbortSignal;
   onBatch?: (s: WorkerStatus) => void;
+  /** every poll's messages as the transport handed them over, before anything filters or dedupes them */
+  onPoll?: (msgs: Message[]) => void;
 }
 
 export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
@@ -130,6 +132,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       let msgs: Message[];
       try {
         msgs = await consumer.poll(maxBatch, pollMs);
+        if (msgs.length > 0) opts.onPoll?.(msgs);
         const taken = await followAssignment(ctx);
         if (taken.kind === 'lost') {
           await recover(taken.reason);

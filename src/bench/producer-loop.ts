@@ -1,0 +1,131 @@
+// The fault runs' producer: a loop of one-simulated-day segments, each a `lakestream produce` that keeps
+// its position in a file, so a producer killed (or failed) mid-segment is restarted with the same command
+// and resumes after its acknowledged readings, as a device would.
+
+import { join } from 'node:path';
+import { type Child, producedCount, startLakestream } from './processes.ts';
+import { log, sleep } from './progress.ts';
+
+/** The first simulated day; segment n is the day n days later (disjoint days: no reading repeats). */
+export const FIRST_DAY = '2013-01-07';
+
+export function segmentDay(n: number): string {
+  const d = new Date(`${FIRST_DAY}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The `produce` arguments of segment n: the same on every restart, so the position file fits them. */
+export function segmentArgs(
+  n: number,
+  o: { meters: number; rate: number; transportUrl: string; positionDir: string },
+): string[] {
+  return [
+    'produce',
+    '--source',
+    'simulate',
+    '--meters',
+    String(o.meters),
+    '--start',
+    segmentDay(n),
+    '--days',
+    '1',
+    '--interval',
+    '30',
+    '--rate',
+    String(o.rate),
+    '--quiet',
+    '--position',
+    join(o.positionDir, `segment-${n}.json`),
+    '--transport',
+    o.transportUrl,
+  ];
+}
+
+/** `resumed after N messages` in a producer's summary: what an earlier run of the segment had acknowledged. */
+function resumedCount(stderr: string): number {
+  const m = /resumed after ([\d,]+) messages/.exec(stderr);
+  return m ? Number(m[1].replaceAll(',', '')) : 0;
+}
+
+export class ProducerLoop {
+  /** readings acknowledged in completed segments */
+  acknowledged = 0;
+  /** segments produced to their end, in order (segment n is the n-th simulated day) */
+  segments = 0;
+  /** runs restarted after a kill or a failure (each resumes from its position) */
+  restarts = 0;
+  stalls = 0;
+  current: Child | undefined;
+  private stopping = false;
+  private paused: Promise<void> | undefined;
+  private resume: (() => void) | undefined;
+  private done: Promise<void> | undefined;
+
+  private readonly o: { meters: number; rate: number; transportUrl: string; positionDir: string };
+
+  constructor(o: { meters: number; rate: number; transportUrl: string; positionDir: string }) {
+    this.o = o;
+  }
+
+  start(): void {
+    this.done = this.loop();
+  }
+
+  /** Holds the next (re)start until resumeNow(): the producer stays dead while it is down. */
+  hold(): void {
+    this.paused = new Promise((r) => {
+      this.resume = r;
+    });
+  }
+
+  resumeNow(): void {
+    this.resume?.();
+    this.paused = undefined;
+  }
+
+  /** Finishes the segment in flight and stops. */
+  async finish(): Promise<void> {
+    this.stopping = true;
+    await this.done;
+    this.stopping = false;
+  }
+
+  private async loop(): Promise<void> {
+    // a segment that failed is always restarted, even when stopping: acknowledged counts whole segments
+    for (;;) {
+      if (this.paused) await this.paused;
+      const child = startLakestream(segmentArgs(this.segments, this.o));
+      this.current = child;
+      // a producer whose segment takes far longer than its pace allows is stuck (issue 16 item 5): end
+      // it and restart it (it resumes), and count it in the report
+      const paceS = (this.o.meters * 48) / this.o.rate;
+      const watchdog = setTimeout(
+        () => {
+          this.stalls++;
+          log(
+            `  producer segment ${this.segments} stalled (over ${Math.round(2 * paceS + 45)} s): killed and restarted; it had printed:\n${child.stderr().slice(-600) || '(nothing)'}`,
+          );
+          child.proc.kill('SIGKILL');
+        },
+        (2 * paceS + 45) * 1000,
+      );
+      const { code, signal } = await child.exited;
+      clearTimeout(watchdog);
+      this.current = undefined;
+      const n = producedCount(child.stderr());
+      if (code === 0 && n !== undefined) {
+        this.acknowledged += resumedCount(child.stderr()) + n;
+        this.segments++;
+        if (this.stopping) return;
+      } else {
+        this.restarts++;
+        log(
+          `  producer segment ${this.segments} ended by ${signal ?? `exit ${code}`}: restarted, it resumes`,
+        );
+        if (!signal) log(child.stderr().slice(-600));
+        await sleep(500);
+      }
+    }
+  }
+}

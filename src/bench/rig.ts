@@ -1,0 +1,255 @@
+// What a fault run drives on the local cluster (resilience, soak): the resuming producer, the stream
+// workers (each with a delivery log), the sampler, and the per-fault measures — recovery and reconciliation.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clusterUp, startNode } from '../cluster/cluster.ts';
+import { ALL_NODES } from '../cluster/config.ts';
+import { alivePid } from '../cluster/processes.ts';
+import { STORE_FAULTS_ENV } from '../storage/index.ts';
+import { countDeliveries } from '../stream/delivery-log.ts';
+import { reconcile } from './identities.ts';
+import { type Child, ROOT, startWorker } from './processes.ts';
+import { ProducerLoop } from './producer-loop.ts';
+import { log, sleep, waitFor } from './progress.ts';
+import type { BenchResult } from './result.ts';
+import { benchGroup, stamp } from './run.ts';
+import { percentile, Sampler } from './sampler.ts';
+
+interface WorkersOptions {
+  group: string;
+  transportUrl: string;
+  lakeUrl: string;
+  dir: string;
+  /** the workers' environment: the storage faults' flag files */
+  env: Record<string, string>;
+}
+
+/** The storage faults of a run: the worker's lake store is full (ENOSPC) or slow while its flag file exists. */
+export type StorageFault = 'full' | 'slow';
+
+/** The stream workers of a run: the first is "the worker"; a fault may add a second member for a while. */
+export class Workers {
+  readonly list: Child[] = [];
+  /** every worker's delivery log, including those of workers gone */
+  readonly logs: string[] = [];
+  private readonly e: WorkersOptions;
+
+  constructor(e: WorkersOptions) {
+    this.e = e;
+  }
+
+  start(): Child {
+    const deliveryLog = join(this.e.dir, `deliveries-${this.logs.length}.log`);
+    this.logs.push(deliveryLog);
+    const w = startWorker({ ...this.e, deliveryLog });
+    this.list.push(w);
+    return w;
+  }
+
+  get main(): Child {
+    return this.list[0];
+  }
+
+  /** Sends `signal` to a worker and forgets it once it has exited. */
+  async stop(w: Child, signal: NodeJS.Signals, graceMs = 30_000): Promise<void> {
+    w.proc.kill(signal);
+    if (!(await Promise.race([w.exited.then(() => true), sleep(graceMs).then(() => false)]))) {
+      w.proc.kill('SIGKILL');
+      await w.exited;
+    }
+    this.list.splice(this.list.indexOf(w), 1);
+  }
+}
+
+export interface RigOptions {
+  clusterDir: string;
+  rate: number;
+  meters: number;
+  /** a label for the run's namespace, lake and consumer group */
+  scenario: string;
+  started: Date;
+}
+
+export interface Reconciliation {
+  acknowledged: number;
+  stored: number;
+  missing: number;
+  missing_ids: string[];
+  duplicated: number;
+  redelivered: number;
+  /** messages the producer sent more than once (the unacknowledged tail of a killed run, client retries) */
+  producer_resent: number;
+}
+
+export class Rig {
+  readonly o: RigOptions;
+  readonly clusterDir: string;
+  transportUrl = '';
+  lakeUrl = '';
+  dir = '';
+  workers!: Workers;
+  producer!: ProducerLoop;
+  sampler!: Sampler;
+  /** lag at or below this is normal: twice the warm-up's p95, and at least 5 s of input */
+  normalLag = 0;
+  /** SIGSTOPped pids, continued in close() whatever happens */
+  readonly paused = new Set<number>();
+  private checked = { segments: 0, duplicated: 0, redelivered: 0, resent: 0 };
+
+  constructor(o: RigOptions) {
+    this.o = o;
+    this.clusterDir = o.clusterDir;
+  }
+
+  /** The flag file that turns a storage fault on while it exists (in the run's folder). */
+  storageFlag(fault: StorageFault): string {
+    return join(this.dir, `storage-${fault}`);
+  }
+
+  async open(): Promise<void> {
+    const up = await clusterUp({ dir: this.clusterDir, log: (l) => log(`[cluster] ${l}`) });
+    const id = `${this.o.scenario}-${stamp(this.o.started).toLowerCase()}`;
+    this.transportUrl = `kafka://${up.kafkaBootstrap}#ns=bench-${id}.`;
+    this.lakeUrl = `${up.webhdfsUrl.replace(/^http:/, 'webhdfs:')}/lakestream-bench/${id}?user=${up.config.hdfs.user}`;
+    log(`  transport ${this.transportUrl}\n  lake ${this.lakeUrl}`);
+    this.dir = await mkdtemp(join(tmpdir(), `lakestream-${this.o.scenario}-`));
+    const group = benchGroup(id);
+    this.workers = new Workers({
+      group,
+      transportUrl: this.transportUrl,
+      lakeUrl: this.lakeUrl,
+      dir: this.dir,
+      env: {
+        [STORE_FAULTS_ENV]: `full-while=${this.storageFlag('full')},slow-while=${this.storageFlag('slow')}`,
+      },
+    });
+    this.workers.start();
+    this.producer = new ProducerLoop({
+      meters: this.o.meters,
+      rate: this.o.rate,
+      transportUrl: this.transportUrl,
+      positionDir: this.dir,
+    });
+    const dir = up.config.dir;
+    this.sampler = new Sampler(this.transportUrl, this.lakeUrl, group, () => ({
+      producer: this.producer.current?.proc.pid,
+      worker: this.workers.main?.proc.pid,
+      'worker-2': this.workers.list[1]?.proc.pid,
+      ...Object.fromEntries(ALL_NODES.map((n) => [n, alivePid(dir, n)])),
+    }));
+    this.sampler.start();
+    this.producer.start();
+  }
+
+  /** Runs the warm-up and sets the normal lag from it. */
+  async warmUp(seconds: number): Promise<void> {
+    this.sampler.mark('step', `warm-up ${seconds} s`);
+    await sleep(seconds * 1000);
+    if (this.workers.main.proc.exitCode !== null)
+      throw new Error(`the stream worker exited early:\n${this.workers.main.stderr().slice(-2000)}`);
+    const warm = this.sampler.series.slice(-Math.max(5, seconds - 5)).map((s) => s.lag);
+    this.normalLag = Math.max(2 * percentile(warm, 95), 5 * this.o.rate);
+    log(`  normal lag ≤ ${this.normalLag} readings`);
+  }
+
+  /**
+   * Seconds from `upAt` (the node back) until input flows, commits advance and the lag is normal, for
+   * 3 samples in a row — counted to the first of them; null when that does not happen within timeoutS.
+   */
+  async recovery(upAt: number, timeoutS: number): Promise<number | null> {
+    const atUp = this.sampler.series.findLast((s) => s.t <= upAt) ?? { produced: 0, committed: 0 };
+    let okSince: number | undefined;
+    let okRun = 0;
+    let seen = 0;
+    const recovered = await waitFor(
+      () => {
+        for (const s of this.sampler.series.slice(seen)) {
+          seen++;
+          if (s.t <= upAt) continue;
+          const flowing = s.produced > atUp.produced && s.committed > atUp.committed;
+          if (s.lag <= this.normalLag && flowing) {
+            if (okRun++ === 0) okSince = s.t;
+          } else okRun = 0;
+          if (okRun >= 3) return true;
+        }
+        return false;
+      },
+      timeoutS * 1000,
+      1000,
+    );
+    return recovered && okSince !== undefined ? Number((okSince - upAt).toFixed(1)) : null;
+  }
+
+  /**
+   * Stops the producer after its segment in flight, lets the workers catch up, and checks the segments
+   * completed since the last check by identity; duplicates, redeliveries and re-sends since then too.
+   */
+  async reconcile(timeoutS: number): Promise<Reconciliation> {
+    await this.producer.finish();
+    const caughtUp = await waitFor(
+      () => {
+        const s = this.sampler.latest();
+        return !!s && s.lag === 0 && s.produced > 0 && this.sampler.now() - s.t < 2;
+      },
+      timeoutS * 1000,
+      1000,
+    );
+    if (!caughtUp) log(`  the workers did not catch up within ${timeoutS} s; checking what the lake holds`);
+    await sleep(1500);
+    const to = this.producer.segments;
+    const r = await reconcile(this.lakeUrl, this.checked.segments, to, this.o.meters);
+    const d = await countDeliveries(this.workers.logs);
+    const inTopic = (await this.sampler.offsets()).produced;
+    const duplicated = r.duplicated_bronze + r.duplicated_silver;
+    const resent = inTopic - this.producer.acknowledged;
+    const out: Reconciliation = {
+      acknowledged: r.acknowledged,
+      stored: r.stored,
+      missing: r.missing,
+      missing_ids: r.missing_ids,
+      duplicated: duplicated - this.checked.duplicated,
+      redelivered: d.redelivered - this.checked.redelivered,
+      producer_resent: resent - this.checked.resent,
+    };
+    this.checked = { segments: to, duplicated, redelivered: d.redelivered, resent };
+    return out;
+  }
+
+  /** The fields every result of a rig run opens with. */
+  resultHead(
+    short: boolean,
+  ): Pick<BenchResult, 'scenario' | 'started_at' | 'short' | 'transport' | 'lake' | 'seconds'> {
+    return {
+      scenario: this.o.scenario,
+      started_at: this.o.started.toISOString(),
+      short,
+      transport: this.transportUrl,
+      lake: this.lakeUrl,
+      seconds: Number(this.sampler.now().toFixed(1)),
+    };
+  }
+
+  /** Stops what the run started and leaves the cluster as found: paused nodes continued, killed ones running. */
+  async close(): Promise<void> {
+    for (const pid of this.paused) {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {}
+    }
+    this.producer?.resumeNow();
+    await this.producer?.finish().catch(() => {});
+    this.producer?.current?.proc.kill('SIGKILL');
+    for (const w of [...(this.workers?.list ?? [])]) await this.workers.stop(w, 'SIGTERM', 20_000);
+    await this.sampler?.stop();
+    for (const n of ALL_NODES)
+      if (!n.startsWith('spark') && alivePid(this.clusterDir, n) === undefined)
+        await startNode(this.clusterDir, n).catch(() => {});
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function defaultClusterDir(dir?: string): string {
+  return dir ?? process.env.LAKESTREAM_CLUSTER_DIR ?? `${ROOT}/.lakestream/cluster`;
+}

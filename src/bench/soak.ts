@@ -1,0 +1,191 @@
+// Soak scenario: the pipeline at 1,000 readings/s on the local cluster for an hour, a fault from
+// faults.ts every ten minutes in rotation; memory, open files, lag and latency sampled throughout,
+// and at the end every acknowledged reading reconciled by identity and the memory trend after warm-up.
+
+import { LakestreamError } from '../errors.ts';
+import { FAULTS } from './faults.ts';
+import { log, sleep } from './progress.ts';
+import { saveResult } from './report.ts';
+import { type FaultRecovery, injectFault } from './resilience.ts';
+import type { BenchResult } from './result.ts';
+import { defaultClusterDir, Rig } from './rig.ts';
+import { cleanupRun } from './run.ts';
+import type { Sample } from './sampler.ts';
+
+export interface SoakOptions {
+  short?: boolean;
+  json?: boolean;
+  clusterDir?: string;
+  /** run length (default 60; --short: 3) */
+  minutes?: number;
+  rate?: number;
+  keep?: boolean;
+}
+
+/** The rotation: a different part of the system each time. */
+const ROTATION = [
+  'broker',
+  'worker',
+  'namenode',
+  'broker-pause',
+  'producer',
+  'controller',
+  'datanode',
+  'worker-pause',
+  'brokers',
+];
+
+/** Least-squares slope of y over t (per hour, t in seconds); null with fewer than 10 points. */
+export function slopePerHour(points: [number, number][]): number | null {
+  if (points.length < 10) return null;
+  const n = points.length;
+  const mt = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [t, y] of points) {
+    num += (t - mt) * (y - my);
+    den += (t - mt) ** 2;
+  }
+  return den === 0 ? 0 : (num / den) * 3600;
+}
+
+/** A trend over less than this is a JVM's or Node's heap settling, not a leak: it is not judged. */
+export const MIN_TREND_S = 600;
+
+/**
+ * Memory trend per process after the warm-up: MiB per hour, and whether it is flat (growth under 10 %
+ * of its mean an hour; null when its samples span under MIN_TREND_S). Only the process's last
+ * incarnation counts: a restart starts its memory over.
+ */
+export interface Trend {
+  mib_per_h: number;
+  flat: boolean | null;
+}
+
+export function memoryTrend(series: Sample[], afterS: number): Record<string, Trend> {
+  const names = [...new Set(series.flatMap((s) => Object.keys(s.rss_mib)))];
+  const out: Record<string, Trend> = {};
+  for (const name of names) {
+    const pts: [number, number][] = [];
+    for (const s of series) {
+      if (s.t < afterS) continue;
+      const v = s.rss_mib[name];
+      if (v === undefined) {
+        pts.length = 0; // down: what follows is a new process
+        continue;
+      }
+      pts.push([s.t, v]);
+    }
+    const slope = slopePerHour(pts);
+    if (slope === null) continue;
+    const mean = pts.reduce((a, p) => a + p[1], 0) / pts.length;
+    const span = pts[pts.length - 1][0] - pts[0][0];
+    out[name] = { mib_per_h: Number(slope.toFixed(1)), flat: span < MIN_TREND_S ? null : slope < 0.1 * mean };
+  }
+  return out;
+}
+
+export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult> {
+  const short = opts.short ?? false;
+  const minutes = opts.minutes ?? (short ? 3 : 60);
+  if (!(minutes > 0)) throw new LakestreamError('BAD_ARGUMENT', `--minutes must be > 0, got ${minutes}`);
+  const rate = opts.rate ?? 1000;
+  // a fault every ten minutes (--short: every minute), the first after the warm-up
+  const everyS = short ? 60 : 600;
+  const warmupS = short ? 20 : 120;
+  const timing = { downS: short ? 5 : 30, pauseS: short ? 15 : 30, recoverTimeoutS: short ? 150 : 300 };
+  const started = new Date();
+  const clusterDir = defaultClusterDir(opts.clusterDir);
+  log(`soak: ${minutes} min at ${rate} readings/s, a fault every ${everyS} s; cluster in ${clusterDir}`);
+  const rig = new Rig({ clusterDir, rate, meters: short ? 250 : 1000, scenario: 'soak', started });
+  const faults: FaultRecovery[] = [];
+  let end: Awaited<ReturnType<Rig['reconcile']>> | undefined;
+  let failure: string | undefined;
+  try {
+    await rig.open();
+    await rig.warmUp(Math.min(warmupS, everyS));
+    for (let i = 0; rig.sampler.now() < minutes * 60; i++) {
+      const next = (i + 1) * everyS;
+      if (next >= minutes * 60) {
+        await sleep(Math.max(0, minutes * 60 - rig.sampler.now()) * 1000);
+        break;
+      }
+      await sleep(Math.max(0, next - rig.sampler.now()) * 1000);
+      const fault = FAULTS.find((f) => f.name === ROTATION[i % ROTATION.length]);
+      if (!fault) throw new Error(`no fault ${ROTATION[i % ROTATION.length]}`);
+      // the producer keeps running: the soak reconciles once, at the end
+      faults.push(await injectFault(rig, fault, timing));
+    }
+    end = await rig.reconcile(timing.recoverTimeoutS);
+  } catch (e) {
+    failure = e instanceof Error ? e.message : String(e);
+    log(`  the soak stopped: ${failure}`);
+  } finally {
+    await rig.close();
+  }
+  const trend = memoryTrend(rig.sampler.series, warmupS * 2);
+  const open = (name: string) =>
+    rig.sampler.series.map((s) => s.open_files?.[name]).filter((v) => v !== undefined);
+  const ok =
+    !failure &&
+    end !== undefined &&
+    end.missing === 0 &&
+    end.duplicated === 0 &&
+    faults.every((f) => f.recovered) &&
+    Object.values(trend).every((m) => m.flat !== false);
+  const result: BenchResult = {
+    ...rig.resultHead(short),
+    summary: {
+      minutes,
+      rate_per_s: rate,
+      faults: faults.length,
+      acknowledged: end?.acknowledged ?? null,
+      stored: end?.stored ?? null,
+      missing: end?.missing ?? null,
+      duplicated: end?.duplicated ?? null,
+      redelivered: end?.redelivered ?? null,
+      producer_resent: end?.producer_resent ?? null,
+      max_recovery_s: Math.max(0, ...faults.map((f) => f.recovery_s ?? Number.POSITIVE_INFINITY)),
+      worker_rss_mib_per_h: trend.worker?.mib_per_h ?? null,
+      broker_1_rss_mib_per_h: trend['broker-1']?.mib_per_h ?? null,
+      broker_2_rss_mib_per_h: trend['broker-2']?.mib_per_h ?? null,
+      // null: no process ran long enough to tell (--short)
+      memory_flat: Object.values(trend).some((m) => m.flat !== null)
+        ? Object.values(trend).every((m) => m.flat !== false)
+        : null,
+      worker_open_files_max: Math.max(0, ...open('worker')),
+      broker_1_open_files_max: Math.max(0, ...open('broker-1')),
+    },
+    table: [
+      ...faults.map((f) => ({
+        fault: f.fault,
+        target: f.target,
+        down_s: f.down_s,
+        recovery_s: f.recovery_s,
+      })),
+      ...Object.entries(trend).map(([process, m]) => ({ process, rss_mib_per_h: m.mib_per_h, flat: m.flat })),
+    ],
+    verdict: ok
+      ? `${minutes} min, ${faults.length} faults: missing 0, duplicated 0 of ${end?.acknowledged.toLocaleString('en-US')} acknowledged readings; memory flat after warm-up`
+      : `not clean: ${failure ? `${failure}; ` : ''}missing ${end?.missing ?? '?'}, duplicated ${end?.duplicated ?? '?'}, not recovered: ${
+          faults
+            .filter((f) => !f.recovered)
+            .map((f) => f.fault)
+            .join(', ') || 'none'
+        }, memory growing: ${
+          Object.entries(trend)
+            .filter(([, m]) => m.flat === false)
+            .map(([n, m]) => `${n} ${m.mib_per_h} MiB/h`)
+            .join(', ') || 'none'
+        }`,
+    ok,
+    series: rig.sampler.series,
+    events: rig.sampler.events,
+  };
+  result.dir = await saveResult(result);
+  await cleanupRun(rig.transportUrl, rig.lakeUrl, opts.keep);
+  const out = { ...result, faults, memory: trend };
+  if (opts.json) console.log(JSON.stringify(out));
+  return out;
+}

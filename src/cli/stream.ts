@@ -1,7 +1,8 @@
 // `lakestream stream`: runs a stream worker of one workload in a consumer group.
 
 import { findDataDir, londonFile } from '../config/data-dir.ts';
-import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
+import { engineOption, lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
+import { parseEngine } from '../engine/index.ts';
 import { LakestreamError } from '../errors.ts';
 import { Lake } from '../lake/index.ts';
 import { CONSUMPTION_MODEL_NAME, trainFromLake } from '../models/consumption/index.ts';
@@ -14,8 +15,15 @@ import { metersWorkload } from '../workloads/meters/workload.ts';
 import { defineCommand, numberOption, quietOption } from './command.ts';
 import { formatCount } from './progress.ts';
 
-/** Trains the consumption forecast on the lake's gold daily table and registers it as a new version. */
-export async function retrainOnLake(lake: Lake): Promise<number> {
+/**
+ * Trains the consumption forecast on the lake's gold daily table and registers it as a new version: in
+ * process, or on the Spark engine given (the same model: models/consumption/engine-train.ts).
+ */
+export async function retrainOnLake(lake: Lake, engine?: string, url?: string): Promise<number> {
+  if (engine !== undefined && parseEngine(engine).name === 'spark') {
+    const { trainAndRegisterOnEngine } = await import('../models/consumption/engine-train.ts');
+    return (await trainAndRegisterOnEngine(engine, lake, { lakeUrl: url })).version;
+  }
   const t = await trainFromLake(lake);
   return registerModel(lake.store, CONSUMPTION_MODEL_NAME, t.model, t.metrics);
 }
@@ -69,11 +77,17 @@ Examples:
       value: 'WHEN',
       help: 'monthly: retrain the forecast on the lake after each month closes; off: never',
     },
+    engine: {
+      ...engineOption.engine,
+      help: 'where the monthly retraining runs: duckdb (in process, default) or spark / spark://HOST:PORT',
+    },
     ...quietOption,
     ...transportOption,
     ...lakeOption,
   },
   async run({ values }) {
+    // a bad --engine fails before anything is read; the retraining opens it when a month closes
+    if (values.engine !== undefined) parseEngine(values.engine);
     const workloadName = values.workload;
     const group = values.group ?? `lakestream-${workloadName}`;
     const maxBatch = numberOption('max-batch', values['max-batch'], 50_000, { min: 1, integer: true });
@@ -90,7 +104,10 @@ Examples:
           );
         workload = metersWorkload({
           store: lake.store,
-          retrain: values.retrain === 'monthly' ? () => retrainOnLake(lake) : undefined,
+          retrain:
+            values.retrain === 'monthly'
+              ? () => retrainOnLake(lake, values.engine, lakeUrl(values.lake))
+              : undefined,
           enrichment: loadEnrichment({
             householdsFile: londonFile(dataDir, 'households.csv'),
             holidaysFile: londonFile(dataDir, 'uk_bank_holidays.csv'),

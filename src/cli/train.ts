@@ -116,7 +116,10 @@ Examples:
       const { Lake } = await import('../lake/index.ts');
       const lake = await Lake.open(lakeUrl(values.lake));
       try {
-        const { version, result } = await trainAndRegisterOnEngine(String(values.engine), lake, { log });
+        const { version, result } = await trainAndRegisterOnEngine(String(values.engine), lake, {
+          log,
+          lakeUrl: lakeUrl(values.lake),
+        });
         log(`trained in ${(result.metrics as { trainSeconds: number }).trainSeconds.toFixed(1)} s`);
         return printVersion('consumption', version, lake.url, values.json === true);
       } finally {

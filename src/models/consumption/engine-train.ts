@@ -240,9 +240,12 @@ SELECT (SELECT count(DISTINCT meter_id) FROM days) AS meters, count(*) AS meter_
 export async function trainAndRegisterOnEngine(
   engineValue: string,
   lake: Lake,
-  opts: EngineTrainOptions = {},
+  opts: EngineTrainOptions & {
+    /** the lake URL as given, when it says more than lake.url (a webhdfs lake's ?rpc=) */
+    lakeUrl?: string;
+  } = {},
 ): Promise<{ version: number; result: EngineTrainResult }> {
-  const engine = await openEngine(engineValue, lake.url);
+  const engine = await openEngine(engineValue, opts.lakeUrl ?? lake.url);
   try {
     const result = await trainOnEngine(engine, opts);
     const version = await registerModel(lake.store, CONSUMPTION_MODEL_NAME, result.model, result.metrics);

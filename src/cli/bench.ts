@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { DEFAULT_CLUSTER_DIR } from '../cluster/config.ts';
 import { LakestreamError } from '../errors.ts';
-import { defineCommand } from './command.ts';
+import { defineCommand, numberOption } from './command.ts';
 import { didYouMean } from './suggest.ts';
 
 type Run = (opts: {
@@ -13,6 +13,8 @@ type Run = (opts: {
   keep?: boolean;
   args?: string[];
   engines?: 'cluster' | 'embedded';
+  engine?: string;
+  meters?: number;
 }) => Promise<object>;
 
 const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> = {
@@ -38,11 +40,8 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
   },
   train: {
     summary:
-      'time to train the consumption model on the 500 London households (goal under 30 s); bench train [DAILY_CSV]',
-    load: async () => {
-      const { runTrainBench } = await import('../bench/train.ts');
-      return (opts) => runTrainBench(opts.args?.[0]);
-    },
+      'the consumption model trained on DuckDB and on Spark side by side (the same SQL and IRLS), on the 500 London households and on --meters N × 3 years (default 100,000): times, where they go, the ratio',
+    load: async () => (await import('../bench/train.ts')).runTrainBench,
   },
   baseline: {
     summary: 'normal load on the cluster: 1 reading/s for 5 minutes (--short: 1 minute), end-to-end latency',
@@ -121,6 +120,16 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       type: 'boolean',
       help: "keep the run's topics and lake on the cluster, and the cluster it started",
     },
+    engine: {
+      type: 'string',
+      value: 'ENGINE',
+      help: 'train: duckdb, spark or spark://HOST:PORT only (default: duckdb and spark side by side)',
+    },
+    meters: {
+      type: 'string',
+      value: 'N',
+      help: 'train: meters of the generated lake (default 100000, --short 200)',
+    },
     engines: {
       type: 'string',
       value: 'cluster|embedded',
@@ -154,6 +163,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
         keep: values.keep,
         args: positionals.slice(1),
         engines,
+        engine: values.engine,
+        meters:
+          values.meters === undefined
+            ? undefined
+            : numberOption('meters', values.meters, 0, { min: 2, integer: true }),
       });
     } finally {
       if (onCluster) await leaveCluster(clusterDir, before, values.keep === true);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { generateTrainLake } from '../../src/bench/train-lake.ts';
+import { retrainOnLake } from '../../src/cli/stream.ts';
 import { Lake } from '../../src/lake/index.ts';
 import type { ConsumptionModelJson } from '../../src/models/consumption/model.ts';
 import { trainFromLake } from '../../src/models/consumption/train.ts';
@@ -69,6 +70,28 @@ describe('train --engine spark (consumption)', { timeout: 1_800_000 }, () => {
         assert.equal(row.model.n, ownRows[i].model.n);
         for (const m of ['mape', 'mdape', 'wape'])
           assert.ok(rel(row.model[m], ownRows[i].model[m]) < 1e-9, `k=${row.k} ${m}`);
+      });
+    } finally {
+      await lake.close();
+    }
+  });
+
+  it("stream --engine spark's monthly retraining registers the next version, trained on Spark", async () => {
+    const lake = await Lake.open(hdfsLake);
+    try {
+      const before = (await latestModelVersion(lake.store, 'consumption')) ?? 0;
+      const version = await retrainOnLake(lake, cluster.sparkConnectUrl, hdfsLake);
+      assert.equal(version, before + 1);
+      const saved = (await loadModelJson(lake.store, 'consumption', version)) as {
+        model: ConsumptionModelJson;
+        metrics: { engine: string };
+      };
+      assert.match(saved.metrics.engine, /^spark /);
+      const own = await trainFromLake(lake);
+      saved.model.fits.forEach((f, k) => {
+        f.coef.forEach((c, j) => {
+          assert.ok(rel(c, own.model.fits[k].coef[j]) < 1e-6, `k=${k + 1} coefficient ${j}: ${c}`);
+        });
       });
     } finally {
       await lake.close();

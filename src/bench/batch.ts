@@ -82,15 +82,11 @@ async function timeEngine(url: string, engineName: string, enrichment: Enrichmen
 export async function runBatchBench(opts: {
   short?: boolean;
   json?: boolean;
-  batchMeters?: string;
+  /** meters of the generated lake (whole, ≥ 2: the CLI checks) */
+  meters?: number;
 }): Promise<object> {
   const log = opts.json ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
-  const meters = Number(opts.batchMeters ?? (opts.short ? 1000 : 100_000));
-  if (!Number.isInteger(meters) || meters < 1)
-    throw new LakestreamError(
-      'BAD_ARGUMENT',
-      `--meters must be a whole number ≥ 1, got "${opts.batchMeters}"`,
-    );
+  const meters = opts.meters ?? (opts.short ? 1000 : 100_000);
   const spark = await benchSpark(log);
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-batch-'));
   try {

@@ -13,11 +13,12 @@ type Run = (opts: {
   keep?: boolean;
   args?: string[];
   engines?: 'cluster' | 'embedded';
-  /** batch: --meters, as given */
-  batchMeters?: string;
   faults?: string[];
   minutes?: number;
   rate?: number;
+  engine?: string;
+  /** train, batch: meters of the generated lake */
+  meters?: number;
 }) => Promise<object>;
 
 const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> = {
@@ -43,11 +44,8 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
   },
   train: {
     summary:
-      'time to train the consumption model on the 500 London households (goal under 30 s); bench train [DAILY_CSV]',
-    load: async () => {
-      const { runTrainBench } = await import('../bench/train.ts');
-      return (opts) => runTrainBench(opts.args?.[0]);
-    },
+      'the consumption model trained on DuckDB and on Spark side by side (the same SQL and IRLS), on the 500 London households and on --meters N × 3 years (default 100,000): times, where they go, the ratio',
+    load: async () => (await import('../bench/train.ts')).runTrainBench,
   },
   baseline: {
     summary: 'normal load on the cluster: 1 reading/s for 5 minutes (--short: 1 minute), end-to-end latency',
@@ -136,7 +134,16 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       type: 'boolean',
       help: "keep the run's topics and lake on the cluster, and the cluster it started",
     },
-    meters: { type: 'string', value: 'N', help: 'batch: meters in the generated lake (default 100,000)' },
+    engine: {
+      type: 'string',
+      value: 'ENGINE',
+      help: 'train: duckdb, spark or spark://HOST:PORT only (default: duckdb and spark side by side)',
+    },
+    meters: {
+      type: 'string',
+      value: 'N',
+      help: 'train, batch: meters of the generated lake (default 100000; --short: train 200, batch 1000)',
+    },
     engines: {
       type: 'string',
       value: 'cluster|embedded',
@@ -177,7 +184,6 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
         keep: values.keep,
         args: positionals.slice(1),
         engines,
-        batchMeters: values.meters,
         faults: values.faults === undefined ? undefined : String(values.faults).split(','),
         minutes:
           values.minutes === undefined
@@ -187,6 +193,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
           values.rate === undefined
             ? undefined
             : numberOption('rate', values.rate, 1000, { min: 1, integer: true }),
+        engine: values.engine,
+        meters:
+          values.meters === undefined
+            ? undefined
+            : numberOption('meters', values.meters, 0, { min: 2, integer: true }),
       });
     } finally {
       if (onCluster) await leaveCluster(clusterDir, before, values.keep === true);

@@ -4,8 +4,8 @@ import { batchSummary } from '../batch/report.ts';
 import { runMetersBatch } from '../batch/run.ts';
 import { every, parseDuration, type Schedule } from '../batch/schedule.ts';
 import { findDataDir, londonFile } from '../config/data-dir.ts';
-import { lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
-import { openEngine } from '../engine/index.ts';
+import { engineOption, lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
+import { openEngine, parseEngine } from '../engine/index.ts';
 import { describeError, LakestreamError } from '../errors.ts';
 import { Lake } from '../lake/index.ts';
 import { CONSUMPTION_MODEL_NAME, trainFromLake } from '../models/consumption/index.ts';
@@ -19,8 +19,15 @@ import { metersWorkload } from '../workloads/meters/workload.ts';
 import { defineCommand, numberOption, quietOption } from './command.ts';
 import { formatCount } from './progress.ts';
 
-/** Trains the consumption forecast on the lake's gold daily table and registers it as a new version. */
-export async function retrainOnLake(lake: Lake): Promise<number> {
+/**
+ * Trains the consumption forecast on the lake's gold daily table and registers it as a new version: in
+ * process, or on the Spark engine given (the same model: models/consumption/engine-train.ts).
+ */
+export async function retrainOnLake(lake: Lake, engine?: string, url?: string): Promise<number> {
+  if (engine !== undefined && parseEngine(engine).name === 'spark') {
+    const { trainAndRegisterOnEngine } = await import('../models/consumption/engine-train.ts');
+    return (await trainAndRegisterOnEngine(engine, lake, { lakeUrl: url })).version;
+  }
   const t = await trainFromLake(lake);
   return registerModel(lake.store, CONSUMPTION_MODEL_NAME, t.model, t.metrics);
 }
@@ -126,11 +133,17 @@ Examples:
       value: 'FILE',
       help: "append each poll's offsets (topic partition first last) to FILE, to count redeliveries (bench resilience)",
     },
+    engine: {
+      ...engineOption.engine,
+      help: 'where the monthly retraining runs: duckdb (in process, default) or spark / spark://HOST:PORT',
+    },
     ...quietOption,
     ...transportOption,
     ...lakeOption,
   },
   async run({ values }) {
+    // a bad --engine fails before anything is read; the retraining opens it when a month closes
+    if (values.engine !== undefined) parseEngine(values.engine);
     const workloadName = values.workload;
     const group = values.group ?? `lakestream-${workloadName}`;
     const maxBatch = numberOption('max-batch', values['max-batch'], 50_000, { min: 1, integer: true });
@@ -149,7 +162,10 @@ Examples:
           );
         workload = metersWorkload({
           store: lake.store,
-          retrain: values.retrain === 'monthly' ? () => retrainOnLake(lake) : undefined,
+          retrain:
+            values.retrain === 'monthly'
+              ? () => retrainOnLake(lake, values.engine, lakeUrl(values.lake))
+              : undefined,
           enrichment: metersEnrichment(dataDir, values),
         });
       } else if (workloadName === 'cluster-trace') {

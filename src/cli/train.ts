@@ -21,6 +21,15 @@ async function printRegistered(name: string, lakeFlag: string | undefined): Prom
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
+/** The registered version on stdout: a sentence, or {"model","version","path"} with --json. */
+function printVersion(name: string, version: number, lake: string, json: boolean): number {
+  const path = `${lake}/models/${name}/v${version}`;
+  console.log(
+    json ? JSON.stringify({ model: name, version, path }) : `registered ${name} v${version} in ${path}`,
+  );
+  return 0;
+}
+
 const command = defineCommand({
   name: 'train',
   summary: 'train a model on the lake (or a file) and register it',
@@ -31,6 +40,9 @@ Trains the model and registers it in the lake's storage as models/<name>/v<N>/ (
 metrics.json), pointing models/<name>/LATEST at the new version; a running stream worker picks it up.
 consumption: the monthly consumption forecast, from meters/gold/daily (complete days), or with --data
 from a daily file (--file) in the London format (LCLid,day,energy_kwh,n_halfhours) or the UCI daily file.
+With --engine spark the engine builds the training set from the lake's tables (SQL) and each
+least-absolute-error reweighting step is one aggregation on it (Node solves the small systems): the
+model equals the embedded trainer's on the same lake.
 task-gmm: a Gaussian Mixture Model of task requests (log-scaled CPU, memory, disk) fitted by EM from
 several starts per k (the likelihood never falls as k grows), k by BIC (the curve is printed and kept
 in metrics.json), from cluster-trace/bronze/task_events SUBMITs, or with --file from task_events files
@@ -92,11 +104,26 @@ Examples:
       const { trainTaskGmmSpark } = await import('../models/task-gmm/spark-cli.ts');
       return trainTaskGmmSpark(ctx);
     }
-    if (engine === 'spark')
-      throw new LakestreamError(
-        'UNSUPPORTED',
-        `--engine spark trains the task-gmm model only in this build; train ${values.model} with the embedded engine`,
-      );
+    if (engine === 'spark' && values.model === 'consumption') {
+      if (values.data !== undefined)
+        throw new LakestreamError(
+          'BAD_ARGUMENT',
+          '--engine spark trains on the lake; --file is for the embedded trainer',
+        );
+      const { trainAndRegisterOnEngine } = await import('../models/consumption/engine-train.ts');
+      const { Lake } = await import('../lake/index.ts');
+      const lake = await Lake.open(lakeUrl(values.lake));
+      try {
+        const { version, result } = await trainAndRegisterOnEngine(String(values.engine), lake, {
+          log,
+          lakeUrl: lakeUrl(values.lake),
+        });
+        log(`trained in ${(result.metrics as { trainSeconds: number }).trainSeconds.toFixed(1)} s`);
+        return printVersion('consumption', version, lake.url, values.json === true);
+      } finally {
+        await lake.close();
+      }
+    }
     if (values.model === 'task-gmm') {
       let mod: { trainTaskGmm?: (c: typeof ctx) => Promise<number | undefined> };
       try {
@@ -143,18 +170,7 @@ Examples:
         : await trainFromLake(lake, opts);
       const version = await registerModel(lake.store, CONSUMPTION_MODEL_NAME, model, metrics);
       log(`trained in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-      if (values.json)
-        console.log(
-          JSON.stringify({
-            model: CONSUMPTION_MODEL_NAME,
-            version,
-            path: `${lake.url}/models/${CONSUMPTION_MODEL_NAME}/v${version}`,
-          }),
-        );
-      else
-        console.log(
-          `registered ${CONSUMPTION_MODEL_NAME} v${version} in ${lake.url}/models/${CONSUMPTION_MODEL_NAME}/v${version}`,
-        );
+      printVersion(CONSUMPTION_MODEL_NAME, version, lake.url, values.json === true);
     } finally {
       await lake.close();
     }

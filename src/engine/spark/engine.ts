@@ -245,6 +245,21 @@ export class SparkEngine implements QueryEngine {
     }
   }
 
+  /**
+   * Computes a query once and keeps its rows in the cluster's memory as a session view `name` (CACHE
+   * TABLE, eager), for later queries to read many times (training's IRLS steps); dropped at close.
+   */
+  async cacheView(name: string, sql: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    try {
+      await this.ensureViews(sql, opts.signal);
+      await this.client.sql(`CREATE OR REPLACE TEMPORARY VIEW ${backticks(name)} AS\n${sql}`, opts);
+      await this.client.sql(`CACHE TABLE ${backticks(name)}`, opts);
+    } catch (e) {
+      if (opts.signal?.aborted) throw opts.signal.reason;
+      throw this.explain(e, 1);
+    }
+  }
+
   async close(): Promise<void> {
     await this.client.close().catch(() => {});
     await this.reader.close();

@@ -21,7 +21,7 @@ export const MAX_K = 30;
 /** ridge pull toward the prior, in examples: out of time, weights far from the prior did not hold in backtests */
 export const DEFAULT_LAMBDA = 100;
 const PRIOR_DAYS = 8;
-const IRLS_ITERATIONS = 12;
+export const IRLS_ITERATIONS = 12;
 const D = FEATURE_NAMES.length;
 
 export interface KFit {

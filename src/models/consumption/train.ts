@@ -101,10 +101,13 @@ export async function datasetFromLake(lake: Lake): Promise<DailyDataset> {
   });
   const data = b.build();
   for (const [id, m] of meta) Object.assign(data.meters.get(id)!, m);
-  const holidays = await lake.query(
-    `SELECT DISTINCT meter_id, day FROM meters_silver_readings WHERE is_holiday AND meter_id <> '${FLEET_ID}'`,
-    { maxRows: 50_000_000 },
-  );
+  // a lake of gold daily alone (a bench's) has no silver: its meters have no holidays, as in the SQL trainer
+  const holidays = (await lake.table('meters/silver/readings').exists())
+    ? await lake.query(
+        `SELECT DISTINCT meter_id, day FROM meters_silver_readings WHERE is_holiday AND meter_id <> '${FLEET_ID}'`,
+        { maxRows: 50_000_000 },
+      )
+    : { rows: [] };
   for (const r of holidays.rows) {
     const s = data.meters.get(String(r.meter_id));
     if (!s) continue;

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { generateTrainLake } from '../../src/bench/train-lake.ts';
+import { openEngine } from '../../src/engine/index.ts';
+import { Lake } from '../../src/lake/index.ts';
+import { trainAndRegisterOnEngine, trainOnEngine } from '../../src/models/consumption/engine-train.ts';
+import { closedMonthsOf } from '../../src/models/consumption/evaluate.ts';
+import { FEATURE_NAMES, prepare } from '../../src/models/consumption/features.ts';
+import { MAX_K } from '../../src/models/consumption/model.ts';
+import { trainingSetCtes } from '../../src/models/consumption/sql-features.ts';
+import { datasetFromLake, trainFromLake } from '../../src/models/consumption/train.ts';
+import { latestModelVersion } from '../../src/models/registry.ts';
+
+/** |a − b| relative to |b| (absolute below 1e-12). */
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+
+describe('the consumption trainer on an engine (DuckDB here; test/models/train-spark.cluster.test.ts runs it on Spark)', () => {
+  let dir: string;
+  let url: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'lakestream-engine-train-'));
+    url = `file:${dir}`;
+    // 10 meters over 26 months: previous months, last year's months, holidays, ToU, a meter at zero
+    await generateTrainLake(url, { meters: 10, months: 26, firstMonth: '2012-01' });
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  test("the SQL features of every closed meter-month at every as-of day equal prepare()'s", async () => {
+    const lake = await Lake.open(url);
+    const engine = await openEngine('duckdb', url);
+    try {
+      const ctes = trainingSetCtes({
+        firstMonth: '2012-01',
+        lastMonth: '2014-02',
+        silver: true,
+        maxK: MAX_K,
+      });
+      const cols = FEATURE_NAMES.map((_, i) => `x${i}`).join(', ');
+      const rows = (
+        await engine.query(`WITH ${ctes} SELECT meter_id, month, k, ${cols} FROM features`, { maxRows: 1e6 })
+      ).rows;
+      const sql = new Map(rows.map((r) => [`${r.meter_id} ${r.month} ${r.k}`, r]));
+      let compared = 0;
+      const seen = { holiday: 0, tou: 0, smly: 0, noPrev: 0 };
+      for (const m of closedMonthsOf(await datasetFromLake(lake))) {
+        const actual = (m.daily as number[]).reduce((a, b) => a + b, 0);
+        for (let k = 1; k < m.daysInMonth && k <= MAX_K; k++) {
+          const p = prepare({ ...m, daily: m.daily.slice(0, k) })!;
+          const r = sql.get(`${m.meterId} ${m.month} ${k}`);
+          if (!(actual > 0)) {
+            assert.equal(r, undefined, `${m.meterId} ${m.month}: a month at zero has no example`);
+            continue;
+          }
+          assert.ok(r, `${m.meterId} ${m.month} k=${k} is in the SQL training set`);
+          FEATURE_NAMES.forEach((name, i) => {
+            assert.ok(
+              rel(Number(r[`x${i}`]), p.x[i]) < 1e-12,
+              `${m.meterId} ${m.month} k=${k} ${name}: SQL ${r[`x${i}`]}, prepare ${p.x[i]}`,
+            );
+          });
+          compared++;
+          if (p.x[8] !== 0) seen.holiday++;
+          if (p.x[9] !== 0) seen.tou++;
+          if (p.x[5] !== 0) seen.smly++;
+          if (p.x[1] !== 0) seen.noPrev++;
+        }
+      }
+      assert.equal(compared, sql.size, 'the SQL has no example prepare() lacks');
+      // the lake exercises every branch of the features
+      for (const [what, n] of Object.entries(seen)) assert.ok(n > 0, `some examples have ${what}`);
+    } finally {
+      await engine.close();
+      await lake.close();
+    }
+  });
+
+  test("the model fitted by one aggregation per IRLS step equals the embedded trainer's, and so do its in-sample errors", async () => {
+    const lake = await Lake.open(url);
+    const engine = await openEngine('duckdb', url);
+    try {
+      const own = await trainFromLake(lake);
+      const onEngine = await trainOnEngine(engine);
+      assert.deepEqual(onEngine.model.trainedOn, own.model.trainedOn);
+      for (let k = 0; k < MAX_K; k++) {
+        assert.equal(onEngine.model.fits[k].n, own.model.fits[k].n);
+        onEngine.model.fits[k].coef.forEach((c, j) => {
+          assert.ok(rel(c, own.model.fits[k].coef[j]) < 1e-6, `k=${k + 1} coefficient ${j}`);
+        });
+      }
+      assert.equal(onEngine.timing.irlsSeconds.length, 12, 'twelve IRLS steps, one aggregation each');
+      const ownRows = (own.metrics as { inSample: { k: unknown; model: Record<string, number> }[] }).inSample;
+      const engineRows = (onEngine.metrics as { inSample: { k: unknown; model: Record<string, number> }[] })
+        .inSample;
+      assert.deepEqual(
+        engineRows.map((r) => r.k),
+        ownRows.map((r) => r.k),
+      );
+      engineRows.forEach((r, i) => {
+        assert.equal(r.model.n, ownRows[i].model.n);
+        for (const m of ['mape', 'mdape', 'wape'])
+          assert.ok(rel(r.model[m], ownRows[i].model[m]) < 1e-9, `k=${r.k} ${m}`);
+      });
+    } finally {
+      await engine.close();
+      await lake.close();
+    }
+  });
+
+  test('a registered engine-trained version is the next version of the lake', async () => {
+    const lake = await Lake.open(url);
+    try {
+      const before = (await latestModelVersion(lake.store, 'consumption')) ?? 0;
+      const { version } = await trainAndRegisterOnEngine('duckdb', lake);
+      assert.equal(version, before + 1);
+      assert.equal(await latestModelVersion(lake.store, 'consumption'), version);
+    } finally {
+      await lake.close();
+    }
+  });
+});

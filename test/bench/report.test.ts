@@ -48,7 +48,14 @@ describe('bench reports', { timeout: 300_000 }, () => {
       );
       assert.deepEqual(
         charts.map((c) => c.label),
-        ['Throughput', 'End-to-end latency', 'Consumer lag', 'CPU per process', 'Memory per process'],
+        [
+          'Throughput',
+          'End-to-end latency',
+          'Consumer lag',
+          'CPU per process',
+          'Memory per process',
+          'Open files per process',
+        ],
       );
       for (const c of charts) {
         assert.ok(c.width > 400, `${c.label} is laid out`);

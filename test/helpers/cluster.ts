@@ -2,6 +2,7 @@
 // once per test run however many test files ask at once, and stopped by scripts/test.ts at the end.
 // privateKafkaCluster: a Kafka of a test file's own, for tests that kill its brokers.
 
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -158,4 +159,30 @@ export function privateKafkaCluster(
     if (c.dir) await clusterDown({ dir: c.dir, parts: ['kafka'], wipe: true, log });
   });
   return c;
+}
+
+/**
+ * What the Spark Connect server's threads that run operations are doing (and any blocked thread), from
+ * a `jcmd Thread.print` of its JVM: for a test to print when a Spark call hangs. Never throws.
+ */
+export async function sparkConnectThreads(dir: string, maxChars = 8_000): Promise<string> {
+  const pidFile = join(dir, 'run', 'spark-connect.pid');
+  try {
+    const pid = readFileSync(pidFile, 'utf8').trim();
+    const dump = await new Promise<string>((ok, fail) =>
+      execFile('jcmd', [pid, 'Thread.print'], { maxBuffer: 64 << 20, timeout: 30_000 }, (e, out) =>
+        e ? fail(e) : ok(out),
+      ),
+    );
+    const threads = dump
+      .split('\n\n')
+      .filter((t) => /^"SparkConnectExecuteThread|java\.lang\.Thread\.State: BLOCKED/m.test(t))
+      .map((t) => t.split('\n').slice(0, 30).join('\n'));
+    return `Spark Connect's operation and blocked threads (pid ${pid}):\n${threads.join('\n\n') || '(none)'}`.slice(
+      0,
+      maxChars,
+    );
+  } catch (e) {
+    return `no thread dump of Spark Connect (${pidFile}): ${(e as Error).message}`;
+  }
 }

@@ -16,7 +16,7 @@ import { REQUEST_FEATURES, rawFeature, taskClassifier } from '../../src/models/t
 import { SPARK_GMM_MODEL_CLASS } from '../../src/models/task-gmm/spark-train.ts';
 import { trainingSetFromLake } from '../../src/models/task-gmm/train.ts';
 import { cli, freshEngines, requireData, runCli } from '../helpers/cli.ts';
-import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
+import { ensureCluster, sparkConnectThreads, type TestCluster } from '../helpers/cluster.ts';
 
 const TRACE = 'cluster-trace/google-2011';
 const MACHINES = requireData(`${TRACE}/machine_events_with_header.csv.gz`);
@@ -71,6 +71,11 @@ const sparkArgs = (lake: string) => [
 
 describe('train --model task-gmm --engine spark', { timeout: 900_000 }, () => {
   let cluster: TestCluster;
+  /** A Spark training run; one that fails or hangs says what Spark Connect's threads were doing. */
+  const train = (args: string[]) =>
+    cli(args, { timeoutMs: 480_000 }).catch(async (e: Error) => {
+      throw new Error(`${e.message}\n${await sparkConnectThreads(cluster.dir)}`);
+    });
   let shards: Awaited<ReturnType<typeof traceLake>>[];
   let spark: SparkConnectClient;
   /** stderr of each shard's training run (the first test trains shard 0) */
@@ -85,10 +90,15 @@ describe('train --model task-gmm --engine spark', { timeout: 900_000 }, () => {
 
   it('registers a version holding model.json for the classifier and a Spark model Spark loads again', async () => {
     const a = shards[0];
-    const r = await cli(sparkArgs(a.lake), { timeoutMs: 600_000 });
+    const r = await train(sparkArgs(a.lake));
     runs[0] = r.stderr;
     assert.match(r.stdout, /registered task-gmm v1/);
-    // the BIC curve, every k, printed
+    // progress: a line per fit as it ends (3 k × 3 seeds), then the BIC curve, every k
+    assert.equal(
+      r.stderr.match(/^ {2}fit \d\/9: k [2-4], seed [1-3]: log-likelihood /gm)?.length,
+      9,
+      r.stderr,
+    );
     assert.match(r.stderr, /k=2: BIC .*\nk=3: BIC .*\nk=4: BIC/);
     const dir = join(a.dir, 'lake/models/task-gmm/v1');
     const model = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
@@ -144,7 +154,7 @@ describe('train --model task-gmm --engine spark', { timeout: 900_000 }, () => {
     [1, true],
   ] as const)
     it(`chooses the same k as the own EM on shard ${shard}, its fit as likely within 1 %`, async (t) => {
-      runs[shard] ??= (await cli(sparkArgs(shards[shard].lake), { timeoutMs: 600_000 })).stderr;
+      runs[shard] ??= (await train(sparkArgs(shards[shard].lake))).stderr;
       const out = runs[shard];
       for (const line of out.split('\n')) if (/^k(=| chosen)/.test(line)) t.diagnostic(line);
       const m =
@@ -183,10 +193,19 @@ describe('train --model task-gmm --engine spark', { timeout: 900_000 }, () => {
         '--lake',
         lake,
       ]);
-      const r = await cli(
-        ['train', '--model', 'task-gmm', '--engine', 'spark', '--k', '2', '--starts', '1', '--lake', lake],
-        { timeoutMs: 600_000 },
-      );
+      const r = await train([
+        'train',
+        '--model',
+        'task-gmm',
+        '--engine',
+        'spark',
+        '--k',
+        '2',
+        '--starts',
+        '1',
+        '--lake',
+        lake,
+      ]);
       assert.match(r.stdout, /registered task-gmm v1/);
       const listed = await webhdfs(`${dir}/models/task-gmm/v1/spark-model/metadata`, 'LISTSTATUS');
       assert.equal(listed.status, 200);

@@ -35,15 +35,15 @@ reader never sees half a run, and prints the differences with the stream's table
 none after a clean replay; the days and months readings came too late for, now complete.
 Running it again is safe; a run stopped half-way leaves the previous view in place.
 
---workload cluster-trace recomputes the trace's task lifecycles instead: every task attempt folded
-from the bronze task events (the whole trace: --from and --to are for the meters' days) into
-cluster-trace/batch/task_lifecycles, its view in cluster-trace/batch/_view/ with the latest trace
-time covered, and the differences with cluster-trace/silver/task_lifecycles per task and attempt.
+--workload cluster-trace (on a lake the trace was streamed into) recomputes the trace's task
+lifecycles instead: every task attempt folded from the bronze task events (the whole trace: --from
+and --to are for the meters' days) into cluster-trace/batch/task_lifecycles, its view in
+cluster-trace/batch/_view/ with the latest trace time covered, and the differences with
+cluster-trace/silver/task_lifecycles per task (job/task) and attempt (its first_time).
 
 Examples:
   lakestream batch
-  lakestream batch --from 2013-01-01 --to 2013-01-31 --json
-  lakestream batch --workload cluster-trace`,
+  lakestream batch --from 2013-01-01 --to 2013-01-31 --json`,
   options: {
     ...engineOption,
     workload: {

@@ -1,5 +1,5 @@
 // The few spellings the batch view's SQL needs that DuckDB and Spark SQL write differently; the rules
-// themselves (src/batch/meters-sql.ts) are one SQL text both engines run.
+// themselves (src/batch/meters-sql.ts, trace-sql.ts) are one SQL text both engines run.
 
 import type { EngineName } from '../engine/index.ts';
 
@@ -20,6 +20,8 @@ export interface BatchDialect {
   weekday(date: string): string;
   /** the SQL type of a UTC instant */
   instant: string;
+  /** an aggregate: `x` of the row with the largest `by`, a null `x` included (DuckDB's max_by skips it) */
+  lastBy(x: string, by: string): string;
 }
 
 const duckdb: BatchDialect = {
@@ -31,6 +33,7 @@ const duckdb: BatchDialect = {
   isoInstant: (text) => `CAST(${text} AS TIMESTAMPTZ)`,
   weekday: (date) => `dayofweek(${date})`,
   instant: 'TIMESTAMPTZ',
+  lastBy: (x, by) => `arg_max_null(${x}, ${by})`,
 };
 
 const spark: BatchDialect = {
@@ -42,6 +45,7 @@ const spark: BatchDialect = {
   isoInstant: (text) => `CAST(${text} AS TIMESTAMP)`,
   weekday: (date) => `(dayofweek(${date}) - 1)`,
   instant: 'TIMESTAMP',
+  lastBy: (x, by) => `max_by(${x}, ${by})`,
 };
 
 export function batchDialect(engine: EngineName): BatchDialect {

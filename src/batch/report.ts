@@ -8,11 +8,13 @@ const formatCount = (n: number) => n.toLocaleString('en-US');
 /** The text report: the view published, then the differences per table (at most a few keys each). */
 export function batchReport(r: BatchResult, shown = 10): string {
   const lines = [
-    `batch view run ${r.view.run} on ${r.view.engine}: readings up to ${r.view.mark ?? '(none)'}${r.view.from || r.view.to ? `, days ${r.view.from ?? '…'} to ${r.view.to ?? '…'}` : ''}`,
+    `batch view run ${r.view.run} on ${r.view.engine}: ${covered(r)}${r.view.from || r.view.to ? `, days ${r.view.from ?? '…'} to ${r.view.to ?? '…'}` : ''}`,
   ];
   for (const [path, version] of Object.entries(r.view.tables)) {
     const name = path.split('/').at(-1) as keyof typeof r.rows;
-    lines.push(`  ${path.padEnd(22)} ${formatCount(r.rows[name]).padStart(12)} rows  version ${version}`);
+    lines.push(
+      `  ${path.padEnd(r.workload === 'meters' ? 22 : 36)} ${formatCount(r.rows[name]).padStart(12)} rows  version ${version}`,
+    );
   }
   lines.push("differences with the stream's tables:");
   for (const [name, rows] of Object.entries(r.diff)) {
@@ -26,7 +28,7 @@ export function batchReport(r: BatchResult, shown = 10): string {
         d.change === 'changed'
           ? `${d.columns.join(', ')} (value ${d.stream_value} → ${d.batch_value})`
           : `${d.change} (value ${d.batch_value ?? d.stream_value})`;
-      lines.push(`    ${d.meter_id} ${d.key}: ${what}`);
+      lines.push(`    ${d.meter_id ?? d.task} ${d.key}: ${what}`);
     }
     if (rows.length > shown)
       lines.push(`    … and ${formatCount(rows.length - shown)} more (--json lists all)`);
@@ -37,5 +39,12 @@ export function batchReport(r: BatchResult, shown = 10): string {
 /** One line: the run, its mark and how many keys differ per table (the stream's periodic runs). */
 export function batchSummary(r: BatchResult): string {
   const counts = Object.entries(r.diff).map(([name, rows]) => `${name} ${formatCount(rows.length)}`);
-  return `batch view run ${r.view.run}: readings up to ${r.view.mark ?? '(none)'}; keys differing from the stream: ${counts.join(', ')}`;
+  return `batch view run ${r.view.run}: ${covered(r)}; keys differing from the stream: ${counts.join(', ')}`;
+}
+
+/** What the view's mark says: the meters' latest reading, the trace's latest task event. */
+function covered(r: BatchResult): string {
+  return r.workload === 'meters'
+    ? `readings up to ${r.view.mark ?? '(none)'}`
+    : `task events up to trace time ${r.view.mark === null ? '(none)' : `${formatCount(Number(r.view.mark))} µs`}`;
 }

@@ -1,12 +1,14 @@
-// One run of the meters batch view: recompute hourly, daily and monthly from the master data on the
-// engine given (DuckDB in this process, or Spark computing and writing on its cluster), replace the batch
-// tables, then publish the view's marker. Idempotent: a rerun replaces the tables with the same rows.
+// One run of a batch view — the meters' hourly, daily and monthly, or the trace's task lifecycles:
+// recompute its tables from the master data on the engine given (DuckDB in this process, or Spark
+// computing and writing on its cluster), replace the batch tables, then publish the view's marker.
+// Idempotent: a rerun replaces the tables with the same rows.
 // Killed mid-way, the tables it already replaced are newer than the marker, which still names the
 // previous run's versions (src/batch/view.ts): readers keep the previous view until a run completes.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TRACE_LAKE_TABLES } from '../domain/cluster-trace/tables.ts';
 import { METER_TABLES } from '../domain/meters/tables.ts';
 import type { EngineValue, QueryEngine } from '../engine/index.ts';
 import type { SparkEngine } from '../engine/spark/index.ts';
@@ -24,7 +26,7 @@ import {
 } from '../lake/index.ts';
 import type { Enrichment } from '../workloads/meters/enrich.ts';
 import { batchDialect } from './dialect.ts';
-import { type BatchDiff, diffBatch } from './diff.ts';
+import { type BatchDiff, type Compared, diffBatch, METERS_COMPARED, TRACE_COMPARED } from './diff.ts';
 import {
   dailySql,
   hourlySql,
@@ -33,9 +35,14 @@ import {
   markSql,
   monthlySql,
 } from './meters-sql.ts';
-import { type BatchView, publishView } from './view.ts';
+import { lifecyclesSql, traceMarkSql } from './trace-sql.ts';
+import { type BatchView, publishView, TRACE_VIEW_DIR, VIEW_DIR } from './view.ts';
 
-/** The batch tables, each the batch twin of a stream table: same columns, all nullable (as Spark's CREATE TABLE AS writes them). */
+/** The batch twin of a stream table: same columns, all nullable (as Spark's CREATE TABLE AS writes them). */
+const twinSchema = (stream: { schema: readonly Pick<Field, 'name' | 'type'>[] }): Field[] =>
+  stream.schema.map((c) => ({ name: c.name, type: c.type, nullable: true }));
+
+/** The meters' batch tables, each the batch twin of a stream table. */
 export const BATCH_TABLES = {
   hourly: { path: 'meters/batch/hourly', stream: METER_TABLES.silver, sql: hourlySql },
   daily: { path: 'meters/batch/daily', stream: METER_TABLES.daily, sql: dailySql },
@@ -45,15 +52,23 @@ export const BATCH_TABLES = {
 export type BatchTableName = keyof typeof BATCH_TABLES;
 
 export function batchSchema(name: BatchTableName): Field[] {
-  return BATCH_TABLES[name].stream.schema.map((c) => ({ name: c.name, type: c.type, nullable: true }));
+  return twinSchema(BATCH_TABLES[name].stream);
 }
 
-export interface BatchOptions {
+/** What a run of any workload's view does: its tables' queries, its mark, its comparisons. */
+interface BatchPlan {
+  workload: BatchResult['workload'];
+  viewDir: string;
+  tables: Record<string, { path: string; schema: Field[]; partitionColumns: string[]; select: string }>;
+  markSql: string;
+  /** the mark query's value as the marker records it */
+  mark: (v: EngineValue) => string;
+  compared: Record<string, Compared>;
+}
+
+interface RunOptions {
   lake: Lake;
   engine: QueryEngine;
-  enrichment: Enrichment;
-  from?: string;
-  to?: string;
   signal?: AbortSignal;
   /** compare with the stream's tables (default true; a benchmark's lake has none) */
   diff?: boolean;
@@ -61,63 +76,132 @@ export interface BatchOptions {
   onStep?: (step: string, ms: number) => void;
 }
 
+export interface BatchOptions extends RunOptions {
+  enrichment: Enrichment;
+  from?: string;
+  to?: string;
+}
+
 export interface BatchResult {
+  workload: 'meters' | 'cluster-trace';
   view: BatchView;
-  rows: Record<BatchTableName, number>;
+  /** table name → its rows */
+  rows: Record<string, number>;
   /** where the time went, ms per step */
   timings: Record<string, number>;
   diff: BatchDiff;
 }
 
-export async function runMetersBatch(opts: BatchOptions): Promise<BatchResult> {
-  const { lake, engine } = opts;
-  const timings: Record<string, number> = {};
-  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
+type Step = <T>(name: string, fn: () => Promise<T>) => Promise<T>;
+
+/** Times each step of a run into `timings`, telling `onStep` as it finishes. */
+function stepper(timings: Record<string, number>, onStep?: RunOptions['onStep']): Step {
+  return async (name, fn) => {
     const started = performance.now();
     const r = await fn();
     timings[name] = performance.now() - started;
-    opts.onStep?.(name, timings[name]);
+    onStep?.(name, timings[name]);
     return r;
   };
+}
+
+async function requireTable(lake: Lake, path: string, what: string): Promise<string[]> {
   const paths = await lake.listTables();
-  if (!paths.includes(METER_TABLES.bronze.path))
+  if (!paths.includes(path))
     throw new LakestreamError(
       'NOT_FOUND',
-      `no ${METER_TABLES.bronze.path} table in ${lake.url}: the batch view recomputes from bronze — replay and stream first`,
+      `no ${path} table in ${lake.url}: the batch view recomputes from ${what} — replay and stream first`,
     );
-  const hasQuarantine = paths.includes(METER_TABLES.quarantine.path);
-  const input = await step('meters', () => metersInput(opts, hasQuarantine));
-  const rows = {} as Record<BatchTableName, number>;
-  const tables: Record<string, number> = {};
-  for (const name of Object.keys(BATCH_TABLES) as BatchTableName[]) {
+  return paths;
+}
+
+export async function runMetersBatch(opts: BatchOptions): Promise<BatchResult> {
+  const timings: Record<string, number> = {};
+  const step = stepper(timings, opts.onStep);
+  const paths = await requireTable(opts.lake, METER_TABLES.bronze.path, 'bronze');
+  const input = await step('meters', () => metersInput(opts, paths.includes(METER_TABLES.quarantine.path)));
+  const tables = Object.fromEntries(
+    Object.entries(BATCH_TABLES).map(([name, t]) => [
+      name,
+      { path: t.path, schema: twinSchema(t.stream), partitionColumns: ['month'], select: t.sql(input) },
+    ]),
+  );
+  const plan: BatchPlan = {
+    workload: 'meters',
+    viewDir: VIEW_DIR,
+    tables,
+    markSql: markSql(input),
+    mark: (v) => new Date(String(v)).toISOString(),
+    compared: METERS_COMPARED,
+  };
+  return runPlan(opts, plan, step, timings, { from: opts.from, to: opts.to });
+}
+
+/** The trace's batch view: the task lifecycles recomputed from bronze task_events (the whole trace). */
+export async function runTraceBatch(opts: RunOptions): Promise<BatchResult> {
+  const timings: Record<string, number> = {};
+  const T = TRACE_LAKE_TABLES;
+  const paths = await requireTable(opts.lake, T.taskEvents.path, 'bronze task_events');
+  const lifecycles = TRACE_COMPARED.task_lifecycles.batch;
+  const select = lifecyclesSql(batchDialect(opts.engine.name), paths.includes(T.taskClasses.path));
+  const plan: BatchPlan = {
+    workload: 'cluster-trace',
+    viewDir: TRACE_VIEW_DIR,
+    tables: {
+      task_lifecycles: { path: lifecycles, schema: twinSchema(T.lifecycles), partitionColumns: [], select },
+    },
+    markSql: traceMarkSql(),
+    mark: (v) => String(v),
+    compared: TRACE_COMPARED,
+  };
+  return runPlan(opts, plan, stepper(timings, opts.onStep), timings, {});
+}
+
+/** Replaces each table of the plan, takes the mark, publishes the view, then compares with the stream. */
+async function runPlan(
+  opts: RunOptions,
+  plan: BatchPlan,
+  step: Step,
+  timings: Record<string, number>,
+  range: { from?: string; to?: string },
+): Promise<BatchResult> {
+  const { lake, engine } = opts;
+  const rows: Record<string, number> = {};
+  const versions: Record<string, number> = {};
+  for (const [name, t] of Object.entries(plan.tables)) {
     opts.signal?.throwIfAborted();
-    const { path, sql } = BATCH_TABLES[name];
-    const select = sql(input);
     const written = await step(name, () =>
       engine.name === 'spark'
-        ? writeOnSpark(engine as SparkEngine, lake, path, select, opts.signal)
-        : writeOnDuckDb(lake, path, batchSchema(name), select),
+        ? writeOnSpark(engine as SparkEngine, lake, t.path, t.partitionColumns, t.select, opts.signal)
+        : writeOnDuckDb(lake, t.path, t.schema, t.partitionColumns, t.select),
     );
-    tables[path] = written.version;
+    versions[t.path] = written.version;
     rows[name] = written.rows;
   }
-  const mark = await step('mark', () => highWaterMark(engine, input));
+  const mark = await step('mark', async () => {
+    const v = (await engine.query(plan.markSql)).rows[0]?.mark as EngineValue | undefined;
+    return v === null || v === undefined ? null : plan.mark(v);
+  });
   const view = await step('publish', () =>
-    publishView(lake.store, {
-      engine: engine.name,
-      mark,
-      from: opts.from ?? null,
-      to: opts.to ?? null,
-      tables,
-      finishedAt: new Date().toISOString(),
-    }),
+    publishView(
+      lake.store,
+      {
+        engine: engine.name,
+        mark,
+        from: range.from ?? null,
+        to: range.to ?? null,
+        tables: versions,
+        finishedAt: new Date().toISOString(),
+      },
+      plan.viewDir,
+    ),
   );
   // diffBatch lists the lake's tables again: a first run has just created the batch tables
   const diff =
     opts.diff === false
-      ? { hourly: [], daily: [], monthly: [] }
-      : await step('diff', () => diffBatch(engine, { from: opts.from, to: opts.to }));
-  return { view, rows, timings, diff };
+      ? Object.fromEntries(Object.keys(plan.compared).map((name) => [name, []]))
+      : await step('diff', () => diffBatch(engine, plan.compared, range));
+  return { workload: plan.workload, view, rows, timings, diff };
 }
 
 /** The meters of the master data with their enrichment, and the holiday calendars they use. */
@@ -164,23 +248,18 @@ async function metersInput(opts: BatchOptions, hasQuarantine: boolean): Promise<
   };
 }
 
-/** The latest event time among the readings the run covered (ISO 8601), null when it covered none. */
-async function highWaterMark(engine: QueryEngine, input: MetersBatchInput): Promise<string | null> {
-  const r = await engine.query(markSql(input));
-  const mark = r.rows[0]?.mark as EngineValue;
-  return mark === null || mark === undefined ? null : new Date(String(mark)).toISOString();
-}
-
 /** Replaces the table with the query's rows, computed and written by Spark (its Delta writer commits). */
 async function writeOnSpark(
   engine: SparkEngine,
   lake: Lake,
   path: string,
+  partitionColumns: string[],
   select: string,
   signal?: AbortSignal,
 ): Promise<{ version: number; rows: number }> {
+  const partitioned = partitionColumns.length > 0 ? ` PARTITIONED BY (${partitionColumns.join(', ')})` : '';
   await engine.execute(
-    `CREATE OR REPLACE TABLE delta.\`${engine.tablePath(path).replaceAll('`', '``')}\` USING DELTA PARTITIONED BY (month) AS\n${select}`,
+    `CREATE OR REPLACE TABLE delta.\`${engine.tablePath(path).replaceAll('`', '``')}\` USING DELTA${partitioned} AS\n${select}`,
     { signal },
   );
   const snap = await lake.table(path).snapshot();
@@ -197,26 +276,27 @@ async function writeOnDuckDb(
   lake: Lake,
   path: string,
   schema: Field[],
+  partitionColumns: string[],
   select: string,
 ): Promise<{ version: number; rows: number }> {
   const table = lake.table(path);
-  if (!(await table.exists())) await table.create({ schema, partitionColumns: ['month'] });
+  if (!(await table.exists())) await table.create({ schema, partitionColumns });
   const snap = await table.snapshot();
-  const sources = [METER_TABLES.bronze.path, METER_TABLES.quarantine.path];
+  // the lake's tables the query reads (bronze, quarantine, the trace's classes)
+  const sources = (await lake.listTables()).filter((p) => p !== path && select.includes(viewNameOf(p)));
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-batch-'));
   try {
     const stats = await withDuck(async (conn) => {
       for (const source of sources)
-        if (select.includes(viewNameOf(source)))
-          await createSnapshotView(conn, lake.store, await lake.table(source).snapshot(), viewNameOf(source));
-      return copyToDir(conn, select, dir, ['month'], 'batch-');
+        await createSnapshotView(conn, lake.store, await lake.table(source).snapshot(), viewNameOf(source));
+      return copyToDir(conn, select, dir, partitionColumns, 'batch-');
     });
-    const adds = await uploadDataFiles(lake.store, path, schema, ['month'], stats, true);
+    const adds = await uploadDataFiles(lake.store, path, schema, partitionColumns, stats, true);
     const actions: Action[] = adds.map((add) => ({ add }));
     // A table Spark replaced last may carry its own schema spelling: put ours back in the same commit.
-    if (!sameSchema(snap.schema, schema) || snap.partitionColumns.join() !== 'month')
+    if (!sameSchema(snap.schema, schema) || snap.partitionColumns.join() !== partitionColumns.join())
       actions.push({
-        metaData: { ...snap.metadata, schemaString: toSchemaString(schema), partitionColumns: ['month'] },
+        metaData: { ...snap.metadata, schemaString: toSchemaString(schema), partitionColumns },
       });
     const res = await table.commit(actions, {
       removeWhere: () => true,

@@ -1,8 +1,9 @@
 // `lakestream batch`: the lambda architecture's batch layer — recompute the meters' hourly, daily and
-// monthly tables from the master data into meters/batch/…, publish the view, print what it changes.
+// monthly tables (or the trace's task lifecycles) from the master data into <workload>/batch/…, publish
+// the view, print what it changes.
 
 import { batchReport } from '../batch/report.ts';
-import { runMetersBatch } from '../batch/run.ts';
+import { runMetersBatch, runTraceBatch } from '../batch/run.ts';
 import { findDataDir } from '../config/data-dir.ts';
 import { engineOption, engineSetting, lakeOption, lakeUrl } from '../config/settings.ts';
 import { openEngine } from '../engine/index.ts';
@@ -23,7 +24,7 @@ export default defineCommand({
   name: 'batch',
   summary: "recompute the batch view from the master data and show what it changes in the stream's tables",
   usage:
-    'batch [--engine duckdb|spark[://HOST:PORT]] [--workload meters] [--from DAY] [--to DAY] [--json] [--lake URL]',
+    'batch [--engine duckdb|spark[://HOST:PORT]] [--workload meters|cluster-trace] [--from DAY] [--to DAY] [--json] [--lake URL]',
   description: `
 The lambda architecture's batch layer. Recomputes the meters' hourly silver, daily and monthly gold
 from the master data — bronze, plus the valid readings the stream quarantined as too-late — into
@@ -34,6 +35,12 @@ reader never sees half a run, and prints the differences with the stream's table
 none after a clean replay; the days and months readings came too late for, now complete.
 Running it again is safe; a run stopped half-way leaves the previous view in place.
 
+--workload cluster-trace (on a lake the trace was streamed into) recomputes the trace's task
+lifecycles instead: every task attempt folded from the bronze task events (the whole trace: --from
+and --to are for the meters' days) into cluster-trace/batch/task_lifecycles, its view in
+cluster-trace/batch/_view/ with the latest trace time covered, and the differences with
+cluster-trace/silver/task_lifecycles per task (job/task) and attempt (its first_time).
+
 Examples:
   lakestream batch
   lakestream batch --from 2013-01-01 --to 2013-01-31 --json`,
@@ -43,7 +50,7 @@ Examples:
       type: 'string',
       default: 'meters',
       value: 'NAME',
-      help: 'meters (the only one with a batch view yet)',
+      help: 'meters (hourly, daily, monthly) or cluster-trace (task lifecycles)',
     },
     from: { type: 'string', value: 'DAY', help: 'first local day to recompute (YYYY-MM-DD)' },
     to: { type: 'string', value: 'DAY', help: 'last local day to recompute (YYYY-MM-DD)' },
@@ -63,12 +70,17 @@ Examples:
     ...lakeOption,
   },
   async run({ values }) {
-    if (values.workload !== 'meters')
+    const trace = values.workload === 'cluster-trace';
+    if (!trace && values.workload !== 'meters')
       throw new LakestreamError(
-        values.workload === 'cluster-trace' ? 'UNSUPPORTED' : 'BAD_ARGUMENT',
-        values.workload === 'cluster-trace'
-          ? 'the cluster trace has no batch view yet — run batch --workload meters'
-          : `--workload must be meters, got "${values.workload}"`,
+        'BAD_ARGUMENT',
+        `--workload must be meters or cluster-trace, got "${values.workload}"`,
+      );
+    // an attempt spans days: the trace's view is recomputed whole
+    if (trace && (values.from !== undefined || values.to !== undefined))
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        "--from and --to bound the meters' days: the cluster trace's view is recomputed whole",
       );
     const from = day('from', values.from);
     const to = day('to', values.to);
@@ -81,26 +93,29 @@ Examples:
         'NOT_FOUND',
         `no lake at ${missing} — check --lake, or replay and stream first`,
       );
-    const enrichment = metersEnrichment(findDataDir(values.data), values);
+    const enrichment = trace ? undefined : metersEnrichment(findDataDir(values.data), values);
     // The engine first: an unreachable Spark fails here, before anything is written.
     const engine = await openEngine(engineSetting(values.engine), url);
     const lake = await Lake.open(url);
     try {
-      const result = await runMetersBatch({
-        lake,
-        engine,
-        enrichment,
-        from,
-        to,
-        onStep:
-          values.quiet || values.json
-            ? undefined
-            : (step, ms) => process.stderr.write(`batch: ${step} ${(ms / 1000).toFixed(2)} s\n`),
-      });
+      const onStep =
+        values.quiet || values.json
+          ? undefined
+          : (step: string, ms: number) =>
+              process.stderr.write(`batch: ${step} ${(ms / 1000).toFixed(2)} s\n`);
+      const result = enrichment
+        ? await runMetersBatch({ lake, engine, enrichment, from, to, onStep })
+        : await runTraceBatch({ lake, engine, onStep });
       if (values.json)
         console.log(
           JSON.stringify(
-            { view: result.view, rows: result.rows, timings_ms: result.timings, differences: result.diff },
+            {
+              workload: result.workload,
+              view: result.view,
+              rows: result.rows,
+              timings_ms: result.timings,
+              differences: result.diff,
+            },
             null,
             2,
           ),

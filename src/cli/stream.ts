@@ -62,7 +62,10 @@ function scheduleBatchView(
   values: { data?: string; holidays?: string; 'sample-fraction'?: string; quiet?: boolean },
 ): Schedule {
   if (workload !== 'meters')
-    throw new LakestreamError('UNSUPPORTED', `--batch-every: the ${workload} workload has no batch view yet`);
+    throw new LakestreamError(
+      'UNSUPPORTED',
+      `--batch-every runs the meters' batch view only — run lakestream batch --workload ${workload} instead`,
+    );
   const enrichment = metersEnrichment(findDataDir(values.data), values);
   return every(
     ms,

@@ -54,12 +54,9 @@ async function listing(dir: string): Promise<string[]> {
   return out.sort();
 }
 
+const TRAIN_ON_SPARK = ['train', '--model', 'task-gmm', '--engine', 'spark'];
 const sparkArgs = (lake: string) => [
-  'train',
-  '--model',
-  'task-gmm',
-  '--engine',
-  'spark',
+  ...TRAIN_ON_SPARK,
   '--k',
   '2-4',
   '--starts',
@@ -193,19 +190,7 @@ describe('train --model task-gmm --engine spark', { timeout: 900_000 }, () => {
         '--lake',
         lake,
       ]);
-      const r = await train([
-        'train',
-        '--model',
-        'task-gmm',
-        '--engine',
-        'spark',
-        '--k',
-        '2',
-        '--starts',
-        '1',
-        '--lake',
-        lake,
-      ]);
+      const r = await train([...TRAIN_ON_SPARK, '--k', '2', '--starts', '1', '--lake', lake]);
       assert.match(r.stdout, /registered task-gmm v1/);
       const listed = await webhdfs(`${dir}/models/task-gmm/v1/spark-model/metadata`, 'LISTSTATUS');
       assert.equal(listed.status, 200);
@@ -234,12 +219,7 @@ describe('train --model task-gmm --engine spark', { timeout: 900_000 }, () => {
     await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
     const port = (silent.address() as { port: number }).port;
     try {
-      const r = await runCli([
-        ...sparkArgs(a.lake).slice(0, 4),
-        `spark://127.0.0.1:${port}`,
-        '--lake',
-        a.lake,
-      ]);
+      const r = await runCli([...TRAIN_ON_SPARK.slice(0, 4), `spark://127.0.0.1:${port}`, '--lake', a.lake]);
       assert.notEqual(r.code, 0);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
       assert.match(r.stderr, /Spark Connect at .*:\d+ does not answer/);

@@ -7,6 +7,24 @@ import { openStore } from '../../src/storage/index.ts';
 import { readWorkerStatuses, type WorkerStatus } from '../../src/stream/worker-status.ts';
 import { cli } from './cli.ts';
 
+/** Two simulated days of 20 meters (half-hourly) from `start`: the storage-full tests' input. */
+export const produceTwoDays = (flags: string[], start: string) =>
+  cli([
+    'produce',
+    '--source',
+    'simulate',
+    '--meters',
+    '20',
+    '--start',
+    start,
+    '--days',
+    '2',
+    '--interval',
+    '30',
+    '--quiet',
+    ...flags,
+  ]);
+
 export async function until(what: string, check: () => Promise<boolean>, ms = 300_000): Promise<void> {
   const end = Date.now() + ms;
   while (Date.now() < end) {

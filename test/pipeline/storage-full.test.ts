@@ -8,24 +8,9 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lake } from '../../src/lake/index.ts';
 import { cli, freshEngines, startCli } from '../helpers/cli.ts';
-import { until, workerStatuses } from '../helpers/pipeline.ts';
+import { produceTwoDays, until, workerStatuses } from '../helpers/pipeline.ts';
 
-const produce = (flags: string[], start: string) =>
-  cli([
-    'produce',
-    '--source',
-    'simulate',
-    '--meters',
-    '20',
-    '--start',
-    start,
-    '--days',
-    '2',
-    '--interval',
-    '30',
-    '--quiet',
-    ...flags,
-  ]);
+const produce = produceTwoDays;
 
 describe('a stream whose lake storage fills up', () => {
   let engines: Awaited<ReturnType<typeof freshEngines>>;

@@ -70,7 +70,7 @@ export function pipelinePage(root: HTMLElement): () => void {
               h(
                 'tr',
                 {},
-                ...['worker', 'partitions', 'read', 'accepted', 'quarantined', 'dupes', 'updated'].map((c) =>
+                ...['worker', 'partitions', 'read', 'accepted', 'quarantined', 'dupes', 'state'].map((c) =>
                   h('th', {}, c),
                 ),
               ),
@@ -215,26 +215,45 @@ export function pipelinePage(root: HTMLElement): () => void {
         ),
       );
     clear(workers);
-    for (const w of s.workers)
+    for (const w of s.workers) {
+      // a stale status says nothing about now; a blocked one says why nothing is committed
+      const state = w.stale ? 'stale' : w.blocked ? 'blocked' : 'committing';
+      const updated = new Date(w.updated_at).toLocaleTimeString();
       workers.append(
         h(
           'tr',
-          { class: w.stale ? 'stale' : '' },
+          { class: state === 'stale' ? 'stale' : '', 'data-worker': w.worker, 'data-state': state },
           h('td', {}, w.worker),
           h('td', {}, w.assigned.map((a) => a.partition).join(', ')),
           h('td', { class: 'num' }, fmt(w.read, 0)),
           h('td', { class: 'num' }, fmt(w.accepted, 0)),
           h('td', { class: 'num' }, fmt(w.quarantined, 0)),
           h('td', { class: 'num' }, fmt(w.duplicates, 0)),
-          w.blocked && !w.stale
-            ? h(
-                'td',
-                { class: 'blocked' },
-                `not committing since ${new Date(w.blocked.since).toLocaleTimeString()}: ${w.blocked.reason}`,
-              )
-            : h('td', { class: 'muted' }, w.stale ? 'stale' : new Date(w.updated_at).toLocaleTimeString()),
+          h(
+            'td',
+            { class: state === 'blocked' ? 'blocked worker-state' : 'muted worker-state' },
+            state === 'blocked'
+              ? 'not committing'
+              : state === 'stale'
+                ? `stale since ${updated}`
+                : `committing (updated ${updated})`,
+          ),
         ),
       );
+      // why, on a row of its own under the worker's: the reason (a path, an error) is too long for a cell
+      if (state === 'blocked' && w.blocked)
+        workers.append(
+          h(
+            'tr',
+            { class: 'blocked-reason', 'data-worker': w.worker },
+            h(
+              'td',
+              { colspan: 7, class: 'blocked' },
+              `not committing since ${new Date(w.blocked.since).toLocaleTimeString()}: ${w.blocked.reason}`,
+            ),
+          ),
+        );
+    }
     if (s.workers.length === 0)
       workers.append(
         h('tr', {}, h('td', { colspan: 7, class: 'muted' }, 'no stream worker has reported yet')),

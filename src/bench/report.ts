@@ -93,7 +93,7 @@ function series(s: Sample[], f: (x: Sample) => number | null): [number, number |
   return s.map((x) => [x.t, f(x)]);
 }
 
-function procNames(s: Sample[], key: 'cpu' | 'rss_mib' | 'open_files'): string[] {
+function procNames(s: Sample[], key: 'cpu' | 'rss_mib' | 'open_files' | 'heap_mib'): string[] {
   return [...new Set(s.flatMap((x) => Object.keys(x[key] ?? {})))].sort();
 }
 
@@ -150,6 +150,23 @@ export function charts(r: BenchResult): string[] {
             procNames(s, 'open_files').map((n) => ({
               name: n,
               points: series(s, (x) => x.open_files?.[n] ?? null),
+            })),
+            ev,
+          ),
+        ]
+      : []),
+    // the soak's JVM live heap (jvm-heap.ts): a reading every few minutes, drawn through those samples
+    ...(s.some((x) => x.heap_mib)
+      ? [
+          svgChart(
+            'Live heap per JVM (after a full collection)',
+            'MiB',
+            procNames(s, 'heap_mib').map((n) => ({
+              name: n,
+              points: series(
+                s.filter((x) => x.heap_mib),
+                (x) => x.heap_mib?.[n] ?? null,
+              ),
             })),
             ev,
           ),

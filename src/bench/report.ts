@@ -93,8 +93,26 @@ function series(s: Sample[], f: (x: Sample) => number | null): [number, number |
   return s.map((x) => [x.t, f(x)]);
 }
 
-function procNames(s: Sample[], key: 'cpu' | 'rss_mib' | 'open_files'): string[] {
+type ProcessFigure = 'cpu' | 'rss_mib' | 'open_files' | 'heap_mib';
+
+function procNames(s: Sample[], key: ProcessFigure): string[] {
   return [...new Set(s.flatMap((x) => Object.keys(x[key] ?? {})))].sort();
+}
+
+/** A line per process of one per-process figure. */
+function processChart(
+  title: string,
+  unit: string,
+  s: Sample[],
+  key: ProcessFigure,
+  ev: BenchEvent[],
+): string {
+  return svgChart(
+    title,
+    unit,
+    procNames(s, key).map((n) => ({ name: n, points: series(s, (x) => x[key]?.[n] ?? null) })),
+    ev,
+  );
 }
 
 function htmlTable(rows: Record<string, unknown>[]): string {
@@ -129,28 +147,20 @@ export function charts(r: BenchResult): string[] {
       ev,
     ),
     svgChart('Consumer lag', 'readings', [{ name: 'lag', points: series(s, (x) => x.lag) }], ev),
-    svgChart(
-      'CPU per process',
-      '% of one core',
-      procNames(s, 'cpu').map((n) => ({ name: n, points: series(s, (x) => x.cpu[n] ?? null) })),
-      ev,
-    ),
-    svgChart(
-      'Memory per process',
-      'RSS MiB',
-      procNames(s, 'rss_mib').map((n) => ({ name: n, points: series(s, (x) => x.rss_mib[n] ?? null) })),
-      ev,
-    ),
+    processChart('CPU per process', '% of one core', s, 'cpu', ev),
+    processChart('Memory per process', 'RSS MiB', s, 'rss_mib', ev),
     // sampled since the soak scenario (issue 16): older results have none
     ...(s.some((x) => x.open_files)
+      ? [processChart('Open files per process', 'file descriptors', s, 'open_files', ev)]
+      : []),
+    // the soak's JVM live heap (jvm-heap.ts): a reading every few minutes, drawn through those samples
+    ...(s.some((x) => x.heap_mib)
       ? [
-          svgChart(
-            'Open files per process',
-            'file descriptors',
-            procNames(s, 'open_files').map((n) => ({
-              name: n,
-              points: series(s, (x) => x.open_files?.[n] ?? null),
-            })),
+          processChart(
+            'Live heap per JVM (after a full collection)',
+            'MiB',
+            s.filter((x) => x.heap_mib),
+            'heap_mib',
             ev,
           ),
         ]

@@ -6,6 +6,7 @@ import { openStore } from '../storage/index.ts';
 import { readWorkerStatuses, type WorkerStatus } from '../stream/worker-status.ts';
 import type { Transport } from '../transport/index.ts';
 import { openTransport } from '../transport/index.ts';
+import { jvmLiveHeapMiB } from './jvm-heap.ts';
 import { procStat } from './processes.ts';
 import { log, withTimeout } from './progress.ts';
 
@@ -28,6 +29,9 @@ export interface Sample {
   rss_mib: Record<string, number>;
   /** open file descriptors per process name (sockets included), from /proc/PID/fd */
   open_files?: Record<string, number>;
+  /** live heap MiB per JVM (after a full collection, see jvm-heap.ts): only on the samples that follow
+   * a heap reading, every few minutes, and only in the scenarios that ask for it (soak) */
+  heap_mib?: Record<string, number>;
 }
 
 export interface BenchEvent {
@@ -62,6 +66,9 @@ export class Sampler {
     p99: null,
   };
   private statusAt = 0;
+  private heapTimer: NodeJS.Timeout | undefined;
+  /** the last heap readings, put on the next sample */
+  private heaps: Record<string, number> | undefined;
 
   private readonly transportUrl: string;
   private readonly lakeUrl: string;
@@ -104,7 +111,25 @@ export class Sampler {
     }, this.intervalMs);
   }
 
+  /** Reads the live heap of the named JVMs (those running) every `everyS` seconds, one after another. */
+  sampleHeaps(everyS: number, jvms: readonly string[]): void {
+    const once = async () => {
+      const pids = this.pids();
+      const out: Record<string, number> = {};
+      for (const name of jvms) {
+        const pid = pids[name];
+        const mib = pid ? await jvmLiveHeapMiB(pid) : undefined;
+        if (mib !== undefined) out[name] = mib;
+      }
+      this.heaps = out;
+      if (this.heapTimer) this.heapTimer = setTimeout(() => void once(), everyS * 1000);
+    };
+    this.heapTimer = setTimeout(() => void once(), everyS * 1000);
+  }
+
   async stop(): Promise<void> {
+    clearTimeout(this.heapTimer);
+    this.heapTimer = undefined;
     clearInterval(this.timer);
     await this.transport?.close().catch(() => {});
   }
@@ -171,7 +196,9 @@ export class Sampler {
       cpu,
       rss_mib: rss,
       open_files: openFiles,
+      ...(this.heaps ? { heap_mib: this.heaps } : {}),
     };
+    this.heaps = undefined;
     this.last = { ...off, t };
     this.series.push(s);
     if (this.series.length % 10 === 0)

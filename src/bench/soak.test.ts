@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { Sample } from './sampler.ts';
 import { memoryTrend, slopePerHour } from './soak.ts';
 
-const sample = (t: number, rss: Record<string, number>): Sample => ({
+const sample = (t: number, rss: Record<string, number>, heap?: Record<string, number>): Sample => ({
   t,
   produced: 0,
   committed: 0,
@@ -17,7 +17,15 @@ const sample = (t: number, rss: Record<string, number>): Sample => ({
   p99: null,
   cpu: {},
   rss_mib: rss,
+  ...(heap ? { heap_mib: heap } : {}),
 });
+
+/** A garbage-collected heap's shape: climbs `amplitude` MiB over `period` s, then drops back. */
+const sawtooth = (t: number, amplitude: number, period: number) => amplitude * ((t % period) / period);
+
+/** An hour sampled every 30 s; `f` gives the MiB at t. */
+const hour = (f: (t: number) => number) =>
+  Array.from({ length: 120 }, (_, i) => [i * 30, f(i * 30)] as const);
 
 describe('memory trend', () => {
   it('is the least-squares slope in MiB per hour', () => {
@@ -40,12 +48,60 @@ describe('memory trend', () => {
     const series = Array.from({ length: 100 }, (_, i) =>
       i === 50 ? sample(i * 30, {}) : sample(i * 30, { worker: i < 50 ? 100 + i * 10 : 300 }),
     );
-    assert.deepEqual(memoryTrend(series, 0).worker, { mib_per_h: 0, flat: true });
+    assert.deepEqual(
+      { ...memoryTrend(series, 0).worker },
+      { metric: 'rss', mib_per_h: 0, mean_mib: 300, flat: true, rss_mib_per_h: 0 },
+    );
     assert.equal(memoryTrend(series, 10_000).worker, undefined);
   });
 
   it('does not judge a trend shorter than ten minutes', () => {
     const series = Array.from({ length: 60 }, (_, i) => sample(i * 5, { worker: 100 + i * 10 }));
-    assert.deepEqual(memoryTrend(series, 0).worker, { mib_per_h: 7200, flat: null });
+    const t = memoryTrend(series, 0).worker;
+    assert.equal(t.mib_per_h, 7200);
+    assert.equal(t.flat, null);
+  });
+
+  it('judges a JVM by its live heap: RSS climbing to -Xmx with a steady live set is flat', () => {
+    const series = hour((t) => t).map(([t, i]) =>
+      sample(
+        t,
+        { 'broker-1': 300 + i / 5 },
+        t % 120 === 0 ? { 'broker-1': 150 + (t % 240 ? 3 : -3) } : undefined,
+      ),
+    );
+    const b = memoryTrend(series, 0)['broker-1'];
+    assert.equal(b.metric, 'live heap');
+    assert.equal(b.flat, true);
+    assert.ok(b.mib_per_h < 5, `${b.mib_per_h} MiB/h`);
+    assert.equal(b.rss_mib_per_h, 720, 'the RSS trend is still reported');
+  });
+
+  it('calls a live heap that grows 40 MiB/h on a 300 MiB level growing, and the same level with a sawtooth flat', () => {
+    const heapAt = (grow: number) =>
+      hour((t) => 300 + sawtooth(t, 60, 270) + (grow * t) / 3600).map(([t, v]) =>
+        sample(t, { 'broker-2': 900 }, { 'broker-2': v }),
+      );
+    const leaking = memoryTrend(heapAt(40), 240)['broker-2'];
+    const steady = memoryTrend(heapAt(0), 240)['broker-2'];
+    assert.equal(leaking.flat, false, `leaking: ${leaking.mib_per_h} MiB/h`);
+    assert.equal(steady.flat, true, `steady: ${steady.mib_per_h} MiB/h`);
+    assert.ok(leaking.mib_per_h > 30 && leaking.mib_per_h < 50, `${leaking.mib_per_h} MiB/h`);
+  });
+
+  it('judges a Node process by its RSS over the second half: a first half of growth is warm-up, a steady climb is a leak', () => {
+    const warmThenSawtooth = hour((t) => (t < 1800 ? 100 + t / 10 : 280 + sawtooth(t, 40, 300)));
+    const climbing = hour((t) => 200 + sawtooth(t, 40, 300) + t / 100);
+    const steady = memoryTrend(
+      warmThenSawtooth.map(([t, v]) => sample(t, { worker: v })),
+      240,
+    ).worker;
+    const leaking = memoryTrend(
+      climbing.map(([t, v]) => sample(t, { worker: v })),
+      240,
+    ).worker;
+    assert.equal(steady.metric, 'rss');
+    assert.equal(steady.flat, true, `steady: ${steady.mib_per_h} MiB/h`);
+    assert.equal(leaking.flat, false, `leaking: ${leaking.mib_per_h} MiB/h`);
   });
 });

@@ -2,6 +2,7 @@
 // faults.ts every ten minutes in rotation; memory, open files, lag and latency sampled throughout,
 // and at the end every acknowledged reading reconciled by identity and the memory trend after warm-up.
 
+import { ALL_NODES } from '../cluster/config.ts';
 import { LakestreamError } from '../errors.ts';
 import { FAULTS } from './faults.ts';
 import { log, sleep } from './progress.ts';
@@ -53,35 +54,60 @@ export function slopePerHour(points: [number, number][]): number | null {
 /** A trend over less than this is a JVM's or Node's heap settling, not a leak: it is not judged. */
 export const MIN_TREND_S = 600;
 
+/** Growth an hour, as a share of the level, above which memory is "growing". */
+export const GROWTH_LIMIT = 0.1;
+
 /**
- * Memory trend per process after the warm-up: MiB per hour, and whether it is flat (growth under 10 %
- * of its mean an hour; null when its samples span under MIN_TREND_S). Only the process's last
- * incarnation counts: a restart starts its memory over.
+ * Memory trend per process after the warm-up: MiB per hour of what a leak makes grow, and whether it is
+ * flat (growth under GROWTH_LIMIT of its mean an hour; null when its points span under MIN_TREND_S).
+ * - a JVM with live-heap readings (`heap_mib`): the live heap after a full collection. Its RSS is not
+ *   judged: it grows until the heap reaches -Xmx, and the heap does not give memory back.
+ * - any other process (the Node worker, which does not report its heap): RSS, over the second half of
+ *   the run only, by when V8's heap and the worker's caches have grown to their working size.
+ * Only the process's last incarnation counts: a restart (the process missing from a sample) starts its
+ * memory over. `rss_mib_per_h` is the RSS slope over the same span, for the report.
  */
 export interface Trend {
+  metric: 'live heap' | 'rss';
   mib_per_h: number;
+  mean_mib: number;
   flat: boolean | null;
+  rss_mib_per_h: number | null;
 }
 
 export function memoryTrend(series: Sample[], afterS: number): Record<string, Trend> {
   const names = [...new Set(series.flatMap((s) => Object.keys(s.rss_mib)))];
+  const half = (series.at(-1)?.t ?? 0) / 2;
   const out: Record<string, Trend> = {};
   for (const name of names) {
+    const jvm = series.some((s) => s.heap_mib?.[name] !== undefined);
+    const from = jvm ? afterS : Math.max(afterS, half);
     const pts: [number, number][] = [];
+    const rss: [number, number][] = [];
     for (const s of series) {
-      if (s.t < afterS) continue;
-      const v = s.rss_mib[name];
-      if (v === undefined) {
+      if (s.t < from) continue;
+      const r = s.rss_mib[name];
+      if (r === undefined) {
         pts.length = 0; // down: what follows is a new process
+        rss.length = 0;
         continue;
       }
-      pts.push([s.t, v]);
+      rss.push([s.t, r]);
+      const v = jvm ? s.heap_mib?.[name] : r;
+      if (v !== undefined) pts.push([s.t, v]);
     }
     const slope = slopePerHour(pts);
     if (slope === null) continue;
     const mean = pts.reduce((a, p) => a + p[1], 0) / pts.length;
     const span = pts[pts.length - 1][0] - pts[0][0];
-    out[name] = { mib_per_h: Number(slope.toFixed(1)), flat: span < MIN_TREND_S ? null : slope < 0.1 * mean };
+    const rssSlope = slopePerHour(rss);
+    out[name] = {
+      metric: jvm ? 'live heap' : 'rss',
+      mib_per_h: Number(slope.toFixed(1)),
+      mean_mib: Math.round(mean),
+      flat: span < MIN_TREND_S ? null : slope < GROWTH_LIMIT * mean,
+      rss_mib_per_h: rssSlope === null ? null : Number(rssSlope.toFixed(1)),
+    };
   }
   return out;
 }
@@ -104,6 +130,8 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
   let failure: string | undefined;
   try {
     await rig.open();
+    // JVMs' live heap every two minutes (--short: 20 s): enough points per incarnation for a slope
+    rig.sampler.sampleHeaps(short ? 20 : 120, ALL_NODES);
     await rig.warmUp(Math.min(warmupS, everyS));
     for (let i = 0; rig.sampler.now() < minutes * 60; i++) {
       const next = (i + 1) * everyS;
@@ -148,8 +176,8 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
       producer_resent: end?.producer_resent ?? null,
       max_recovery_s: Math.max(0, ...faults.map((f) => f.recovery_s ?? Number.POSITIVE_INFINITY)),
       worker_rss_mib_per_h: trend.worker?.mib_per_h ?? null,
-      broker_1_rss_mib_per_h: trend['broker-1']?.mib_per_h ?? null,
-      broker_2_rss_mib_per_h: trend['broker-2']?.mib_per_h ?? null,
+      broker_1_live_heap_mib_per_h: trend['broker-1']?.mib_per_h ?? null,
+      broker_2_live_heap_mib_per_h: trend['broker-2']?.mib_per_h ?? null,
       // null: no process ran long enough to tell (--short)
       memory_flat: Object.values(trend).some((m) => m.flat !== null)
         ? Object.values(trend).every((m) => m.flat !== false)
@@ -164,7 +192,14 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
         down_s: f.down_s,
         recovery_s: f.recovery_s,
       })),
-      ...Object.entries(trend).map(([process, m]) => ({ process, rss_mib_per_h: m.mib_per_h, flat: m.flat })),
+      ...Object.entries(trend).map(([process, m]) => ({
+        process,
+        measure: m.metric,
+        mean_mib: m.mean_mib,
+        mib_per_h: m.mib_per_h,
+        flat: m.flat,
+        rss_mib_per_h: m.rss_mib_per_h,
+      })),
     ],
     verdict: ok
       ? `${minutes} min, ${faults.length} faults: missing 0, duplicated 0 of ${end?.acknowledged.toLocaleString('en-US')} acknowledged readings; memory flat after warm-up`
@@ -176,7 +211,7 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
         }, memory growing: ${
           Object.entries(trend)
             .filter(([, m]) => m.flat === false)
-            .map(([n, m]) => `${n} ${m.mib_per_h} MiB/h`)
+            .map(([n, m]) => `${n} ${m.metric} ${m.mib_per_h} MiB/h`)
             .join(', ') || 'none'
         }`,
     ok,

@@ -44,7 +44,7 @@ describe('bench soak --short on the local cluster', { timeout: 900_000 }, () => 
     assert.ok(report.series.at(-1)!.t >= 180, 'sampled for the whole run');
   });
 
-  it('samples memory, open files, lag and latency of the worker and the brokers over time', () => {
+  it("samples memory, open files, lag and latency of the worker and the brokers, and the JVMs' live heap, over time", () => {
     const during = report.series.filter((s) => s.t > 30 && s.t < 170);
     for (const name of ['worker', 'broker-1', 'broker-2']) {
       assert.ok(
@@ -56,6 +56,12 @@ describe('bench soak --short on the local cluster', { timeout: 900_000 }, () => 
         `open files of ${name}`,
       );
     }
+    // the live heap is read every 20 s here (every two minutes in the full run)
+    for (const name of ['broker-1', 'broker-2', 'namenode'])
+      assert.ok(
+        during.some((s) => (s.heap_mib?.[name] ?? 0) > 0),
+        `live heap of ${name}`,
+      );
     assert.ok(
       during.some((s) => s.p95 !== null && s.p95 > 0),
       'latency',
@@ -87,6 +93,7 @@ describe('bench soak --short on the local cluster', { timeout: 900_000 }, () => 
       'End-to-end latency',
       'Memory per process',
       'Open files per process',
+      'Live heap per JVM',
     ])
       assert.ok(html.includes(title), title);
   });

@@ -1,11 +1,12 @@
 // Helpers for end-to-end pipeline tests: waiting for a group to catch up, reading worker status,
 // and a table-by-table comparison of two lakes.
 
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lake } from '../../src/lake/index.ts';
 import { openStore } from '../../src/storage/index.ts';
 import { readWorkerStatuses, type WorkerStatus } from '../../src/stream/worker-status.ts';
-import { cli } from './cli.ts';
+import { cli, freshEngines, startCli } from './cli.ts';
 
 /** Two simulated days of 20 meters (half-hourly) from `start`: the storage-full tests' input. */
 export const produceTwoDays = (flags: string[], start: string) =>
@@ -24,6 +25,23 @@ export const produceTwoDays = (flags: string[], start: string) =>
     '--quiet',
     ...flags,
   ]);
+
+/**
+ * `stream` on fresh embedded engines whose store fails every write with ENOSPC while the file `flag`
+ * exists (LAKESTREAM_STORE_FAULTS), once it has committed its first batches of two simulated days.
+ */
+export async function streamOnStoreThatFills() {
+  const engines = await freshEngines();
+  const flag = join(engines.dir, 'disk-full');
+  const stream = startCli(['stream', '--quiet', '--retrain', 'off', ...engines.flags], {
+    LAKESTREAM_STORE_FAULTS: `full-while=${flag}`,
+  });
+  await produceTwoDays(engines.produceFlags, '2013-01-07');
+  await until('the first batches to commit', async () =>
+    (await workerStatuses(join(engines.dir, 'lake'))).some((w) => Number(w.batches) > 0),
+  );
+  return { engines, flag, stream };
+}
 
 export async function until(what: string, check: () => Promise<boolean>, ms = 300_000): Promise<void> {
   const end = Date.now() + ms;

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Lake } from '../../src/lake/index.ts';
-import { cli, freshEngines, startCli } from '../helpers/cli.ts';
-import { produceTwoDays, until, workerStatuses } from '../helpers/pipeline.ts';
+import { cli, type freshEngines, type startCli } from '../helpers/cli.ts';
+import { produceTwoDays, streamOnStoreThatFills, until, workerStatuses } from '../helpers/pipeline.ts';
 
 const produce = produceTwoDays;
 
@@ -21,15 +21,7 @@ describe('a stream whose lake storage fills up', () => {
   let lake: Lake;
 
   before(async () => {
-    engines = await freshEngines();
-    flag = join(engines.dir, 'disk-full');
-    stream = startCli(['stream', '--quiet', '--retrain', 'off', ...engines.flags], {
-      LAKESTREAM_STORE_FAULTS: `full-while=${flag}`,
-    });
-    await produce(engines.produceFlags, '2013-01-07');
-    await until('the first batches to commit', async () =>
-      (await workerStatuses(join(engines.dir, 'lake'))).some((w) => Number(w.batches) > 0),
-    );
+    ({ engines, flag, stream } = await streamOnStoreThatFills());
     await writeFile(flag, '');
     await produce(engines.produceFlags, '2013-01-09');
     await until('the worker to report that it is blocked', async () =>

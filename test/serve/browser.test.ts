@@ -5,13 +5,12 @@
 
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { startServer } from '../../src/serve/server.ts';
 import { requireData, startCli } from '../helpers/cli.ts';
-import { launchChromium, SCREENSHOTS } from './chromium.ts';
+import { dashboardInChromium, SCREENSHOTS } from './chromium.ts';
 import { pipelineLake, rows, type ServeFixture } from './fixture.ts';
 
 type Chart = {
@@ -40,27 +39,16 @@ function assertClose(a: number | null, b: number, what: string): void {
 describe('the dashboard in chromium', () => {
   let fx: ServeFixture;
   let server: Awaited<ReturnType<typeof startServer>>;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let dashboard: Awaited<ReturnType<typeof dashboardInChromium>>;
   let page: Page;
-  const pageErrors: string[] = [];
 
   before(async () => {
     fx = await pipelineLake();
-    server = await startServer({
-      port: 0,
-      lake: fx.lakeUrl,
-      transport: fx.transportUrl,
-      liveIntervalMs: 500,
-      log: () => {},
-    });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await mkdir(SCREENSHOTS, { recursive: true });
+    dashboard = await dashboardInChromium(fx.lakeUrl, fx.transportUrl);
+    ({ server, page } = dashboard);
   });
   after(async () => {
-    await browser?.close();
-    await server?.close();
+    await dashboard?.close();
     await fx?.close();
   });
 
@@ -311,6 +299,6 @@ describe('the dashboard in chromium', () => {
     } finally {
       await protectedServer.close();
     }
-    assert.deepEqual(pageErrors, [], 'no script errors on any page');
+    assert.deepEqual(dashboard.pageErrors, [], 'no script errors on any page');
   });
 });

@@ -4,14 +4,14 @@
 // Screenshot: test-output/screenshots/pipeline-storage-full.png.
 
 import assert from 'node:assert/strict';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { startServer } from '../../src/serve/server.ts';
-import { freshEngines, startCli } from '../helpers/cli.ts';
-import { produceTwoDays, until, workerStatuses } from '../helpers/pipeline.ts';
-import { launchChromium, SCREENSHOTS } from './chromium.ts';
+import type { startServer } from '../../src/serve/server.ts';
+import type { freshEngines, startCli } from '../helpers/cli.ts';
+import { produceTwoDays, streamOnStoreThatFills, until, workerStatuses } from '../helpers/pipeline.ts';
+import { dashboardInChromium, SCREENSHOTS } from './chromium.ts';
 
 const produce = produceTwoDays;
 
@@ -27,39 +27,20 @@ describe('the Pipeline page while the lake storage is full', { timeout: 600_000 
   let flag: string;
   let stream: ReturnType<typeof startCli>;
   let server: Awaited<ReturnType<typeof startServer>>;
-  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let dashboard: Awaited<ReturnType<typeof dashboardInChromium>>;
   let page: Page;
   let worker: string;
-  const pageErrors: string[] = [];
 
   before(async () => {
-    engines = await freshEngines();
-    flag = join(engines.dir, 'disk-full');
-    stream = startCli(['stream', '--quiet', '--retrain', 'off', ...engines.flags], {
-      LAKESTREAM_STORE_FAULTS: `full-while=${flag}`,
-    });
-    await produce(engines.produceFlags, '2013-01-07');
-    await until('the first batches to commit', async () =>
-      (await workerStatuses(join(engines.dir, 'lake'))).some((w) => Number(w.batches) > 0),
-    );
+    ({ engines, flag, stream } = await streamOnStoreThatFills());
     worker = (await workerStatuses(join(engines.dir, 'lake')))[0].worker;
-    server = await startServer({
-      port: 0,
-      lake: engines.lake,
-      transport: engines.transport,
-      liveIntervalMs: 500,
-      log: () => {},
-    });
-    browser = await launchChromium();
-    page = await browser.context.newPage();
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    await mkdir(SCREENSHOTS, { recursive: true });
+    dashboard = await dashboardInChromium(engines.lake, engines.transport);
+    ({ server, page } = dashboard);
     await page.goto(`${server.url}/#/pipeline`);
   });
   after(async () => {
     stream?.kill('SIGKILL');
-    await browser?.close();
-    await server?.close();
+    await dashboard?.close();
     if (engines) await rm(engines.dir, { recursive: true, force: true });
   });
 
@@ -102,6 +83,6 @@ describe('the Pipeline page while the lake storage is full', { timeout: 600_000 
       const [w] = (await workerStatuses(join(engines.dir, 'lake'))).filter((x) => x.worker === worker);
       return w.blocked === null && Number(w.read) >= 20 * 48 * 4;
     });
-    assert.deepEqual(pageErrors, [], 'no script errors on the page');
+    assert.deepEqual(dashboard.pageErrors, [], 'no script errors on the page');
   });
 });

@@ -59,6 +59,8 @@ export function batchSchema(name: BatchTableName): Field[] {
 interface BatchPlan {
   workload: BatchResult['workload'];
   viewDir: string;
+  /** the lake's tables as the run began: those its queries name are its inputs */
+  lakeTables: string[];
   tables: Record<string, { path: string; schema: Field[]; partitionColumns: string[]; select: string }>;
   markSql: string;
   /** the mark query's value as the marker records it */
@@ -129,6 +131,7 @@ export async function runMetersBatch(opts: BatchOptions): Promise<BatchResult> {
   const plan: BatchPlan = {
     workload: 'meters',
     viewDir: VIEW_DIR,
+    lakeTables: paths,
     tables,
     markSql: markSql(input),
     mark: (v) => new Date(String(v)).toISOString(),
@@ -147,6 +150,7 @@ export async function runTraceBatch(opts: RunOptions): Promise<BatchResult> {
   const plan: BatchPlan = {
     workload: 'cluster-trace',
     viewDir: TRACE_VIEW_DIR,
+    lakeTables: paths,
     tables: {
       task_lifecycles: { path: lifecycles, schema: twinSchema(T.lifecycles), partitionColumns: [], select },
     },
@@ -173,7 +177,7 @@ async function runPlan(
     const written = await step(name, () =>
       engine.name === 'spark'
         ? writeOnSpark(engine as SparkEngine, lake, t.path, t.partitionColumns, t.select, opts.signal)
-        : writeOnDuckDb(lake, t.path, t.schema, t.partitionColumns, t.select),
+        : writeOnDuckDb(lake, t.path, t.schema, t.partitionColumns, t.select, plan.lakeTables),
     );
     versions[t.path] = written.version;
     rows[name] = written.rows;
@@ -278,12 +282,13 @@ async function writeOnDuckDb(
   schema: Field[],
   partitionColumns: string[],
   select: string,
+  lakeTables: string[],
 ): Promise<{ version: number; rows: number }> {
   const table = lake.table(path);
   if (!(await table.exists())) await table.create({ schema, partitionColumns });
   const snap = await table.snapshot();
   // the lake's tables the query reads (bronze, quarantine, the trace's classes)
-  const sources = (await lake.listTables()).filter((p) => p !== path && select.includes(viewNameOf(p)));
+  const sources = lakeTables.filter((p) => p !== path && select.includes(viewNameOf(p)));
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-batch-'));
   try {
     const stats = await withDuck(async (conn) => {

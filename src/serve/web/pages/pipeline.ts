@@ -232,11 +232,11 @@ export function pipelinePage(root: HTMLElement): () => void {
           h(
             'td',
             { class: state === 'blocked' ? 'blocked worker-state' : 'muted worker-state' },
-            state === 'blocked'
-              ? 'not committing'
-              : state === 'stale'
-                ? `stale since ${updated}`
-                : `committing (updated ${updated})`,
+            {
+              blocked: 'not committing',
+              stale: `stale since ${updated}`,
+              committing: `committing (updated ${updated})`,
+            }[state],
           ),
         ),
       );

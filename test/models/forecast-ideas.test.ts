@@ -68,6 +68,28 @@ test('an added column reaches the fit and the prediction: the true remaining rat
   });
 });
 
+test("the added column's own λ reaches the fit: with the base columns at the shipped λ, a light penalty lets the true remaining rate speak", async () => {
+  const data = await sample();
+  const cutoff = addMonths(completeMonths(data).at(-1)!.month, -11);
+  const truth = () => (s: { meterId: string; month: string; daily: unknown[] }) => {
+    const days = data.meters.get(s.meterId)!.months.get(s.month)!;
+    const rest = days.slice(s.daily.length) as number[];
+    return rest.reduce((a, b) => a + b, 0) / Math.max(1, rest.length);
+  };
+  const held = protocols(data, cutoff, truth, { lambda: 100 });
+  const light = protocols(data, cutoff, truth, { lambda: 100, newLambda: 0.01 });
+  KS.forEach((k, i) => {
+    assert.ok(
+      light.unseen.model[i] < 0.95 * held.unseen.model[i],
+      `k=${k}: ${light.unseen.model[i]} vs ${held.unseen.model[i]}`,
+    );
+    assert.ok(
+      light.later.model[i] < 0.95 * held.later.model[i],
+      `k=${k} later: ${light.later.model[i]} vs ${held.later.model[i]}`,
+    );
+  });
+});
+
 test('the tuning view holds no month from the cut-off on', async () => {
   const data = await sample();
   const w = before(data, '2013-02');

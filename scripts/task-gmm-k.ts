@@ -5,7 +5,7 @@
 //   node scripts/task-gmm-k.ts IDEA [kMax=10] [seeds=1,2,3] [starts=4] [shards=0,1]
 // IDEA: shipped (tasks, floor 1e-3, BIC) | sheppard (floor step²/12 of the data's own grid) |
 //       job (one point per (job, request), BIC's n = jobs) | icl (BIC + 2·classification entropy) |
-//       cv (k of the best 5-fold held-out likelihood, folds by job id)
+//       cv (k of the best 5-fold held-out likelihood, folds by job id) | atoms (how concentrated requests are)
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fitByBic, type GmmParams, GmmScorer, type Points, totalWeight } from '../src/models/task-gmm/em.ts';
@@ -109,6 +109,33 @@ for (let s = 0; s < 2; s++)
   console.log(
     `${SHARDS[s]}: ${tasks[s].length} tasks, steps ${steps(tasks[s]).map((v) => v.toExponential(2))}, center ${tfs[s].center.map((v) => v.toFixed(3))} scale ${tfs[s].scale.map((v) => v.toFixed(3))}`,
   );
+if (idea === 'atoms') {
+  // how concentrated the requests are: distinct requests, exact and in log cells of a relative width
+  for (let s = 0; s < 2; s++) {
+    const out: string[] = [];
+    for (const rel of [0, 0.1, 0.25, 0.5, 1]) {
+      const m = new Map<string, number>();
+      for (const t of tasks[s]) {
+        const key =
+          rel === 0 ? t.r.join(',') : t.r.map((x) => Math.floor(raw(x) / Math.log1p(rel))).join(',');
+        m.set(key, (m.get(key) ?? 0) + 1);
+      }
+      const counts = [...m.values()].sort((a, b) => b - a);
+      let c = 0;
+      let k90 = 0;
+      for (const x of counts) {
+        c += x;
+        k90++;
+        if (c >= 0.9 * tasks[s].length) break;
+      }
+      out.push(
+        `cell ${rel === 0 ? 'exact' : `${rel * 100} %`}: ${m.size} distinct, ${k90} cover 90 %, top ${((counts[0] / tasks[s].length) * 100).toFixed(1)} %`,
+      );
+    }
+    console.log(`${SHARDS[s]}: ${new Set(tasks[s].map((t) => t.job)).size} jobs\n  ${out.join('\n  ')}`);
+  }
+  process.exit(0);
+}
 const only = (process.argv[6] ?? '0,1').split(',').map(Number);
 for (const s of only) {
   const tf = tfs[s];

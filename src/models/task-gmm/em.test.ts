@@ -8,6 +8,7 @@ import {
   type Points,
   parameterCount,
   splitComponent,
+  totalWeight,
 } from './em.ts';
 
 /** Points drawn around planted centres (Box-Muller normals), with each point's true component. */
@@ -122,5 +123,40 @@ describe('task GMM by EM', () => {
       Math.abs(ll - r.logLikelihood) < 1e-9 * Math.abs(r.logLikelihood),
       `${ll} vs ${r.logLikelihood}`,
     );
+  });
+  it('weighted distinct points fit exactly as the data they stand for, repeats written out', () => {
+    // repeated values, as task requests are: 60 distinct points, each repeated 1…9 times
+    const { p: base } = planted(CENTRES, [1, 0.5, 1.5], 20, 5);
+    const rand = mulberry32(17);
+    const w = Float64Array.from({ length: base.n }, () => 1 + Math.floor(rand() * 9));
+    const weighted: Points = { ...base, w };
+    const total = totalWeight(weighted);
+    const x = new Float64Array(total * 3);
+    let m = 0;
+    for (let i = 0; i < base.n; i++)
+      for (let r = 0; r < w[i]; r++) x.set(base.x.subarray(i * 3, i * 3 + 3), 3 * m++);
+    const expanded: Points = { x, n: total, d: 3 };
+    assert.equal(m, total);
+    // from the same start, every EM iteration gives the same likelihood and the end the same parameters
+    const init = fitGmm(base, { k: 3, seed: 2, maxIter: 1 }).params;
+    const a = fitGmm(weighted, { k: 3, init, tol: 0, maxIter: 40 });
+    const b = fitGmm(expanded, { k: 3, init, tol: 0, maxIter: 40 });
+    assert.equal(a.llHistory.length, b.llHistory.length);
+    for (const [i, ll] of a.llHistory.entries())
+      assert.ok(
+        Math.abs(ll - b.llHistory[i]) < 1e-9 * Math.abs(ll),
+        `iteration ${i}: ${ll} vs ${b.llHistory[i]}`,
+      );
+    for (let c = 0; c < 3; c++) {
+      assert.ok(Math.abs(a.params.weights[c] - b.params.weights[c]) < 1e-9);
+      for (let j = 0; j < 3; j++) assert.ok(Math.abs(a.params.means[c][j] - b.params.means[c][j]) < 1e-9);
+    }
+    // BIC counts the observations, not the distinct points
+    assert.ok(Math.abs(a.bic - b.bic) < 1e-9 * Math.abs(b.bic));
+    assert.equal(a.bic, -2 * a.logLikelihood + parameterCount(3, 3, 'full') * Math.log(total));
+    // k-means++ draws its starts by weight, so starts differ from the expanded data's (other draws),
+    // but k = 1 has one optimum: the same BIC
+    const one = [weighted, expanded].map((q) => fitByBic(q, { kMin: 1, kMax: 1 }).byK[0].bic);
+    assert.ok(Math.abs(one[0] - one[1]) < 1e-9 * Math.abs(one[1]), `${one}`);
   });
 });

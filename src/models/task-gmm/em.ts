@@ -41,11 +41,24 @@ export interface FitResult {
   bic: number;
 }
 
-/** Points as one row-major array: point i is x[i*d .. i*d+d). */
+/**
+ * Points as one row-major array: point i is x[i*d .. i*d+d). With `w`, point i stands for w[i]
+ * identical observations (a distinct value and its multiplicity): every sum — likelihood, M-step,
+ * k-means++ — counts it w[i] times, so the fit is the one of the expanded data, on fewer points.
+ */
 export interface Points {
   x: Float64Array;
   n: number;
   d: number;
+  w?: Float64Array;
+}
+
+/** The number of observations the points stand for: n, or the sum of the multiplicities. */
+export function totalWeight(p: Points): number {
+  if (!p.w) return p.n;
+  let s = 0;
+  for (let i = 0; i < p.n; i++) s += p.w[i];
+  return s;
 }
 
 const LOG_2PI = Math.log(2 * Math.PI);
@@ -86,23 +99,35 @@ function nearestCentre(x: Float64Array, i: number, centres: Float64Array, k: num
 
 /** Seeded k-means++ centres (first uniform, then each with probability ∝ squared distance), refined by Lloyd steps. */
 export function kmeansPlusPlus(p: Points, k: number, rand: () => number, lloydSteps = 10): Float64Array {
-  const { x, n, d } = p;
+  const { x, n, d, w } = p;
   const centres = new Float64Array(k * d);
   const dist = new Float64Array(n).fill(Number.POSITIVE_INFINITY);
   let pick = Math.min(n - 1, Math.floor(rand() * n));
+  if (w) {
+    // the first centre uniform over the observations: point i with probability w[i] / Σw
+    let r = rand() * totalWeight(p);
+    pick = n - 1;
+    for (let i = 0; i < n; i++) {
+      r -= w[i];
+      if (r < 0) {
+        pick = i;
+        break;
+      }
+    }
+  }
   for (let c = 0; c < k; c++) {
     for (let j = 0; j < d; j++) centres[c * d + j] = x[pick * d + j];
     let total = 0;
     for (let i = 0; i < n; i++) {
       const s = squaredDistance(x, i, centres, c, d);
       if (s < dist[i]) dist[i] = s;
-      total += dist[i];
+      total += w ? w[i] * dist[i] : dist[i];
     }
     if (c + 1 === k) break;
     let r = rand() * total;
     pick = n - 1;
     for (let i = 0; i < n; i++) {
-      r -= dist[i];
+      r -= w ? w[i] * dist[i] : dist[i];
       if (r < 0) {
         pick = i;
         break;
@@ -116,8 +141,9 @@ export function kmeansPlusPlus(p: Points, k: number, rand: () => number, lloydSt
     for (let i = 0; i < n; i++) {
       const best = nearestCentre(x, i, centres, k, d);
       label[i] = best;
-      counts[best]++;
-      for (let j = 0; j < d; j++) sums[best * d + j] += x[i * d + j];
+      const wi = w ? w[i] : 1;
+      counts[best] += wi;
+      for (let j = 0; j < d; j++) sums[best * d + j] += wi * x[i * d + j];
     }
     for (let c = 0; c < k; c++)
       if (counts[c] > 0) for (let j = 0; j < d; j++) centres[c * d + j] = sums[c * d + j] / counts[c];
@@ -200,7 +226,7 @@ function eStep(p: Points, comps: Prepared[], resp?: Float64Array): number {
     let s = 0;
     for (let c = 0; c < k; c++) s += Math.exp(lp[c] - max);
     const logS = max + Math.log(s);
-    ll += logS;
+    ll += p.w ? p.w[i] * logS : logS;
     if (resp) for (let c = 0; c < k; c++) resp[i * k + c] = Math.exp(lp[c] - logS);
   }
   return ll;
@@ -213,12 +239,12 @@ function mStep(
   covariance: CovarianceType,
   regCovar: number,
 ): GmmParams {
-  const { x, n, d } = p;
+  const { x, n, d, w } = p;
   const nk = new Float64Array(k);
   const sums = new Float64Array(k * d);
   for (let i = 0; i < n; i++)
     for (let c = 0; c < k; c++) {
-      const r = resp[i * k + c];
+      const r = w ? w[i] * resp[i * k + c] : resp[i * k + c];
       nk[c] += r;
       for (let j = 0; j < d; j++) sums[c * d + j] += r * x[i * d + j];
     }
@@ -231,7 +257,7 @@ function mStep(
   const diff = new Float64Array(d);
   for (let i = 0; i < n; i++)
     for (let c = 0; c < k; c++) {
-      const r = resp[i * k + c];
+      const r = w ? w[i] * resp[i * k + c] : resp[i * k + c];
       if (r === 0) continue;
       for (let j = 0; j < d; j++) diff[j] = x[i * d + j] - means[c][j];
       const base = c * d * d;
@@ -253,7 +279,8 @@ function mStep(
     }
     covariances.push(m);
   }
-  return { k, d, covariance, weights: Array.from(nk, (v) => v / n), means, covariances };
+  const total = w ? totalWeight(p) : n;
+  return { k, d, covariance, weights: Array.from(nk, (v) => v / total), means, covariances };
 }
 
 /** Fits a k-component GMM by EM from a seeded k-means++ start. */
@@ -267,6 +294,7 @@ export function fitGmm(p: Points, opts: FitOptions): FitResult {
   if (!Number.isInteger(k) || k < 1)
     throw new LakestreamError('BAD_ARGUMENT', `GMM: k must be ≥ 1, got ${k}`);
   if (n < k) throw new LakestreamError('BAD_INPUT', `GMM: ${n} points cannot be split into ${k} components`);
+  const total = totalWeight(p);
   const resp = new Float64Array(n * k);
   let params = opts.init ? opts.init : startFromKmeans(p, k, opts.seed ?? 1, resp, covariance, regCovar);
   const llHistory: number[] = [];
@@ -276,7 +304,7 @@ export function fitGmm(p: Points, opts: FitOptions): FitResult {
     const ll = eStep(p, prepare(params), resp);
     llHistory.push(ll);
     iterations++;
-    if (llHistory.length > 1 && Math.abs(ll - llHistory[llHistory.length - 2]) < tol * n) {
+    if (llHistory.length > 1 && Math.abs(ll - llHistory[llHistory.length - 2]) < tol * total) {
       converged = true;
       break;
     }
@@ -290,7 +318,7 @@ export function fitGmm(p: Points, opts: FitOptions): FitResult {
     llHistory,
     iterations,
     converged,
-    bic: bicOf(logLikelihood, n, k, d, covariance),
+    bic: bicOf(logLikelihood, total, k, d, covariance),
   };
 }
 
@@ -407,7 +435,7 @@ export function fitByBic(
         llHistory: [ll],
         iterations: 0,
         converged: true,
-        bic: bicOf(ll, p.n, k, p.d, covariance),
+        bic: bicOf(ll, totalWeight(p), k, p.d, covariance),
       };
     }
     opts.onFit?.(k, r);

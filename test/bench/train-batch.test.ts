@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { Lake } from '../../src/lake/index.ts';
 import { cli } from '../helpers/cli.ts';
 
-/** 2011-01-01 … 2013-12-31 */
-const DAYS = 1095;
+/** 2011-01-01 … 2013-12-31 (2012 a leap year) */
+const DAYS = 1096;
 
 describe('bench train and bench batch on DuckDB', { timeout: 900_000 }, () => {
   let lakes: string;

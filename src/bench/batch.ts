@@ -1,25 +1,33 @@
 // Benchmark of the batch view (not a test): `lakestream batch` on DuckDB and on Spark side by side, over
-// the 500 London households (their daily file as bronze: one reading per household and day) and over a
-// generated bronze of N meters × 3 years of daily readings (--meters, default 100,000: about 110 M rows,
-// the size of that many meters' gold daily table). Per lake and engine: the time of each step of the run
-// (meters list, hourly, daily, monthly, mark, diff) and in total, and Spark's time over DuckDB's.
+// the 500 London households (their daily file as bronze: one reading per household and day) and over
+// generated bronze tables of N meters × 3 years of daily readings (a ladder of sizes up to 100,000
+// meters: about 110 M rows, the size of that many meters' gold daily table; gen-lake.ts, cached by
+// size). Per lake and engine: the time of each step of the run (meters list, hourly, daily, monthly,
+// mark, publish) and in total, Spark's time over DuckDB's, and whether both engines wrote the same
+// batch tables (row count and a hash of every row, per table). Each engine's run at one size is bounded
+// (--minutes); an engine that ran out of time is not tried at the larger sizes.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { runMetersBatch } from '../batch/run.ts';
+import { BATCH_TABLES, batchSchema, runMetersBatch } from '../batch/run.ts';
 import { METER_TABLES } from '../domain/meters/tables.ts';
 import { openEngine } from '../engine/index.ts';
-import { LakestreamError } from '../errors.ts';
 import { copyToDir, Lake, uploadDataFiles, withDuck } from '../lake/index.ts';
 import { type Enrichment, loadEnrichment } from '../workloads/meters/enrich.ts';
-import { benchSpark } from './engines.ts';
+import { bronzeColumns, generatedBronzeLake, linkedCopy } from './gen-lake.ts';
+import { benchEngines, CONNECT_TIMEOUT_MS, DEFAULT_LADDER } from './train.ts';
 
 const LONDON = resolve(import.meta.dirname, '../../../shared/data/meters/london');
 const BRONZE = METER_TABLES.bronze;
+const ms = (x: number) => Math.round(x);
 
-/** Writes `select` (the bronze columns) as the lake's bronze table in one commit. */
-async function writeBronze(url: string, select: string): Promise<number> {
+/** The 500 London households' daily file as the lake's bronze, in one commit. */
+async function writeLondonBronze(url: string): Promise<number> {
+  const file = join(LONDON, 'daily_500_households.csv.gz').replaceAll("'", "''");
+  const select = `SELECT ${bronzeColumns('LCLid', `CAST(day AS TIMESTAMPTZ)`, 'CAST(energy_kwh AS DOUBLE)', 'CAST(day AS VARCHAR)')}
+          FROM read_csv('${file}', header = true, columns = {'LCLid': 'VARCHAR', 'day': 'DATE', 'energy_kwh': 'DOUBLE', 'n_halfhours': 'INTEGER'})
+          WHERE energy_kwh IS NOT NULL`;
   const lake = await Lake.open(url);
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-batch-'));
   try {
@@ -36,45 +44,76 @@ async function writeBronze(url: string, select: string): Promise<number> {
   }
 }
 
-/** The bronze columns around a reading's meter, instant, value and local day. */
-const bronzeColumns = (meter: string, ts: string, value: string, day: string) =>
-  `${meter} AS meter_id, 'electricity' AS kind, ${ts} AS ts, ${value} AS value, 'kWh' AS unit,
-   'interval' AS type, CAST(0 AS BIGINT) AS seq, CAST(NULL AS VARCHAR) AS tz, CAST(NULL AS VARCHAR) AS src,
-   'bench' AS topic, 0 AS partition, CAST(0 AS BIGINT) AS "offset", now() AS ingested_at, ${day} AS day`;
-
-function londonSelect(): string {
-  const file = join(LONDON, 'daily_500_households.csv.gz').replaceAll("'", "''");
-  return `SELECT ${bronzeColumns('LCLid', `CAST(day AS TIMESTAMPTZ)`, 'CAST(energy_kwh AS DOUBLE)', 'CAST(day AS VARCHAR)')}
-          FROM read_csv('${file}', header = true, columns = {'LCLid': 'VARCHAR', 'day': 'DATE', 'energy_kwh': 'DOUBLE', 'n_halfhours': 'INTEGER'})
-          WHERE energy_kwh IS NOT NULL`;
-}
-
-/** N meters × 2011–2013, one reading a day, values from a hash (the same on every run). */
-function generatedSelect(meters: number): string {
-  return `SELECT ${bronzeColumns(
-    `'GEN' || lpad(CAST(m AS VARCHAR), 6, '0')`,
-    `CAST(d AS TIMESTAMPTZ)`,
-    `(hash(m, d) % 20000) / 1000.0`,
-    `strftime(d, '%Y-%m-%d')`,
-  )}
-          FROM range(${meters}) AS t(m), range(DATE '2011-01-01', DATE '2014-01-01', INTERVAL 1 DAY) AS s(d)`;
-}
-
-async function timeEngine(url: string, engineName: string, enrichment: Enrichment) {
-  const engine = await openEngine(engineName, url);
+/** Per batch table: its rows and the sum of a hash of each row (DuckDB reading what the engine wrote). */
+export async function batchFingerprint(url: string): Promise<Record<string, { rows: number; hash: string }>> {
   const lake = await Lake.open(url);
   try {
-    const started = performance.now();
-    const r = await runMetersBatch({ lake, engine, enrichment, diff: false });
-    const ms = (x: number) => Math.round(x);
+    const out: Record<string, { rows: number; hash: string }> = {};
+    for (const name of Object.keys(BATCH_TABLES) as (keyof typeof BATCH_TABLES)[]) {
+      const cols = batchSchema(name)
+        .map((c) => `"${c.name}"`)
+        .join(', ');
+      const view = BATCH_TABLES[name].path.replaceAll('/', '_');
+      const r = (
+        await lake.query(
+          `SELECT count(*) AS n, CAST(sum(CAST(hash(${cols}) AS HUGEINT)) AS VARCHAR) AS h FROM ${view}`,
+        )
+      ).rows[0];
+      out[name] = { rows: Number(r.n), hash: String(r.h) };
+    }
+    return out;
+  } finally {
+    await lake.close();
+  }
+}
+
+/** A lake a run benches on: its bronze's rows, how it was generated, and what removes it. */
+interface BenchLake {
+  url: string;
+  rows: number;
+  generated?: object;
+  done: () => Promise<void>;
+}
+
+interface BatchRun {
+  engine: string;
+  total_ms: number;
+  timedOut?: boolean;
+  skipped?: string;
+  steps_ms?: Record<string, number>;
+  rows?: Record<string, number>;
+}
+
+async function timeEngine(
+  url: string,
+  engineName: string,
+  enrichment: Enrichment,
+  minutes: number,
+): Promise<BatchRun> {
+  const signal = AbortSignal.timeout(minutes * 60_000);
+  const started = performance.now();
+  const engine = await openEngine(engineName, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+  const lake = await Lake.open(url);
+  try {
+    const r = await runMetersBatch({
+      lake,
+      engine,
+      enrichment,
+      diff: false,
+      signal,
+      onStep: (step, t) => process.stderr.write(`  ${step}: ${(t / 1000).toFixed(1)} s\n`),
+    });
     return {
-      engine: engine.name,
+      engine: engineName,
       total_ms: ms(performance.now() - started),
       steps_ms: Object.fromEntries(Object.entries(r.timings).map(([k, v]) => [k, ms(v)])),
       rows: r.rows,
     };
+  } catch (e) {
+    if (!signal.aborted) throw e;
+    return { engine: engineName, total_ms: minutes * 60_000, timedOut: true };
   } finally {
-    await engine.close();
+    await engine.close().catch(() => {});
     await lake.close();
   }
 }
@@ -82,55 +121,103 @@ async function timeEngine(url: string, engineName: string, enrichment: Enrichmen
 export async function runBatchBench(opts: {
   short?: boolean;
   json?: boolean;
-  /** meters of the generated lake (whole, ≥ 2: the CLI checks) */
-  meters?: number;
+  keep?: boolean;
+  /** duckdb, spark or spark://HOST:PORT, or several comma-separated (default: duckdb and spark) */
+  engine?: string;
+  /** meters of the generated lakes, one lake per size (default DEFAULT_LADDER; --short 1000) */
+  sizes?: number[];
+  /** the bound on one engine's run at one size, minutes (default 30) */
+  minutes?: number;
+  /** only the generated lakes, not the 500 London households (--generated-only) */
+  generatedOnly?: boolean;
 }): Promise<object> {
-  const log = opts.json ? () => {} : (s: string) => process.stderr.write(`${s}\n`);
-  const meters = opts.meters ?? (opts.short ? 1000 : 100_000);
-  const spark = await benchSpark(log);
-  const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-batch-'));
-  try {
-    const lakes: [string, () => string, Enrichment][] = [
-      [
-        'london-500',
-        londonSelect,
-        loadEnrichment({
-          householdsFile: join(LONDON, 'households.csv'),
-          holidaysFile: join(LONDON, 'uk_bank_holidays.csv'),
-        }),
-      ],
-      [`generated-${meters}x3y`, () => generatedSelect(meters), loadEnrichment({})],
-    ];
-    const results = [];
-    for (const [name, select, enrichment] of lakes) {
-      const url = `file:${join(dir, name)}`;
-      log(`building ${name}'s bronze`);
-      const started = performance.now();
-      const rows = await writeBronze(url, select());
-      log(
-        `  ${rows.toLocaleString('en-US')} readings in ${((performance.now() - started) / 1000).toFixed(1)} s`,
-      );
-      log(`${name}: batch on duckdb`);
-      const duck = await timeEngine(url, 'duckdb', enrichment);
-      log(`  ${duck.total_ms} ms`);
-      log(`${name}: batch on ${spark}`);
-      const sp = await timeEngine(url, spark, enrichment);
-      log(`  ${sp.total_ms} ms`);
-      results.push({
-        lake: name,
-        bronze_rows: rows,
-        duckdb: duck,
-        spark: sp,
-        ratio_spark_over_duckdb: Number((sp.total_ms / duck.total_ms).toFixed(2)),
-      });
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  const engines = await benchEngines(opts.engine);
+  const sizes = opts.sizes ?? (opts.short ? [1000] : DEFAULT_LADDER);
+  const minutes = opts.minutes ?? 30;
+  const skip = new Map<string, string>();
+  const results = [];
+  const lakes: { name: string; enrichment: Enrichment; open: () => Promise<BenchLake> }[] = [];
+  if (!opts.generatedOnly)
+    lakes.push({
+      name: 'london-500',
+      enrichment: loadEnrichment({
+        householdsFile: join(LONDON, 'households.csv'),
+        holidaysFile: join(LONDON, 'uk_bank_holidays.csv'),
+      }),
+      open: async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-batch-london-'));
+        const rows = await writeLondonBronze(`file:${dir}`);
+        return { url: `file:${dir}`, rows, done: () => rm(dir, { recursive: true, force: true }) };
+      },
+    });
+  for (const meters of sizes)
+    lakes.push({
+      name: `generated-${meters}x3y`,
+      enrichment: loadEnrichment({}),
+      open: async () => {
+        const g = await generatedBronzeLake(meters, { log });
+        // the batch tables go to a lake of the run's own: the cached bronze stays as generated
+        const run = await linkedCopy(g.dir);
+        return {
+          url: run.url,
+          rows: g.rows,
+          generated: { seconds: Math.round(g.seconds * 100) / 100, cached: g.cached },
+          done: async () => {
+            await run.remove();
+            await g.release(opts.keep, log);
+          },
+        };
+      },
+    });
+  for (const l of lakes) {
+    log(`${l.name}: bronze …`);
+    const lake = await l.open();
+    try {
+      const runs: BatchRun[] = [];
+      const prints: Record<string, Awaited<ReturnType<typeof batchFingerprint>>> = {};
+      for (const e of engines) {
+        const skipped = skip.get(e);
+        if (skipped) {
+          runs.push({ engine: e, total_ms: 0, skipped });
+          continue;
+        }
+        log(`${l.name}: batch on ${e}`);
+        const r = await timeEngine(lake.url, e, l.enrichment, minutes);
+        runs.push(r);
+        if (r.timedOut) {
+          skip.set(e, `ran out of time (${minutes} min) at ${l.name}`);
+          log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
+        } else {
+          log(`  ${e}: ${r.total_ms} ms`);
+          prints[e] = await batchFingerprint(lake.url);
+        }
+      }
+      const out: Record<string, unknown> = {
+        lake: l.name,
+        bronze_rows: lake.rows,
+        ...(lake.generated ? { generated: lake.generated } : {}),
+        runs,
+      };
+      const duck = runs.find((r) => r.engine === 'duckdb');
+      const spark = runs.find((r) => r.engine !== 'duckdb');
+      if (duck && spark && prints[duck.engine] && prints[spark.engine]) {
+        out.ratio_spark_over_duckdb = Number((spark.total_ms / duck.total_ms).toFixed(2));
+        out.tables_equal = JSON.stringify(prints[duck.engine]) === JSON.stringify(prints[spark.engine]);
+        out.tables = { [duck.engine]: prints[duck.engine], [spark.engine]: prints[spark.engine] };
+      } else if (Object.keys(prints).length > 0) out.tables = prints;
+      results.push(out);
+    } finally {
+      await lake.done();
     }
-    return {
-      scenario: 'batch',
-      spark,
-      note: 'steps: meters = list of meters, hourly/daily/monthly = compute and replace that table, mark, publish (no diff: the bench lakes have no stream tables)',
-      results,
-    };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
   }
+  const report = {
+    scenario: 'batch',
+    engines,
+    minutesPerRun: minutes,
+    note: 'steps: meters = list of meters, hourly/daily/monthly = compute and replace that table, mark, publish (no diff: the bench lakes have no stream tables); total = open the engine, run, close. tables: rows and a sum of row hashes per batch table, read by DuckDB after each engine wrote them',
+    results,
+  };
+  if (opts.json) console.log(JSON.stringify(report, null, 2));
+  return report;
 }

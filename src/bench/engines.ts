@@ -329,13 +329,17 @@ function sameJson(a: string, b: string): boolean {
   return eq(JSON.parse(a), JSON.parse(b));
 }
 
-/** The Spark a bench compares with: LAKESTREAM_ENGINE when it names one, else the local cluster's. */
+/** The Spark a bench compares with: LAKESTREAM_ENGINE when it names one, else the local cluster's (LAKESTREAM_CLUSTER_DIR's). */
 export async function benchSpark(log: (s: string) => void): Promise<string> {
   const spark = process.env.LAKESTREAM_ENGINE ?? '';
   if (spark.startsWith('spark')) return spark;
   // the local cluster's Spark (started when it is not running; a running one is only checked)
   const { clusterUp } = await import('../cluster/cluster.ts');
-  const r = await clusterUp({ parts: ['spark'], log: (l) => log(`[cluster] ${l}`) });
+  const r = await clusterUp({
+    dir: process.env.LAKESTREAM_CLUSTER_DIR,
+    parts: ['spark'],
+    log: (l) => log(`[cluster] ${l}`),
+  });
   return r.sparkConnectUrl.replace(/^sc:/, 'spark:');
 }
 

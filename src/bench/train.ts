@@ -1,37 +1,55 @@
 // Benchmark: training the consumption model on DuckDB (in process) and on Spark side by side — the same
 // SQL training set and IRLS aggregations (models/consumption/engine-train.ts) — on the 500 London
-// households' gold daily and on a generated gold daily of N meters × 3 years; each engine's time, where
-// it goes (scan, training-set build, IRLS steps, scoring) and the ratio. Both models are checked equal.
+// households' gold daily and on generated gold daily tables of N meters × 3 years (a ladder of sizes,
+// gen-lake.ts, cached by size). Per lake and engine: the time, where it goes (scan, training-set build,
+// IRLS steps, scoring), the ratio, and whether the two models are equal (the trainer tests' checks).
+// Each engine's run at one size is bounded (--minutes); an engine that ran out of time is not tried
+// at the larger sizes.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEngine } from '../engine/index.ts';
-import { LakestreamError } from '../errors.ts';
 import { type EngineTrainResult, trainOnEngine } from '../models/consumption/engine-train.ts';
+import { benchSpark } from './engines.ts';
+import { generatedGoldLake } from './gen-lake.ts';
 import { buildBenchLake } from './serve.ts';
-import { generateTrainLake } from './train-lake.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 const round = (s: number) => Math.round(s * 100) / 100;
 
+/** How long a bench waits for Spark Connect to answer: a loaded machine's Spark takes more than the CLI's 6 s. */
+export const CONNECT_TIMEOUT_MS = 60_000;
+
+/** The generated sizes (meters × 3 years) run by default: up to 100,000 meters ≈ 110 M daily rows. */
+export const DEFAULT_LADDER = [1_000, 10_000, 30_000, 100_000];
+
 export interface TrainBenchOptions {
   short?: boolean;
-  /** duckdb, spark or spark://HOST:PORT: that engine only (default: duckdb and spark side by side) */
+  json?: boolean;
+  keep?: boolean;
+  /** duckdb, spark or spark://HOST:PORT, or several comma-separated (default: duckdb and spark) */
   engine?: string;
-  /** meters of the generated lake (default 100,000; --short 200) */
-  meters?: number;
+  /** meters of the generated lakes, one lake per size (default DEFAULT_LADDER; --short 200) */
+  sizes?: number[];
+  /** the bound on one engine's run at one size, minutes (default 30) */
+  minutes?: number;
+  /** only the generated lakes, not the 500 London households (--generated-only) */
+  generatedOnly?: boolean;
 }
 
-interface EngineRun {
+export interface EngineRun {
   engine: string;
+  /** open, train and close; for a run that ran out of time, the bound */
   seconds: number;
-  scanSeconds: number;
-  buildSeconds: number;
-  irlsSeconds: number;
-  irlsSteps: number;
-  scoreSeconds: number;
-  examples: number;
+  timedOut?: boolean;
+  skipped?: string;
+  scanSeconds?: number;
+  buildSeconds?: number;
+  irlsSeconds?: number;
+  irlsSteps?: number;
+  scoreSeconds?: number;
+  examples?: number;
 }
 
 function runOf(engine: string, r: EngineTrainResult, seconds: number): EngineRun {
@@ -47,63 +65,123 @@ function runOf(engine: string, r: EngineTrainResult, seconds: number): EngineRun
   };
 }
 
-/** The largest relative difference between two models' coefficients. */
-function coefDifference(a: EngineTrainResult, b: EngineTrainResult): number {
-  let worst = 0;
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
+
+/**
+ * The trainer tests' equality of two models (test/models/engine-train.test.ts): the same examples per
+ * k, coefficients within 1e-6 relative, in-sample errors within 1e-9.
+ */
+export function compareModels(a: EngineTrainResult, b: EngineTrainResult) {
+  let coef = 0;
+  let examplesEqual = true;
   a.model.fits.forEach((f, k) => {
+    if (f.n !== b.model.fits[k].n) examplesEqual = false;
     f.coef.forEach((c, j) => {
-      const o = b.model.fits[k].coef[j];
-      worst = Math.max(worst, Math.abs(c - o) / Math.max(Math.abs(o), 1e-12));
+      coef = Math.max(coef, rel(c, b.model.fits[k].coef[j]));
     });
   });
-  return worst;
+  type InSample = { inSample: { k: unknown; model: Record<string, number> }[] };
+  const ra = (a.metrics as InSample).inSample;
+  const rb = (b.metrics as InSample).inSample;
+  let metrics = 0;
+  ra.forEach((r, i) => {
+    if (r.k !== rb[i].k || r.model.n !== rb[i].model.n) examplesEqual = false;
+    for (const m of ['mape', 'mdape', 'wape']) metrics = Math.max(metrics, rel(r.model[m], rb[i].model[m]));
+  });
+  return {
+    equal: examplesEqual && coef < 1e-6 && metrics < 1e-9,
+    examplesEqual,
+    maxCoefficientDifference: coef,
+    maxInSampleErrorDifference: metrics,
+  };
 }
 
-async function benchLake(name: string, url: string, engines: string[], rows: number): Promise<object> {
+async function benchLake(
+  name: string,
+  url: string,
+  engines: string[],
+  rows: number,
+  minutes: number,
+  skip: Map<string, string>,
+): Promise<Record<string, unknown>> {
   const runs: EngineRun[] = [];
-  const results: EngineTrainResult[] = [];
+  const results = new Map<string, EngineTrainResult>();
   for (const e of engines) {
+    const skipped = skip.get(e);
+    if (skipped) {
+      runs.push({ engine: e, seconds: 0, skipped });
+      continue;
+    }
     log(`${name}: training on ${e} …`);
     const started = performance.now();
-    const engine = await openEngine(e, url);
+    const signal = AbortSignal.timeout(minutes * 60_000);
+    const engine = await openEngine(e, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
     try {
-      const r = await trainOnEngine(engine, { log });
-      results.push(r);
+      const r = await trainOnEngine(engine, { log: (l) => log(`  ${l}`), signal });
+      results.set(e, r);
       runs.push(runOf(e, r, (performance.now() - started) / 1000));
+      log(`  ${e}: ${runs.at(-1)!.seconds} s`);
+    } catch (err) {
+      if (!signal.aborted) throw err;
+      runs.push({ engine: e, seconds: minutes * 60, timedOut: true });
+      skip.set(e, `ran out of time (${minutes} min) at ${name}`);
+      log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
     } finally {
-      await engine.close();
+      await engine.close().catch(() => {});
     }
   }
   const out: Record<string, unknown> = { lake: name, dailyRows: rows, runs };
-  if (runs.length === 2) {
-    out.sparkOverDuckdb = round(runs[1].seconds / runs[0].seconds);
-    out.maxCoefficientDifference = coefDifference(results[1], results[0]);
+  const duck = runs.find((r) => r.engine === 'duckdb');
+  const spark = runs.find((r) => r.engine !== 'duckdb');
+  if (duck && spark && results.has(duck.engine) && results.has(spark.engine)) {
+    out.sparkOverDuckdb = round(spark.seconds / duck.seconds);
+    out.models = compareModels(results.get(spark.engine)!, results.get(duck.engine)!);
   }
   return out;
 }
 
+/** The engines of --engine: duckdb, spark (the local cluster's, or LAKESTREAM_ENGINE's) or spark://HOST:PORT. */
+export async function benchEngines(value: string | undefined): Promise<string[]> {
+  const names = (value ?? 'duckdb,spark').split(',').map((s) => s.trim());
+  const out: string[] = [];
+  for (const n of names) out.push(n === 'spark' ? await benchSpark(log) : n);
+  return out;
+}
+
 export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<object> {
-  const engines = opts.engine === undefined ? ['duckdb', 'spark'] : [opts.engine];
-  const meters = opts.meters ?? (opts.short ? 200 : 100_000);
-  if (!Number.isInteger(meters) || meters < 2)
-    throw new LakestreamError('BAD_ARGUMENT', `--meters must be a whole number ≥ 2, got ${meters}`);
+  const engines = await benchEngines(opts.engine);
+  const sizes = opts.sizes ?? (opts.short ? [200] : DEFAULT_LADDER);
+  const minutes = opts.minutes ?? 30;
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-train-'));
+  const skip = new Map<string, string>();
+  const lakes: Record<string, unknown>[] = [];
   try {
-    const london = `file:${join(dir, 'london')}`;
-    log('building gold daily of the 500 London households …');
-    const l = await buildBenchLake(london, log);
-    const generated = `file:${join(dir, 'generated')}`;
-    log(`generating gold daily of ${meters.toLocaleString('en-US')} meters × 36 months …`);
-    const g = await generateTrainLake(generated, { meters, months: 36 });
-    return {
-      scenario: 'train',
-      engines,
-      lakes: [
-        await benchLake('london-500', london, engines, l.rows),
-        await benchLake(`generated-${meters}`, generated, engines, g.dailyRows),
-      ],
-    };
+    if (!opts.generatedOnly) {
+      const london = `file:${join(dir, 'london')}`;
+      log('building gold daily of the 500 London households …');
+      const l = await buildBenchLake(london, log);
+      lakes.push(await benchLake('london-500', london, engines, l.rows, minutes, skip));
+    }
+    for (const meters of sizes) {
+      log(`gold daily of ${meters.toLocaleString('en-US')} meters × 36 months …`);
+      const g = await generatedGoldLake(meters, { log });
+      try {
+        const r = await benchLake(`generated-${meters}x3y`, g.url, engines, g.rows, minutes, skip);
+        lakes.push({ ...r, generated: { seconds: round(g.seconds), cached: g.cached } });
+      } finally {
+        await g.release(opts.keep, log);
+      }
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+  const report = {
+    scenario: 'train',
+    engines,
+    minutesPerRun: minutes,
+    note: 'seconds = open the engine, train, close; scan = extent and closed months; build = the training set built and cached (Spark; DuckDB has no cache and builds it inside each IRLS step); irls = the 12 weighted aggregations; score = in-sample errors. models: the trainer tests’ equality checks',
+    lakes,
+  };
+  if (opts.json) console.log(JSON.stringify(report, null, 2));
+  return report;
 }

@@ -17,8 +17,9 @@ type Run = (opts: {
   minutes?: number;
   rate?: number;
   engine?: string;
-  /** train, batch: meters of the generated lake */
-  meters?: number;
+  /** train, batch: --meters, the generated lakes' sizes (meters × 3 years), one lake per size */
+  sizes?: number[];
+  generatedOnly?: boolean;
 }) => Promise<object>;
 
 const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> = {
@@ -125,7 +126,9 @@ ${Object.entries(SCENARIOS)
 A scenario on the cluster (kafka, hdfs, baseline, stress, resilience, soak) starts the local cluster
 (in LAKESTREAM_CLUSTER_DIR, default ./.lakestream/cluster) when it is down and stops it at the end,
 and removes its topics and lake from the cluster; --keep keeps them all and says how to stop the
-cluster. Progress goes to stderr; the report (JSON) to stdout. baseline, stress, resilience and soak also write
+cluster. train and batch generate their lakes of --meters N × 3 years under bench/lakes/ (or
+LAKESTREAM_BENCH_LAKES) and remove them at the end; with --keep they stay and a later run of the same
+size reuses them. Progress goes to stderr; the report (JSON) to stdout. baseline, stress, resilience and soak also write
 result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (docs/evaluation.md).`,
   options: {
     short: { type: 'boolean', help: 'a smaller, quicker run' },
@@ -137,12 +140,16 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
     engine: {
       type: 'string',
       value: 'ENGINE',
-      help: 'train: duckdb, spark or spark://HOST:PORT only (default: duckdb and spark side by side)',
+      help: 'train, batch: duckdb, spark or spark://HOST:PORT only, or a comma-separated list (default: duckdb,spark side by side)',
     },
     meters: {
       type: 'string',
       value: 'N',
-      help: 'train, batch: meters of the generated lake (default 100000; --short: train 200, batch 1000)',
+      help: 'train, batch: meters of the generated lakes × 3 years, one lake per size (default 1000,10000,30000,100000; --short: train 200, batch 1000)',
+    },
+    'generated-only': {
+      type: 'boolean',
+      help: 'train, batch: only the generated lakes, not the 500 London households',
     },
     engines: {
       type: 'string',
@@ -154,7 +161,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       value: 'NAME,…',
       help: 'resilience: only these faults (default all; names in its report)',
     },
-    minutes: { type: 'string', value: 'N', help: 'soak: how long (default 60; --short 3)' },
+    minutes: {
+      type: 'string',
+      value: 'N',
+      help: "soak: how long (default 60; --short 3); train, batch: the bound on each engine's run at one size (default 30)",
+    },
     rate: { type: 'string', value: 'R', help: 'resilience, soak: readings per second (default 1000)' },
   },
   async run({ values, positionals }) {
@@ -194,10 +205,13 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
             ? undefined
             : numberOption('rate', values.rate, 1000, { min: 1, integer: true }),
         engine: values.engine,
-        meters:
+        generatedOnly: values['generated-only'],
+        sizes:
           values.meters === undefined
             ? undefined
-            : numberOption('meters', values.meters, 0, { min: 2, integer: true }),
+            : String(values.meters)
+                .split(',')
+                .map((m) => numberOption('meters', m.trim(), 0, { min: 2, integer: true })),
       });
     } finally {
       if (onCluster) await leaveCluster(clusterDir, before, values.keep === true);

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { latestView } from '../../src/batch/view.ts';
+import { latestView, VIEW_DIR } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
 import { startServer } from '../../src/serve/server.ts';
-import { type BatchLake, batchLake, LATE } from '../helpers/batch-lake.ts';
+import { type BatchLake, batchLake, LATE, streamWithBatchEvery } from '../helpers/batch-lake.ts';
 import { cli, runCli, startCli } from '../helpers/cli.ts';
 
 interface DiffRow {
@@ -175,14 +175,7 @@ describe('stream --batch-every', () => {
     const l = await batchLake();
     const lake = await Lake.open(l.lake);
     try {
-      const child = startCli(['stream', '--batch-every', '1s', '--retrain', 'off', ...l.flags]);
-      let stderr = '';
-      child.stderr?.on('data', (d) => (stderr += d));
-      const deadline = Date.now() + 120_000;
-      while (((await latestView(lake.store))?.run ?? 0) < 2 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 500));
-      child.kill('SIGINT');
-      const code = await new Promise((r) => child.once('close', r));
+      const { code, stderr } = await streamWithBatchEvery(lake, VIEW_DIR, 2, l.flags);
       assert.equal(code, 0, stderr);
       assert.ok(((await latestView(lake.store))?.run ?? 0) >= 2, stderr);
       assert.match(

@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { latestView, TRACE_VIEW_DIR } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
+import { streamWithBatchEvery } from '../helpers/batch-lake.ts';
 import { cli, freshEngines, runCli } from '../helpers/cli.ts';
 import { CORNER_JOB, type TraceLake, traceLake } from '../helpers/trace-lake.ts';
 
@@ -105,6 +107,27 @@ describe('lakestream batch --workload cluster-trace on DuckDB', () => {
         [`${CORNER_JOB}/5`, '100', 'changed', 'FAIL', 'FINISH'],
         [`${CORNER_JOB}/5`, '100', 'not-in-stream', 'FINISH', null],
       ],
+    );
+  });
+  it('stream --workload cluster-trace --batch-every runs the trace view beside the worker, and stops with it', async () => {
+    const before = (await latestView(lake.store, TRACE_VIEW_DIR))!;
+    const r = await streamWithBatchEvery(lake, TRACE_VIEW_DIR, before.run + 1, [
+      '--workload',
+      'cluster-trace',
+      ...l.flags,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const view = (await latestView(lake.store, TRACE_VIEW_DIR))!;
+    assert.ok(view.run > before.run, r.stderr);
+    assert.equal(view.engine, 'duckdb');
+    assert.equal(view.mark, before.mark);
+    // the view is the trace's: its table, and the summary line names its events and its one difference
+    assert.deepEqual(Object.keys(view.tables), ['cluster-trace/batch/task_lifecycles']);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `batch view run ${before.run + 1}: task events up to trace time [0-9,]+ µs; keys differing from the stream: task_lifecycles 2`,
+      ),
     );
   });
 });

@@ -2,9 +2,11 @@
 // in UTC, one at a fixed +01:00 offset without a zone, and a water register in Europe/Madrid across the
 // March DST change — replayed and drained; then, optionally, a day held back and sent past the lateness.
 
+import { latestView } from '../../src/batch/view.ts';
+import type { Lake } from '../../src/lake/index.ts';
 import { mulberry32 } from '../../src/models/random.ts';
 import { openTransport } from '../../src/transport/open.ts';
-import { cli, freshEngines } from './cli.ts';
+import { cli, freshEngines, startCli } from './cli.ts';
 
 const HOUR = 3_600_000;
 /** The day held back from the first replay and sent after the stream released it. */
@@ -105,4 +107,26 @@ export async function batchLake(): Promise<BatchLake> {
     produceFlags: e.produceFlags,
     sendLate: () => replay(all.filter(isLate)),
   };
+}
+
+/**
+ * Runs `stream --batch-every 1s --retrain off ARGS` until the view in `dir` reaches run `untilRun` (or
+ * `timeoutMs` passes), then stops it with SIGINT: its exit code and stderr.
+ */
+export async function streamWithBatchEvery(
+  lake: Lake,
+  dir: string,
+  untilRun: number,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: unknown; stderr: string }> {
+  const child = startCli(['stream', '--batch-every', '1s', '--retrain', 'off', ...args]);
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + timeoutMs;
+  while (((await latestView(lake.store, dir))?.run ?? 0) < untilRun && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 500));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.once('close', r));
+  return { code, stderr };
 }

@@ -12,7 +12,7 @@ const HOUR = 3_600_000;
 /** The day held back from the first replay and sent after the stream released it. */
 export const LATE = { meter: 'E-UTC', day: '2013-01-10', month: '2013-01' };
 
-interface Line {
+export interface Line {
   v: 1;
   meter_id: string;
   kind: string;
@@ -77,6 +77,8 @@ export interface BatchLake {
   produceFlags: string[];
   /** sends the held-back day and drains the stream: the stream quarantines it as too-late */
   sendLate(): Promise<void>;
+  /** sends these readings and drains the stream */
+  send(lines: Line[]): Promise<void>;
 }
 
 /** Replays every reading but the late day and drains the stream. */
@@ -106,6 +108,7 @@ export async function batchLake(): Promise<BatchLake> {
     flags: e.flags,
     produceFlags: e.produceFlags,
     sendLate: () => replay(all.filter(isLate)),
+    send: replay,
   };
 }
 

@@ -91,7 +91,7 @@ export async function servedFrom(lake: LakeReader, table: MergedTable): Promise<
 
 const lit = (s: string) => `'${s.replaceAll("'", "''")}'`;
 
-/** The first month starting on or after `day`, and the last month ending on or before it ('YYYY-MM'). */
+/** The first and the last of the months wholly inside the days from..to ('YYYY-MM'; from null: no first). */
 function monthsWithin(from: string | null, to: string): { first: string | null; last: string } {
   const next = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
   const prevMonth = (m: string) => {
@@ -108,9 +108,9 @@ function monthsWithin(from: string | null, to: string): { first: string | null; 
   return { first, last };
 }
 
-/** The condition a batch row meets to be served from the batch view (the stream's rows: its negation). */
-function inBatch(table: MergedTable, from: Extract<ServedFrom, { tables: 'batch+stream' }>): string {
-  if (table === 'lifecycles') return `outcome <> 'open' AND first_time <= ${from.batch_until ?? 0}`;
+/** The condition a batch row (its columns prefixed with `p`) meets to be served from the batch view. */
+function inBatch(table: MergedTable, from: Extract<ServedFrom, { tables: 'batch+stream' }>, p = ''): string {
+  if (table === 'lifecycles') return `${p}outcome <> 'open' AND ${p}first_time <= ${from.batch_until ?? 0}`;
   const { from: a, to: b } = from.batch_days ?? { from: null, to: '' };
   if (table === 'monthly') {
     const m = monthsWithin(a, b);
@@ -137,7 +137,7 @@ export function mergedRelation(
   const streamRows =
     table === 'lifecycles'
       ? // an attempt the batch view closed is its, whatever the stream kept of it
-        `NOT EXISTS (SELECT 1 FROM ${batch} b WHERE ${cond.replaceAll(/\b(outcome|first_time)\b/g, 'b.$1')}
+        `NOT EXISTS (SELECT 1 FROM ${batch} b WHERE ${inBatch(table, from, 'b.')}
            AND b.job_id = s.job_id AND b.task_index = s.task_index AND b.first_time = s.first_time)`
       : `NOT (${cond}) AND meter_id <> ${lit(FLEET_ID)}`;
   return `(SELECT ${t.columns} FROM ${batch} WHERE ${cond}

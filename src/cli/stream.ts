@@ -1,7 +1,7 @@
 // `lakestream stream`: runs a stream worker of one workload in a consumer group.
 
 import { batchSummary } from '../batch/report.ts';
-import { runMetersBatch } from '../batch/run.ts';
+import { runMetersBatch, runTraceBatch } from '../batch/run.ts';
 import { every, parseDuration, type Schedule } from '../batch/schedule.ts';
 import { findDataDir, londonFile } from '../config/data-dir.ts';
 import { engineOption, lakeOption, lakeUrl, transportOption, transportUrl } from '../config/settings.ts';
@@ -54,28 +54,30 @@ export function metersEnrichment(
   });
 }
 
-/** The batch view every `ms` beside the worker; a failed run is reported and the next one tries again. */
+/**
+ * The workload's batch view every `ms` beside the worker, on the stream's engine (`--engine`: DuckDB in
+ * this process, or Spark computing and writing); a failed run is reported and the next one tries again.
+ */
 function scheduleBatchView(
   lake: Lake,
   ms: number,
-  workload: string,
-  values: { data?: string; holidays?: string; 'sample-fraction'?: string; quiet?: boolean },
+  workload: 'meters' | 'cluster-trace',
+  values: { data?: string; holidays?: string; 'sample-fraction'?: string; quiet?: boolean; engine?: string },
 ): Schedule {
-  if (workload !== 'meters')
-    throw new LakestreamError(
-      'UNSUPPORTED',
-      `--batch-every runs the meters' batch view only — run lakestream batch --workload ${workload} instead`,
-    );
-  const enrichment = metersEnrichment(findDataDir(values.data), values);
+  const enrichment = workload === 'meters' ? metersEnrichment(findDataDir(values.data), values) : undefined;
+  const engineName = values.engine ?? 'duckdb';
   return every(
     ms,
     async (signal) => {
-      const engine = await openEngine('duckdb', lake.url);
+      const engine = await openEngine(engineName, lake.url);
       try {
-        const r = await runMetersBatch({ lake, engine, enrichment, signal });
+        const r = enrichment
+          ? await runMetersBatch({ lake, engine, enrichment, signal })
+          : await runTraceBatch({ lake, engine, signal });
         if (!values.quiet) process.stderr.write(`\n${batchSummary(r)}\n`);
       } finally {
-        await engine.close();
+        // a Spark session that does not close promptly must not hold the stream's shutdown
+        await Promise.race([engine.close(), new Promise((r) => setTimeout(r, 3000).unref())]);
       }
     },
     (e) =>
@@ -123,7 +125,7 @@ Examples:
     'batch-every': {
       type: 'string',
       value: 'DURATION',
-      help: 'meters: run the batch view (as lakestream batch, on DuckDB) every DURATION while streaming, e.g. 1d, 6h, 30s',
+      help: "run the workload's batch view (as lakestream batch, on --engine) every DURATION while streaming, e.g. 1d, 6h, 30s",
     },
     retrain: {
       type: 'string',
@@ -138,7 +140,7 @@ Examples:
     },
     engine: {
       ...engineOption.engine,
-      help: 'where the monthly retraining runs: duckdb (in process, default) or spark / spark://HOST:PORT',
+      help: 'where the monthly retraining and the --batch-every runs run: duckdb (in process, default) or spark / spark://HOST:PORT',
     },
     ...quietOption,
     ...transportOption,
@@ -189,7 +191,9 @@ Examples:
       process.once('SIGTERM', stop);
       const started = Date.now();
       const batches =
-        batchEveryMs === undefined ? undefined : scheduleBatchView(lake, batchEveryMs, workloadName, values);
+        batchEveryMs === undefined
+          ? undefined
+          : scheduleBatchView(lake, batchEveryMs, workloadName as 'meters' | 'cluster-trace', values);
       const status = await runWorker({
         transport,
         lake,

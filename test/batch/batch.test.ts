@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { latestView } from '../../src/batch/view.ts';
+import { latestView, VIEW_DIR } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
 import { startServer } from '../../src/serve/server.ts';
-import { type BatchLake, batchLake, LATE } from '../helpers/batch-lake.ts';
+import { type BatchLake, batchLake, LATE, streamWithBatchEvery } from '../helpers/batch-lake.ts';
 import { cli, runCli, startCli } from '../helpers/cli.ts';
 
 interface DiffRow {
@@ -175,14 +175,7 @@ describe('stream --batch-every', () => {
     const l = await batchLake();
     const lake = await Lake.open(l.lake);
     try {
-      const child = startCli(['stream', '--batch-every', '1s', '--retrain', 'off', ...l.flags]);
-      let stderr = '';
-      child.stderr?.on('data', (d) => (stderr += d));
-      const deadline = Date.now() + 120_000;
-      while (((await latestView(lake.store))?.run ?? 0) < 2 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 500));
-      child.kill('SIGINT');
-      const code = await new Promise((r) => child.once('close', r));
+      const { code, stderr } = await streamWithBatchEvery(lake, VIEW_DIR, 2, l.flags);
       assert.equal(code, 0, stderr);
       assert.ok(((await latestView(lake.store))?.run ?? 0) >= 2, stderr);
       assert.match(
@@ -203,38 +196,112 @@ describe('stream --batch-every', () => {
 });
 
 describe('the API serving the batch view up to its mark and the stream after it', () => {
-  it('says which tables it read, and shows the late day only once the batch view has it', async () => {
+  it('says which tables it read: the late day, its hours and its month from the batch view, what the stream got after the mark from the stream', async () => {
     const l = await batchLake();
     await l.sendLate();
     const server = await startServer({ port: 0, lake: l.lake, transport: l.flags[1], log: () => {} });
+    const get = async <T>(path: string): Promise<T> => {
+      const res = await fetch(`${server.url}${path}`);
+      const body = await res.json();
+      assert.equal(res.status, 200, `${path}: ${JSON.stringify(body)}`);
+      return body as T;
+    };
+    type Series = { x: number[]; y: number[]; source: Record<string, unknown> };
+    type Month = {
+      actual: { total: number; complete: boolean } | null;
+      daily: (number | null)[];
+      source: { daily: Record<string, unknown>; monthly: Record<string, unknown> };
+    };
+    const series = (from: string, to: string, granularity: string) =>
+      get<Series>(`/api/consumption?meter=${LATE.meter}&from=${from}&to=${to}&granularity=${granularity}`);
+    const daily = () => series('2013-01-01', '2013-01-31', 'day');
+    const hourly = () => series('2013-01-09', '2013-01-11', 'hour');
+    const month = (m: string) => get<Month>(`/api/forecast?meter=${LATE.meter}&month=${m}`);
+    const value = async (table: string, key: string) =>
+      Number(
+        (await rowsOf(l.lake, `SELECT value FROM ${table} WHERE meter_id = '${LATE.meter}' AND ${key}`))[0]
+          .value,
+      );
+    /** polls `f` until `ok` holds (the server's table list and views refresh every few seconds) */
+    const until = async <T>(f: () => Promise<T>, ok: (t: T) => boolean): Promise<T> => {
+      let r = await f();
+      for (let i = 0; i < 60 && !ok(r); i++) {
+        await new Promise((res) => setTimeout(res, 250));
+        r = await f();
+      }
+      return r;
+    };
+    const stream = (table: string) => ({ tables: 'stream', stream_table: table, why: 'no batch view yet' });
+    const merged = (batch: string, stream: string) => ({
+      tables: 'batch+stream',
+      batch_run: 1,
+      batch_table: batch,
+      stream_table: stream,
+      batch_days: { from: null, to: '2013-04-03' },
+    });
     try {
-      const series = async () => {
-        const res = await fetch(
-          `${server.url}/api/consumption?meter=${LATE.meter}&from=2013-01-01&to=2013-01-31&granularity=day`,
-        );
-        const body = await res.json();
-        assert.equal(res.status, 200, JSON.stringify(body));
-        return body as { x: number[]; y: number[]; source: Record<string, unknown> };
-      };
       const lateX = Date.parse(`${LATE.day}T00:00:00Z`) / 1000;
-      const before = await series();
-      assert.deepEqual(before.source, { tables: 'stream', why: 'no batch view yet' });
+      const before = await daily();
+      assert.deepEqual(before.source, stream('meters/gold/daily'));
       assert.equal(before.x.length, 30);
       assert.ok(!before.x.includes(lateX));
+      const hoursBefore = await hourly();
+      assert.deepEqual(hoursBefore.source, stream('meters/silver/readings'));
+      assert.equal(hoursBefore.x.length, 48, 'the 9th and the 11th: the stream never got the 10th');
+      const janBefore = await month(LATE.month);
+      assert.deepEqual(janBefore.source.monthly, stream('meters/gold/monthly'));
+      assert.equal(janBefore.actual?.complete, false);
+      assert.equal(janBefore.actual?.total, await value('meters_gold_monthly', `month = '${LATE.month}'`));
+      assert.equal(janBefore.daily[9], null);
+
       await cli(['batch', '--lake', l.lake, '-q']);
-      // the server sees a new table within its table list's refresh
-      let after = await series();
-      for (let i = 0; i < 40 && after.source.tables === 'stream'; i++) {
-        await new Promise((r) => setTimeout(r, 250));
-        after = await series();
-      }
-      assert.deepEqual(after.source, {
-        tables: 'batch+stream',
-        batch_run: 1,
-        batch_days: { from: null, to: '2013-04-03' },
-      });
+      const after = await until(daily, (s) => s.source.tables !== 'stream');
+      assert.deepEqual(after.source, merged('meters/batch/daily', 'meters/gold/daily'));
       assert.equal(after.x.length, 31);
-      assert.ok(after.x.includes(lateX));
+      assert.equal(after.y[after.x.indexOf(lateX)], await value('meters_batch_daily', `day = '${LATE.day}'`));
+      const hoursAfter = await until(hourly, (s) => s.source.tables !== 'stream');
+      assert.deepEqual(hoursAfter.source, merged('meters/batch/hourly', 'meters/silver/readings'));
+      assert.equal(hoursAfter.x.length, 72, "the late day's 24 hours, from the batch view");
+      const jan = await until(
+        () => month(LATE.month),
+        (m) => m.source.monthly.tables !== 'stream',
+      );
+      assert.deepEqual(jan.source.monthly, merged('meters/batch/monthly', 'meters/gold/monthly'));
+      assert.deepEqual(jan.source.daily, merged('meters/batch/daily', 'meters/gold/daily'));
+      const janBatch = await value('meters_batch_monthly', `month = '${LATE.month}'`);
+      assert.notEqual(janBatch, janBefore.actual?.total);
+      assert.equal(jan.actual?.total, janBatch);
+      assert.equal(jan.actual?.complete, true);
+      assert.ok(jan.daily[9] !== null && jan.daily[9] > 0, 'the late day has its bar');
+
+      // readings after the batch view's mark reach the stream only: served from the stream's tables
+      const HALF = 1_800_000;
+      const start = Date.UTC(2013, 3, 5);
+      await l.send(
+        Array.from({ length: 48 }, (_, i) => ({
+          v: 1 as const,
+          meter_id: LATE.meter,
+          kind: 'electricity',
+          ts: `${new Date(start + i * HALF).toISOString().slice(0, 19)}Z`,
+          value: 0.25,
+          unit: 'kWh',
+          type: 'interval',
+          seq: 100_000 + i,
+        })),
+      );
+      const april = await until(
+        () => series('2013-04-01', '2013-04-05', 'day'),
+        (s) => s.x.length === 5,
+      );
+      assert.deepEqual(april.source, merged('meters/batch/daily', 'meters/gold/daily'));
+      assert.equal(april.y[4], 12, "2013-04-05, the stream's day: 48 × 0.25 kWh");
+      const aprilMonth = await until(
+        () => month('2013-04'),
+        (m) => m.daily[4] !== null,
+      );
+      const aprilStream = await value('meters_gold_monthly', "month = '2013-04'");
+      assert.notEqual(aprilStream, await value('meters_batch_monthly', "month = '2013-04'"));
+      assert.equal(aprilMonth.actual?.total, aprilStream, "April is after the mark: the stream's month");
     } finally {
       await server.close();
       await rm(l.dir, { recursive: true, force: true });

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
+import { latestView, VIEW_DIR } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
-import { type BatchLake, batchLake, LATE } from '../helpers/batch-lake.ts';
+import { type BatchLake, batchLake, LATE, streamWithBatchEvery } from '../helpers/batch-lake.ts';
 import { cli } from '../helpers/cli.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 
@@ -52,5 +53,32 @@ describe('lakestream batch on Spark', { timeout: 1_800_000 }, () => {
       [[LATE.meter, LATE.day]],
     );
     assert.equal(onSpark.view.mark, duck.view.mark);
+  });
+
+  it('stream --batch-every with --engine spark runs the view on Spark beside the worker', async () => {
+    const lake = await Lake.open(l.lake);
+    try {
+      const before = (await latestView(lake.store))!;
+      const r = await streamWithBatchEvery(
+        lake,
+        VIEW_DIR,
+        before.run + 1,
+        ['--engine', spark, ...l.flags],
+        900_000,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const view = (await latestView(lake.store))!;
+      assert.ok(view.run > before.run, r.stderr);
+      assert.equal(view.engine, 'spark');
+      assert.equal(view.mark, before.mark);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `batch view run ${before.run + 1}: .*; keys differing from the stream: hourly 24, daily 1, monthly 1`,
+        ),
+      );
+    } finally {
+      await lake.close();
+    }
   });
 });

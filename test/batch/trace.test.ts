@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { latestView, TRACE_VIEW_DIR } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
+import type { ClusterTraceView } from '../../src/serve/data/cluster-trace.ts';
+import { startServer } from '../../src/serve/server.ts';
+import { streamWithBatchEvery } from '../helpers/batch-lake.ts';
 import { cli, freshEngines, runCli } from '../helpers/cli.ts';
 import { CORNER_JOB, type TraceLake, traceLake } from '../helpers/trace-lake.ts';
 
@@ -106,6 +110,69 @@ describe('lakestream batch --workload cluster-trace on DuckDB', () => {
         [`${CORNER_JOB}/5`, '100', 'not-in-stream', 'FINISH', null],
       ],
     );
+  });
+  it('stream --workload cluster-trace --batch-every runs the trace view beside the worker, and stops with it', async () => {
+    const before = (await latestView(lake.store, TRACE_VIEW_DIR))!;
+    const r = await streamWithBatchEvery(lake, TRACE_VIEW_DIR, before.run + 1, [
+      '--workload',
+      'cluster-trace',
+      ...l.flags,
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const view = (await latestView(lake.store, TRACE_VIEW_DIR))!;
+    assert.ok(view.run > before.run, r.stderr);
+    assert.equal(view.engine, 'duckdb');
+    assert.equal(view.mark, before.mark);
+    // the view is the trace's: its table, and the summary line names its events and its one difference
+    assert.deepEqual(Object.keys(view.tables), ['cluster-trace/batch/task_lifecycles']);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `batch view run ${before.run + 1}: task events up to trace time [0-9,]+ µs; keys differing from the stream: task_lifecycles 2`,
+      ),
+    );
+  });
+  it("the API reads the attempts the batch view closed from it, and the others (open at its mark, or later) from the stream's", async () => {
+    const server = await startServer({ port: 0, lake: l.lake, transport: l.flags[1], log: () => {} });
+    try {
+      const view = (await latestView(lake.store, TRACE_VIEW_DIR))!;
+      const get = async () => {
+        const res = await fetch(`${server.url}/api/cluster-trace?points=0`);
+        const body = await res.json();
+        assert.equal(res.status, 200, JSON.stringify(body));
+        return body as ClusterTraceView;
+      };
+      const n = (table: string, where = '1 = 1') =>
+        count(`SELECT count(*)::BIGINT AS n FROM ${table} WHERE ${where}`);
+      const stream = await n('cluster_trace_silver_task_lifecycles');
+      const batch = await n('cluster_trace_batch_task_lifecycles');
+      const open = await n('cluster_trace_silver_task_lifecycles', "outcome = 'open'");
+      // the one difference: the batch view keeps task 5's FAIL, which the stream replaced by its FINISH
+      assert.equal(batch, stream + 1);
+      const source = {
+        tables: 'batch+stream',
+        batch_run: view.run,
+        batch_table: 'cluster-trace/batch/task_lifecycles',
+        stream_table: 'cluster-trace/silver/task_lifecycles',
+        batch_until: Number(view.mark),
+      };
+      const merged = await get();
+      assert.deepEqual(merged.source, source);
+      assert.equal(merged.totals.lifecycles, batch, 'the FAIL only the batch view has is served');
+      assert.equal(merged.totals.open, open);
+      // a task submitted after the mark: only the stream has it, and it is served
+      await l.replay('part-e.csv', [`${Number(view.mark) + 1000},,9999102,0,,0,u,1,2,0.1,0.2,0.01,0`]);
+      let later = await get();
+      for (let i = 0; i < 60 && later.totals.lifecycles === batch; i++) {
+        await new Promise((r) => setTimeout(r, 250));
+        later = await get();
+      }
+      assert.deepEqual(later.source, source);
+      assert.equal(later.totals.lifecycles, batch + 1);
+      assert.equal(later.totals.open, open + 1);
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -2,15 +2,17 @@
 // in UTC, one at a fixed +01:00 offset without a zone, and a water register in Europe/Madrid across the
 // March DST change — replayed and drained; then, optionally, a day held back and sent past the lateness.
 
+import { latestView } from '../../src/batch/view.ts';
+import type { Lake } from '../../src/lake/index.ts';
 import { mulberry32 } from '../../src/models/random.ts';
 import { openTransport } from '../../src/transport/open.ts';
-import { cli, freshEngines } from './cli.ts';
+import { cli, freshEngines, startCli } from './cli.ts';
 
 const HOUR = 3_600_000;
 /** The day held back from the first replay and sent after the stream released it. */
 export const LATE = { meter: 'E-UTC', day: '2013-01-10', month: '2013-01' };
 
-interface Line {
+export interface Line {
   v: 1;
   meter_id: string;
   kind: string;
@@ -75,6 +77,8 @@ export interface BatchLake {
   produceFlags: string[];
   /** sends the held-back day and drains the stream: the stream quarantines it as too-late */
   sendLate(): Promise<void>;
+  /** sends these readings and drains the stream */
+  send(lines: Line[]): Promise<void>;
 }
 
 /** Replays every reading but the late day and drains the stream. */
@@ -104,5 +108,28 @@ export async function batchLake(): Promise<BatchLake> {
     flags: e.flags,
     produceFlags: e.produceFlags,
     sendLate: () => replay(all.filter(isLate)),
+    send: replay,
   };
+}
+
+/**
+ * Runs `stream --batch-every 1s --retrain off ARGS` until the view in `dir` reaches run `untilRun` (or
+ * `timeoutMs` passes), then stops it with SIGINT: its exit code and stderr.
+ */
+export async function streamWithBatchEvery(
+  lake: Lake,
+  dir: string,
+  untilRun: number,
+  args: string[],
+  timeoutMs = 120_000,
+): Promise<{ code: unknown; stderr: string }> {
+  const child = startCli(['stream', '--batch-every', '1s', '--retrain', 'off', ...args]);
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + timeoutMs;
+  while (((await latestView(lake.store, dir))?.run ?? 0) < untilRun && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 500));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.once('close', r));
+  return { code, stderr };
 }

@@ -54,6 +54,10 @@ const row = ([time, task, machine, type, cpu]: (typeof CORNERS)[number]) =>
 export interface TraceLake {
   dir: string;
   lake: string;
+  /** --transport and --lake of the lake's engines, for a stream of one's own */
+  flags: string[];
+  /** writes these task_events lines to `name`, produces and drains them */
+  replay(name: string, lines: string[]): Promise<void>;
   /** two more drained runs: task 9999101/5's two attempts sharing a key, then the open one's FINISH */
   sharedKeyAttempts(): Promise<void>;
 }
@@ -79,6 +83,8 @@ export async function traceLake(): Promise<TraceLake> {
   return {
     dir: engines.dir,
     lake: engines.lake,
+    flags: engines.flags,
+    replay: run,
     sharedKeyAttempts: async () => {
       await run('part-c.csv', SHARED_KEY.map(row));
       await run('part-d.csv', [row(SHARED_KEY_END)]);

@@ -1,7 +1,9 @@
-// GET /api/cluster-trace: the serving layer of the cluster-trace workload. It merges the batch view
-// (bronze/silver in the lake: running demand, capacity, outcomes) with the real-time view (the speed
-// layer's gold class windows, and for the minutes no window has closed yet, the class rows
-// written on arrival), and adds the task GMM's clusters for the scatter of requests.
+// GET /api/cluster-trace: the serving layer of the cluster-trace workload. Running demand and the
+// totals come from the task lifecycles: the batch view's (cluster-trace/batch/task_lifecycles) for the
+// attempts it closed and the stream's silver for the others (src/serve/data/batch-view.ts; `source` says
+// which); the class mix from the real-time view (the speed layer's gold class windows, and for the
+// minutes no window has closed yet, the class rows written on arrival); and the task GMM's clusters for
+// the scatter of requests.
 
 import { TRACE_LAKE_TABLES as T } from '../../domain/cluster-trace/tables.ts';
 import { loadModelJson } from '../../models/registry.ts';
@@ -9,6 +11,7 @@ import { TASK_GMM_MODEL_NAME, type TaskGmmModel } from '../../models/task-gmm/mo
 import type { LakeReader } from '../lake-reader.ts';
 import { num, numOrNull, viewName } from '../lake-reader.ts';
 import * as v from '../validate.ts';
+import { mergedRelation, type ServedFrom, servedFrom } from './batch-view.ts';
 import { dialectOf } from './dialect.ts';
 
 const MIN = 60_000_000; // µs per trace minute
@@ -17,7 +20,6 @@ const UNIT = 1e-4; // requests are drawn on log1p(request / UNIT), the GMM's sca
 const V = {
   classes: viewName(T.taskClasses.path),
   windows: viewName(T.classWindows.path),
-  lifecycles: viewName(T.lifecycles.path),
   capacity: viewName(T.machineCapacity.path),
 };
 
@@ -51,6 +53,8 @@ export interface ClusterTraceView {
     failureRate: (number | null)[];
   };
   totals: { submits: number; lifecycles: number; open: number };
+  /** where the task lifecycles (demand, totals) were read: the batch view's closed attempts and the stream's others */
+  source: ServedFrom;
 }
 
 const EMPTY: ClusterTraceView = {
@@ -61,6 +65,7 @@ const EMPTY: ClusterTraceView = {
   scatter: { x: [], y: [], cls: [], unit: UNIT },
   outcomes: { minutes: [], finished: [], failed: [], killed: [], evicted: [], failureRate: [] },
   totals: { submits: 0, lifecycles: 0, open: 0 },
+  source: { tables: 'stream', stream_table: T.lifecycles.path, why: 'no task lifecycles yet' },
 };
 
 /** The 2-sigma ellipse of a class in the (cpu, memory) plane, as a polygon on the log1p scale. */
@@ -99,6 +104,8 @@ export async function clusterTraceView(lake: LakeReader, q: URLSearchParams): Pr
   if (!have.has(T.taskClasses.path) || !have.has(T.lifecycles.path)) return EMPTY;
   const rows = async (sql: string) => (await lake.query(sql, { maxRows: 1_000_000 })).rows;
   const sqlOf = dialectOf(lake);
+  const source = await servedFrom(lake, 'lifecycles');
+  const lifecycles = mergedRelation('lifecycles', source);
 
   const loaded = await loadModelJson(lake.store, TASK_GMM_MODEL_NAME).catch(() => undefined);
   const model = loaded
@@ -136,12 +143,12 @@ export async function clusterTraceView(lake: LakeReader, q: URLSearchParams): Pr
   const arrivals = classes.map(() => new Array<number>(minutes.length).fill(0));
   for (const r of mixRows) arrivals[classes.indexOf(num(r.class))][mi.get(num(r.minute))!] += num(r.n);
 
-  // demand (batch view): requests of scheduled tasks, +at schedule −at end, summed over time
+  // demand (the merged lifecycles): requests of scheduled tasks, +at schedule −at end, summed over time
   const demandRows = await rows(`
     WITH ev AS (
-      SELECT schedule_time AS t, coalesce(cpu_request, 0) AS c, coalesce(memory_request, 0) AS m FROM ${V.lifecycles} WHERE schedule_time IS NOT NULL
+      SELECT schedule_time AS t, coalesce(cpu_request, 0) AS c, coalesce(memory_request, 0) AS m FROM ${lifecycles} WHERE schedule_time IS NOT NULL
       UNION ALL
-      SELECT end_time, -coalesce(cpu_request, 0), -coalesce(memory_request, 0) FROM ${V.lifecycles} WHERE schedule_time IS NOT NULL AND end_time IS NOT NULL),
+      SELECT end_time, -coalesce(cpu_request, 0), -coalesce(memory_request, 0) FROM ${lifecycles} WHERE schedule_time IS NOT NULL AND end_time IS NOT NULL),
     per AS (SELECT ${sqlOf.div('t', String(MIN))} AS minute, sum(c) AS c, sum(m) AS m FROM ev GROUP BY 1)
     SELECT minute, sum(c) OVER (ORDER BY minute) AS cpu, sum(m) OVER (ORDER BY minute) AS mem FROM per ORDER BY minute`);
   const dMinutes = demandRows.map((r) => num(r.minute));
@@ -174,8 +181,8 @@ export async function clusterTraceView(lake: LakeReader, q: URLSearchParams): Pr
         FROM ${V.windows} GROUP BY 1 ORDER BY 1`)
     : [];
   const [tot] = await rows(`SELECT (SELECT count(*) FROM ${V.classes}) AS submits,
-    (SELECT count(*) FROM ${V.lifecycles}) AS lifecycles,
-    (SELECT count(*) FROM ${V.lifecycles} WHERE outcome = 'open') AS open`);
+    (SELECT count(*) FROM ${lifecycles}) AS lifecycles,
+    (SELECT count(*) FROM ${lifecycles} WHERE outcome = 'open') AS open`);
 
   return {
     available: true,
@@ -206,5 +213,6 @@ export async function clusterTraceView(lake: LakeReader, q: URLSearchParams): Pr
       }),
     },
     totals: { submits: num(tot.submits), lifecycles: num(tot.lifecycles), open: num(tot.open) },
+    source,
   };
 }

@@ -3,9 +3,9 @@
 import { METER_TABLES } from '../../domain/meters/tables.ts';
 import { badParam, HttpError } from '../http.ts';
 import type { LakeReader } from '../lake-reader.ts';
-import { num } from '../lake-reader.ts';
+import { num, viewName } from '../lake-reader.ts';
 import * as v from '../validate.ts';
-import { dailyRelation, type ServedFrom, servedFrom } from './batch-view.ts';
+import { mergedRelation, type ServedFrom, servedFrom } from './batch-view.ts';
 import { type Catalog, KINDS, type Kind, SILVER, type Target, targetLabel, targetWhere } from './catalog.ts';
 import { dialectOf } from './dialect.ts';
 
@@ -31,7 +31,7 @@ export interface ConsumptionSeries {
   y: number[];
   /** every day (or hour) of the period was complete */
   complete: boolean[];
-  /** daily periods: the batch view's days and the stream's after them, or the stream's alone */
+  /** the batch view's days (hourly or daily) and the stream's after them, or the stream's alone */
   source: ServedFrom;
 }
 
@@ -88,27 +88,30 @@ export async function consumption(
   const sqlOf = dialectOf(lake);
   const range = `day BETWEEN ${v.lit(from)} AND ${v.lit(to)}`;
   let sql: string;
-  let source: ConsumptionSeries['source'] = { tables: 'stream', why: 'hourly series come from silver' };
+  let source: ServedFrom;
   if (granularity === 'hour') {
     if (!(await catalog.hasView(SILVER)))
       throw new HttpError(404, 'the lake has no hourly (silver) readings yet', 'granularity');
-    // Silver is partitioned by month: read only the months in range.
-    const from_ = lake.prunedScan
-      ? await lake.prunedScan(METER_TABLES.silver.path, 'month', from.slice(0, 7), to.slice(0, 7))
-      : SILVER;
-    sql = from_
-      ? `SELECT ${sqlOf.text('hour', 'hour')} AS t, sum(value) AS v, bool_and(n_readings > 0) AS c
-         FROM ${from_} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, false)}
-         GROUP BY 1 ORDER BY 1`
-      : `SELECT NULL AS t, NULL AS v, NULL AS c WHERE false`;
+    source = await servedFrom(lake, 'hourly');
+    // Silver and its batch twin are partitioned by month: read only the months in range.
+    const scan = async (path: string) =>
+      (lake.prunedScan && (await lake.prunedScan(path, 'month', from.slice(0, 7), to.slice(0, 7)))) ||
+      (lake.prunedScan ? `(SELECT * FROM ${viewName(path)} WHERE 1 = 0)` : viewName(path));
+    const rel = mergedRelation('hourly', source, {
+      stream: await scan(METER_TABLES.silver.path),
+      batch: source.tables === 'stream' ? undefined : await scan(source.batch_table),
+    });
+    sql = `SELECT ${sqlOf.text('hour', 'hour')} AS t, sum(value) AS v, bool_and(n_readings > 0) AS c
+         FROM ${rel} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, false)}
+         GROUP BY 1 ORDER BY 1`;
   } else {
     const period =
       granularity === 'day' ? 'CAST(day AS DATE)' : `date_trunc('${granularity}', CAST(day AS DATE))`;
-    source = await servedFrom(lake);
+    source = await servedFrom(lake, 'daily');
     // merged, the fleet is the sum of its meters' rows (the batch view has no fleet rows)
     const stored = source.tables === 'stream' && bounds.stored;
     sql = `SELECT ${sqlOf.text(period, 'day')} AS t, sum(value) AS v, bool_and(complete) AS c
-           FROM ${dailyRelation(source)} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, stored)}
+           FROM ${mergedRelation('daily', source)} WHERE kind = ${v.lit(kind)} AND ${range} AND ${targetWhere(target, stored)}
            GROUP BY 1 ORDER BY 1`;
   }
   const r = await lake.query(sql, { timeoutMs: 10_000 });

@@ -9,6 +9,7 @@ import type { ObjectStore } from '../../storage/index.ts';
 import { HttpError } from '../http.ts';
 import { type LakeReader, num, numOrNull } from '../lake-reader.ts';
 import * as v from '../validate.ts';
+import { mergedRelation, type ServedFrom, servedFrom } from './batch-view.ts';
 import { type Catalog, DAILY, KINDS, type Kind, MONTHLY, OUTCOMES, PREDICTIONS } from './catalog.ts';
 import { dialectOf } from './dialect.ts';
 
@@ -34,6 +35,8 @@ export interface ForecastMonth {
   baselines: { as_of_day: number; runrate: number; blend: number }[];
   /** each model version the predictions came from, with the data it was trained on (version 0: the blend) */
   models: ModelTraining[];
+  /** where the days and the month's total were read: the batch view up to its mark and the stream after it */
+  source: { daily: ServedFrom; monthly: ServedFrom };
 }
 
 export interface ModelTraining {
@@ -133,7 +136,13 @@ export async function forecastMonth(
   const dim = daysIn(month);
   const m = v.lit(month);
 
-  const [preds, monthly, daily, prev] = await Promise.all([
+  const source = { daily: await servedFrom(lake, 'daily'), monthly: await servedFrom(lake, 'monthly') };
+  const dailyOf = (rel: string) =>
+    lake.query(
+      `SELECT day, sum(value) AS value, bool_and(complete) AS complete, any_value(unit) AS unit
+       FROM ${rel} WHERE ${valuesWhere} AND month = ${m} GROUP BY day ORDER BY day`,
+    );
+  const [preds, monthly, daily, seen, prev] = await Promise.all([
     lake.query(
       `SELECT as_of_day, sum(p) AS p, sum(o) AS o, max(mv) AS mv FROM (
          SELECT meter_id, as_of_day, max_by(predicted_total, predicted_at) AS p,
@@ -144,13 +153,13 @@ export async function forecastMonth(
     (await catalog.hasView(MONTHLY))
       ? lake.query(
           `SELECT sum(value) AS value, bool_and(closed) AS closed, bool_and(complete) AS complete, any_value(unit) AS unit
-           FROM ${MONTHLY} WHERE ${valuesWhere} AND month = ${m} HAVING count(*) > 0`,
+           FROM ${mergedRelation('monthly', source.monthly)} WHERE ${valuesWhere} AND month = ${m} HAVING count(*) > 0`,
         )
       : Promise.resolve({ columns: [], rows: [] }),
-    lake.query(
-      `SELECT day, sum(value) AS value, bool_and(complete) AS complete, any_value(unit) AS unit
-       FROM ${DAILY} WHERE ${valuesWhere} AND month = ${m} GROUP BY day ORDER BY day`,
-    ),
+    // the days as the batch view completed them, for the bars …
+    dailyOf(mergedRelation('daily', source.daily)),
+    // … and as the stream had them, which the model and so the baselines saw
+    source.daily.tables === 'stream' ? undefined : dailyOf(DAILY),
     lake.query(
       `SELECT avg(value) FILTER (WHERE complete) AS mean FROM (
          SELECT day, sum(value) AS value, bool_and(complete) AS complete
@@ -159,11 +168,9 @@ export async function forecastMonth(
   ]);
   const dayValues: (number | null)[] = Array.from({ length: dim }, () => null);
   const completeDays: (number | null)[] = Array.from({ length: dim }, () => null);
-  for (const r of daily.rows) {
-    const d = Number(String(r.day).slice(8, 10));
-    dayValues[d - 1] = num(r.value);
-    completeDays[d - 1] = r.complete === true ? num(r.value) : null;
-  }
+  for (const r of daily.rows) dayValues[Number(String(r.day).slice(8, 10)) - 1] = num(r.value);
+  for (const r of (seen ?? daily).rows)
+    completeDays[Number(String(r.day).slice(8, 10)) - 1] = r.complete === true ? num(r.value) : null;
   const prevMean = numOrNull(prev.rows[0]?.mean) ?? undefined;
   const predictions = preds.rows.map((r) => ({
     as_of_day: num(r.as_of_day),
@@ -200,6 +207,7 @@ export async function forecastMonth(
       lake.store,
       [...new Set(predictions.map((p) => p.model_version))].sort((a, b) => a - b),
     ),
+    source,
   };
 }
 

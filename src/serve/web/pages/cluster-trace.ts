@@ -6,6 +6,7 @@ import type { ClusterTraceView } from '../../data/cluster-trace.ts';
 import { get } from '../api.ts';
 import { drawChart } from '../chart.ts';
 import { card, fmt, h, kpi } from '../dom.ts';
+import { sourceNote } from '../source-note.ts';
 
 const PALETTE = [
   '#2563eb',
@@ -157,7 +158,7 @@ export async function clusterTracePage(root: HTMLElement): Promise<void> {
       'div',
       { class: 'kpis' },
       kpi('tasks classified', fmt(view.totals.submits, 0), 'cl-submits'),
-      kpi('task attempts (silver)', fmt(view.totals.lifecycles, 0), 'cl-lifecycles'),
+      kpi('task attempts', fmt(view.totals.lifecycles, 0), 'cl-lifecycles'),
       kpi('still running', fmt(view.totals.open, 0), 'cl-open'),
       kpi('failure rate', ended ? fmt((100 * failures) / ended, 1) : '–', 'cl-failure', '%'),
       kpi(
@@ -194,7 +195,12 @@ export async function clusterTracePage(root: HTMLElement): Promise<void> {
           : `From the speed layer’s closed minute windows; from minute ${view.classMix.realtimeFrom} on, from the class rows written on arrival (windows still open).`,
       ),
     ),
-    card('Demand of running tasks against cluster capacity (batch view)', demandEl),
+    card(
+      'Demand of running tasks against cluster capacity',
+      demandEl,
+      // which layer the task lifecycles came from: the batch view's closed attempts, the stream's others
+      h('p', { class: 'muted small', id: 'cl-source' }, sourceNote('Task lifecycles', view.source)),
+    ),
     h(
       'div',
       { class: 'grid2' },

@@ -6,6 +6,7 @@ import type { ConsumptionSeries } from '../../data/consumption.ts';
 import { get } from '../api.ts';
 import { drawChart } from '../chart.ts';
 import { card, clear, errorBox, fmt, h, kpi } from '../dom.ts';
+import { sourceNote } from '../source-note.ts';
 
 export const RANGES = {
   '1m': { label: '1 month', months: 1 },
@@ -244,10 +245,10 @@ export async function consumptionPage(root: HTMLElement, params: URLSearchParams
     chartEl.dataset.from = s.from;
     chartEl.dataset.to = s.to;
     chartEl.dataset.granularity = s.granularity;
-    sourceLine.textContent =
-      s.source.tables === 'batch+stream'
-        ? `Read from the batch view (run ${s.source.batch_run}) for ${s.source.batch_days.from ? `${s.source.batch_days.from} – ` : 'days up to '}${s.source.batch_days.to}, and from the stream's tables after it.`
-        : `Read from the stream's tables (${s.source.why}).`;
+    sourceLine.textContent = sourceNote(
+      `${GRANULARITY_LABELS[s.granularity as keyof typeof GRANULARITY_LABELS]} totals`,
+      s.source,
+    );
     note.textContent = `${s.target.label}, ${s.kind}, ${s.from} – ${s.to}, ${GRANULARITY_LABELS[s.granularity as keyof typeof GRANULARITY_LABELS].toLowerCase()} totals${incomplete ? ` · ${incomplete} period(s) with missing readings` : ''} · data ${s.bounds.first} – ${s.bounds.last}. Drag across the chart to zoom, double-click to reset.`;
   }
 

@@ -6,6 +6,7 @@ import type { Accuracy, ForecastMonth, LatestPredictions } from '../../data/fore
 import { get } from '../api.ts';
 import { drawChart } from '../chart.ts';
 import { card, clear, errorBox, fmt, h, kpi } from '../dom.ts';
+import { sourceNote } from '../source-note.ts';
 
 /** meter '' = let the server choose (the fleet when it has predictions, else the first meter that has some) */
 const state = { meter: '', kind: 'electricity', month: '' };
@@ -34,6 +35,8 @@ export async function forecastPage(root: HTMLElement): Promise<void> {
   const errors = h('div');
   const kpis = h('div', { class: 'kpis' });
   const trainedEl = h('p', { id: 'fc-trained-on', class: 'muted' });
+  // which layer the days and the month's total came from: the batch view up to its mark, the stream after
+  const sourceEl = h('p', { id: 'fc-source', class: 'muted small' });
   const trajEl = h('div', { id: 'forecast-chart' });
   const accEl = h('div', { id: 'accuracy-chart' });
   const accNote = h('p', { class: 'muted small' });
@@ -57,6 +60,7 @@ export async function forecastPage(root: HTMLElement): Promise<void> {
         { class: 'muted small' },
         'Each point is the month total predicted after that day closed; the baselines see the same days. The dashed line is the actual total.',
       ),
+      sourceEl,
     ),
     h(
       'div',
@@ -152,6 +156,7 @@ export async function forecastPage(root: HTMLElement): Promise<void> {
           : `v${m.version} trained on ${m.trained_on ? `${m.trained_on.first_month} … ${m.trained_on.last_month} (${m.trained_on.meter_months} meter-months)` : 'unknown data'}${m.held_out ? `, without ${m.held_out.meters} households: ${m.held_out.why}` : ''}`,
       )
       .join(' · ');
+    sourceEl.textContent = `${sourceNote('Days', f.source.daily)} ${sourceNote('Month total', f.source.monthly)}`;
     clear(kpis);
     kpis.append(
       kpi('Actual total', f.actual ? fmt(f.actual.total) : '–', 'kpi-actual', f.unit),

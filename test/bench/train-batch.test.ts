@@ -1,4 +1,4 @@
-// bench train and bench batch on DuckDB (the Spark side: train-batch.cluster.test.ts): --json prints the
+// bench train and bench batch on DuckDB (the suite does not run their Spark side): --json prints the
 // report, the generated lakes have the sizes asked for, and they are cached by size only with --keep.
 
 import assert from 'node:assert/strict';

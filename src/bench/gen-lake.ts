@@ -201,26 +201,23 @@ async function cachedLake(
   }
 }
 
-/** Gold daily (and silver's holiday rows) of `meters` meters × `months` months from 2011-01, cached. */
-export function generatedGoldLake(
+type GenOptions = { months?: number; log?: (s: string) => void };
+
+/** A cached generated lake named `kind-<meters>m-<months>mo`, its tables written by `write` into an open lake. */
+function generatedLake(
+  kind: string,
   meters: number,
-  opts: { months?: number; log?: (s: string) => void } = {},
+  opts: GenOptions,
+  write: (lake: Lake, n: number, log: (s: string) => void) => Promise<number>,
 ): Promise<GeneratedLake> {
   const n = opts.months ?? 36;
   const log = opts.log ?? (() => {});
   return cachedLake(
-    `gold-${meters}m-${n}mo-v${FORMAT}`,
+    `${kind}-${meters}m-${n}mo-v${FORMAT}`,
     async (url) => {
       const lake = await Lake.open(url);
       try {
-        const rows = await writeTable(
-          lake,
-          METER_TABLES.daily,
-          [...months(n)].map(([month, mi]) => [month, goldDailySelect(meters, month, mi, n)]),
-          log,
-        );
-        await writeTable(lake, METER_TABLES.silver, [['', silverHolidaysSelect(meters)]], log);
-        return rows;
+        return await write(lake, n, log);
       } finally {
         await lake.close();
       }
@@ -229,29 +226,29 @@ export function generatedGoldLake(
   );
 }
 
+/** Gold daily (and silver's holiday rows) of `meters` meters × `months` months from 2011-01, cached. */
+export function generatedGoldLake(meters: number, opts: GenOptions = {}): Promise<GeneratedLake> {
+  return generatedLake('gold', meters, opts, async (lake, n, log) => {
+    const rows = await writeTable(
+      lake,
+      METER_TABLES.daily,
+      [...months(n)].map(([month, mi]) => [month, goldDailySelect(meters, month, mi, n)]),
+      log,
+    );
+    await writeTable(lake, METER_TABLES.silver, [['', silverHolidaysSelect(meters)]], log);
+    return rows;
+  });
+}
+
 /** Bronze of `meters` meters × `months` months from 2011-01, one reading per meter and day, cached. */
-export function generatedBronzeLake(
-  meters: number,
-  opts: { months?: number; log?: (s: string) => void } = {},
-): Promise<GeneratedLake> {
-  const n = opts.months ?? 36;
-  const log = opts.log ?? (() => {});
-  return cachedLake(
-    `bronze-${meters}m-${n}mo-v${FORMAT}`,
-    async (url) => {
-      const lake = await Lake.open(url);
-      try {
-        return await writeTable(
-          lake,
-          METER_TABLES.bronze,
-          [...months(n)].map(([month]) => [month, bronzeSelect(meters, month)]),
-          log,
-        );
-      } finally {
-        await lake.close();
-      }
-    },
-    log,
+export function generatedBronzeLake(meters: number, opts: GenOptions = {}): Promise<GeneratedLake> {
+  return generatedLake('bronze', meters, opts, (lake, n, log) =>
+    writeTable(
+      lake,
+      METER_TABLES.bronze,
+      [...months(n)].map(([month]) => [month, bronzeSelect(meters, month)]),
+      log,
+    ),
   );
 }
 

@@ -6,6 +6,7 @@
 // IDEA: shipped (tasks, floor 1e-3, BIC) | sheppard (floor step²/12 of the data's own grid) |
 //       job (one point per (job, request), BIC's n = jobs) | icl (BIC + 2·classification entropy) |
 //       cv (k of the best 5-fold held-out likelihood, folds by job id) | atoms (how concentrated requests are)
+//       cv1se (the smallest k within one standard error of the best fold mean); any IDEA-floorX: variance floor X
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { fitByBic, type GmmParams, GmmScorer, type Points, totalWeight } from '../src/models/task-gmm/em.ts';
@@ -141,7 +142,8 @@ for (const s of only) {
   const tf = tfs[s];
   const unit = idea.includes('job') ? 'job' : idea.includes('distinct') ? 'distinct' : 'task';
   const p = points(tasks[s], tf, unit);
-  let reg = 1e-3;
+  // IDEA…-floorX: a variance floor of X (standardised units) instead of the shipped 1e-3
+  let reg = Number(/-floor([\d.e-]+)/.exec(idea)?.[1] ?? 1e-3);
   if (idea.includes('sheppard')) {
     // floor: the coarsest grid cell in feature space (at request 0), step² / 12, per feature; one scalar = the max over features
     const st = steps(tasks[s]).map((q, j) => q / U / tf.scale[j]);
@@ -155,7 +157,10 @@ for (const s of only) {
       const F = 5;
       const fold = (t: Task) => Number(BigInt(t.job) % BigInt(F));
       const score = new Array(kMax + 1).fill(0);
+      // per fold, held-out log-likelihood per task at each k (for the one-standard-error rule)
+      const perFold: number[][] = [];
       for (let f = 0; f < F; f++) {
+        perFold[f] = new Array(kMax + 1).fill(0);
         const tr = tasks[s].filter((t) => fold(t) !== f);
         const te = points(
           tasks[s].filter((t) => fold(t) === f),
@@ -169,7 +174,9 @@ for (const s of only) {
           starts,
           regCovar: reg,
           onFit: (k, fr) => {
-            score[k] += new GmmScorer(fr.params).logLikelihood(te);
+            const ll = new GmmScorer(fr.params).logLikelihood(te);
+            score[k] += ll;
+            perFold[f][k] = ll / totalWeight(te);
           },
         });
       }
@@ -186,6 +193,21 @@ for (const s of only) {
       });
       let kb = 1;
       for (let k = 2; k <= kMax; k++) if (score[k] > score[kb]) kb = k;
+      if (idea.includes('1se')) {
+        // one-standard-error rule (Breiman et al., 1984): the smallest k whose mean fold score is within one
+        // standard error (of the best k's fold scores) of the best
+        const mean = (k: number) => perFold.reduce((a, r) => a + r[k], 0) / F;
+        const m = mean(kb);
+        const se = Math.sqrt(perFold.reduce((a, r) => a + (r[kb] - m) ** 2, 0) / (F - 1) / F);
+        let k1 = kb;
+        for (let k = 1; k <= kb; k++)
+          if (mean(k) >= m - se) {
+            k1 = k;
+            break;
+          }
+        console.log(`  1-SE: best k ${kb} mean ${m.toFixed(3)} se ${se.toFixed(3)} -> k ${k1}`);
+        kb = k1;
+      }
       const ho = new GmmScorer(byK[kb]).logLikelihood(other) / nOther;
       const own = new GmmScorer(byK[kb]).logLikelihood(points(tasks[s], tf, 'task')) / tasks[s].length;
       console.log(

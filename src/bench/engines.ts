@@ -396,7 +396,7 @@ export async function runEnginesBench(opts: { short?: boolean; json?: boolean } 
         log,
       ),
     );
-    return {
+    const report = {
       scenario: 'engines',
       short: Boolean(opts.short),
       spark,
@@ -404,6 +404,9 @@ export async function runEnginesBench(opts: { short?: boolean; json?: boolean } 
       note: 'ms = median of the runs after the first (the first is listed apart); ratio = spark / duckdb',
       results,
     };
+    // like every scenario: with --json the report is all it prints (the CLI prints it otherwise)
+    if (opts.json) console.log(JSON.stringify(report, null, 2));
+    return report;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -119,6 +119,9 @@ export async function probeWrites(bootstrap: string, topic: string, partitions: 
   try {
     const sent = producer
       .send({
+        // here, not only in the options: @platformatic/kafka 2.12 takes a send's acks from the send's
+        // own options and, for a producer that is not idempotent, sends acks=1 when they have none
+        acks: PRODUCER_ACKS,
         messages: Array.from({ length: partitions }, (_, partition) => ({
           topic,
           partition,

@@ -9,7 +9,7 @@ import { FAULTS, type Fault, type FaultContext } from './faults.ts';
 import { log } from './progress.ts';
 import { saveResult } from './report.ts';
 import type { BenchResult } from './result.ts';
-import { defaultClusterDir, type Reconciliation, Rig } from './rig.ts';
+import { checkBrokerCount, defaultClusterDir, type Reconciliation, Rig } from './rig.ts';
 import { cleanupRun } from './run.ts';
 
 export interface ResilienceOptions {
@@ -133,6 +133,8 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
   };
   const started = new Date();
   const clusterDir = defaultClusterDir(opts.clusterDir);
+  // before anything starts (Rig.open checks it too, but a failed open still writes a report)
+  checkBrokerCount(clusterDir, brokers);
   log(
     `resilience bench: ${rate} readings/s, ${brokers} brokers, faults ${faults.map((f) => f.name).join(', ')}; cluster in ${clusterDir}`,
   );

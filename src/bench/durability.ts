@@ -83,9 +83,10 @@ export async function createProbeTopic(
         { name: 'unclean.leader.election.enable', value: 'false' },
       ],
     });
-    // the first probe must not meet a topic without leaders
+    // the first probe must not meet a topic without leaders (nor one the brokers do not know yet)
     for (let i = 0; i < 100; i++) {
-      const t = (await admin.metadata({ topics: [topic], forceUpdate: true })).topics.get(topic);
+      const md = await admin.metadata({ topics: [topic], forceUpdate: true }).catch(() => undefined);
+      const t = md?.topics.get(topic);
       if (t && t.partitions.length === t.partitionsCount && t.partitions.every((p) => p && p.leader >= 0))
         return;
       await sleep(200);

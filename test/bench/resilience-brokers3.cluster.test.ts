@@ -73,6 +73,7 @@ describe('bench resilience --short --brokers 3 on a private 3-broker cluster', {
     assert.deepEqual(
       report.faults.map((f) => f.fault),
       ['broker', 'brokers', 'broker-pause'],
+      `${report.verdict}\n${stderr.slice(-3000)}`,
     );
     assert.equal(report.summary.brokers, 3);
     assert.equal(report.summary.replication_factor, 3);

@@ -8,8 +8,7 @@
 import { Producer } from '@platformatic/kafka';
 import { withAdmin } from '../cluster/kafka.ts';
 import { describeError } from '../errors.ts';
-import { apiIds, kafkaMessage } from '../transport/kafka/errors.ts';
-import { PRODUCER_ACKS } from '../transport/kafka/producer.ts';
+import { apiIds, kafkaMessage, PRODUCER_ACKS } from '../transport/kafka/index.ts';
 import { sleep } from './progress.ts';
 
 export interface Durability {

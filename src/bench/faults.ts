@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { killNode, startNode } from '../cluster/cluster.ts';
-import type { NodeName } from '../cluster/config.ts';
+import type { KafkaNode, NodeName } from '../cluster/config.ts';
 import { alivePid } from '../cluster/processes.ts';
 import { log, sleep, waitFor } from './progress.ts';
 import type { Rig, StorageFault } from './rig.ts';
@@ -19,6 +19,11 @@ export interface FaultContext {
   down: (what: string) => void;
   /** marks it back (restarted and healthy, or continued): recovery is counted from here */
   up: (what: string) => void;
+  /**
+   * While these brokers are down: measures what the cluster still guarantees (in-sync replicas, an
+   * acks=all probe); the fault keeps them down until it is done. Unset when the run does not measure it.
+   */
+  whileDown?: (brokers: KafkaNode[]) => Promise<void>;
 }
 
 export interface Fault {
@@ -33,6 +38,14 @@ export interface Fault {
 
 const cluster = (l: string) => log(`[cluster] ${l}`);
 
+const isBroker = (n: NodeName): n is KafkaNode => n.startsWith('broker-');
+
+/** Waits `ms`, and for the measurement of the brokers among `nodes` if the run takes one: a node stays down for both. */
+async function stayDown(ctx: FaultContext, nodes: NodeName[], ms: number): Promise<void> {
+  const brokers = nodes.filter(isBroker);
+  await Promise.all([sleep(ms), brokers.length > 0 ? ctx.whileDown?.(brokers) : undefined]);
+}
+
 /** SIGKILL some nodes, leave them down, start them again. */
 function killNodes(name: string, nodes: NodeName[]): Fault {
   const target = nodes.join(' + ');
@@ -42,7 +55,7 @@ function killNodes(name: string, nodes: NodeName[]): Fault {
     async inject(ctx) {
       ctx.down(target);
       for (const n of nodes) await killNode(ctx.rig.clusterDir, n);
-      await sleep(ctx.downS * 1000);
+      await stayDown(ctx, nodes, ctx.downS * 1000);
       for (const n of nodes) await startNode(ctx.rig.clusterDir, n, { log: cluster });
       ctx.up(target);
     },
@@ -60,7 +73,7 @@ function pauseNode(name: string, node: NodeName): Fault {
       ctx.rig.paused.add(pid);
       process.kill(pid, 'SIGSTOP');
       ctx.down(node);
-      await sleep(ctx.pauseS * 1000);
+      await stayDown(ctx, [node], ctx.pauseS * 1000);
       process.kill(pid, 'SIGCONT');
       ctx.rig.paused.delete(pid);
       ctx.up(node);
@@ -87,6 +100,8 @@ function storageFault(name: string, fault: StorageFault, target: string): Fault 
 export const FAULTS: Fault[] = [
   killNodes('broker', ['broker-1']),
   killNodes('controller', ['controller']),
+  // both of 2 brokers; of 3, two — the most that can die with one left (broker-3), which then holds
+  // every partition alone: with min.insync.replicas 2 it must refuse acks=all writes
   killNodes('brokers', ['broker-1', 'broker-2']),
   pauseNode('broker-pause', 'broker-2'),
   {

@@ -4,11 +4,12 @@
 // reconcile by identity what the producer had acknowledged against the lake.
 
 import { LakestreamError } from '../errors.ts';
+import type { WhileDown } from './durability.ts';
 import { FAULTS, type Fault, type FaultContext } from './faults.ts';
 import { log } from './progress.ts';
 import { saveResult } from './report.ts';
 import type { BenchResult } from './result.ts';
-import { defaultClusterDir, type Reconciliation, Rig } from './rig.ts';
+import { checkBrokerCount, defaultClusterDir, type Reconciliation, Rig } from './rig.ts';
 import { cleanupRun } from './run.ts';
 
 export interface ResilienceOptions {
@@ -21,6 +22,19 @@ export interface ResilienceOptions {
   keep?: boolean;
   /** only these faults, by name (default all) */
   faults?: string[];
+  /** 2 (default: replication factor 2, min.insync.replicas 1) or 3 (3 and 2); a running cluster must have as many */
+  brokers?: number;
+}
+
+/** The broker counts `--brokers` takes. */
+export const BROKER_COUNTS = [2, 3] as const;
+
+export function checkBrokersOption(brokers: number): void {
+  if (!(BROKER_COUNTS as readonly number[]).includes(brokers))
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `--brokers is 2 (replication factor 2, min.insync.replicas 1) or 3 (3 and 2), not ${brokers}`,
+    );
 }
 
 export interface FaultRecovery {
@@ -33,16 +47,20 @@ export interface FaultRecovery {
   recovery_s: number | null;
 }
 
-export type FaultResult = FaultRecovery & Reconciliation;
+/** A broker fault's row also says what the cluster guaranteed while its brokers were down (durability.ts). */
+export type FaultRow = FaultRecovery & Partial<WhileDown>;
+
+export type FaultResult = FaultRow & Reconciliation;
 
 /** Injects one fault, measures its recovery, and undoes what it added. */
 export async function injectFault(
   rig: Rig,
   fault: Fault,
   t: { downS: number; pauseS: number; recoverTimeoutS: number },
-): Promise<FaultRecovery> {
+): Promise<FaultRow> {
   let downAt = rig.sampler.now();
   let upAt = downAt;
+  let measured: WhileDown | undefined;
   const ctx: FaultContext = {
     rig,
     downS: t.downS,
@@ -55,6 +73,12 @@ export async function injectFault(
       upAt = rig.sampler.now();
       rig.sampler.mark('restart', `${fault.name}: ${what}`);
     },
+    // only a run that read its durability measures it (resilience, not the soak)
+    whileDown: rig.durability
+      ? async (brokers) => {
+          measured = await rig.whileDown(brokers);
+        }
+      : undefined,
   };
   await fault.inject(ctx);
   const recovery_s = await rig.recovery(upAt, t.recoverTimeoutS);
@@ -69,6 +93,7 @@ export async function injectFault(
     recovered: recovery_s !== null,
     down_s: Number((upAt - downAt).toFixed(1)),
     recovery_s,
+    ...measured,
   };
   log(`  ${fault.name}: down ${row.down_s} s, recovery ${recovery_s ?? '—'} s`);
   return row;
@@ -98,6 +123,8 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
       `--faults: no fault ${unknown.join(', ')}; give some of ${FAULTS.map((f) => f.name).join(', ')}`,
     );
   const faults = opts.faults ? FAULTS.filter((f) => opts.faults?.includes(f.name)) : FAULTS;
+  const brokers = opts.brokers ?? 2;
+  checkBrokersOption(brokers);
   const timing = {
     // long enough for the group (10 s) and a broker's (9 s) session to time out while paused
     pauseS: short ? 15 : 30,
@@ -106,16 +133,26 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
   };
   const started = new Date();
   const clusterDir = defaultClusterDir(opts.clusterDir);
+  // before anything starts (Rig.open checks it too, but a failed open still writes a report)
+  checkBrokerCount(clusterDir, brokers);
   log(
-    `resilience bench: ${rate} readings/s, faults ${faults.map((f) => f.name).join(', ')}; cluster in ${clusterDir}`,
+    `resilience bench: ${rate} readings/s, ${brokers} brokers, faults ${faults.map((f) => f.name).join(', ')}; cluster in ${clusterDir}`,
   );
   // a segment is one simulated day of `meters` half-hourly readings: short 12 s, full 48 s at 1,000/s
-  const rig = new Rig({ clusterDir, rate, meters: short ? 250 : 1000, scenario: 'resilience', started });
+  const rig = new Rig({
+    clusterDir,
+    rate,
+    meters: short ? 250 : 1000,
+    scenario: 'resilience',
+    started,
+    brokers,
+  });
   const results: FaultResult[] = [];
   let failure: string | undefined;
   try {
     await rig.open();
     await rig.warmUp(short ? 15 : 60);
+    await rig.readDurability();
     for (const fault of faults) {
       if (results.length > 0) rig.producer.start();
       results.push(await runFault(rig, fault, timing));
@@ -135,6 +172,11 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
   const result: BenchResult = {
     ...rig.resultHead(short),
     summary: {
+      // read back from the cluster for the run's readings topic (null when the run stopped before)
+      brokers: rig.durability?.brokers ?? null,
+      replication_factor: rig.durability?.replication_factor ?? null,
+      min_insync_replicas: rig.durability?.min_insync_replicas ?? null,
+      producer_acks: rig.durability?.producer_acks ?? null,
       rate_per_s: rate,
       simulated_meters: rig.o.meters,
       acknowledged,

@@ -5,11 +5,32 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterUp, startNode } from '../cluster/cluster.ts';
-import { ALL_NODES } from '../cluster/config.ts';
+import {
+  ALL_NODES,
+  type ClusterConfig,
+  HDFS_NODES,
+  type KafkaNode,
+  kafkaBootstrap,
+  kafkaNodes,
+  loadConfig,
+  type NodeName,
+  nodePort,
+} from '../cluster/config.ts';
+import { KAFKA_NODE_IDS } from '../cluster/kafka.ts';
 import { alivePid } from '../cluster/processes.ts';
+import { TOPICS } from '../domain/topics.ts';
+import { LakestreamError } from '../errors.ts';
 import { STORE_FAULTS_ENV } from '../storage/index.ts';
 import { countDeliveries } from '../stream/delivery-log.ts';
+import {
+  createProbeTopic,
+  type Durability,
+  measureWhileDown,
+  readDurability,
+  type WhileDown,
+} from './durability.ts';
 import { reconcile } from './identities.ts';
+import { runningNodes } from './leftovers.ts';
 import { type Child, ROOT, startWorker } from './processes.ts';
 import { ProducerLoop } from './producer-loop.ts';
 import { log, sleep, waitFor } from './progress.ts';
@@ -70,6 +91,34 @@ export interface RigOptions {
   /** a label for the run's namespace, lake and consumer group */
   scenario: string;
   started: Date;
+  /** 2 or 3 brokers (resilience --brokers); unset: the cluster as it is, or as `up` makes it */
+  brokers?: number;
+}
+
+/**
+ * Refuses a broker count other than the running cluster's: `up` cannot change it under running nodes,
+ * and a run must not silently measure the other setting.
+ */
+export function checkBrokerCount(dir: string, brokers: number): void {
+  const saved = loadConfig(dir);
+  const live = runningNodes(dir);
+  if (!saved || live.length === 0) return;
+  const has = saved.kafka.brokerPorts.length;
+  if (has !== brokers)
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `the cluster in ${saved.dir} runs with ${has} brokers (${live.join(', ')}), not ${brokers}; run "lakestream cluster down --dir ${saved.dir}" first, or give --brokers ${has}`,
+    );
+}
+
+/**
+ * The nodes of the cluster in `dir` that are not running: its Kafka nodes (broker-3 only in a
+ * 3-broker cluster) and HDFS — what a run brought up and must leave running. Spark is not the rig's.
+ */
+export function nodesToRestore(dir: string): NodeName[] {
+  const c = loadConfig(dir);
+  if (!c) return [];
+  return [...kafkaNodes(c), ...HDFS_NODES].filter((n) => alivePid(dir, n) === undefined);
 }
 
 export interface Reconciliation {
@@ -97,6 +146,13 @@ export class Rig {
   /** SIGSTOPped pids, continued in close() whatever happens */
   readonly paused = new Set<number>();
   private checked = { segments: 0, duplicated: 0, redelivered: 0, resent: 0 };
+  /** the cluster as `up` returned it */
+  config!: ClusterConfig;
+  /** the run's topic prefix (`bench-<id>.`) */
+  private ns = '';
+  /** set by readDurability: the readings topic's durability, and the probe topic's partitions */
+  durability: Durability | undefined;
+  private probePartitions = 0;
 
   constructor(o: RigOptions) {
     this.o = o;
@@ -109,9 +165,16 @@ export class Rig {
   }
 
   async open(): Promise<void> {
-    const up = await clusterUp({ dir: this.clusterDir, log: (l) => log(`[cluster] ${l}`) });
+    if (this.o.brokers !== undefined) checkBrokerCount(this.clusterDir, this.o.brokers);
+    const up = await clusterUp({
+      dir: this.clusterDir,
+      brokers: this.o.brokers,
+      log: (l) => log(`[cluster] ${l}`),
+    });
+    this.config = up.config;
     const id = `${this.o.scenario}-${stamp(this.o.started).toLowerCase()}`;
-    this.transportUrl = `kafka://${up.kafkaBootstrap}#ns=bench-${id}.`;
+    this.ns = `bench-${id}.`;
+    this.transportUrl = `kafka://${up.kafkaBootstrap}#ns=${this.ns}`;
     this.lakeUrl = `${up.webhdfsUrl.replace(/^http:/, 'webhdfs:')}/lakestream-bench/${id}?user=${up.config.hdfs.user}`;
     log(`  transport ${this.transportUrl}\n  lake ${this.lakeUrl}`);
     this.dir = await mkdtemp(join(tmpdir(), `lakestream-${this.o.scenario}-`));
@@ -152,6 +215,44 @@ export class Rig {
     const warm = this.sampler.series.slice(-Math.max(5, seconds - 5)).map((s) => s.lag);
     this.normalLag = Math.max(2 * percentile(warm, 95), 5 * this.o.rate);
     log(`  normal lag ≤ ${this.normalLag} readings`);
+  }
+
+  /**
+   * Reads back the readings topic's replication factor and min ISR (it exists once the warm-up ran), and
+   * creates the probe topic of measureWhileDown with the same.
+   */
+  async readDurability(): Promise<Durability> {
+    const bootstrap = kafkaBootstrap(this.config);
+    const { partitions, ...d } = await readDurability(bootstrap, this.ns + TOPICS.readings);
+    await createProbeTopic(bootstrap, `${this.ns}durability-probe`, { partitions, ...d });
+    this.probePartitions = partitions;
+    this.durability = d;
+    log(
+      `  durability: ${d.brokers} brokers, readings topic replication factor ${d.replication_factor}, min.insync.replicas ${d.min_insync_replicas}, producer acks=${d.producer_acks}`,
+    );
+    return d;
+  }
+
+  /** With these brokers down (killed or paused): in-sync replicas and an acks=all probe (durability.ts). */
+  async whileDown(down: KafkaNode[]): Promise<WhileDown> {
+    const c = this.config;
+    const addr = (n: KafkaNode) => `${c.host}:${nodePort(c, n)}`;
+    const brokers = kafkaNodes(c).filter((n) => n !== 'controller');
+    const w = await measureWhileDown({
+      survivors: brokers
+        .filter((n) => !down.includes(n))
+        .map(addr)
+        .join(','),
+      allBrokers: brokers.map(addr).join(','),
+      downIds: down.map((n) => KAFKA_NODE_IDS[n]),
+      readingsTopic: this.ns + TOPICS.readings,
+      probeTopic: `${this.ns}durability-probe`,
+      partitions: this.probePartitions,
+    });
+    log(
+      `  while ${down.join(' + ')} down: ${w.in_sync_while_down ?? '—'} in sync (noticed after ${w.noticed_s ?? '—'} s), acks=all writes ${w.accepts_writes_while_down ? 'accepted' : `refused (${w.refused_with})`}`,
+    );
+    return w;
   }
 
   /**
@@ -243,9 +344,7 @@ export class Rig {
     this.producer?.current?.proc.kill('SIGKILL');
     for (const w of [...(this.workers?.list ?? [])]) await this.workers.stop(w, 'SIGTERM', 20_000);
     await this.sampler?.stop();
-    for (const n of ALL_NODES)
-      if (!n.startsWith('spark') && alivePid(this.clusterDir, n) === undefined)
-        await startNode(this.clusterDir, n).catch(() => {});
+    for (const n of nodesToRestore(this.clusterDir)) await startNode(this.clusterDir, n).catch(() => {});
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
   }
 }

@@ -14,6 +14,8 @@ type Run = (opts: {
   args?: string[];
   engines?: 'cluster' | 'embedded';
   faults?: string[];
+  /** resilience: 2 or 3 brokers */
+  brokers?: number;
   minutes?: number;
   rate?: number;
   engine?: string;
@@ -161,6 +163,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       value: 'NAME,…',
       help: 'resilience: only these faults (default all; names in its report)',
     },
+    brokers: {
+      type: 'string',
+      value: '2|3',
+      help: 'resilience: a cluster of 2 brokers (replication factor 2, min.insync.replicas 1; the default) or 3 (3 and 2); a running cluster must have as many',
+    },
     minutes: {
       type: 'string',
       value: 'N',
@@ -175,6 +182,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       throw new LakestreamError(
         'BAD_ARGUMENT',
         `give a scenario${name ? `, not "${name}"` : ''} — ${name && didYouMean(name, Object.keys(SCENARIOS)) ? `${didYouMean(name, Object.keys(SCENARIOS))} ` : ''}one of ${Object.keys(SCENARIOS).join(', ')}`,
+      );
+    if (values.brokers !== undefined && name !== 'resilience')
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--brokers is an option of bench resilience only, not of bench ${name} — leave it out`,
       );
     const run = await scenario.load();
     const engines = values.engines as string | undefined;
@@ -196,6 +208,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
         args: positionals.slice(1),
         engines,
         faults: values.faults === undefined ? undefined : String(values.faults).split(','),
+        // the scenario refuses a count other than 2 or 3 before it starts anything
+        brokers:
+          values.brokers === undefined
+            ? undefined
+            : numberOption('brokers', values.brokers, 2, { integer: true }),
         minutes:
           values.minutes === undefined
             ? undefined

@@ -1,8 +1,9 @@
 // `lakestream bench`: every scenario the README names is one the command runs, and an unknown one
-// is refused with the list.
+// is refused with the list; --brokers is resilience's, 2 or 3.
 
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { ROOT, runCli } from '../helpers/cli.ts';
@@ -21,4 +22,26 @@ it("lists in --help every scenario the README's benchmark section names, and ref
   assert.notEqual(bad.code, 0);
   assert.match(bad.stderr, /not "nosuch"/);
   for (const n of named) assert.ok(bad.stderr.includes(n), `the refusal names ${n}`);
+});
+
+it('takes --brokers 2 or 3 for resilience only, and refuses anything else (exit 2) before starting a cluster', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-cli-'));
+  const env = { LAKESTREAM_CLUSTER_DIR: dir };
+  try {
+    const help = await runCli(['bench', '--help']);
+    assert.match(help.stdout, /--brokers 2\|3/);
+    const four = await runCli(['bench', 'resilience', '--short', '--brokers', '4'], { env });
+    assert.equal(four.code, 2, four.stderr);
+    assert.match(four.stderr, /--brokers is 2 .* or 3 .*, not 4/);
+    const half = await runCli(['bench', 'resilience', '--brokers', '2.5'], { env });
+    assert.equal(half.code, 2, half.stderr);
+    assert.match(half.stderr, /--brokers must be a whole number/);
+    const other = await runCli(['bench', 'stress', '--short', '--brokers', '3'], { env });
+    assert.equal(other.code, 2, other.stderr);
+    assert.match(other.stderr, /--brokers is an option of bench resilience only, not of bench stress/);
+    // refused before anything started: no cluster in the directory
+    assert.deepEqual(await readdir(dir), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

@@ -33,7 +33,7 @@ describe('bench resilience --short on the local cluster', { timeout: 1_500_000 }
     faults: FaultRow[];
     dir: string;
     verdict: string;
-    summary: Record<string, number>;
+    summary: Record<string, number | string | null>;
   };
   let stderr = '';
 
@@ -87,7 +87,22 @@ describe('bench resilience --short on the local cluster', { timeout: 1_500_000 }
     const p = report.faults.find((f) => f.fault === 'producer') as FaultRow;
     // at 1,000/s the producer sends 50 readings at a time (rate / 20)
     assert.ok(p.producer_resent >= 0 && p.producer_resent <= 50, `re-sent ${p.producer_resent}`);
-    assert.ok(report.summary.producer_restarts >= 1);
+    assert.ok(Number(report.summary.producer_restarts) >= 1);
+  });
+
+  it('reads back the default durability, and shows it while brokers are down: one of 2 down, writes go on with 1 in sync', () => {
+    assert.equal(report.summary.brokers, 2);
+    assert.equal(report.summary.replication_factor, 2);
+    assert.equal(report.summary.min_insync_replicas, 1);
+    assert.equal(report.summary.producer_acks, 'all');
+    const byName = Object.fromEntries(report.faults.map((f) => [f.fault, f]));
+    for (const name of ['broker', 'broker-pause']) {
+      assert.equal(byName[name].in_sync_while_down, 1, `${name}: in sync while down`);
+      assert.equal(byName[name].accepts_writes_while_down, true, `${name}: ${byName[name].refused_with}`);
+    }
+    // both brokers down: none is left to answer, so no acks=all write is acknowledged
+    assert.equal(byName.brokers.in_sync_while_down, null);
+    assert.equal(byName.brokers.accepts_writes_while_down, false);
   });
 
   it('writes the JSON result, the HTML report and the markdown summary', () => {

@@ -27,6 +27,8 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** acks=all (-1): a send resolves once every in-sync replica has it (the bench reports it beside the topics' min ISR). */
+export const PRODUCER_ACKS = -1;
 /** Requests in flight at once; more sends wait and are merged (the client allows one per broker when idempotent). */
 const MAX_IN_FLIGHT = 2;
 /** Upper bound of one merged request; under the brokers' default 1 MB per-partition batch limit. */
@@ -92,7 +94,7 @@ export class KafkaProducer implements Producer {
       // Idempotence: the broker drops a retried batch it already has, so a retry never duplicates.
       // The client then sends acks=all (-1): a send resolves once every in-sync replica has it.
       idempotent: true,
-      acks: -1,
+      acks: PRODUCER_ACKS,
       compression: this.settings.compression,
       // Java-compatible murmur2 (sign bit cleared), so keys land where Kafka's own clients put them.
       partitioner: compatibilityPartitioner,

@@ -116,6 +116,11 @@ export async function runPipelineBench(opts: {
       Object.entries(timings).map(([k, v]) => [k, `${((100 * v) / Math.max(total, 1)).toFixed(1)} %`]),
     ),
     worker_batches: statuses[0]?.batches,
+    /** bytes of a batch's manifest and state objects (snapshots and deltas), on average */
+    manifest_bytes_per_batch:
+      statuses[0]?.manifest_bytes !== undefined && statuses[0].batches > 0
+        ? Math.round(statuses[0].manifest_bytes / statuses[0].batches)
+        : undefined,
     series,
   };
   await rm(dir, { recursive: true, force: true });

@@ -480,3 +480,48 @@ describe('incremental state: objects', () => {
     assert.deepEqual(again.owned.get(0)!.processor.toJSON(), { k0: 4, k1: 7 });
   });
 });
+
+describe('incremental state: when a snapshot is written', () => {
+  /** Writes batches 1… of partition 0 with deltas of the given sizes; returns each batch's chain. */
+  async function chains(manifests: ManifestStore, deltaSizes: number[]): Promise<StateRef[]> {
+    let chain: StateRef | undefined;
+    const out: StateRef[] = [];
+    for (const [i, size] of deltaSizes.entries()) {
+      const m: Omit<Batch, 'id' | 'createdAt'> = {
+        worker: 'w',
+        partitions: [{ topic: 'sums', partition: 0, last: i, seq: i + 1 }],
+        tables: [],
+        messages: [],
+      };
+      const w = await manifests.write(m, {
+        0: { chain, snapshot: () => '{}', delta: () => 'x'.repeat(size) },
+      });
+      chain = w.manifest.partitions[0].state!;
+      out.push(chain);
+    }
+    return out;
+  }
+
+  it('by default every 16 batches of a partition (at most 15 deltas after a snapshot)', async () => {
+    const lake = await freshLake('memory');
+    opened.push(lake);
+    const got = await chains(new ManifestStore(lake.store, 'sums', GROUP), new Array(33).fill(10));
+    assert.deepEqual(
+      got.map((c, i) => (c.deltas.length === 0 ? i + 1 : 0)).filter((n) => n > 0),
+      [1, 17, 33],
+    );
+    assert.equal(Math.max(...got.map((c) => c.deltas.length)), 15);
+  });
+
+  it('by default once the deltas since the last snapshot would pass 64 MiB', async () => {
+    const lake = await freshLake('memory');
+    opened.push(lake);
+    const mib = 1024 * 1024;
+    const got = await chains(new ManifestStore(lake.store, 'sums', GROUP), [1, 40 * mib, 24 * mib, 1, 1]);
+    assert.deepEqual(
+      got.map((c) => c.deltas.length),
+      [0, 1, 2, 0, 1],
+      '40 + 24 MiB is 64 MiB: a delta; one byte more is a snapshot',
+    );
+  });
+});

@@ -181,13 +181,61 @@ interface MeterDeltaJSON extends MeterJSON {
   dropMonths?: string[];
 }
 
-/** A meter as it was when it first changed since the state was last saved (null: it is new since). */
+/**
+ * A meter's days and months as they were when it was first touched since the state was last saved
+ * (null: the meter is new since). Kept as the values that can change — no text is made for them:
+ * a day changes only with its readings (n, sum) or its closed and written flags; a month with its
+ * daily sums, completeness, predictions or flags.
+ */
 type Baseline = {
-  days: Map<string, { day: DayState; version: string }>;
-  months: Map<string, { month: MonthState; text: string }>;
+  days: Map<string, DayMark>;
+  months: Map<string, MonthMark>;
 } | null;
 
-const dayVersion = (d: DayState) => `${d.n}|${d.sum}|${d.closed}|${d.written}`;
+interface DayMark {
+  day: DayState;
+  n: number;
+  sum: number;
+  closed: boolean;
+  written: Written;
+}
+
+interface MonthMark {
+  month: MonthState;
+  sums: (number | null)[];
+  complete: boolean[];
+  predictions: number;
+  closed: boolean;
+  written: Written;
+}
+
+const markDay = (day: DayState): DayMark => ({
+  day,
+  n: day.n,
+  sum: day.sum,
+  closed: day.closed,
+  written: day.written,
+});
+
+const dayChanged = (b: DayMark | undefined, d: DayState) =>
+  !b || b.day !== d || b.n !== d.n || b.sum !== d.sum || b.closed !== d.closed || b.written !== d.written;
+
+const markMonth = (month: MonthState): MonthMark => ({
+  month,
+  sums: month.sums.slice(),
+  complete: month.complete.slice(),
+  predictions: month.predictions.length,
+  closed: month.closed,
+  written: month.written,
+});
+
+function monthChanged(b: MonthMark | undefined, mo: MonthState): boolean {
+  if (!b || b.month !== mo || b.predictions !== mo.predictions.length) return true;
+  if (b.closed !== mo.closed || b.written !== mo.written) return true;
+  for (let i = 0; i < mo.sums.length; i++)
+    if (b.sums[i] !== mo.sums[i] || b.complete[i] !== mo.complete[i]) return true;
+  return b.sums.length !== mo.sums.length;
+}
 
 /**
  * What changed in a partition's state since it was last saved (the manifest's deltas, see
@@ -200,10 +248,11 @@ export class PartitionChanges {
 
   touch(m: MeterState): void {
     if (this.touched.has(m)) return;
-    this.touched.set(m, {
-      days: new Map([...m.days].map(([k, day]) => [k, { day, version: dayVersion(day) }])),
-      months: new Map([...m.months].map(([k, month]) => [k, { month, text: JSON.stringify(month) }])),
-    });
+    const days = new Map<string, DayMark>();
+    for (const [k, day] of m.days) days.set(k, markDay(day));
+    const months = new Map<string, MonthMark>();
+    for (const [k, month] of m.months) months.set(k, markMonth(month));
+    this.touched.set(m, { days, months });
   }
 
   created(m: MeterState): void {
@@ -224,15 +273,9 @@ export class PartitionChanges {
       const monthTexts: string[] = [];
       const dropDays: string[] = [];
       const dropMonths: string[] = [];
-      for (const [k, d] of days) {
-        const b = base?.days.get(k);
-        if (!b || b.day !== d || b.version !== dayVersion(d)) dayTexts.push(dayText(d));
-      }
-      for (const [k, mo] of months) {
-        const b = base?.months.get(k);
-        const text = JSON.stringify(mo);
-        if (!b || b.month !== mo || b.text !== text) monthTexts.push(text);
-      }
+      for (const [k, d] of days) if (dayChanged(base?.days.get(k), d)) dayTexts.push(dayText(d));
+      for (const [k, mo] of months)
+        if (monthChanged(base?.months.get(k), mo)) monthTexts.push(JSON.stringify(mo));
       // a day dropped, or dropped and made again (it goes to the end of the map, as it did here)
       for (const [k, b] of base?.days ?? []) if (days.get(k) !== b.day) dropDays.push(k);
       for (const [k, b] of base?.months ?? []) if (months.get(k) !== b.month) dropMonths.push(k);

@@ -7,20 +7,20 @@
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { freshLake } from '../../test/lake/helpers.ts';
-import { TOPICS } from '../domain/topics.ts';
-import type { Lake } from '../lake/index.ts';
-import type { ObjectInfo, ObjectStore } from '../storage/index.ts';
-import type { Consumer, Message, Producer, Transport } from '../transport/index.ts';
-import { clusterTraceWorkload } from '../workloads/cluster-trace/workload.ts';
-import { metersWorkload } from '../workloads/meters/workload.ts';
-import { applyManifest } from './apply.ts';
-import { commitBatch } from './batch.ts';
-import { type Batch, ManifestStore, type StatePolicy, type StateRef } from './manifest.ts';
-import { followAssignment } from './takeover.ts';
-import { GroupOffsets, Outbox, type WorkerContext } from './worker-context.ts';
-import { newStatus, PhaseClock } from './worker-status.ts';
-import type { PartitionProcessor, Workload } from './workload.ts';
+import { TOPICS } from '../../src/domain/topics.ts';
+import type { Lake } from '../../src/lake/index.ts';
+import type { ObjectInfo, ObjectStore } from '../../src/storage/index.ts';
+import { applyManifest } from '../../src/stream/apply.ts';
+import { commitBatch } from '../../src/stream/batch.ts';
+import { type Batch, ManifestStore, type StatePolicy, type StateRef } from '../../src/stream/manifest.ts';
+import { followAssignment } from '../../src/stream/takeover.ts';
+import { GroupOffsets, Outbox, type WorkerContext } from '../../src/stream/worker-context.ts';
+import { newStatus, PhaseClock } from '../../src/stream/worker-status.ts';
+import type { PartitionProcessor, Workload } from '../../src/stream/workload.ts';
+import type { Consumer, Message, Producer, Transport } from '../../src/transport/index.ts';
+import { clusterTraceWorkload } from '../../src/workloads/cluster-trace/workload.ts';
+import { metersWorkload } from '../../src/workloads/meters/workload.ts';
+import { freshLake } from '../lake/helpers.ts';
 
 const GROUP = 'g';
 const opened: Lake[] = [];

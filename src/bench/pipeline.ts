@@ -22,6 +22,15 @@ async function peakMiB(pid: number | undefined): Promise<number | undefined> {
   return m ? Math.round(Number(m[1]) / 1024) : undefined;
 }
 
+/** CPU seconds (user + system) a process has used so far, from /proc (clock ticks of 1/100 s). */
+async function cpuSeconds(pid: number | undefined): Promise<number | undefined> {
+  if (!pid) return undefined;
+  const s = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // the fields after the command name (which may hold spaces) start at ")"; utime and stime are 14 and 15
+  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+  return f.length > 13 ? (Number(f[11]) + Number(f[12])) / 100 : undefined;
+}
+
 export async function runPipelineBench(opts: {
   short?: boolean;
   json?: boolean;
@@ -39,6 +48,8 @@ export async function runPipelineBench(opts: {
     `pipeline bench: ${meters} simulated meters × ${days} days × 48 half-hours = ${expected.toLocaleString()} readings`,
   );
   const peaks = { producer: 0, worker: 0 };
+  // the worker's CPU time: on a shared machine a fairer figure than the wall clock
+  let workerCpu = 0;
   const t0 = performance.now();
   const worker = spawn(
     process.execPath,
@@ -79,6 +90,7 @@ export async function runPipelineBench(opts: {
       await sleep(1000);
       peaks.producer = Math.max(peaks.producer, (await peakMiB(producer.pid)) ?? 0);
       peaks.worker = Math.max(peaks.worker, (await peakMiB(worker.pid)) ?? 0);
+      workerCpu = (await cpuSeconds(worker.pid)) ?? workerCpu;
       const topics = await transport.listTopics();
       if (!topics.some((t) => t.name === TOPICS.readings)) continue;
       const end = (await transport.endOffsets(TOPICS.readings)).reduce((a, p) => a + p.offset, 0);
@@ -112,10 +124,18 @@ export async function runPipelineBench(opts: {
     producer_seconds: Number(((producedAt - t0) / 1000).toFixed(1)),
     readings_per_second: Math.round(committed / seconds),
     peak_rss_mib: peaks,
+    /** CPU seconds the worker used (sampled each second until everything was committed), and per million readings */
+    worker_cpu_seconds: Number(workerCpu.toFixed(1)),
+    worker_cpu_seconds_per_million: Number(((workerCpu * 1e6) / Math.max(committed, 1)).toFixed(1)),
     worker_time_share: Object.fromEntries(
       Object.entries(timings).map(([k, v]) => [k, `${((100 * v) / Math.max(total, 1)).toFixed(1)} %`]),
     ),
     worker_batches: statuses[0]?.batches,
+    /** bytes of a batch's manifest and state objects (snapshots and deltas), on average */
+    manifest_bytes_per_batch:
+      statuses[0]?.manifest_bytes !== undefined && statuses[0].batches > 0
+        ? Math.round(statuses[0].manifest_bytes / statuses[0].batches)
+        : undefined,
     series,
   };
   await rm(dir, { recursive: true, force: true });

@@ -5,18 +5,19 @@ import { LakestreamError } from '../errors.ts';
 import { type Action, prepareTableWrite } from '../lake/index.ts';
 import type { Message } from '../transport/index.ts';
 import { type Commit, commitManifest } from './apply.ts';
-import type { ManifestPartition } from './manifest.ts';
+import type { ManifestPartition, StateToSave } from './manifest.ts';
 import { BatchOutputs } from './outputs.ts';
 import type { WorkerContext } from './worker-context.ts';
 import type { PhaseClock } from './worker-status.ts';
 
 /**
- * What a batch came to: nothing new to write; committed (its table commits and the rows it wrote);
+ * What a batch came to: nothing new to write; committed (its table commits, the rows it wrote and
+ * the bytes of its manifest and state objects);
  * or lost to another worker that owns its partitions now (this one was a zombie).
  */
 export type BatchResult =
   | { kind: 'nothing' }
-  | { kind: 'committed'; commits: Commit[]; rows: number }
+  | { kind: 'committed'; commits: Commit[]; rows: number; manifestBytes: number }
   | { kind: 'lost'; reason: string };
 
 /**
@@ -53,30 +54,40 @@ export async function commitBatch(
     list.map((m) => ({ topic: t, key: m.key, value: Buffer.from(m.value).toString('base64') })),
   );
   clock.lap('files');
-  const states: Record<string, string> = {};
+  const states: Record<string, StateToSave> = {};
   for (const q of parts) {
-    const processor = owned.get(q.partition)!.processor;
-    states[String(q.partition)] = processor.toJSONText?.() ?? JSON.stringify(processor.toJSON());
+    const o = owned.get(q.partition)!;
+    const processor = o.processor;
+    states[String(q.partition)] = {
+      chain: o.state,
+      snapshot: () => processor.toJSONText?.() ?? JSON.stringify(processor.toJSON()),
+      delta: processor.deltaText && (() => processor.deltaText!()),
+    };
   }
-  const { path, manifest } = await manifests.write(
+  const { path, manifest, bytes } = await manifests.write(
     { worker: ctx.worker, partitions: parts, tables, messages },
     states,
   );
+  // the next batch's deltas start from the state this manifest holds
+  for (const q of parts) owned.get(q.partition)!.processor.saved?.();
   clock.lap('manifest');
-  const applied = await commitManifest(lake, ctx.group, manifest, outbox.send, () => manifests.discard(path));
+  const applied = await commitManifest(lake, ctx.group, manifest, outbox.send, () =>
+    manifests.discard(path, manifest),
+  );
   if (applied.kind === 'lost') return applied;
   await outbox.afterCommit(manifest);
   clock.lap('commit');
   await ctx.offsets.commit(parts.map((q) => ({ partition: q.partition, offset: q.last + 1 })));
   await manifests.committed(path, manifest);
   clock.lap('offsets');
-  for (const q of parts) {
+  for (const q of manifest.partitions) {
     const o = owned.get(q.partition)!;
     o.last = q.last;
     o.seq = q.seq;
     o.flushed = q.flushed === true;
+    o.state = q.state;
   }
-  return { kind: 'committed', commits: applied.commits, rows };
+  return { kind: 'committed', commits: applied.commits, rows, manifestBytes: bytes };
 }
 
 /**

@@ -1,8 +1,10 @@
 // Taking over partitions: follow the consumer's assignment, complete each new partition's newest
-// manifest, restore its state and move the read position to just after it (see manifest.ts).
+// manifest, restore its state (snapshot, then deltas) and move the read position to just after it
+// (see manifest.ts).
 
+import { isLakestreamError, LakestreamError } from '../errors.ts';
 import { commitManifest, lostRace, recordedOf } from './apply.ts';
-import type { Manifest } from './manifest.ts';
+import type { Manifest, RestoredState } from './manifest.ts';
 import type { WorkerContext } from './worker-context.ts';
 
 /** What following the assignment came to: the partitions adopted now, or a manifest lost while completing it. */
@@ -42,7 +44,7 @@ async function adopt(ctx: WorkerContext, partitions: number[]): Promise<Takeover
   if (lost.length > 0) {
     for (const path of lost) {
       process.stderr.write(`\n${path} lost the race for its batch numbers: deleted; looking again\n`);
-      await manifests.discard(path);
+      await manifests.discard(path, pending.get(path));
     }
     manifests.forget(topic, partitions);
     return adopt(ctx, partitions);
@@ -54,14 +56,37 @@ async function adopt(ctx: WorkerContext, partitions: number[]): Promise<Takeover
     if (applied.kind === 'lost') return applied;
     await outbox.afterCommit(m);
   }
+  const restored = new Map<number, RestoredState>();
+  for (const [p, v] of found) {
+    try {
+      restored.set(p, await manifests.loadState(topic, p, v));
+    } catch (e) {
+      // A chain deleted meanwhile: a newer manifest replaced it (its old owner is still writing); start again from that one.
+      const seq = v.manifest.partitions.find((q) => q.topic === topic && q.partition === p)?.seq ?? -1;
+      if (!isLakestreamError(e, 'CORRUPT_TABLE') || !(await manifests.hasNewer(topic, p, seq))) throw e;
+      manifests.forget(topic, partitions);
+      return adopt(ctx, partitions);
+    }
+  }
   for (const p of partitions) {
     const m = found.get(p)?.manifest;
     const mp = m?.partitions.find((q) => q.topic === topic && q.partition === p);
+    const r = restored.get(p);
+    const processor = ctx.workload.newProcessor(p, r?.saved);
+    if (r && r.deltas.length > 0) {
+      if (!processor.applyDelta)
+        throw new LakestreamError(
+          'UNSUPPORTED',
+          `workload ${ctx.workload.name} cannot apply the state deltas of ${topic} partition ${p}`,
+        );
+      for (const d of r.deltas) processor.applyDelta(d);
+    }
     ctx.owned.set(p, {
-      processor: ctx.workload.newProcessor(p, m?.states[String(p)]),
+      processor,
       last: mp?.last ?? -1,
       seq: mp?.seq ?? 0,
       flushed: mp?.flushed === true,
+      state: r?.chain,
     });
     const from = mp ? mp.last + 1 : (committed.find((c) => c.partition === p)?.offset ?? 0);
     ctx.consumer.seek({ topic, partition: p, offset: from });

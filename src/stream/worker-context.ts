@@ -4,7 +4,7 @@
 import { describeError, isLakestreamError } from '../errors.ts';
 import type { Lake } from '../lake/index.ts';
 import type { Consumer, Producer, Transport } from '../transport/index.ts';
-import type { Batch, ManifestStore } from './manifest.ts';
+import type { Batch, ManifestStore, StateRef } from './manifest.ts';
 import { getOrCreate } from './outputs.ts';
 import type { OutMessage, PartitionProcessor, Workload } from './workload.ts';
 
@@ -16,6 +16,8 @@ export interface Owned {
   seq: number;
   /** the last batch was a drain's flush and nothing was read since: another flush would change nothing */
   flushed: boolean;
+  /** the state objects of the manifest the processor's state was restored from or last saved in */
+  state?: StateRef;
 }
 
 export interface WorkerContext {

@@ -27,6 +27,8 @@ export interface WorkerStatus {
   last_commit: { table: string; version: number; at: string } | null;
   batches: number;
   rows_written: number;
+  /** bytes of the batches' manifests and state objects (snapshots and deltas, see manifest.ts) */
+  manifest_bytes: number;
   /** where the time went, cumulative ms: poll, process (decode…gold logic), files (Parquet writes), manifest, commit (Delta log), offsets */
   timings_ms: Record<Phase, number>;
   /** why batches are not committed (storage full, an outage) and since when; null while they are */
@@ -52,6 +54,7 @@ export function newStatus(worker: string, group: string, workload: string): Work
     last_commit: null,
     batches: 0,
     rows_written: 0,
+    manifest_bytes: 0,
     timings_ms: { poll: 0, process: 0, files: 0, manifest: 0, commit: 0, offsets: 0 },
     blocked: null,
   };

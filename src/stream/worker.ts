@@ -9,7 +9,7 @@ import type { Lake } from '../lake/index.ts';
 import type { Message, Transport } from '../transport/index.ts';
 import { commitBatch } from './batch.ts';
 import { LatencyWindow } from './latency.ts';
-import { ManifestStore } from './manifest.ts';
+import { ManifestStore, type StatePolicy } from './manifest.ts';
 import { getOrCreate } from './outputs.ts';
 import { followAssignment } from './takeover.ts';
 import { GroupOffsets, Outbox, type Owned, type WorkerContext } from './worker-context.ts';
@@ -38,6 +38,8 @@ export interface WorkerOptions {
   onBatch?: (s: WorkerStatus) => void;
   /** every poll's messages as the transport handed them over, before anything filters or dedupes them */
   onPoll?: (msgs: Message[]) => void;
+  /** when a partition's state is saved whole rather than as a delta (default DEFAULT_STATE_POLICY) */
+  statePolicy?: Partial<StatePolicy>;
 }
 
 export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
@@ -63,8 +65,12 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     topic,
     worker,
     consumer,
-    manifests: new ManifestStore(lake.store, workload.name, group, (table, appId) =>
-      lake.table(table).txnVersion(appId),
+    manifests: new ManifestStore(
+      lake.store,
+      workload.name,
+      group,
+      (table, appId) => lake.table(table).txnVersion(appId),
+      opts.statePolicy,
     ),
     owned,
     outbox: new Outbox(transport, producer, lake, workload),
@@ -112,6 +118,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     const doneAt = Date.now();
     if (r.commits.length > 0) status.last_commit = r.commits[r.commits.length - 1];
     status.rows_written += r.rows;
+    status.manifest_bytes += r.manifestBytes;
     for (const msgs of batch.values()) for (const m of msgs) latency.add(doneAt - m.timestamp);
     status.batches++;
     status.committed_offsets = [...owned].map(([partition, o]) => ({ topic, partition, offset: o.last + 1 }));

@@ -12,6 +12,16 @@ export interface PartitionProcessor {
   toJSON(): unknown;
   /** the same as JSON text, when the processor can make it faster than JSON.stringify(toJSON()) */
   toJSONText?(): string;
+  /**
+   * Incremental state (optional: without it every batch saves the whole state; see manifest.ts).
+   * What changed since the state was last saved (restored, or taken whole or as a delta and then
+   * `saved()`), as JSON text that applyDelta replays onto the state it was taken from.
+   */
+  deltaText?(): string;
+  /** the state as it stands now is saved: the next delta starts from here */
+  saved?(): void;
+  /** applies a delta deltaText made, on the state it was taken from (a takeover, in batch-number order) */
+  applyDelta?(delta: unknown): void;
   /** read = accepted + quarantined + duplicates */
   counters(): {
     read: number;

@@ -26,6 +26,7 @@ import {
   attemptKey,
   type ClassWindow,
   newTraceState,
+  TraceChanges,
   type TraceState,
   windowKey,
 } from './state.ts';
@@ -77,6 +78,8 @@ const END_COUNTERS: Partial<Record<number, 'finished' | 'failed' | 'killed' | 'e
 
 export class TraceProcessor {
   readonly state: TraceState;
+  /** what changed since the state was last saved (the manifest's deltas): every change below notes its key */
+  readonly changes = new TraceChanges();
   /** the partition this processor serves (set by the workload): class window rows carry it */
   partitionOf = 0;
   private readonly config: TraceConfig;
@@ -153,7 +156,8 @@ export class TraceProcessor {
   /** End of a bounded input: open windows and still-running attempts are written as they stand. */
   flush(out: BatchOutputs): void {
     this.closeWindows(out, true);
-    for (const a of this.state.attempts.values()) {
+    for (const [key, a] of this.state.attempts) {
+      this.changes.attempts.touched.add(key);
       out.upsert(T.lifecycles.path, keyOf(a), [lifecycleRow(a, 'open', null)], a.written);
       a.written = true;
     }
@@ -165,6 +169,7 @@ export class TraceProcessor {
     const task = v[3] as number;
     const type = v[5] as number;
     const key = attemptKey(job, task);
+    this.changes.attempts.touched.add(key);
     let a = this.state.attempts.get(key);
     if (type === TASK_EVENT.SUBMIT) {
       if (a && a.submit === time) {
@@ -220,7 +225,10 @@ export class TraceProcessor {
     const row = lifecycleRow(a, outcome, end);
     if (a.written) out.upsert(T.lifecycles.path, keyOf(a), [row], true);
     else out.append(T.lifecycles.path, row);
-    this.state.attempts.delete(attemptKey(a.job, a.task));
+    const key = attemptKey(a.job, a.task);
+    this.changes.attempts.touched.add(key);
+    this.changes.attempts.removed.add(key);
+    this.state.attempts.delete(key);
   }
 
   private classify(a: Attempt, out: BatchOutputs): void {
@@ -256,6 +264,7 @@ export class TraceProcessor {
   private window(time: number, cls: number): ClassWindow {
     const minute = Math.floor(time / US_PER_MINUTE);
     const key = windowKey(minute, cls);
+    this.changes.windows.touched.add(key);
     let w = this.state.windows.get(key);
     if (!w) {
       w = {
@@ -306,6 +315,8 @@ export class TraceProcessor {
         lost: w.lost,
         hour: Math.floor((w.minute * US_PER_MINUTE) / US_PER_HOUR),
       });
+      this.changes.windows.touched.add(key);
+      this.changes.windows.removed.add(key);
       this.state.windows.delete(key);
     }
     this.nextCloseAt = next === Number.POSITIVE_INFINITY ? Number.NEGATIVE_INFINITY : next;
@@ -318,7 +329,9 @@ export class TraceProcessor {
     const oldCpus = old?.cpus ?? 0;
     const oldMem = old?.memory ?? 0;
     let now: { cpus: number | null; memory: number | null; platform: string | null } | undefined;
+    this.changes.machines.touched.add(id);
     if (type === 1) {
+      this.changes.machines.removed.add(id);
       this.state.machines.delete(id);
     } else {
       // empty capacity fields keep what the machine had

@@ -16,7 +16,7 @@ import {
 } from '../../models/task-gmm/model.ts';
 import type { PartitionProcessor, Workload } from '../../stream/workload.ts';
 import { DEFAULT_TRACE_CONFIG, type TraceConfig, TraceProcessor } from './processor.ts';
-import { traceStateFromJSON, traceStateToJSON } from './state.ts';
+import { applyTraceDelta, traceStateFromJSON, traceStateToJSON } from './state.ts';
 
 export async function clusterTraceWorkload(opts: {
   lake: Lake;
@@ -52,6 +52,9 @@ export async function clusterTraceWorkload(opts: {
         process: (msg, out) => p.process(msg, out),
         flush: (out) => p.flush(out),
         toJSON: () => traceStateToJSON(p.state),
+        deltaText: () => p.changes.deltaText(p.state),
+        saved: () => p.changes.saved(),
+        applyDelta: (d) => applyTraceDelta(p.state, d),
         counters: () => p.state.counters,
       };
     },

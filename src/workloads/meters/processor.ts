@@ -16,6 +16,7 @@ import {
   type MeterState,
   type MonthState,
   newPartitionState,
+  PartitionChanges,
   type PartitionState,
 } from './state.ts';
 
@@ -67,6 +68,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 export class MetersProcessor {
   readonly state: PartitionState;
+  /** the meters changed since the state was last saved (the manifest's deltas): touched before they change */
+  readonly changes = new PartitionChanges();
   private readonly ctx: ProcessContext;
   private readonly localCache = new Map<string, { hour: number; local: ReturnType<typeof localFields> }>();
 
@@ -112,7 +115,8 @@ export class MetersProcessor {
     if (!m) {
       m = newMeter(r);
       this.state.meters.set(r.meter_id, m);
-    }
+      this.changes.created(m);
+    } else this.changes.touch(m);
     const local = this.localTime(m, ts);
     let day = m.days.get(local.day);
     if (!day) {
@@ -210,6 +214,7 @@ export class MetersProcessor {
   /** At the end of a bounded input: writes open days and months as they stand, flagged open. */
   flush(out: BatchOutputs): void {
     for (const m of this.state.meters.values()) {
+      this.changes.touch(m);
       for (const day of m.days.values())
         if (!day.closed && day.n > 0) {
           this.emitDay(m, day, false, out);

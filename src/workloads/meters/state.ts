@@ -1,5 +1,6 @@
 // Per-meter stream state: open and recently closed days, month progress, the last register read.
-// Saved in a partition's manifest (toJSON/fromJSON) so a restarted worker resumes exactly.
+// Saved with a partition's batches (toJSON/fromJSON, and deltas: PartitionChanges) so a restarted
+// worker resumes exactly.
 
 export interface DayState {
   day: string;
@@ -150,26 +151,162 @@ interface MeterJSON extends Omit<MeterState, 'days' | 'months'> {
 export function partitionStateFromJSON(o: unknown): PartitionState {
   const j = o as { counters: Counters; meters: MeterJSON[] };
   const meters = new Map<string, MeterState>();
-  for (const m of j.meters) {
-    meters.set(m.id, {
-      ...m,
-      // JSON has no infinities: they come back as null
-      watermark: m.watermark ?? Number.NEGATIVE_INFINITY,
-      nextCloseAt: Number.NEGATIVE_INFINITY, // recomputed at the next reading
-      days: new Map(
-        m.days.map(({ seenRuns, hourList, ...d }) => [
-          d.day,
-          {
-            ...d,
-            hours: hourList ? listToHours(hourList) : new Map(d.hours),
-            seen: new Set(seenRuns ? runsToSeen(seenRuns) : d.seen),
-          },
-        ]),
-      ),
-      months: new Map(m.months.map((mo) => [mo.month, mo])),
-    });
-  }
+  for (const m of j.meters) meters.set(m.id, meterFromJSON(m));
   return { meters, counters: { ...newCounters(), ...j.counters } };
+}
+
+function meterFromJSON(m: MeterJSON): MeterState {
+  return {
+    ...m,
+    // JSON has no infinities: they come back as null
+    watermark: m.watermark ?? Number.NEGATIVE_INFINITY,
+    // (null: recomputed at the next reading)
+    nextCloseAt: m.nextCloseAt ?? Number.NEGATIVE_INFINITY,
+    days: new Map(m.days.map((d) => [d.day, dayFromJSON(d)])),
+    months: new Map(m.months.map((mo) => [mo.month, mo])),
+  };
+}
+
+function dayFromJSON({ seenRuns, hourList, ...d }: MeterJSON['days'][number]): DayState {
+  return {
+    ...d,
+    hours: hourList ? listToHours(hourList) : new Map(d.hours),
+    seen: new Set(seenRuns ? runsToSeen(seenRuns) : d.seen),
+  };
+}
+
+/** A changed meter in a delta: its fields, the days and months that changed, and those dropped. */
+interface MeterDeltaJSON extends MeterJSON {
+  dropDays?: string[];
+  dropMonths?: string[];
+}
+
+/**
+ * A meter's days and months as they were when it was first touched since the state was last saved
+ * (null: the meter is new since). Kept as the values that can change — no text is made for them:
+ * a day changes only with its readings (n, sum) or its closed and written flags; a month with its
+ * daily sums, completeness, predictions or flags.
+ */
+type Baseline = {
+  days: Map<string, DayMark>;
+  months: Map<string, MonthMark>;
+} | null;
+
+interface DayMark {
+  day: DayState;
+  n: number;
+  sum: number;
+  closed: boolean;
+  written: Written;
+}
+
+interface MonthMark {
+  month: MonthState;
+  sums: (number | null)[];
+  complete: boolean[];
+  predictions: number;
+  closed: boolean;
+  written: Written;
+}
+
+const markDay = (day: DayState): DayMark => ({
+  day,
+  n: day.n,
+  sum: day.sum,
+  closed: day.closed,
+  written: day.written,
+});
+
+const dayChanged = (b: DayMark | undefined, d: DayState) =>
+  !b || b.day !== d || b.n !== d.n || b.sum !== d.sum || b.closed !== d.closed || b.written !== d.written;
+
+const markMonth = (month: MonthState): MonthMark => ({
+  month,
+  sums: month.sums.slice(),
+  complete: month.complete.slice(),
+  predictions: month.predictions.length,
+  closed: month.closed,
+  written: month.written,
+});
+
+function monthChanged(b: MonthMark | undefined, mo: MonthState): boolean {
+  if (!b || b.month !== mo || b.predictions !== mo.predictions.length) return true;
+  if (b.closed !== mo.closed || b.written !== mo.written) return true;
+  for (let i = 0; i < mo.sums.length; i++)
+    if (b.sums[i] !== mo.sums[i] || b.complete[i] !== mo.complete[i]) return true;
+  return b.sums.length !== mo.sums.length;
+}
+
+/**
+ * What changed in a partition's state since it was last saved (the manifest's deltas, see
+ * stream/manifest.ts). The processor calls `touch` before it changes a meter (`created` for a new
+ * one); the delta then holds the counters and, for each touched meter, its fields and only the days
+ * and months that differ from when it was first touched.
+ */
+export class PartitionChanges {
+  private readonly touched = new Map<MeterState, Baseline>();
+
+  touch(m: MeterState): void {
+    if (this.touched.has(m)) return;
+    const days = new Map<string, DayMark>();
+    for (const [k, day] of m.days) days.set(k, markDay(day));
+    const months = new Map<string, MonthMark>();
+    for (const [k, month] of m.months) months.set(k, markMonth(month));
+    this.touched.set(m, { days, months });
+  }
+
+  created(m: MeterState): void {
+    this.touched.set(m, null);
+  }
+
+  /** The state as it stands is saved: the next delta starts here. */
+  saved(): void {
+    this.touched.clear();
+  }
+
+  /** The delta as JSON text: {counters, meters: [{…fields, days, months, dropDays?, dropMonths?}]}. */
+  deltaText(s: PartitionState): string {
+    const meters: string[] = [];
+    for (const [m, base] of this.touched) {
+      const { days, months, ...fields } = m;
+      const dayTexts: string[] = [];
+      const monthTexts: string[] = [];
+      const dropDays: string[] = [];
+      const dropMonths: string[] = [];
+      for (const [k, d] of days) if (dayChanged(base?.days.get(k), d)) dayTexts.push(dayText(d));
+      for (const [k, mo] of months)
+        if (monthChanged(base?.months.get(k), mo)) monthTexts.push(JSON.stringify(mo));
+      // a day dropped, or dropped and made again (it goes to the end of the map, as it did here)
+      for (const [k, b] of base?.days ?? []) if (days.get(k) !== b.day) dropDays.push(k);
+      for (const [k, b] of base?.months ?? []) if (months.get(k) !== b.month) dropMonths.push(k);
+      const head = JSON.stringify({
+        ...fields,
+        ...(dropDays.length > 0 ? { dropDays } : {}),
+        ...(dropMonths.length > 0 ? { dropMonths } : {}),
+      });
+      meters.push(`${head.slice(0, -1)},"days":[${dayTexts.join(',')}],"months":[${monthTexts.join(',')}]}`);
+    }
+    return `{"counters":${JSON.stringify(s.counters)},"meters":[${meters.join(',')}]}`;
+  }
+}
+
+/** Applies a delta (PartitionChanges.deltaText) to the state it was taken from. */
+export function applyPartitionDelta(s: PartitionState, delta: unknown): void {
+  const j = delta as { counters: Counters; meters: MeterDeltaJSON[] };
+  s.counters = { ...newCounters(), ...j.counters };
+  for (const { dropDays, dropMonths, ...e } of j.meters) {
+    const changed = meterFromJSON(e);
+    const old = s.meters.get(e.id);
+    if (old) {
+      for (const k of dropDays ?? []) old.days.delete(k);
+      for (const k of dropMonths ?? []) old.months.delete(k);
+      for (const [k, d] of changed.days) old.days.set(k, d);
+      for (const [k, mo] of changed.months) old.months.set(k, mo);
+      changed.days = old.days;
+      changed.months = old.months;
+    }
+    s.meters.set(e.id, changed);
+  }
 }
 
 /**

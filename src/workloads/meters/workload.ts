@@ -13,7 +13,12 @@ import type { OutMessage, PartitionProcessor, Workload } from '../../stream/work
 import type { Enrichment } from './enrich.ts';
 import { FLEET_TABLES, monthsAdded, rollUpFleet } from './fleet.ts';
 import { DEFAULT_METERS_CONFIG, type Forecaster, type MetersConfig, MetersProcessor } from './processor.ts';
-import { partitionStateFromJSON, partitionStateToJSON, partitionStateToJSONText } from './state.ts';
+import {
+  applyPartitionDelta,
+  partitionStateFromJSON,
+  partitionStateToJSON,
+  partitionStateToJSONText,
+} from './state.ts';
 
 export interface MetersWorkloadOptions {
   store: ObjectStore;
@@ -58,6 +63,9 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
         flush: (out) => p.flush(out),
         toJSON: () => partitionStateToJSON(p.state),
         toJSONText: () => partitionStateToJSONText(p.state),
+        deltaText: () => p.changes.deltaText(p.state),
+        saved: () => p.changes.saved(),
+        applyDelta: (d) => applyPartitionDelta(p.state, d),
         counters: () => p.state.counters,
       };
     },

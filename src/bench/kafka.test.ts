@@ -10,6 +10,7 @@ import {
   benchCodecs,
   type CompressionRow,
   compressionRow,
+  encodingCosts,
   formatKafkaBench,
   type KafkaBenchResult,
   median,
@@ -40,6 +41,15 @@ function result(rows: CompressionRow[], over: Partial<KafkaBenchResult> = {}): K
     headlineCompression: main.compression,
     rounds: 3,
     rows,
+    encoding: [
+      {
+        compression: 'lz4',
+        recordsPerBatch: 1000,
+        batchUsPerRecord: 1.2,
+        compressUsPerRecord: 0.125,
+        compressionRatio: 7.5,
+      },
+    ],
     ratioTuned: Math.round(main.ratioTuned * 100) / 100,
     ratio: Math.round(main.ratio * 100) / 100,
     goal: 1,
@@ -82,6 +92,36 @@ describe('bench kafka report', () => {
       /^ratio at lz4 \(the default codec\) against the tuned Java producer: 0\.90 \(goal ≥ 1: NOT met\); against the Java defaults: 1\.50$/m,
     );
     assert.match(text, /load average 3\.5 → 4\.25/);
+    assert.match(
+      text,
+      /^lz4 {5}the client's batch encoding \(1000 records\): 1\.200 µs CPU\/record, of which compression 0\.125 \(7\.5× smaller\)$/m,
+    );
+  });
+
+  it("measures the client's batch encoding per codec, and the compression in it", () => {
+    const msgs = Array.from({ length: 300 }, (_, i) => ({
+      key: `MAC${String(i % 20).padStart(6, '0')}`,
+      value: new TextEncoder().encode(
+        JSON.stringify({ v: 1, meter_id: `MAC${i % 20}`, value: i % 7, unit: 'kWh' }),
+      ),
+    }));
+    const costs = encodingCosts(msgs, ['none', 'lz4', 'zstd'], { recordsPerBatch: 200, samples: 1, ms: 20 });
+    assert.deepEqual(
+      costs.map((c) => [c.compression, c.recordsPerBatch]),
+      [
+        ['none', 200],
+        ['lz4', 200],
+        ['zstd', 200],
+      ],
+    );
+    const [none, lz4, zstd] = costs;
+    assert.equal(none.compressionRatio, 1);
+    assert.equal(none.compressUsPerRecord, 0);
+    // repetitive JSON: both codecs shrink it
+    assert.ok(lz4.compressionRatio > 2 && zstd.compressionRatio > 2, JSON.stringify(costs));
+    for (const c of costs)
+      assert.ok(Number.isFinite(c.batchUsPerRecord) && c.batchUsPerRecord > 0, JSON.stringify(c));
+    for (const c of [lz4, zstd]) assert.ok(c.compressUsPerRecord > 0, JSON.stringify(c));
   });
 
   it('names the codec of the headline when a run leaves the default codec out', () => {

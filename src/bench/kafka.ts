@@ -593,7 +593,7 @@ export function formatKafkaBench(r: KafkaBenchResult): string {
     `brokers' CPU per message at ${r.headlineCompression} (median runs): lakestream ${main.lakestream.brokersCpuUsPerMsg} µs, Java tuned ${main.kafkaTuned.brokersCpuUsPerMsg} µs, Java defaults ${main.kafkaProducerPerformance.brokersCpuUsPerMsg} µs`,
     ...r.encoding.map(
       (e) =>
-        `${e.compression.padEnd(7)} the client's batch encoding (${e.recordsPerBatch} records): ${e.batchUsPerRecord.toFixed(3)} µs CPU/record, of which compression ${e.compressUsPerRecord.toFixed(3)} (${e.compressionRatio}× smaller)`,
+        `${e.compression.padEnd(7)} the client's batch encoding (${e.recordsPerBatch} records): ${e.batchUsPerRecord.toFixed(3)} µs CPU/record, of which compression ${e.compressUsPerRecord.toFixed(3)} (${e.compression === 'none' ? 'uncompressed' : `${e.compressionRatio}× smaller`})`,
     ),
     '',
     `ratio at ${at} against the tuned Java producer: ${r.ratioTuned.toFixed(2)} (goal ≥ ${r.goal}: ${r.meetsGoal ? 'met' : 'NOT met'}); against the Java defaults: ${r.ratio.toFixed(2)}`,

@@ -71,7 +71,7 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
   },
   kafka: {
     summary:
-      "Kafka producer msgs/s (acks=all) beside Kafka's own ProducerPerformance on the local cluster, interleaved (goal ≥ 1.0 × its producer with batches as large as ours); send-to-commit latency",
+      "Kafka producer msgs/s (acks=all) beside Kafka's own ProducerPerformance on the local cluster, interleaved, at each codec (or those named: bench kafka lz4 snappy); goal ≥ 1.0 × its producer with batches as large as ours at the default codec; send-to-commit latency",
     load: async () => (await import('../bench/kafka.ts')).runKafkaBench,
   },
   compare: {
@@ -127,7 +127,8 @@ ${Object.entries(SCENARIOS)
 
 A scenario on the cluster (kafka, hdfs, baseline, stress, resilience, soak) starts the local cluster
 (in LAKESTREAM_CLUSTER_DIR, default ./.lakestream/cluster) when it is down and stops it at the end,
-and removes its topics and lake from the cluster; --keep keeps them all and says how to stop the
+and removes its topics and lake from the cluster (bench kafka: a cluster it starts takes the ports of
+LAKESTREAM_PORT_OFFSET; one already up in that dir keeps its own); --keep keeps them all and says how to stop the
 cluster. train and batch generate their lakes of --meters N × 3 years under bench/lakes/ (or
 LAKESTREAM_BENCH_LAKES) and remove them at the end; with --keep they stay and a later run of the same
 size reuses them. Progress goes to stderr; the report (JSON) to stdout. baseline, stress, resilience and soak also write

@@ -10,7 +10,7 @@ export interface KafkaSettings {
   brokers: string[];
   /** replication factor of topics lakestream creates; default: 2 with 2+ brokers, else 1 */
   replication?: number;
-  /** producer batch compression (default lz4: measured fastest here, see src/bench/kafka.ts) */
+  /** producer batch compression (default lz4: why, in README.md "The default codec"; `bench kafka` measures each) */
   compression: Compression;
   /** how long the producer waits to fill a batch while another is in flight (ms) */
   lingerMs: number;

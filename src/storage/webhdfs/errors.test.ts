@@ -114,7 +114,12 @@ describe('WebHDFS error messages', () => {
       'NotReplicatedYetException',
       'Not replicated yet: /lake/a',
     ],
-    ['no DataNode holds the block yet', 403, 'IOException', 'No active and not excluded nodes contain this block'],
+    [
+      'no DataNode holds the block yet',
+      403,
+      'IOException',
+      'No active and not excluded nodes contain this block',
+    ],
     [
       'a DataNode reading a block not reported yet',
       403,

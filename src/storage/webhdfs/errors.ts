@@ -157,7 +157,9 @@ export function afterRestart(r: RemoteException): string | undefined {
   )
     return 'its blocks are not reported yet';
   if (
-    /No active (and not excluded )?nodes contain this block|Could not obtain block|Zero blocklocations/i.test(m) ||
+    /No active (and not excluded )?nodes contain this block|Could not obtain block|Zero blocklocations/i.test(
+      m,
+    ) ||
     r.exception === 'BlockMissingException'
   )
     return 'no DataNode has reported the block yet';

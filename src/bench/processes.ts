@@ -20,6 +20,11 @@ export function startLakestream(args: string[], env?: Record<string, string>): C
     stdio: ['ignore', 'ignore', 'pipe'],
     env: env ? { ...process.env, ...env } : undefined,
   });
+  return childOf(proc);
+}
+
+/** A spawned process (its stderr piped) as a Child: the end of its stderr kept, its exit awaited. */
+export function childOf(proc: ChildProcess): Child {
   let err = '';
   proc.stderr?.on('data', (d) => {
     err = (err + d).slice(-65_536);

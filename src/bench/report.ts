@@ -234,9 +234,13 @@ export async function finishRun(
   return result;
 }
 
+/** Where a run's report goes (bench/results/<start>-<scenario>); a run may put files there before. */
+export function resultDir(started: Date, scenario: string): string {
+  return join(ROOT, 'bench', 'results', `${stamp(started)}-${scenario}`);
+}
+
 export async function saveResult(result: BenchResult, dir?: string): Promise<string> {
-  const out =
-    dir ?? join(ROOT, 'bench', 'results', `${stamp(new Date(result.started_at))}-${result.scenario}`);
+  const out = dir ?? resultDir(new Date(result.started_at), result.scenario);
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   await writeFile(join(out, 'report.html'), renderHtml(result));

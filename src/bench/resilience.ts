@@ -156,6 +156,8 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
     for (const fault of faults) {
       if (results.length > 0) rig.producer.start();
       results.push(await runFault(rig, fault, timing));
+      // a worker that died leaves its readings in Kafka: the faults after it would count them missing
+      await rig.workers.assertAlive();
     }
   } catch (e) {
     // the report still says what the faults before this one showed
@@ -164,8 +166,9 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
   } finally {
     await rig.close();
   }
+  const crashes = (await rig.workers?.crashed()) ?? [];
   const clean = (r: FaultResult) => r.missing === 0 && r.duplicated === 0 && r.recovered;
-  const ok = results.length === faults.length && results.every(clean);
+  const ok = results.length === faults.length && results.every(clean) && crashes.length === 0;
   const sum = (k: 'missing' | 'duplicated' | 'redelivered' | 'producer_resent') =>
     results.reduce((a, r) => a + r[k], 0);
   const acknowledged = rig.producer.acknowledged;
@@ -187,6 +190,7 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
       producer_restarts: rig.producer.restarts,
       producer_stalls: rig.producer.stalls,
       max_recovery_s: Math.max(0, ...results.map((r) => r.recovery_s ?? Number.POSITIVE_INFINITY)),
+      worker_crashes: crashes.length,
     },
     table: results.map(({ missing_ids, ...r }) => ({ ...r, missing_ids: missing_ids.join(' ') })),
     verdict: ok
@@ -196,7 +200,11 @@ export async function runResilienceBench(opts: ResilienceOptions = {}): Promise<
             .filter((r) => !clean(r))
             .map((r) => r.fault)
             .join(', ') || 'none'
-        }${results.length < faults.length ? `; stopped after ${results.length} of ${faults.length} faults${failure ? `: ${failure}` : ''}` : ''}`,
+        }${results.length < faults.length ? `; stopped after ${results.length} of ${faults.length} faults${failure ? `: ${failure}` : ''}` : ''}${
+          crashes.length > 0 && results.length === faults.length
+            ? `; ${crashes.length} stream worker crash(es), the first in ${crashes[0].file}`
+            : ''
+        }`,
     ok,
     series: rig.sampler.series,
     events: rig.sampler.events,

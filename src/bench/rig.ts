@@ -1,7 +1,7 @@
 // What a fault run drives on the local cluster (resilience, soak): the resuming producer, the stream
 // workers (each with a delivery log), the sampler, and the per-fault measures — recovery and reconciliation.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clusterUp, startNode } from '../cluster/cluster.ts';
@@ -34,6 +34,7 @@ import { runningNodes } from './leftovers.ts';
 import { type Child, ROOT, startWorker } from './processes.ts';
 import { ProducerLoop } from './producer-loop.ts';
 import { log, sleep, waitFor } from './progress.ts';
+import { resultDir } from './report.ts';
 import type { BenchResult } from './result.ts';
 import { benchGroup, stamp } from './run.ts';
 import { percentile, Sampler } from './sampler.ts';
@@ -45,6 +46,33 @@ interface WorkersOptions {
   dir: string;
   /** the workers' environment: the storage faults' flag files */
   env: Record<string, string>;
+  /** where a worker that exits on its own leaves the end of its error output (the run's report folder) */
+  crashDir: string;
+  /** starts a worker (default: a `lakestream stream` child); tests start stand-ins */
+  spawn?: (e: WorkersOptions & { deliveryLog: string }) => Child;
+}
+
+/** A stream worker that exited without the rig stopping it. */
+export interface WorkerCrash {
+  /** which worker (0: the first one started in the run) */
+  worker: number;
+  at: string;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** the last lines of its stderr */
+  stderr_tail: string;
+  /** the file they were written to */
+  file: string;
+}
+
+/** Lines of a crashed worker's stderr kept in its crash file and report. */
+export const CRASH_TAIL_LINES = 40;
+
+/** The last `n` lines of a process's stderr; progress lines overwritten with \r count as one each. */
+export function tailLines(text: string, n: number): string {
+  const lines = text.replaceAll('\r', '\n').split('\n');
+  while (lines.length > 0 && lines[lines.length - 1].trim() === '') lines.pop();
+  return lines.slice(-n).join('\n');
 }
 
 /** The storage faults of a run: the worker's lake store is full (ENOSPC) or slow while its flag file exists. */
@@ -55,6 +83,11 @@ export class Workers {
   readonly list: Child[] = [];
   /** every worker's delivery log, including those of workers gone */
   readonly logs: string[] = [];
+  /** workers that exited on their own (an error, a crash): nobody consumes their partitions until noticed */
+  readonly crashes: WorkerCrash[] = [];
+  /** settles once every crash noticed so far has its file written */
+  private written: Promise<void> = Promise.resolve();
+  private readonly stopping = new Set<Child>();
   private readonly e: WorkersOptions;
 
   constructor(e: WorkersOptions) {
@@ -62,11 +95,51 @@ export class Workers {
   }
 
   start(): Child {
-    const deliveryLog = join(this.e.dir, `deliveries-${this.logs.length}.log`);
+    const n = this.logs.length;
+    const deliveryLog = join(this.e.dir, `deliveries-${n}.log`);
     this.logs.push(deliveryLog);
-    const w = startWorker({ ...this.e, deliveryLog });
+    const w = (this.e.spawn ?? startWorker)({ ...this.e, deliveryLog });
     this.list.push(w);
+    w.exited.then((exit) => {
+      if (this.stopping.has(w)) return;
+      this.written = this.written.then(() => this.recordCrash(n, w, exit));
+    });
     return w;
+  }
+
+  /** Writes a crashed worker's exit and the end of its stderr to worker-crash-N.log, and notes it. */
+  private async recordCrash(
+    n: number,
+    w: Child,
+    exit: { code: number | null; signal: NodeJS.Signals | null },
+  ): Promise<void> {
+    const at = new Date().toISOString();
+    const tail = tailLines(w.stderr(), CRASH_TAIL_LINES);
+    const file = join(this.e.crashDir, `worker-crash-${this.crashes.length + 1}.log`);
+    const head = `stream worker ${n} (pid ${w.proc.pid}) exited on its own at ${at}: code ${exit.code}, signal ${exit.signal}\nlast ${CRASH_TAIL_LINES} lines of its stderr:\n`;
+    try {
+      await mkdir(this.e.crashDir, { recursive: true });
+      await writeFile(file, `${head}${tail}\n`);
+    } catch (e) {
+      log(`  could not write ${file}: ${e instanceof Error ? e.message : e}`);
+    }
+    this.crashes.push({ worker: n, at, code: exit.code, signal: exit.signal, stderr_tail: tail, file });
+    log(`  stream worker ${n} exited on its own (code ${exit.code}, signal ${exit.signal}): ${file}`);
+  }
+
+  /** The crashes so far, once their files are written. */
+  async crashed(): Promise<WorkerCrash[]> {
+    await this.written;
+    return this.crashes;
+  }
+
+  /** Throws when a worker has exited on its own: windows after that would count unconsumed readings as missing. */
+  async assertAlive(): Promise<void> {
+    const [c] = await this.crashed();
+    if (c)
+      throw new Error(
+        `stream worker ${c.worker} exited on its own at ${c.at} (code ${c.code}, signal ${c.signal}); its last lines are in ${c.file}: ${c.stderr_tail.split('\n').at(-1)}`,
+      );
   }
 
   get main(): Child {
@@ -75,6 +148,7 @@ export class Workers {
 
   /** Sends `signal` to a worker and forgets it once it has exited. */
   async stop(w: Child, signal: NodeJS.Signals, graceMs = 30_000): Promise<void> {
+    this.stopping.add(w);
     w.proc.kill(signal);
     if (!(await Promise.race([w.exited.then(() => true), sleep(graceMs).then(() => false)]))) {
       w.proc.kill('SIGKILL');
@@ -187,6 +261,7 @@ export class Rig {
       env: {
         [STORE_FAULTS_ENV]: `full-while=${this.storageFlag('full')},slow-while=${this.storageFlag('slow')}`,
       },
+      crashDir: resultDir(this.o.started, this.o.scenario),
     });
     this.workers.start();
     this.producer = new ProducerLoop({
@@ -266,6 +341,8 @@ export class Rig {
     let seen = 0;
     const recovered = await waitFor(
       () => {
+        // a worker that died does not recover: no point waiting for it
+        if (this.workers.crashes.length > 0) return true;
         for (const s of this.sampler.series.slice(seen)) {
           seen++;
           if (s.t <= upAt) continue;
@@ -280,7 +357,7 @@ export class Rig {
       timeoutS * 1000,
       1000,
     );
-    return recovered && okSince !== undefined ? Number((okSince - upAt).toFixed(1)) : null;
+    return recovered && okSince !== undefined && okRun >= 3 ? Number((okSince - upAt).toFixed(1)) : null;
   }
 
   /**

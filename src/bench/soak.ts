@@ -144,7 +144,10 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
       if (!fault) throw new Error(`no fault ${ROTATION[i % ROTATION.length]}`);
       // the producer keeps running: the soak reconciles once, at the end
       faults.push(await injectFault(rig, fault, timing));
+      // a worker that died leaves its readings in Kafka: the windows after it would count them missing
+      await rig.workers.assertAlive();
     }
+    await rig.workers.assertAlive();
     end = await rig.reconcile(timing.recoverTimeoutS);
   } catch (e) {
     failure = e instanceof Error ? e.message : String(e);
@@ -152,11 +155,13 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
   } finally {
     await rig.close();
   }
+  const crashes = (await rig.workers?.crashed()) ?? [];
   const trend = memoryTrend(rig.sampler.series, warmupS * 2);
   const open = (name: string) =>
     rig.sampler.series.map((s) => s.open_files?.[name]).filter((v) => v !== undefined);
   const ok =
     !failure &&
+    crashes.length === 0 &&
     end !== undefined &&
     end.missing === 0 &&
     end.duplicated === 0 &&
@@ -175,6 +180,7 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
       redelivered: end?.redelivered ?? null,
       producer_resent: end?.producer_resent ?? null,
       max_recovery_s: Math.max(0, ...faults.map((f) => f.recovery_s ?? Number.POSITIVE_INFINITY)),
+      worker_crashes: crashes.length,
       worker_rss_mib_per_h: trend.worker?.mib_per_h ?? null,
       broker_1_live_heap_mib_per_h: trend['broker-1']?.mib_per_h ?? null,
       broker_2_live_heap_mib_per_h: trend['broker-2']?.mib_per_h ?? null,
@@ -199,6 +205,14 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
         mib_per_h: m.mib_per_h,
         flat: m.flat,
         rss_mib_per_h: m.rss_mib_per_h,
+      })),
+      ...crashes.map((c) => ({
+        worker_crash: c.worker,
+        at: c.at,
+        code: c.code,
+        signal: c.signal,
+        file: c.file,
+        last_line: c.stderr_tail.split('\n').at(-1) ?? '',
       })),
     ],
     verdict: ok

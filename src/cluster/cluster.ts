@@ -31,6 +31,8 @@ import {
 import {
   formatNameNode,
   hdfsConfDir,
+  hdfsEnv,
+  hdfsJvm,
   startHdfsNode,
   waitHdfsNode,
   waitOutOfSafemode,
@@ -39,7 +41,7 @@ import {
 import { classpath, ensureJars, type Log } from './jars.ts';
 import { ensureTopics, formatKafka, startKafkaNode, waitKafkaNode, writeKafkaConfig } from './kafka.ts';
 import { withClusterLock } from './lock.ts';
-import { alivePid, portOpen, stopNode, stopTagged } from './processes.ts';
+import { alivePid, portOpen, runJava, stopNode, stopTagged } from './processes.ts';
 import { logSize, sparkConfDir, startSparkNode, waitSparkNode, writeSparkConfig } from './spark.ts';
 
 export interface UpOptions extends ConfigOverrides {
@@ -330,6 +332,30 @@ export async function killNode(
 ): Promise<boolean> {
   const c = resolveConfig({ dir });
   return stopNode(c.dir, node, { signal, graceMs: signal === 'SIGKILL' ? 5000 : 20_000 });
+}
+
+/**
+ * Holds the NameNode in safe mode (`enter`) or lets it out (`leave`), as `hdfs dfsadmin -safemode` does:
+ * a NameNode that is slow to leave safe mode after a restart (many blocks to report), for resilience
+ * tests. Safe mode entered by hand stays until it is left by hand.
+ */
+export async function setSafemode(dir: string, action: 'enter' | 'leave'): Promise<void> {
+  const c = loadConfig(dir);
+  if (!c)
+    throw new LakestreamError(
+      'NOT_FOUND',
+      `no cluster in ${dir}: run "lakestream cluster up --dir ${dir}" first`,
+    );
+  await runJava({
+    classpath: await hdfsClasspath(c),
+    mainClass: 'org.apache.hadoop.hdfs.tools.DFSAdmin',
+    args: ['-fs', `hdfs://${c.host}:${c.hdfs.rpcPort}`, '-safemode', action],
+    jvm: [...hdfsJvm(256), '-XX:TieredStopAtLevel=1'],
+    // the cluster's user is HDFS's superuser, whom dfsadmin requires
+    env: hdfsEnv(c),
+    what: `hdfs dfsadmin -safemode ${action}`,
+    timeoutMs: 120_000,
+  });
 }
 
 /** Starts one node of a cluster that `up` created (a broker or DataNode killed before) and waits until it is healthy. */

@@ -13,4 +13,4 @@ export {
 } from './object-store.ts';
 export { openStore } from './open.ts';
 export { type RetryOptions, withRetry } from './retry.ts';
-export { type RetryingOptions, withStoreRetries } from './retrying.ts';
+export { type RetryingOptions, type StoreWait, storeWaits, withStoreRetries } from './retrying.ts';

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import { isLakestreamError, LakestreamError } from '../errors.ts';
 import { MemoryStore } from './memory.ts';
 import type { ObjectStore } from './object-store.ts';
-import { withStoreRetries } from './retrying.ts';
+import { storeWaits, withStoreRetries } from './retrying.ts';
+import { remoteError } from './webhdfs/errors.ts';
 
 /** A memory store that fails with a retriable error while `down` is set. */
 function flaky(): { store: ObjectStore; setDown(v: boolean): void; calls: () => number } {
@@ -63,5 +64,63 @@ describe('a store with retries', () => {
     const s = withStoreRetries(new MemoryStore(), { log: () => {} });
     await s.put('a', new Uint8Array([1]));
     await assert.rejects(s.get('missing'), (e) => isLakestreamError(e, 'NOT_FOUND'));
+  });
+
+  it('waits out a NameNode in safe mode, says why while it waits, and gives up at its deadline', async () => {
+    const inner = new MemoryStore();
+    let safe = false;
+    let calls = 0;
+    // what the WebHDFS store throws for a write to a NameNode in safe mode (HTTP 403)
+    const safeMode = () =>
+      remoteError(
+        403,
+        JSON.stringify({
+          RemoteException: {
+            exception: 'SafeModeException',
+            message: 'Cannot create file/lake/a. Name node is in safe mode.',
+          },
+        }),
+        { op: 'CREATE', path: '/lake/a', user: 'u', server: 'NameNode at nn:1', namenode: 'nn:1' },
+      );
+    const store: ObjectStore = {
+      url: inner.url,
+      list: (p) => inner.list(p),
+      get: (p) => inner.get(p),
+      stat: (p) => inner.stat(p),
+      put: (p, d) => {
+        calls++;
+        return safe ? Promise.reject(safeMode()) : inner.put(p, d);
+      },
+      putIfAbsent: (p, d) => inner.putIfAbsent(p, d),
+      rename: (a, b) => inner.rename(a, b),
+      delete: (p) => inner.delete(p),
+      localPath: (p) => inner.localPath(p),
+      close: () => inner.close(),
+    };
+    const s = withStoreRetries(store, { deadlineMs: 1500, log: () => {} });
+    await s.put('a', new Uint8Array([1]));
+    safe = true;
+    // left in time: the write goes through, and while it waited storeWaits() said why
+    const seen: string[] = [];
+    const watch = setInterval(() => seen.push(...storeWaits().map((w) => w.reason)), 50);
+    setTimeout(() => (safe = false), 700);
+    await s.put('a', new Uint8Array([2]));
+    clearInterval(watch);
+    assert.deepEqual(await s.get('a'), new Uint8Array([2]));
+    assert.ok(
+      seen.some((r) => /NameNode at nn:1 is in safe mode/.test(r)),
+      seen.join('\n'),
+    );
+    assert.deepEqual(storeWaits(), [], 'no wait is left once the call is through');
+    // held past the deadline: the last error, saying it gave up, not an endless wait
+    safe = true;
+    const before = calls;
+    await assert.rejects(
+      s.put('a', new Uint8Array([3])),
+      (e) =>
+        isLakestreamError(e, 'UNAVAILABLE') && /safe mode/.test(e.message) && /gave up after/.test(e.message),
+    );
+    assert.ok(calls - before > 1, 'it retried before giving up');
+    assert.deepEqual(storeWaits(), []);
   });
 });

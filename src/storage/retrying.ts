@@ -19,6 +19,25 @@ export interface RetryingOptions {
   log?: (line: string) => void;
 }
 
+/** A call of a retrying store that is waiting out an outage: why, and since when. */
+export interface StoreWait {
+  url: string;
+  /** the last error, e.g. "NameNode at 127.0.0.1:9870 is in safe mode: cannot CREATE …" */
+  reason: string;
+  /** ISO time of the first failure of this call */
+  since: string;
+}
+
+// The calls waiting right now, in this process: a stream worker's status says why it is not
+// committing while its batch sits in a retry loop (the loop itself cannot tell it).
+const waits = new Map<number, StoreWait>();
+let nextWait = 0;
+
+/** The calls of retrying stores that are waiting out an outage now, the longest-waiting first. */
+export function storeWaits(): StoreWait[] {
+  return [...waits.values()].sort((a, b) => a.since.localeCompare(b.since));
+}
+
 export function withStoreRetries(inner: ObjectStore, opts: RetryingOptions = {}): ObjectStore {
   const deadlineMs = opts.deadlineMs ?? 300_000;
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -29,16 +48,24 @@ export function withStoreRetries(inner: ObjectStore, opts: RetryingOptions = {})
       answered = true;
       return first;
     }
-    return withRetry(fn, {
-      attempts: Number.POSITIVE_INFINITY,
-      initialDelayMs: 250,
-      maxDelayMs: 10_000,
-      deadlineMs,
-      onRetry: (e, attempt, delay) =>
-        log(
-          `${inner.url}: ${what}: ${e.message}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1})`,
-        ),
-    });
+    const id = nextWait++;
+    try {
+      return await withRetry(fn, {
+        attempts: Number.POSITIVE_INFINITY,
+        initialDelayMs: 250,
+        maxDelayMs: 10_000,
+        deadlineMs,
+        onRetry: (e, attempt, delay) => {
+          const since = waits.get(id)?.since ?? new Date().toISOString();
+          waits.set(id, { url: inner.url, reason: e.message, since });
+          log(
+            `${inner.url}: ${what}: ${e.message}; retrying in ${(delay / 1000).toFixed(1)} s (attempt ${attempt + 1})`,
+          );
+        },
+      });
+    } finally {
+      waits.delete(id);
+    }
   };
   return {
     url: inner.url,

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { freshLake } from '../../test/lake/helpers.ts';
-import type { Lake } from '../lake/index.ts';
+import { LakestreamError } from '../errors.ts';
+import { Lake } from '../lake/index.ts';
+import { MemoryStore, type ObjectStore, withStoreRetries } from '../storage/index.ts';
 import type { Message, Transport } from '../transport/index.ts';
 import { openTransport, partitionOfKeyBytes } from '../transport/index.ts';
 import { applyManifest } from './apply.ts';
@@ -16,7 +18,7 @@ import { commitBatch } from './batch.ts';
 import { appIdFor, type Batch, ManifestStore } from './manifest.ts';
 import { runWorker } from './worker.ts';
 import { GroupOffsets, Outbox, type WorkerContext } from './worker-context.ts';
-import { newStatus, PhaseClock } from './worker-status.ts';
+import { newStatus, PhaseClock, type WorkerStatus } from './worker-status.ts';
 import type { Workload } from './workload.ts';
 
 const TOPIC = 'events';
@@ -93,6 +95,13 @@ async function send(transport: Transport, partition: number, n: number): Promise
     Array.from({ length: n }, () => ({ key, value: new TextEncoder().encode('x') })),
   );
   await producer.close();
+}
+
+/** Polls until check() holds or `ms` have passed; whether it held. */
+async function waitFor(check: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 100)))
+    if (await check()) return true;
+  return false;
 }
 
 /** Runs a worker until it has committed `batches` batches (or drained), within a deadline. */
@@ -297,4 +306,79 @@ test('a batch with nothing newer than what the lake holds writes nothing', async
   ctx.owned.get(0)!.last = 5;
 
   assert.deepEqual(await commitBatch(ctx, batchOfMessages(3), false, clock()), { kind: 'nothing' });
+});
+
+test('a worker whose lake store waits out safe mode says so in its status, then commits what it held, once', async () => {
+  const { transport } = await engines();
+  const inner = new MemoryStore();
+  let safe = false;
+  // writes fail as the WebHDFS store reports a NameNode in safe mode (webhdfs/errors.ts); the worker's
+  // status files are spared so the test can read what the worker says while it waits
+  const safeMode = (path: string) =>
+    new LakestreamError(
+      'UNAVAILABLE',
+      `NameNode at nn:1 is in safe mode: cannot CREATE /${path} until it leaves (retry later). Name node is in safe mode.`,
+      { retriable: true },
+    );
+  const write =
+    <A extends [string, ...unknown[]], T>(f: (...a: A) => Promise<T>) =>
+    (...a: A): Promise<T> =>
+      safe && !a[0].startsWith('_status/') ? Promise.reject(safeMode(a[0])) : f(...a);
+  const gated: ObjectStore = {
+    url: inner.url,
+    list: (p) => inner.list(p),
+    get: (p) => inner.get(p),
+    stat: (p) => inner.stat(p),
+    localPath: (p) => inner.localPath(p),
+    put: write((p: string, d: Uint8Array) => inner.put(p, d)),
+    putIfAbsent: write((p: string, d: Uint8Array) => inner.putIfAbsent(p, d)),
+    rename: write((a: string, b: string) => inner.rename(a, b)),
+    delete: write((p: string) => inner.delete(p)),
+    close: () => inner.close(),
+  };
+  const lake = new Lake(withStoreRetries(gated, { log: () => {} }));
+  opened.push(lake);
+  const statusOf = async () =>
+    JSON.parse(new TextDecoder().decode(await inner.get('_status/workers/w1.json'))) as WorkerStatus;
+
+  const stop = new AbortController();
+  let batches = 0;
+  const running = runWorker({
+    transport,
+    lake,
+    workload,
+    group: GROUP,
+    workerId: 'w1',
+    pollMs: 50,
+    signal: stop.signal,
+    onBatch: (s) => {
+      batches = s.batches;
+    },
+  });
+  try {
+    await send(transport, 0, 3);
+    assert.ok(await waitFor(() => batches >= 1, 20_000), 'the first batch commits');
+    safe = true;
+    await send(transport, 0, 2);
+    assert.ok(
+      await waitFor(async () => {
+        const s = await statusOf().catch(() => undefined);
+        return /^storage unavailable, retrying: NameNode at nn:1 is in safe mode/.test(
+          s?.blocked?.reason ?? '',
+        );
+      }, 20_000),
+      'the status says the worker waits for the NameNode to leave safe mode',
+    );
+    assert.equal(batches, 1, 'nothing is committed while it waits');
+    safe = false;
+    assert.ok(await waitFor(() => batches >= 2, 30_000), 'the held batch commits once safe mode ends');
+    assert.ok(
+      await waitFor(async () => (await statusOf()).blocked === null, 20_000),
+      'the status no longer says blocked',
+    );
+  } finally {
+    stop.abort();
+    await running;
+  }
+  assert.deepEqual(await rowsPerPartition(lake), [[0, 5, 5]]);
 });

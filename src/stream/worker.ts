@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isLakestreamError } from '../errors.ts';
 import type { Lake } from '../lake/index.ts';
+import { storeWaits } from '../storage/index.ts';
 import type { Message, Transport } from '../transport/index.ts';
 import { commitBatch } from './batch.ts';
 import { LatencyWindow } from './latency.ts';
@@ -83,13 +84,36 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       workload.modelVersion?.(),
     );
   let lastStatusWrite = 0;
+  // One status write at a time: during an outage a write waits in the store's retries, and the
+  // writes of every 2 s must not pile up behind it (a forced one waits for it, then writes).
+  let statusInFlight: Promise<void> | undefined;
   const writeStatus = async (force = false) => {
+    if (statusInFlight && !force) return;
+    await statusInFlight;
     const now = Date.now();
     if (!force && now - lastStatusWrite < 2000) return;
     lastStatusWrite = now;
     countNow();
-    await writeWorkerStatus(lake.store, status);
+    statusInFlight = writeWorkerStatus(lake.store, status).finally(() => {
+      statusInFlight = undefined;
+    });
+    await statusInFlight;
   };
+
+  // While a batch waits in the lake store's retries (the NameNode down or in safe mode), the loop
+  // cannot say so: this does, in the status (written as soon as the store takes writes again).
+  const STORE_BLOCKED = 'storage unavailable, retrying: ';
+  const watchStore = setInterval(() => {
+    const [wait] = storeWaits();
+    if (wait) {
+      status.blocked = {
+        reason: `${STORE_BLOCKED}${wait.reason}`,
+        since: status.blocked?.since ?? wait.since,
+      };
+      writeStatus().catch(() => {});
+    } else if (status.blocked?.reason.startsWith(STORE_BLOCKED)) status.blocked = null;
+  }, 1000);
+  watchStore.unref();
 
   /** After a failed or lost batch: forget every partition, so the next poll adopts them again from the lake. */
   let failures = 0;
@@ -188,6 +212,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
       await writeStatus();
     }
   } finally {
+    clearInterval(watchStore);
     await writeStatus(true);
     await consumer.close();
     await producer.close();

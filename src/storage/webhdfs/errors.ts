@@ -115,10 +115,58 @@ export function remoteError(status: number, body: string, ctx: CallContext): Lak
       cause: detail,
       retriable: true,
     });
+  const after = afterRestart(r);
+  if (after)
+    return new LakestreamError('UNAVAILABLE', `${where} failed, try again (${after}): ${detail}`, {
+      cause: detail,
+      retriable: true,
+    });
   return new LakestreamError(status >= 500 ? 'UNAVAILABLE' : 'INTERNAL', `${where} failed: ${detail}`, {
     cause: detail,
     retriable: status >= 500,
   });
+}
+
+/**
+ * Answers that a NameNode restart gives for a while and that a later call does not: Hadoop sends them
+ * as a plain IOException (HTTP 403), so neither the status nor the class tells them from a lasting
+ * failure — the message does. Returns what is going on, or undefined for anything else. A caller
+ * that retries them stops at its deadline, so a block that is really lost still fails, only later.
+ */
+export function afterRestart(r: RemoteException): string | undefined {
+  const m = r.message;
+  // A DataNode's own HDFS client (it writes a CREATE and reads an OPEN for us) talking to a NameNode
+  // that is gone or restarting: Hadoop's NetUtils wraps the socket error as "Call From … to …
+  // failed on connection exception" / "failed on socket exception" / "Connection reset".
+  if (
+    [
+      'SocketException',
+      'NoRouteToHostException',
+      'ClosedChannelException',
+      'SocketTimeoutException',
+    ].includes(r.exception) ||
+    /failed on (connection|socket|local) exception|Connection (reset|refused)|Broken pipe/i.test(m)
+  )
+    return 'the NameNode is restarting';
+  // The DataNodes re-register and report their blocks only after the NameNode is back: until then a
+  // file's close waits for its last block in vain (the client gives up after a few short retries),
+  // a block being written is "not replicated yet", and a file read finds no DataNode holding its block.
+  if (
+    /does not have enough number of replicas|not replicated yet/i.test(m) ||
+    r.exception === 'NotReplicatedYetException'
+  )
+    return 'its blocks are not reported yet';
+  if (
+    /No active (and not excluded )?nodes contain this block|Could not obtain block|Zero blocklocations/i.test(
+      m,
+    ) ||
+    r.exception === 'BlockMissingException'
+  )
+    return 'no DataNode has reported the block yet';
+  // A NameNode that restarted without the lease of a temp file being written: the write is repeated
+  // under a new temp name.
+  if (r.exception === 'LeaseExpiredException' || /No lease on/i.test(m)) return 'the write lost its lease';
+  return undefined;
 }
 
 /** fetch() rejected: the server did not answer (refused, reset, unknown host) or the call timed out. */

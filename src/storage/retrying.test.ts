@@ -97,15 +97,19 @@ describe('a store with retries', () => {
       localPath: (p) => inner.localPath(p),
       close: () => inner.close(),
     };
-    const s = withStoreRetries(store, { deadlineMs: 1500, log: () => {} });
+    // a deadline far from the 700 ms of safe mode: a loaded machine's late timers cannot reach it
+    const s = withStoreRetries(store, { deadlineMs: 60_000, log: () => {} });
     await s.put('a', new Uint8Array([1]));
     safe = true;
     // left in time: the write goes through, and while it waited storeWaits() said why
     const seen: string[] = [];
     const watch = setInterval(() => seen.push(...storeWaits().map((w) => w.reason)), 50);
     setTimeout(() => (safe = false), 700);
-    await s.put('a', new Uint8Array([2]));
-    clearInterval(watch);
+    try {
+      await s.put('a', new Uint8Array([2]));
+    } finally {
+      clearInterval(watch);
+    }
     assert.deepEqual(await s.get('a'), new Uint8Array([2]));
     assert.ok(
       seen.some((r) => /NameNode at nn:1 is in safe mode/.test(r)),
@@ -113,10 +117,12 @@ describe('a store with retries', () => {
     );
     assert.deepEqual(storeWaits(), [], 'no wait is left once the call is through');
     // held past the deadline: the last error, saying it gave up, not an endless wait
+    const short = withStoreRetries(store, { deadlineMs: 1500, log: () => {} });
+    await short.get('a'); // it has answered once: from now on it retries
     safe = true;
     const before = calls;
     await assert.rejects(
-      s.put('a', new Uint8Array([3])),
+      short.put('a', new Uint8Array([3])),
       (e) =>
         isLakestreamError(e, 'UNAVAILABLE') && /safe mode/.test(e.message) && /gave up after/.test(e.message),
     );

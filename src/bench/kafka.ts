@@ -121,21 +121,24 @@ const OUTSTANDING = 8;
 
 const log = (line: string) => process.stderr.write(`[bench kafka] ${line}\n`);
 
-/** Realistic readings: 200 meters, half-hourly, in the wire format of schema v1. */
-function readings(n: number): { key: string; value: Uint8Array }[] {
+/**
+ * Realistic readings: `meters` meters (ids ending in `suffix`), half-hourly from 2013-01-01, in the
+ * wire format of schema v1. The bench sends them; the codec interop test too.
+ */
+export function benchReadings(n: number, meters = 200, suffix = ''): { key: string; value: Uint8Array }[] {
   const out: { key: string; value: Uint8Array }[] = [];
   const start = Date.UTC(2013, 0, 1);
   for (let i = 0; i < n; i++) {
-    const meter = `MAC${String(i % 200).padStart(6, '0')}`;
+    const meter = `MAC${String(i % meters).padStart(6, '0')}${suffix}`;
     const r: Reading = {
       v: 1,
       meter_id: meter,
       kind: 'electricity',
-      ts: new Date(start + Math.floor(i / 200) * 1_800_000).toISOString().replace('.000Z', '+00:00'),
+      ts: new Date(start + Math.floor(i / meters) * 1_800_000).toISOString().replace('.000Z', '+00:00'),
       value: Math.round(Math.abs(Math.sin(i)) * 1000) / 1000,
       unit: 'kWh',
       type: 'interval',
-      seq: Math.floor(i / 200),
+      seq: Math.floor(i / meters),
     };
     out.push({ key: meter, value: encodeReading(r) });
   }
@@ -446,7 +449,7 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
     log,
   });
   const bootstrap = up.kafkaBootstrap;
-  const msgs = readings(records);
+  const msgs = benchReadings(records);
   const messageBytes = Math.round(msgs.reduce((s, m) => s + m.value.byteLength, 0) / msgs.length);
   log(`the client's batch encoding at ${compressions.join(', ')}, CPU per record, no network`);
   const encoding = encodingCosts(msgs, compressions);

@@ -8,32 +8,20 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { benchReadings } from '../../src/bench/kafka.ts';
 import { consoleConsume, runKafkaTool } from '../../src/cluster/tools.ts';
-import { encodeReading, type Reading } from '../../src/domain/meters/reading.ts';
 import { openTransport } from '../../src/transport/index.ts';
 import { type Compression, parseKafkaUrl } from '../../src/transport/kafka/index.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 
 const READINGS = 3000;
 
+/** The readings one run sends: 50 meters named for the run, as text for the console consumer's comparison. */
 function readings(run: string): { key: string; value: string }[] {
-  const out: { key: string; value: string }[] = [];
-  const start = Date.UTC(2013, 0, 1);
-  for (let i = 0; i < READINGS; i++) {
-    const meter = `MAC${String(i % 50).padStart(6, '0')}.${run}`;
-    const r: Reading = {
-      v: 1,
-      meter_id: meter,
-      kind: 'electricity',
-      ts: new Date(start + Math.floor(i / 50) * 1_800_000).toISOString().replace('.000Z', '+00:00'),
-      value: Math.round(Math.abs(Math.sin(i)) * 1000) / 1000,
-      unit: 'kWh',
-      type: 'interval',
-      seq: Math.floor(i / 50),
-    };
-    out.push({ key: meter, value: new TextDecoder().decode(encodeReading(r)) });
-  }
-  return out;
+  return benchReadings(READINGS, 50, `.${run}`).map((m) => ({
+    key: m.key,
+    value: new TextDecoder().decode(m.value),
+  }));
 }
 
 /** The codec of every batch of a topic's logs on both brokers, as Kafka's DumpLogSegments prints it (one JVM). */

@@ -29,8 +29,9 @@ export interface Sample {
   rss_mib: Record<string, number>;
   /** open file descriptors per process name (sockets included), from /proc/PID/fd */
   open_files?: Record<string, number>;
-  /** live heap MiB per JVM (after a full collection, see jvm-heap.ts): only on the samples that follow
-   * a heap reading, every few minutes, and only in the scenarios that ask for it (soak) */
+  /** live heap MiB per JVM (after a full collection, see jvm-heap.ts; only in the scenarios that ask for
+   * it: soak) and per stream worker (its own report after each of V8's full collections, see
+   * stream/memory.ts): only on the samples that follow a new reading */
   heap_mib?: Record<string, number>;
 }
 
@@ -69,6 +70,8 @@ export class Sampler {
   private heapTimer: NodeJS.Timeout | undefined;
   /** the last heap readings, put on the next sample */
   private heaps: Record<string, number> | undefined;
+  /** when each worker's last live-heap reading was taken (its full collection) */
+  private readonly workerHeapAt = new Map<string, string>();
 
   private readonly transportUrl: string;
   private readonly lakeUrl: string;
@@ -121,10 +124,27 @@ export class Sampler {
         const mib = pid ? await jvmLiveHeapMiB(pid) : undefined;
         if (mib !== undefined) out[name] = mib;
       }
-      this.heaps = out;
+      this.heaps = { ...this.heaps, ...out };
       if (this.heapTimer) this.heapTimer = setTimeout(() => void once(), everyS * 1000);
     };
     this.heapTimer = setTimeout(() => void once(), everyS * 1000);
+  }
+
+  /**
+   * A worker's live heap (its own report, stream/memory.ts) goes on the next sample like a JVM's, once
+   * per full collection, under the process name whose pid wrote it: a status left by an earlier
+   * incarnation of the worker is not this process's memory.
+   */
+  private noteWorkerHeaps(statuses: WorkerStatus[]): void {
+    const names = new Map(Object.entries(this.pids()).map(([name, pid]) => [pid, name]));
+    for (const st of statuses) {
+      const m = st.memory;
+      const name = m ? names.get(m.pid) : undefined;
+      if (!m || !name || m.live_heap_mib === null || m.live_heap_at === null) continue;
+      if (this.workerHeapAt.get(name) === m.live_heap_at) continue;
+      this.workerHeapAt.set(name, m.live_heap_at);
+      this.heaps = { ...this.heaps, [name]: m.live_heap_mib };
+    }
   }
 
   async stop(): Promise<void> {
@@ -165,8 +185,9 @@ export class Sampler {
     if (t - this.statusAt >= 2) {
       this.statusAt = t;
       try {
-        const s = (await withTimeout(workerStatuses(this.lakeUrl), 5000, 'reading worker status'))[0];
-        if (s) this.latency = s.latency_ms;
+        const all = await withTimeout(workerStatuses(this.lakeUrl), 5000, 'reading worker status');
+        if (all[0]) this.latency = all[0].latency_ms;
+        this.noteWorkerHeaps(all);
       } catch {}
     }
     const cpu: Record<string, number> = {};

@@ -104,4 +104,21 @@ describe('memory trend', () => {
     assert.equal(steady.flat, true, `steady: ${steady.mib_per_h} MiB/h`);
     assert.equal(leaking.flat, false, `leaking: ${leaking.mib_per_h} MiB/h`);
   });
+
+  it('judges a worker that reports its live heap by that heap over the second half, not by its RSS', () => {
+    // RSS climbs to V8's working size and stays; the live heap (every other sample, as full collections come) is steady
+    const steady = hour((t) => t).map(([t]) =>
+      sample(t, { worker: 400 + t / 10 }, t % 60 === 0 ? { worker: 150 + sawtooth(t, 10, 600) } : undefined),
+    );
+    const leaking = hour((t) => t).map(([t]) =>
+      sample(t, { worker: 400 + t / 10 }, t % 60 === 0 ? { worker: 150 + t / 40 } : undefined),
+    );
+    const s = memoryTrend(steady, 240).worker;
+    const l = memoryTrend(leaking, 240).worker;
+    assert.equal(s.metric, 'live heap');
+    assert.equal(s.flat, true, `steady: ${s.mib_per_h} MiB/h`);
+    assert.equal(s.rss_mib_per_h, 360, 'the RSS trend is still reported');
+    assert.equal(l.flat, false, `leaking: ${l.mib_per_h} MiB/h`);
+    assert.equal(l.mib_per_h, 90);
+  });
 });

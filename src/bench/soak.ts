@@ -60,10 +60,13 @@ export const GROWTH_LIMIT = 0.1;
 /**
  * Memory trend per process after the warm-up: MiB per hour of what a leak makes grow, and whether it is
  * flat (growth under GROWTH_LIMIT of its mean an hour; null when its points span under MIN_TREND_S).
- * - a JVM with live-heap readings (`heap_mib`): the live heap after a full collection. Its RSS is not
- *   judged: it grows until the heap reaches -Xmx, and the heap does not give memory back.
- * - any other process (the Node worker, which does not report its heap): RSS, over the second half of
- *   the run only, by when V8's heap and the worker's caches have grown to their working size.
+ * - a process with live-heap readings (`heap_mib`: a JVM's after a full collection, read from outside; a
+ *   stream worker's own, after each of V8's full collections): the live heap. Its RSS is not judged: a
+ *   JVM's grows until the heap reaches -Xmx, and neither runtime gives heap back to the system at once.
+ * - any other process (the producer): RSS.
+ * A cluster node (a JVM) is judged from the end of the warm-up; a Node process over the second half of
+ *   the run only, by when the worker's keyed state (a week of days per meter) and caches have grown to
+ *   their working size.
  * Only the process's last incarnation counts: a restart (the process missing from a sample) starts its
  * memory over. `rss_mib_per_h` is the RSS slope over the same span, for the report.
  */
@@ -80,8 +83,8 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
   const half = (series.at(-1)?.t ?? 0) / 2;
   const out: Record<string, Trend> = {};
   for (const name of names) {
-    const jvm = series.some((s) => s.heap_mib?.[name] !== undefined);
-    const from = jvm ? afterS : Math.max(afterS, half);
+    const live = series.some((s) => s.heap_mib?.[name] !== undefined);
+    const from = (ALL_NODES as readonly string[]).includes(name) ? afterS : Math.max(afterS, half);
     const pts: [number, number][] = [];
     const rss: [number, number][] = [];
     for (const s of series) {
@@ -93,7 +96,7 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
         continue;
       }
       rss.push([s.t, r]);
-      const v = jvm ? s.heap_mib?.[name] : r;
+      const v = live ? s.heap_mib?.[name] : r;
       if (v !== undefined) pts.push([s.t, v]);
     }
     const slope = slopePerHour(pts);
@@ -102,7 +105,7 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
     const span = pts[pts.length - 1][0] - pts[0][0];
     const rssSlope = slopePerHour(rss);
     out[name] = {
-      metric: jvm ? 'live heap' : 'rss',
+      metric: live ? 'live heap' : 'rss',
       mib_per_h: Number(slope.toFixed(1)),
       mean_mib: Math.round(mean),
       flat: span < MIN_TREND_S ? null : slope < GROWTH_LIMIT * mean,
@@ -181,7 +184,8 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
       producer_resent: end?.producer_resent ?? null,
       max_recovery_s: Math.max(0, ...faults.map((f) => f.recovery_s ?? Number.POSITIVE_INFINITY)),
       worker_crashes: crashes.length,
-      worker_rss_mib_per_h: trend.worker?.mib_per_h ?? null,
+      worker_live_heap_mib_per_h: trend.worker?.metric === 'live heap' ? trend.worker.mib_per_h : null,
+      worker_rss_mib_per_h: trend.worker?.rss_mib_per_h ?? null,
       broker_1_live_heap_mib_per_h: trend['broker-1']?.mib_per_h ?? null,
       broker_2_live_heap_mib_per_h: trend['broker-2']?.mib_per_h ?? null,
       // null: no process ran long enough to tell (--short)

@@ -2,6 +2,7 @@
 // `_status/workers/` in the lake store (the one module that writes and reads those files).
 
 import type { ObjectStore } from '../storage/index.ts';
+import type { MemoryReport } from './memory.ts';
 import type { PartitionProcessor } from './workload.ts';
 
 /** Where the worker's status files live in the lake store. */
@@ -33,6 +34,8 @@ export interface WorkerStatus {
   timings_ms: Record<Phase, number>;
   /** why batches are not committed (storage full, an outage) and since when; null while they are */
   blocked: { reason: string; since: string } | null;
+  /** the worker's own memory figures (memory.ts), refreshed with each status write */
+  memory: MemoryReport | null;
 }
 
 /** The status of a worker that has done nothing yet. */
@@ -57,6 +60,7 @@ export function newStatus(worker: string, group: string, workload: string): Work
     manifest_bytes: 0,
     timings_ms: { poll: 0, process: 0, files: 0, manifest: 0, commit: 0, offsets: 0 },
     blocked: null,
+    memory: null,
   };
 }
 

@@ -381,4 +381,8 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
     await running;
   }
   assert.deepEqual(await rowsPerPartition(lake), [[0, 5, 5]]);
+  // the status carries the worker's own memory figures (the soak judges its live heap by them)
+  const { memory } = await statusOf();
+  assert.equal(memory?.pid, process.pid);
+  assert.ok(memory.rss_mib > 0 && memory.heap_used_mib > 0, JSON.stringify(memory));
 });

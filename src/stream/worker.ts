@@ -11,6 +11,7 @@ import type { Message, Transport } from '../transport/index.ts';
 import { commitBatch } from './batch.ts';
 import { LatencyWindow } from './latency.ts';
 import { ManifestStore, type StatePolicy } from './manifest.ts';
+import { watchMemory } from './memory.ts';
 import { getOrCreate } from './outputs.ts';
 import { followAssignment } from './takeover.ts';
 import { GroupOffsets, Outbox, type Owned, type WorkerContext } from './worker-context.ts';
@@ -55,6 +56,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
 
   const status = newStatus(worker, group, workload.name);
   const clock = new PhaseClock(status.timings_ms);
+  const memory = watchMemory();
   const consumer = await transport.consumer({ group, topics: [topic] });
   const producer = await transport.producer();
   const owned = new Map<number, Owned>();
@@ -94,6 +96,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     if (!force && now - lastStatusWrite < 2000) return;
     lastStatusWrite = now;
     countNow();
+    status.memory = memory.report();
     statusInFlight = writeWorkerStatus(lake.store, status).finally(() => {
       statusInFlight = undefined;
     });
@@ -213,6 +216,7 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
     }
   } finally {
     clearInterval(watchStore);
+    memory.stop();
     await writeStatus(true);
     await consumer.close();
     await producer.close();

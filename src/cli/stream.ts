@@ -184,7 +184,10 @@ Examples:
 
       const ac = new AbortController();
       const stop = () => {
-        if (!values.quiet) process.stderr.write('\nstopping after the current batch…\n');
+        if (!values.quiet)
+          process.stderr.write(
+            '\nstopping after the current batch (one waiting for storage is given up: the next start resumes it)…\n',
+          );
         ac.abort();
       };
       process.once('SIGINT', stop);

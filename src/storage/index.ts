@@ -13,4 +13,10 @@ export {
 } from './object-store.ts';
 export { openStore } from './open.ts';
 export { type RetryOptions, withRetry } from './retry.ts';
-export { type RetryingOptions, type StoreWait, storeWaits, withStoreRetries } from './retrying.ts';
+export {
+  type RetryingOptions,
+  type StoreWait,
+  stopWaitingOn,
+  storeWaits,
+  withStoreRetries,
+} from './retrying.ts';

@@ -13,7 +13,7 @@ export interface RetryOptions {
   maxDelayMs?: number;
   /** stop retrying once this much time has passed since the first attempt; default none */
   deadlineMs?: number;
-  /** aborts the waiting between attempts */
+  /** ends the waiting between attempts: the last error is thrown, not retriable, saying it stopped */
   signal?: AbortSignal;
   /** told before each wait, e.g. to print "NameNode in safe mode, retrying in 0.8 s" */
   onRetry?: (error: LakestreamError, attempt: number, delayMs: number) => void;
@@ -50,7 +50,15 @@ export async function withRetry<T>(fn: (attempt: number) => Promise<T>, opts: Re
           { cause: e, retriable: true },
         );
       opts.onRetry?.(e, attempt, delay);
-      await sleep(delay, undefined, { signal: opts.signal });
+      try {
+        await sleep(delay, undefined, { signal: opts.signal });
+      } catch {
+        throw new LakestreamError(
+          e.code,
+          `${e.message} (stopped waiting after ${attempt} attempt${attempt === 1 ? '' : 's'} in ${(elapsed / 1000).toFixed(1)} s: stopping)`,
+          { cause: e, retriable: false },
+        );
+      }
     }
   }
 }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { isLakestreamError, LakestreamError } from '../errors.ts';
 import { MemoryStore } from './memory.ts';
 import type { ObjectStore } from './object-store.ts';
-import { storeWaits, withStoreRetries } from './retrying.ts';
+import { stopWaitingOn, storeWaits, withStoreRetries } from './retrying.ts';
 import { remoteError } from './webhdfs/errors.ts';
 
 /** A memory store that fails with a retriable error while `down` is set. */
@@ -58,6 +58,29 @@ describe('a store with retries', () => {
     await s.put('a', new Uint8Array([1]));
     f.setDown(true);
     await assert.rejects(s.get('a'), (e) => isLakestreamError(e, 'UNAVAILABLE') && /gave up/.test(e.message));
+  });
+
+  it("gives up a wait made for work that stops, and only that work's", async () => {
+    const f = flaky();
+    const s = withStoreRetries(f.store, { log: () => {} }); // five minutes of deadline
+    await s.put('a', new Uint8Array([1]));
+    f.setDown(true);
+    const stop = new AbortController();
+    const stopped = stopWaitingOn(stop.signal, () => s.get('a'));
+    const other = s.get('a'); // made outside the stopping work: it keeps waiting
+    await new Promise((r) => setTimeout(r, 400));
+    const callsBefore = f.calls();
+    stop.abort();
+    await assert.rejects(
+      stopped,
+      (e) =>
+        isLakestreamError(e, 'UNAVAILABLE') &&
+        !e.retriable &&
+        /not reachable \(stopped waiting after \d+ attempts? in [\d.]+ s: stopping\)/.test(e.message),
+    );
+    f.setDown(false);
+    assert.deepEqual(await other, new Uint8Array([1]), 'the other wait resumes when the store is back');
+    assert.ok(f.calls() > callsBefore);
   });
 
   it('does not retry errors that are not retriable', async () => {

@@ -10,6 +10,7 @@
 // though it took effect — the Delta log tells its own commits apart (txn and txnId), and renames
 // are only used to move temp files into place.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { ObjectStore } from './object-store.ts';
 import { withRetry } from './retry.ts';
 
@@ -33,6 +34,17 @@ export interface StoreWait {
 const waits = new Map<number, StoreWait>();
 let nextWait = 0;
 
+// The stop signal of the work a call is made for (a stream worker's), when it asked for one: a
+// stopping worker gives up its waits at once, rather than sit out up to `deadlineMs` of an outage
+// first. Abandoning a batch mid-way is safe: it is what a killed worker does, and the next owner
+// completes or discards it from the lake (stream/manifest.ts).
+const stopScope = new AsyncLocalStorage<AbortSignal>();
+
+/** Runs `fn` so that the retrying stores' waits it makes (directly or not) end when `signal` aborts. */
+export function stopWaitingOn<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  return signal ? stopScope.run(signal, fn) : fn();
+}
+
 /** The calls of retrying stores that are waiting out an outage now, the longest-waiting first. */
 export function storeWaits(): StoreWait[] {
   return [...waits.values()].sort((a, b) => a.since.localeCompare(b.since));
@@ -55,6 +67,7 @@ export function withStoreRetries(inner: ObjectStore, opts: RetryingOptions = {})
         initialDelayMs: 250,
         maxDelayMs: 10_000,
         deadlineMs,
+        signal: stopScope.getStore(),
         onRetry: (e, attempt, delay) => {
           const since = waits.get(id)?.since ?? new Date().toISOString();
           waits.set(id, { url: inner.url, reason: e.message, since });

@@ -308,12 +308,14 @@ test('a batch with nothing newer than what the lake holds writes nothing', async
   assert.deepEqual(await commitBatch(ctx, batchOfMessages(3), false, clock()), { kind: 'nothing' });
 });
 
-test('a worker whose lake store waits out safe mode says so in its status, then commits what it held, once', async () => {
-  const { transport } = await engines();
+/**
+ * A lake whose store refuses writes as WebHDFS does while the NameNode is in safe mode (webhdfs/errors.ts)
+ * whenever `safe` is set, behind the store's retries; the worker's status files are spared so a test can
+ * read what the worker says while it waits.
+ */
+async function safeModeLake() {
   const inner = new MemoryStore();
-  let safe = false;
-  // writes fail as the WebHDFS store reports a NameNode in safe mode (webhdfs/errors.ts); the worker's
-  // status files are spared so the test can read what the worker says while it waits
+  const gate = { safe: false };
   const safeMode = (path: string) =>
     new LakestreamError(
       'UNAVAILABLE',
@@ -323,7 +325,7 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
   const write =
     <A extends [string, ...unknown[]], T>(f: (...a: A) => Promise<T>) =>
     (...a: A): Promise<T> =>
-      safe && !a[0].startsWith('_status/') ? Promise.reject(safeMode(a[0])) : f(...a);
+      gate.safe && !a[0].startsWith('_status/') ? Promise.reject(safeMode(a[0])) : f(...a);
   const gated: ObjectStore = {
     url: inner.url,
     list: (p) => inner.list(p),
@@ -338,8 +340,15 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
   };
   const lake = new Lake(withStoreRetries(gated, { log: () => {} }));
   opened.push(lake);
-  const statusOf = async () =>
-    JSON.parse(new TextDecoder().decode(await inner.get('_status/workers/w1.json'))) as WorkerStatus;
+  const statusOf = async (worker: string) =>
+    JSON.parse(new TextDecoder().decode(await inner.get(`_status/workers/${worker}.json`))) as WorkerStatus;
+  return { lake, gate, statusOf };
+}
+
+test('a worker whose lake store waits out safe mode says so in its status, then commits what it held, once', async () => {
+  const { transport } = await engines();
+  const { lake, gate, statusOf: statusOfWorker } = await safeModeLake();
+  const statusOf = () => statusOfWorker('w1');
 
   const stop = new AbortController();
   let batches = 0;
@@ -358,7 +367,7 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
   try {
     await send(transport, 0, 3);
     assert.ok(await waitFor(() => batches >= 1, 20_000), 'the first batch commits');
-    safe = true;
+    gate.safe = true;
     await send(transport, 0, 2);
     assert.ok(
       await waitFor(async () => {
@@ -370,7 +379,7 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
       'the status says the worker waits for the NameNode to leave safe mode',
     );
     assert.equal(batches, 1, 'nothing is committed while it waits');
-    safe = false;
+    gate.safe = false;
     assert.ok(await waitFor(() => batches >= 2, 30_000), 'the held batch commits once safe mode ends');
     assert.ok(
       await waitFor(async () => (await statusOf()).blocked === null, 20_000),
@@ -385,4 +394,46 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
   const { memory } = await statusOf();
   assert.equal(memory?.pid, process.pid);
   assert.ok(memory.rss_mib > 0 && memory.heap_used_mib > 0, JSON.stringify(memory));
+});
+
+test('a worker stopped while its batch waits for storage ends at once, and the next one commits that batch, once', async () => {
+  const { transport } = await engines();
+  const { lake, gate, statusOf } = await safeModeLake();
+  const stop = new AbortController();
+  let batches = 0;
+  const running = runWorker({
+    transport,
+    lake,
+    workload,
+    group: GROUP,
+    workerId: 'w1',
+    pollMs: 50,
+    signal: stop.signal,
+    onBatch: (s) => {
+      batches = s.batches;
+    },
+  });
+  await send(transport, 0, 3);
+  assert.ok(await waitFor(() => batches >= 1, 20_000), 'the first batch commits');
+  gate.safe = true;
+  await send(transport, 0, 2);
+  assert.ok(
+    await waitFor(
+      async () => /^storage unavailable/.test((await statusOf('w1')).blocked?.reason ?? ''),
+      20_000,
+    ),
+    'the worker waits for the store',
+  );
+  stop.abort();
+  // the store would retry for five minutes: the stop must not wait for that
+  const ended = await Promise.race([
+    running.then(() => true),
+    new Promise<false>((r) => setTimeout(() => r(false), 60_000).unref()),
+  ]);
+  assert.equal(ended, true, 'the worker ended well before its store would have given up');
+  assert.equal(batches, 1, 'the held batch was not committed');
+
+  gate.safe = false;
+  await runUntil(transport, lake, { drain: true });
+  assert.deepEqual(await rowsPerPartition(lake), [[0, 5, 5]], 'the next worker commits the held rows, once');
 });

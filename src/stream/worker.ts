@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isLakestreamError } from '../errors.ts';
 import type { Lake } from '../lake/index.ts';
-import { storeWaits } from '../storage/index.ts';
+import { stopWaitingOn, storeWaits } from '../storage/index.ts';
 import type { Message, Transport } from '../transport/index.ts';
 import { commitBatch } from './batch.ts';
 import { LatencyWindow } from './latency.ts';
@@ -44,7 +44,15 @@ export interface WorkerOptions {
   statePolicy?: Partial<StatePolicy>;
 }
 
-export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
+/**
+ * Runs a worker until `opts.signal` aborts (or it has drained). A stop while a batch waits out a storage
+ * outage abandons that batch at once — as a kill would, and as safely: the next owner resumes from the lake.
+ */
+export function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
+  return stopWaitingOn(opts.signal, () => work(opts));
+}
+
+async function work(opts: WorkerOptions): Promise<WorkerStatus> {
   const { transport, lake, workload, group } = opts;
   const topic = workload.topic;
   const worker = opts.workerId ?? `${hostname()}-${process.pid}`;
@@ -184,6 +192,11 @@ export async function runWorker(opts: WorkerOptions): Promise<WorkerStatus> {
           status.blocked = null;
         }
       } catch (e) {
+        // Stopped while the batch waited out an outage: it is given up, as a kill would (the loop ends).
+        if (opts.signal?.aborted && isLakestreamError(e)) {
+          process.stderr.write(`\nbatch given up on stopping: ${describeError(e)}\n`);
+          break;
+        }
         // A store or broker outage: nothing of the batch is trusted; start again from the lake.
         if (!(isLakestreamError(e) && e.retriable)) throw e;
         await recover(describeError(e));

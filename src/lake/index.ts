@@ -17,4 +17,4 @@ export {
   type HistoryEntry,
   type WriteOptions,
 } from './table.ts';
-export { backoff } from './transaction.ts';
+export { backoff, removeFor } from './transaction.ts';

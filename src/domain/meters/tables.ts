@@ -145,3 +145,28 @@ export const METER_TABLES = {
     ],
   },
 } as const satisfies Record<string, Spec>;
+
+/**
+ * The fleet rows' partial sums (workloads/meters/fleet.ts): each batch appends, with its other
+ * tables and under the same txn, what its meter rows of predictions and prediction_outcomes added
+ * to each (source, kind, month, as_of_day); the fleet row of a key is the sum of its rows here.
+ * Sums are exact (`<hex>p<exp>`, exact-sum.ts) so they can be added in any order, folded, and a
+ * replaced outcome subtracted. Not under meters/: its rows depend on how batches fell, not only on
+ * the readings (tables under meters/ are the same whatever the batching).
+ */
+export const FLEET_PARTIALS = {
+  path: 'stream/meters_fleet_partials',
+  description: "partial sums of the meters' fleet rows, per batch (folded now and then)",
+  partitionColumns: ['month'],
+  schema: [
+    { name: 'source', type: 'string', nullable: false }, // 'predictions' | 'outcomes'
+    { name: 'kind', type: 'string', nullable: false },
+    { name: 'as_of_day', type: 'integer', nullable: false },
+    { name: 'predicted_total', type: 'string', nullable: false }, // exact sums
+    { name: 'observed_to_date', type: 'string' }, // predictions only
+    { name: 'actual_total', type: 'string' }, // outcomes only
+    { name: 'model_version', type: 'integer', nullable: false }, // the largest
+    { name: 'predicted_at', type: 'timestamp' }, // predictions only: the latest
+    { name: 'month', type: 'string', nullable: false },
+  ],
+} as const satisfies Spec;

@@ -1,14 +1,17 @@
-// The fleet rows of the forecast tables: sums over the meter rows, replaced in place, right after
-// racing writers and after a compaction that merged them with meter rows.
+// The fleet rows of the forecast tables: sums of the partials the meter rows' writers added (as a
+// batch does: fleet-partials.ts), replaced in place, right after racing writers and after a
+// compaction that merged them with meter rows.
 
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { holdNextCommit } from '../../../test/helpers/hold.ts';
 import { freshLake as emptyLake } from '../../../test/lake/helpers.ts';
-import { FLEET_ID, METER_TABLES } from '../../domain/meters/tables.ts';
+import { FLEET_ID, FLEET_PARTIALS, METER_TABLES } from '../../domain/meters/tables.ts';
 import { Lake } from '../../lake/index.ts';
 import { openStore } from '../../storage/index.ts';
+import { BatchOutputs } from '../../stream/outputs.ts';
 import { rollUpFleet } from './fleet.ts';
+import { addToFleet } from './fleet-partials.ts';
 
 const P = METER_TABLES.predictions;
 const JAN = new Set(['2013-01']);
@@ -18,7 +21,31 @@ async function freshLake(): Promise<Lake> {
   const lake = await emptyLake('file');
   lakes.push(lake);
   await lake.table(P.path).create({ schema: [...P.schema], partitionColumns: [...P.partitionColumns] });
+  await lake
+    .table(FLEET_PARTIALS.path)
+    .create({ schema: [...FLEET_PARTIALS.schema], partitionColumns: [...FLEET_PARTIALS.partitionColumns] });
   return lake;
+}
+
+/** Writes prediction rows and, as a batch of the stream does, their partials of the fleet rows. */
+async function writePredictions(lake: Lake, rows: ReturnType<typeof prediction>[]): Promise<void> {
+  const out = new BatchOutputs();
+  for (const r of rows) {
+    out.append(P.path, r);
+    addToFleet(
+      out,
+      'predictions',
+      r.kind,
+      r.month,
+      r.as_of_day,
+      r.predicted_total,
+      r.observed_to_date,
+      r.model_version,
+      r.predicted_at.getTime(),
+    );
+  }
+  await lake.table(P.path).write(out.rowsFor(P.path));
+  await lake.table(FLEET_PARTIALS.path).write(out.rowsFor(FLEET_PARTIALS.path));
 }
 after(async () => {
   for (const l of lakes) await l.close();
@@ -69,8 +96,7 @@ async function meterSums(lake: Lake): Promise<{ k: number; p: number; o: number 
 
 test('fleet rows are the sums of the meter rows, replaced in place; only changed ones are returned', async () => {
   const lake = await freshLake();
-  const t = lake.table(P.path);
-  await t.write([prediction('A', 3, 100), prediction('B', 3, 50), prediction('A', 4, 110)]);
+  await writePredictions(lake, [prediction('A', 3, 100), prediction('B', 3, 50), prediction('A', 4, 110)]);
   const first = await rollUpFleet(lake, P.path, JAN);
   assert.deepEqual(
     first.map((r) => [r.as_of_day, r.predicted_total]),
@@ -80,7 +106,7 @@ test('fleet rows are the sums of the meter rows, replaced in place; only changed
     ],
   );
   assertSameRows(await fleetRows(lake), await meterSums(lake));
-  await t.write([prediction('B', 4, 40)]);
+  await writePredictions(lake, [prediction('B', 4, 40)]);
   const second = await rollUpFleet(lake, P.path, JAN);
   assert.deepEqual(
     second.map((r) => [r.as_of_day, r.predicted_total]),
@@ -102,7 +128,7 @@ test('workers racing to write meter rows and roll up end with one fleet row per 
   await Promise.all(
     workers.map(async (w, i) => {
       for (let round = 0; round < 4; round++) {
-        await w.table(P.path).write([prediction(`M${i}-${round}`, 3 + (round % 2), 10 * (i + 1) + round)]);
+        await writePredictions(w, [prediction(`M${i}-${round}`, 3 + (round % 2), 10 * (i + 1) + round)]);
         await rollUpFleet(w, P.path, JAN);
       }
     }),
@@ -114,7 +140,7 @@ test('workers racing to write meter rows and roll up end with one fleet row per 
 
 test("a roll-up whose commit another worker's roll-up overtook reads again, so neither leaves its rows twice", async () => {
   const lake = await freshLake();
-  await lake.table(P.path).write([prediction('A', 3, 100)]);
+  await writePredictions(lake, [prediction('A', 3, 100)]);
   // Worker X computes the first fleet rows of January (A alone) and is held just before its commit …
   const x = holdNextCommit(await openStore(lake.url));
   const xLake = new Lake(x.store);
@@ -124,7 +150,7 @@ test("a roll-up whose commit another worker's roll-up overtook reads again, so n
   // … while worker Y adds B and commits the fleet rows of A + B.
   const y = await Lake.open(lake.url);
   lakes.push(y);
-  await y.table(P.path).write([prediction('B', 3, 50)]);
+  await writePredictions(y, [prediction('B', 3, 50)]);
   await rollUpFleet(y, P.path, JAN);
   x.release();
   await xDone;
@@ -134,13 +160,13 @@ test("a roll-up whose commit another worker's roll-up overtook reads again, so n
 test('after a compaction merged fleet rows into meter files, a roll-up keeps every meter row and one fleet row per key', async () => {
   const lake = await freshLake();
   const t = lake.table(P.path);
-  await t.write([prediction('A', 3, 100)]);
-  await t.write([prediction('B', 3, 50)]);
+  await writePredictions(lake, [prediction('A', 3, 100)]);
+  await writePredictions(lake, [prediction('B', 3, 50)]);
   await rollUpFleet(lake, P.path, JAN);
   assert.equal((await t.optimize()).status, 'committed');
   const merged = (await t.snapshot()).files;
   assert.equal(merged.length, 1, 'the fleet file and the meter files are one file now');
-  await t.write([prediction('C', 3, 25)]);
+  await writePredictions(lake, [prediction('C', 3, 25)]);
   await rollUpFleet(lake, P.path, JAN);
   assert.deepEqual(await fleetRows(lake), [{ k: 3, p: 175, o: 17.5 }]);
   const meters = await lake.query(

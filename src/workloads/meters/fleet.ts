@@ -2,53 +2,77 @@
 // whose meter_id is FLEET_ID, one per (kind, month, as_of_day), each the sum over the meter rows of
 // that key (the meters that predicted at that as_of_day).
 //
-// A fleet row spans partitions, so no partition's processor can write it. After each batch commit,
-// the worker recomputes the fleet rows of the months the batch wrote from the table itself and
-// replaces them (files named fleet-…) in a commit checked against the version it read: a fleet
-// commit that landed meanwhile (another worker's) makes it read again. So the last fleet commit of
-// a month has read every meter row committed before it — the final rows do not depend on timing or
-// on how partitions are spread over workers — and recomputing after a replayed batch is harmless.
+// A fleet row spans partitions, so no partition's processor can write it. Each batch appends what
+// its meter rows add to each key to the fleet partials table (fleet-partials.ts; same txn as its
+// other rows, so exactly once). After each batch commit, the worker sums the partials of the months
+// the batch wrote and replaces their fleet rows (files named fleet-…) in a commit checked against
+// the version it read: a fleet commit that landed meanwhile (another worker's) makes it read again.
+// It reads that version before the partials, so the last fleet commit of a month has read every
+// partial committed before it. The cost of a roll-up grows with the partials of the months (a few
+// rows per key and batch, folded now and then: foldFleetPartials), not with their meter rows.
+//
+// The sums are exact (exact-sum.ts), read out as the nearest double: the same whatever the order in
+// which batches, partitions and workers added them, so the final rows do not depend on timing, on
+// how partitions are spread over workers, on file layout or on replays. (They are the correctly
+// rounded sums of the meter rows: the meter-ordered list_sum this replaced could differ from them in
+// the last bits.)
 
-import { FLEET_ID, METER_TABLES } from '../../domain/meters/tables.ts';
+import { FLEET_ID, FLEET_PARTIALS, METER_TABLES } from '../../domain/meters/tables.ts';
 import { LakestreamError } from '../../errors.ts';
-import type { AddFile } from '../../lake/index.ts';
+import type { Action, AddFile } from '../../lake/index.ts';
 import {
   backoff,
   filesSelect,
   type Lake,
   parseStats,
   prepareTableWrite,
+  removeFor,
   withDuck,
 } from '../../lake/index.ts';
 import type { Row } from '../../stream/outputs.ts';
+import { add, fromText, toNumber } from './exact-sum.ts';
+import { type FleetPartial, type FleetSource, partialKey, partialRow } from './fleet-partials.ts';
 
 const FLEET_FILE_PREFIX = 'fleet-';
 const MAX_ATTEMPTS = 50;
+/** a month's partials files beyond which a roll-up folds them into one */
+export const FOLD_AT = 16;
 
-/**
- * A sum in a fixed order (by meter): floating-point addition is not associative, and the fleet rows
- * must come out bit for bit the same whatever files, and in what order, hold the meter rows.
- */
-const total = (col: string) => `list_sum(list(${col} ORDER BY meter_id))`;
-
-/** The fleet row of each (kind, month, as_of_day) from the meter rows of a table's snapshot. */
-const SUMS: Record<string, (from: string) => string> = {
-  [METER_TABLES.predictions.path]: (from) => `
-    SELECT kind, month, as_of_day, ${total('predicted_total')} AS predicted_total,
-           ${total('observed_to_date')} AS observed_to_date, max(model_version) AS model_version,
-           max(predicted_at) AS predicted_at
-    FROM (${from}) WHERE meter_id <> '${FLEET_ID}' GROUP BY ALL`,
-  [METER_TABLES.outcomes.path]: (from) => `
-    SELECT kind, month, as_of_day, predicted_total, actual_total, predicted_total - actual_total AS error,
-           CASE WHEN actual_total <> 0 THEN abs(predicted_total - actual_total) / abs(actual_total) * 100 END AS ape,
-           model_version
-    FROM (SELECT kind, month, as_of_day, ${total('predicted_total')} AS predicted_total,
-                 ${total('actual_total')} AS actual_total, max(model_version) AS model_version
-          FROM (${from}) WHERE meter_id <> '${FLEET_ID}' GROUP BY ALL)`,
+/** The fleet rows of each table, from the summed partials of their source. */
+const SOURCES: Record<string, { source: FleetSource; row: (p: FleetPartial) => Row }> = {
+  [METER_TABLES.predictions.path]: {
+    source: 'predictions',
+    row: (p) => ({
+      kind: p.kind,
+      month: p.month,
+      as_of_day: p.k,
+      predicted_total: toNumber(p.predicted),
+      observed_to_date: toNumber(p.second),
+      model_version: p.version,
+      predicted_at: new Date(p.predictedAt ?? 0),
+    }),
+  },
+  [METER_TABLES.outcomes.path]: {
+    source: 'outcomes',
+    row: (p) => {
+      const predicted = toNumber(p.predicted);
+      const actual = toNumber(p.second);
+      return {
+        kind: p.kind,
+        month: p.month,
+        as_of_day: p.k,
+        predicted_total: predicted,
+        actual_total: actual,
+        error: predicted - actual,
+        ape: actual !== 0 ? (Math.abs(predicted - actual) / Math.abs(actual)) * 100 : null,
+        model_version: p.version,
+      };
+    },
+  },
 };
 
 /** The tables that hold fleet rows. */
-export const FLEET_TABLES = Object.keys(SUMS);
+export const FLEET_TABLES = Object.keys(SOURCES);
 
 /** The months (partition values) a batch's actions added files to. */
 export function monthsAdded(actions: object[]): Set<string> {
@@ -74,12 +98,60 @@ function mayHoldFleet(f: AddFile): boolean {
 }
 
 /**
- * Recomputes and replaces the fleet rows of `months` in `table` (predictions or outcomes). Returns
- * the fleet rows whose values changed (new ones included), for the predictions topic.
+ * The partials of `months` summed per key (source, kind, month, as_of_day), with the files they
+ * came from: every live file of those months in FLEET_PARTIALS.
+ */
+export async function sumFleetPartials(
+  lake: Lake,
+  months: Set<string>,
+): Promise<{ sums: Map<string, FleetPartial>; files: AddFile[]; read: number }> {
+  const t = lake.table(FLEET_PARTIALS.path);
+  const snap = await t.snapshot();
+  const files = snap.files.filter((f) => months.has(String(f.partitionValues.month)));
+  const sums = new Map<string, FleetPartial>();
+  if (files.length === 0) return { sums, files, read: 0 };
+  const from = await filesSelect(lake.store, snap, files);
+  const rows = await withDuck(
+    async (conn) =>
+      (
+        await conn.runAndReadAll(
+          `SELECT source, kind, month, as_of_day, predicted_total, coalesce(observed_to_date, actual_total) AS second,
+                  model_version, epoch_ms(predicted_at) AS predicted_at FROM (${from})`,
+        )
+      ).getRowObjectsJS() as Row[],
+  );
+  for (const r of rows) {
+    const key = partialKey(String(r.source), String(r.kind), String(r.month), Number(r.as_of_day));
+    const at = r.predicted_at === null ? null : Number(r.predicted_at);
+    const s = sums.get(key);
+    if (!s) {
+      sums.set(key, {
+        source: r.source as FleetSource,
+        kind: String(r.kind),
+        month: String(r.month),
+        k: Number(r.as_of_day),
+        predicted: fromText(String(r.predicted_total)),
+        second: fromText(String(r.second)),
+        version: Number(r.model_version),
+        predictedAt: at,
+      });
+      continue;
+    }
+    s.predicted = add(s.predicted, fromText(String(r.predicted_total)));
+    s.second = add(s.second, fromText(String(r.second)));
+    s.version = Math.max(s.version, Number(r.model_version));
+    if (at !== null) s.predictedAt = Math.max(s.predictedAt ?? at, at);
+  }
+  return { sums, files, read: rows.length };
+}
+
+/**
+ * Replaces the fleet rows of `months` in `table` (predictions or outcomes) with the sums of their
+ * partials. Returns the fleet rows whose values changed (new ones included), for the predictions topic.
  */
 export async function rollUpFleet(lake: Lake, table: string, months: Set<string>): Promise<Row[]> {
-  const sums = SUMS[table];
-  if (!sums) throw new LakestreamError('INTERNAL', `table ${table} has no fleet rows`);
+  const of = SOURCES[table];
+  if (!of) throw new LakestreamError('INTERNAL', `table ${table} has no fleet rows`);
   if (months.size === 0) return [];
   const t = lake.table(table);
   const inMonths = (f: AddFile) => months.has(String(f.partitionValues.month));
@@ -88,17 +160,33 @@ export async function rollUpFleet(lake: Lake, table: string, months: Set<string>
   // file's meter_id range says it may hold them.
   const mayHold = (f: AddFile) => inMonths(f) && (fleetFile(f) || mayHoldFleet(f));
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    // this table's version first, then the partials (see the header)
     const snap = await t.snapshot();
-    const files = snap.files.filter(inMonths);
-    const from = await filesSelect(lake.store, snap, files);
-    const [fresh, before] = await withDuck(async (conn) => {
-      const now = (await conn.runAndReadAll(`${sums(from)} ORDER BY ALL`)).getRowObjectsJS() as Row[];
-      const old = (
-        await conn.runAndReadAll(`SELECT * FROM (${from}) WHERE meter_id = '${FLEET_ID}'`)
-      ).getRowObjectsJS() as Row[];
-      return [now, old];
-    });
-    const rows = fresh.map((r) => ({ meter_id: FLEET_ID, ...r }));
+    const { sums } = await sumFleetPartials(lake, months);
+    const rows = [...sums.values()]
+      .filter((p) => p.source === of.source)
+      .sort((a, b) =>
+        a.kind < b.kind
+          ? -1
+          : a.kind > b.kind
+            ? 1
+            : a.month < b.month
+              ? -1
+              : a.month > b.month
+                ? 1
+                : a.k - b.k,
+      )
+      .map((p) => ({ meter_id: FLEET_ID, ...of.row(p) }));
+    const held = snap.files.filter(mayHold);
+    const before =
+      held.length === 0
+        ? []
+        : await withDuck(async (conn) => {
+            const from = await filesSelect(lake.store, snap, held);
+            return (
+              await conn.runAndReadAll(`SELECT * FROM (${from}) WHERE meter_id = '${FLEET_ID}'`)
+            ).getRowObjectsJS() as Row[];
+          });
     const actions = await prepareTableWrite(lake, {
       table: t,
       rows,
@@ -120,6 +208,32 @@ export async function rollUpFleet(lake: Lake, table: string, months: Set<string>
     `table ${table}: fleet rows of ${[...months].sort().join(', ')} not replaced after ${MAX_ATTEMPTS} attempts`,
     { retriable: true },
   );
+}
+
+/**
+ * Folds the partials files of each of `months` into one when there are more than FOLD_AT: the same
+ * exact sums per key, so readers get the same totals before and after. A fold that another fold
+ * overtook (it removed the same files) is given up: that one did the work.
+ */
+export async function foldFleetPartials(lake: Lake, months: Set<string>): Promise<number> {
+  const t = lake.table(FLEET_PARTIALS.path);
+  let folded = 0;
+  for (const month of [...months].sort()) {
+    const live = (await t.snapshot()).files.filter((f) => f.partitionValues.month === month);
+    if (live.length <= FOLD_AT) continue;
+    const { sums, files } = await sumFleetPartials(lake, new Set([month]));
+    const adds = await prepareTableWrite(lake, {
+      table: t,
+      rows: [...sums.values()].map(partialRow),
+      filePrefix: 'fold-',
+    });
+    const r = await t.commit([...files.map((f) => removeFor(f)), ...adds] as Action[], {
+      operation: 'FLEET PARTIALS FOLD',
+      operationParameters: { month },
+    });
+    if (r.status === 'committed') folded += files.length;
+  }
+  return folded;
 }
 
 function changed(before: Row[], after: Row[]): Row[] {

@@ -5,12 +5,15 @@
 
 import { parseReadingTs, type Reading, type Validated } from '../../domain/meters/reading.ts';
 import { METER_TABLES } from '../../domain/meters/tables.ts';
+import { LakestreamError } from '../../errors.ts';
 import type { ConsumptionModel } from '../../models/consumption/state.ts';
 import { isoOffsetMs, offsetMs } from '../../sources/time.ts';
 import type { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/index.ts';
 import { daysInMonth, localDayStartUtc, localFields, nextDay, previousMonth } from './calendar.ts';
 import type { Enrichment } from './enrich.ts';
+import { exact, sub } from './exact-sum.ts';
+import { addToFleet } from './fleet-partials.ts';
 import {
   type DayState,
   type MeterState,
@@ -188,8 +191,9 @@ export class MetersProcessor {
       this.emitDay(m, day, true, out);
       const month = m.months.get(day.month);
       if (month?.closed) {
+        const before = monthTotal(month);
         this.recordDayInMonth(m, month, day);
-        this.emitMonth(m, month, true, out);
+        this.emitMonth(m, month, true, out, before);
       }
     }
     if (ts > m.watermark) {
@@ -293,9 +297,10 @@ export class MetersProcessor {
     day.closed = true;
     this.emitDay(m, day, true, out);
     const month = this.monthOf(m, day.month);
+    const before = monthTotal(month);
     this.recordDayInMonth(m, month, day);
     if (month.closed) {
-      this.emitMonth(m, month, true, out);
+      this.emitMonth(m, month, true, out, before);
       return;
     }
     const k = day.dayOfMonth;
@@ -337,6 +342,17 @@ export class MetersProcessor {
       month: month.month,
     };
     out.append(T.predictions, row);
+    addToFleet(
+      out,
+      'predictions',
+      m.kind,
+      month.month,
+      k,
+      predicted,
+      observed,
+      f.version,
+      row.predicted_at.getTime(),
+    );
     out.send(
       this.ctx.config.predictionsTopic,
       m.id,
@@ -416,7 +432,17 @@ export class MetersProcessor {
     day.written = closed ? 'closed' : 'open';
   }
 
-  private emitMonth(m: MeterState, month: MonthState, closed: boolean, out: BatchOutputs): void {
+  /**
+   * `totalBefore`: for a closed month emitted again (a late reading), the total its outcome rows in
+   * the lake hold (the fleet partials take the change).
+   */
+  private emitMonth(
+    m: MeterState,
+    month: MonthState,
+    closed: boolean,
+    out: BatchOutputs,
+    totalBefore?: number,
+  ): void {
     const key = `${m.id}|${month.month}`;
     const inLake = month.written !== 'none';
     const daysWithData = month.sums.filter((s) => s !== null).length;
@@ -453,7 +479,28 @@ export class MetersProcessor {
         model_version: p.version,
         month: month.month,
       }));
-      out.upsert(T.outcomes, key, outcomes, month.written === 'closed');
+      const again = month.written === 'closed';
+      out.upsert(T.outcomes, key, outcomes, again);
+      // The fleet's outcome rows: a first emission adds the rows; one that replaces rows in the
+      // lake adds the change of their actual total (exactly: exact-sum.ts).
+      if (again && totalBefore === undefined)
+        throw new LakestreamError(
+          'INTERNAL',
+          `${key}: outcomes emitted again without the total they replace`,
+        );
+      const change = again ? sub(exact(total), exact(totalBefore as number)) : undefined;
+      for (const p of month.predictions)
+        addToFleet(
+          out,
+          'outcomes',
+          m.kind,
+          month.month,
+          p.k,
+          change ? 0 : p.predicted,
+          change ?? total,
+          p.version,
+          null,
+        );
     }
     month.written = closed ? 'closed' : 'open';
   }

@@ -2,7 +2,7 @@
 // forecast model it predicts with (picked up from the registry when a new version appears).
 
 import { decodeReading } from '../../domain/meters/reading.ts';
-import { FLEET_ID, METER_TABLES } from '../../domain/meters/tables.ts';
+import { FLEET_ID, FLEET_PARTIALS, METER_TABLES } from '../../domain/meters/tables.ts';
 import { TOPICS } from '../../domain/topics.ts';
 import { baselineModel } from '../../models/consumption/baselines.ts';
 import { loadConsumptionModel } from '../../models/consumption/model.ts';
@@ -11,7 +11,7 @@ import { latestModelVersion, loadModelJson } from '../../models/registry.ts';
 import type { ObjectStore } from '../../storage/index.ts';
 import type { OutMessage, PartitionProcessor, Workload } from '../../stream/workload.ts';
 import type { Enrichment } from './enrich.ts';
-import { FLEET_TABLES, monthsAdded, rollUpFleet } from './fleet.ts';
+import { FLEET_TABLES, foldFleetPartials, monthsAdded, rollUpFleet } from './fleet.ts';
 import { DEFAULT_METERS_CONFIG, type Forecaster, type MetersConfig, MetersProcessor } from './processor.ts';
 import {
   applyPartitionDelta,
@@ -47,7 +47,7 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
   return {
     name: 'meters',
     topic: TOPICS.readings,
-    tables: Object.values(METER_TABLES).map((t) => ({
+    tables: [...Object.values(METER_TABLES), FLEET_PARTIALS].map((t) => ({
       path: t.path,
       spec: { schema: [...t.schema], partitionColumns: [...t.partitionColumns], description: t.description },
       keyColumns: KEYS[t.path],
@@ -81,8 +81,9 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
     },
     modelVersion: () => forecaster.version,
     async afterCommit(lake, tables) {
-      // The fleet totals of the months this batch predicted or closed (fleet.ts); the predictions
-      // topic gets the fleet rows that changed.
+      // The fleet totals of the months this batch predicted or closed, from their partials (fleet.ts);
+      // the predictions topic gets the fleet rows that changed. Then the partials of those months
+      // folded when they have grown to many files.
       const out: OutMessage[] = [];
       for (const t of tables) {
         if (!FLEET_TABLES.includes(t.path)) continue;
@@ -95,6 +96,8 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
             value: new TextEncoder().encode(JSON.stringify(row)),
           });
       }
+      const partials = tables.find((t) => t.path === FLEET_PARTIALS.path);
+      if (partials) await foldFleetPartials(lake, monthsAdded(partials.actions));
       return out;
     },
   };

@@ -10,7 +10,7 @@ import { freshLake } from '../../test/lake/helpers.ts';
 import { withDuck } from '../lake/duck.ts';
 import type { Lake } from '../lake/index.ts';
 import { openTransport, partitionOfKeyBytes, type Transport } from '../transport/index.ts';
-import { writerPartitions } from './compact.ts';
+import { DEFAULT_COMPACTION, writerPartitions } from './compact.ts';
 import { runWorker } from './worker.ts';
 import type { Workload } from './workload.ts';
 
@@ -87,7 +87,8 @@ async function rows(lake: Lake, version?: number): Promise<unknown[]> {
   });
 }
 
-test('stream files are named by the partitions they were written for', () => {
+test('stream files are named by the partitions they were written for; the default policy is the one the README gives', () => {
+  assert.deepEqual(DEFAULT_COMPACTION, { everyBatches: 16, minFiles: 8 });
   assert.deepEqual(writerPartitions('day=2013-01-01/w0_3-2f1c.zstd.parquet'), [0, 3]);
   assert.deepEqual(writerPartitions('w1-c-2f1c.zstd.parquet'), [1]);
   assert.equal(writerPartitions('part-2f1c.zstd.parquet'), undefined);

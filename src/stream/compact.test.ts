@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { freshLake } from '../../test/lake/helpers.ts';
 import { withDuck } from '../lake/duck.ts';
-import type { Lake } from '../lake/index.ts';
+import type { Field, Lake } from '../lake/index.ts';
 import { openTransport, partitionOfKeyBytes, type Transport } from '../transport/index.ts';
 import { DEFAULT_COMPACTION, writerPartitions } from './compact.ts';
 import { runWorker } from './worker.ts';
@@ -16,22 +16,20 @@ import type { Workload } from './workload.ts';
 
 const TOPIC = 'events';
 const TABLE = 'test/events';
+const KEYED = 'test/keyed';
+const SCHEMA: Field[] = [
+  { name: 'partition', type: 'integer', nullable: false },
+  { name: 'offset', type: 'long', nullable: false },
+];
 
 /** Every message becomes a row (partition, offset). */
 const workload: Workload = {
   name: 'events',
   topic: TOPIC,
   tables: [
-    {
-      path: TABLE,
-      spec: {
-        schema: [
-          { name: 'partition', type: 'integer', nullable: false },
-          { name: 'offset', type: 'long', nullable: false },
-        ],
-        partitionColumns: [],
-      },
-    },
+    { path: TABLE, spec: { schema: SCHEMA, partitionColumns: [] } },
+    // rows replaced by key (copy-on-write): never compacted by the worker
+    { path: KEYED, spec: { schema: SCHEMA, partitionColumns: [] }, keyColumns: ['partition', 'offset'] },
   ],
   newProcessor() {
     let read = 0;
@@ -39,6 +37,7 @@ const workload: Workload = {
       process(msg, out) {
         read++;
         out.append(TABLE, { partition: msg.partition, offset: BigInt(msg.offset) });
+        out.append(KEYED, { partition: msg.partition, offset: BigInt(msg.offset) });
       },
       flush() {},
       toJSON: () => ({}),
@@ -124,6 +123,7 @@ test('the worker compacts its small files between batches: fewer files, the same
   }
   await run({ everyBatches: 0, minFiles: 2 });
   const before = await table.snapshot();
+  const keyedBefore = await lake.table(KEYED).snapshot();
   const rowsBefore = await rows(lake);
   assert.ok(before.files.length >= 6, `${before.files.length} files after ${batches} batches`);
   assert.ok(before.files.every((f) => writerPartitions(f.path) !== undefined));
@@ -146,6 +146,10 @@ test('the worker compacts its small files between batches: fewer files, the same
     [1, 120, 120],
   ]);
   assert.ok(after.files.every((f) => f.dataChange === false || f.path.startsWith('w')));
+  // the keyed table keeps a file per batch
+  const keyed = lake.table(KEYED);
+  assert.ok(!(await keyed.history()).some((h) => h.operation === 'OPTIMIZE'));
+  assert.ok((await keyed.snapshot()).files.length > keyedBefore.files.length);
   // a reader that began before the compaction still reads its version
   assert.deepEqual(await rows(lake, before.version), rowsBefore);
 });

@@ -3,11 +3,13 @@
 // that hold `minFiles` or more small files it wrote itself (a Delta OPTIMIZE commit: removes + adds,
 // dataChange=false; readers of older versions still find the old files until vacuum).
 //
-// Only files written for the Kafka partitions this worker owns now are touched (their names say
-// which: `w<p>_<p>…-`). Keyed rows of those partitions are replaced by this worker alone, and it
-// compacts between its own batches, so a compaction never makes its own stream commits conflict;
-// another worker's commit can meet it only around a rebalance. A compaction that loses a race is
-// simply dropped (the stream's commit won), and a failed one is logged, never fatal.
+// Only append-only tables (no key columns) are compacted here: a keyed table's rows are replaced
+// copy-on-write, and a big file holding keys still open (today's, a late day's) would be rewritten
+// whole by the next batch that re-emits one of them, so those are left to `lake optimize` once
+// their period has closed. Only files written for the Kafka partitions this worker owns now are
+// touched (their names say which: `w<p>_<p>…-`), and it compacts between its own batches, so a
+// compaction never races its own stream commits; appends of other workers never conflict with it.
+// A compaction that loses a race is simply dropped, and a failed one is logged, never fatal.
 
 import { describeError } from '../errors.ts';
 import type { AddFile, Lake } from '../lake/index.ts';
@@ -37,7 +39,7 @@ export interface CompactionOutcome {
   detail?: string;
 }
 
-/** Compacts the small files the owner of `owned` wrote, in each of the workload's tables. */
+/** Compacts the small files the owner of `owned` wrote, in each of the workload's append-only tables. */
 export async function compactOwnFiles(
   lake: Lake,
   workload: Workload,
@@ -50,6 +52,7 @@ export async function compactOwnFiles(
   const prefix = `w${[...mine].sort((a, b) => a - b).join('_')}-c-`;
   const out: CompactionOutcome[] = [];
   for (const t of workload.tables) {
+    if (t.keyColumns && t.keyColumns.length > 0) continue;
     const table = lake.table(t.path);
     try {
       const before = await table.snapshot();

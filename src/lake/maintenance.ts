@@ -26,12 +26,41 @@ export interface MaintainedTable {
 
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
 export const DEFAULT_RETENTION_HOURS = 7 * 24;
+/** The table property (Delta's name for it) that sets the size compaction aims at, in bytes ("64mb" too). */
+export const TARGET_FILE_SIZE_PROPERTY = 'delta.targetFileSize';
+
+/** The target file size of a table: its `delta.targetFileSize`, else DEFAULT_TARGET_FILE_SIZE. */
+export function targetFileSize(configuration: Record<string, string> | undefined): number {
+  const raw = configuration?.[TARGET_FILE_SIZE_PROPERTY];
+  if (raw === undefined) return DEFAULT_TARGET_FILE_SIZE;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$/i.exec(raw);
+  const scale = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[(m?.[2] ?? 'b').toLowerCase() as 'b'];
+  const bytes = m ? Math.round(Number(m[1]) * scale) : Number.NaN;
+  if (!(bytes > 0))
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `${TARGET_FILE_SIZE_PROPERTY} must be a positive size in bytes (or with kb, mb, gb), got ${JSON.stringify(raw)}`,
+    );
+  return bytes;
+}
+
+export interface CompactionOptions {
+  /** bytes; default the table's `delta.targetFileSize`, else 128 MiB */
+  targetFileSize?: number;
+  /** a partition is compacted only once it holds this many small files (default 2) */
+  minFiles?: number;
+  /** only these files may be compacted (default: every file) */
+  eligible?: (f: AddFile) => boolean;
+  /** name prefix of the files written (default 'part-') */
+  prefix?: string;
+}
 
 /**
  * Groups small files of each partition into bins of about `target` bytes; bins of one file are left
  * alone, unless the file has a deletion vector (rewriting it drops the deleted rows for good).
+ * A partition with fewer than `minFiles` small files (and no deletion vector) is left alone.
  */
-export function planCompaction(files: AddFile[], target: number): AddFile[][] {
+export function planCompaction(files: AddFile[], target: number, minFiles = 2): AddFile[][] {
   const byPartition = new Map<string, AddFile[]>();
   const worth = (bin: AddFile[]) => bin.length > 1 || bin.some((f) => f.deletionVector);
   for (const f of files) {
@@ -46,6 +75,7 @@ export function planCompaction(files: AddFile[], target: number): AddFile[][] {
   }
   const bins: AddFile[][] = [];
   for (const group of byPartition.values()) {
+    if (group.length < minFiles && !group.some((f) => f.deletionVector)) continue;
     group.sort((a, b) => a.path.localeCompare(b.path));
     let bin: AddFile[] = [];
     let size = 0;
@@ -63,13 +93,16 @@ export function planCompaction(files: AddFile[], target: number): AddFile[][] {
   return bins;
 }
 
-export async function optimizeTable(
-  table: MaintainedTable,
-  opts: { targetFileSize?: number },
-): Promise<CommitResult> {
-  const target = opts.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
+/**
+ * Compacts the table's small files (see planCompaction) in one commit of removes and adds with
+ * dataChange=false. The removed files stay on storage (for readers of older versions) until vacuum.
+ * Another commit that removed one of the files first makes this one a conflict (nothing committed).
+ */
+export async function optimizeTable(table: MaintainedTable, opts: CompactionOptions): Promise<CommitResult> {
   const snap = await table.snapshot();
-  const bins = planCompaction(snap.files, target);
+  const target = opts.targetFileSize ?? targetFileSize(snap.metadata.configuration);
+  const files = opts.eligible ? snap.files.filter(opts.eligible) : snap.files;
+  const bins = planCompaction(files, target, opts.minFiles);
   if (bins.length === 0) return { status: 'committed', version: snap.version };
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-optimize-'));
   try {
@@ -77,7 +110,7 @@ export async function optimizeTable(
     for (const bin of bins) {
       const stats = await withDuck(async (conn) => {
         const select = await filesSelect(table.store, snap, bin);
-        return copyToDir(conn, select, dir, snap.partitionColumns, 'part-');
+        return copyToDir(conn, select, dir, snap.partitionColumns, opts.prefix ?? 'part-');
       });
       adds.push(
         ...(await uploadDataFiles(table.store, table.path, snap.schema, snap.partitionColumns, stats, false)),

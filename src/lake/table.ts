@@ -26,7 +26,7 @@ import {
   refreshState,
 } from './log/load.ts';
 import { applyActions, cloneState, type LogState } from './log/replay.ts';
-import { optimizeTable, vacuumTable } from './maintenance.ts';
+import { type CompactionOptions, optimizeTable, vacuumTable } from './maintenance.ts';
 import { type Row, writeDataFiles } from './parquet.ts';
 import { checkWritable, isAppendOnly, WRITE_PROTOCOL } from './protocol.ts';
 import {
@@ -432,7 +432,7 @@ export class DeltaTable {
     return entries.filter((e) => e !== undefined);
   }
 
-  optimize(opts: { targetFileSize?: number } = {}): Promise<CommitResult> {
+  optimize(opts: CompactionOptions = {}): Promise<CommitResult> {
     return optimizeTable(this, opts);
   }
 

@@ -9,7 +9,7 @@ import type { PartitionProcessor } from './workload.ts';
 const STATUS_DIR = '_status/workers/';
 
 /** The phases a worker's time is split into (cumulative ms in its status). */
-export type Phase = 'poll' | 'process' | 'files' | 'manifest' | 'commit' | 'offsets';
+export type Phase = 'poll' | 'process' | 'files' | 'manifest' | 'commit' | 'offsets' | 'compact';
 
 export interface WorkerStatus {
   worker: string;
@@ -58,7 +58,7 @@ export function newStatus(worker: string, group: string, workload: string): Work
     batches: 0,
     rows_written: 0,
     manifest_bytes: 0,
-    timings_ms: { poll: 0, process: 0, files: 0, manifest: 0, commit: 0, offsets: 0 },
+    timings_ms: { poll: 0, process: 0, files: 0, manifest: 0, commit: 0, offsets: 0, compact: 0 },
     blocked: null,
     memory: null,
   };

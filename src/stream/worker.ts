@@ -9,6 +9,7 @@ import type { Lake } from '../lake/index.ts';
 import { stopWaitingOn, storeWaits } from '../storage/index.ts';
 import type { Message, Transport } from '../transport/index.ts';
 import { commitBatch } from './batch.ts';
+import { type CompactionPolicy, compactOwnFiles, DEFAULT_COMPACTION } from './compact.ts';
 import { LatencyWindow } from './latency.ts';
 import { ManifestStore, type StatePolicy } from './manifest.ts';
 import { watchMemory } from './memory.ts';
@@ -42,6 +43,8 @@ export interface WorkerOptions {
   onPoll?: (msgs: Message[]) => void;
   /** when a partition's state is saved whole rather than as a delta (default DEFAULT_STATE_POLICY) */
   statePolicy?: Partial<StatePolicy>;
+  /** when the worker compacts the small files its batches wrote (default DEFAULT_COMPACTION) */
+  compaction?: Partial<CompactionPolicy>;
 }
 
 /**
@@ -59,6 +62,8 @@ async function work(opts: WorkerOptions): Promise<WorkerStatus> {
   const maxBatch = opts.maxBatch ?? 50_000;
   const pollMs = opts.pollMs ?? 200;
   const latency = new LatencyWindow(10_000);
+  const compaction = { ...DEFAULT_COMPACTION, ...opts.compaction };
+  let sinceCompaction = 0;
   for (const t of workload.tables) await lake.table(t.path).ensure(t.spec);
   await transport.ensureTopic(topic);
 
@@ -158,6 +163,13 @@ async function work(opts: WorkerOptions): Promise<WorkerStatus> {
     status.batches++;
     status.committed_offsets = [...owned].map(([partition, o]) => ({ topic, partition, offset: o.last + 1 }));
     status.latency_ms = latency.percentiles();
+    if (compaction.everyBatches > 0 && ++sinceCompaction >= compaction.everyBatches) {
+      sinceCompaction = 0;
+      for (const c of await compactOwnFiles(lake, workload, owned.keys(), compaction))
+        if (c.status === 'failed' || c.status === 'conflict')
+          process.stderr.write(`\ncompaction of ${c.table} ${c.status}: ${c.detail}\n`);
+      clock.lap('compact');
+    }
     return true;
   };
 

@@ -5,8 +5,12 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { AddFile } from '../../src/lake/actions.ts';
+import { withDuck } from '../../src/lake/duck.ts';
 import { Lake } from '../../src/lake/index.ts';
+import { type MaintainedTable, optimizeTable, targetFileSize } from '../../src/lake/maintenance.ts';
 import { writeDataFiles } from '../../src/lake/parquet.ts';
+import { removeFor } from '../../src/lake/transaction.ts';
 import { count, READINGS, readings, tempDir } from './helpers.ts';
 
 test('optimize compacts each partition into one file with dataChange=false and the same rows', async () => {
@@ -71,4 +75,96 @@ test('a crash between writing Parquet files and committing leaves the table read
   assert.equal(await count(reader, 't'), 10);
   await lake.close();
   await reader.close();
+});
+
+/** Rows of `t` as the table stood at `version` (a reader that started before later commits). */
+async function rowsAt(lake: Lake, path: string, version: number): Promise<unknown[]> {
+  return withDuck(async (conn) => {
+    await lake.table(path).createView(conn, 'v_at', version);
+    const r = await conn.runAndReadAll(`SELECT CAST(seq AS INTEGER) AS seq, value FROM v_at ORDER BY seq`);
+    return r.getRowObjectsJson();
+  });
+}
+
+test('a compaction racing a stream commit: the append is kept, readers of the older version still read it, nothing is doubled', async () => {
+  const lake = await Lake.open(`file:${await tempDir()}`);
+  const t = lake.table('t');
+  await t.create({ ...READINGS, partitionColumns: [] });
+  for (let i = 0; i < 5; i++) await t.write(readings(10, i * 10));
+  const old = await t.snapshot();
+  assert.equal(old.files.length, 5);
+  const oldRows = await rowsAt(lake, 't', old.version);
+  // The stream commits between the compaction's read of the table and its commit.
+  const racing: MaintainedTable = {
+    path: t.path,
+    store: t.store,
+    snapshot: () => t.snapshot(),
+    commit: async (actions, opts) => {
+      await t.write(readings(10, 50));
+      return t.commit(actions, opts);
+    },
+  };
+  const res = await optimizeTable(racing, {});
+  assert.equal(res.status, 'committed');
+  const snap = await t.snapshot();
+  assert.equal(snap.version, old.version + 2); // the append, then the compaction after it
+  assert.equal(snap.files.length, 2); // the compacted file and the appended one
+  assert.deepEqual(
+    (await lake.query('SELECT count(*)::INTEGER AS n, count(DISTINCT seq)::INTEGER AS d FROM t')).rows,
+    [{ n: 60, d: 60 }],
+  );
+  assert.deepEqual(await rowsAt(lake, 't', old.version), oldRows);
+  assert.equal(oldRows.length, 50);
+  await lake.close();
+});
+
+test('a compaction that loses to a commit removing one of its files commits nothing; the other commit stands', async () => {
+  const lake = await Lake.open(`file:${await tempDir()}`);
+  const t = lake.table('t');
+  await t.create({ ...READINGS, partitionColumns: [] });
+  for (let i = 0; i < 3; i++) await t.write(readings(10, i * 10));
+  const racing: MaintainedTable = {
+    path: t.path,
+    store: t.store,
+    snapshot: () => t.snapshot(),
+    commit: async (actions, opts) => {
+      // a keyed rewrite of the stream removes the first file (copy-on-write) first
+      const [first] = (await t.snapshot()).files;
+      await t.commit([removeFor(first)]);
+      return t.commit(actions, opts);
+    },
+  };
+  const res = await optimizeTable(racing, {});
+  assert.equal(res.status, 'conflict');
+  assert.deepEqual((await lake.query('SELECT count(*)::INTEGER AS n FROM t')).rows, [{ n: 20 }]);
+  assert.equal((await t.history())[0].operation === 'OPTIMIZE', false);
+  await lake.close();
+});
+
+test('the target file size comes from delta.targetFileSize; minFiles and eligible narrow what is compacted', async () => {
+  assert.equal(targetFileSize(undefined), 128 * 1024 * 1024);
+  assert.equal(targetFileSize({ 'delta.targetFileSize': '1048576' }), 1048576);
+  assert.equal(targetFileSize({ 'delta.targetFileSize': '64mb' }), 64 * 1024 * 1024);
+  assert.throws(() => targetFileSize({ 'delta.targetFileSize': 'big' }), /delta.targetFileSize must be/);
+  const lake = await Lake.open(`file:${await tempDir()}`);
+  const t = lake.table('t');
+  await t.create({ ...READINGS, partitionColumns: [], configuration: { 'delta.targetFileSize': '1' } });
+  for (let i = 0; i < 4; i++) await t.write(readings(10, i * 10));
+  // every file is already past a 1-byte target: nothing to do
+  const v = (await t.snapshot()).version;
+  assert.deepEqual(await t.optimize(), { status: 'committed', version: v });
+  // fewer eligible small files than minFiles: nothing to do
+  const first2 = new Set((await t.snapshot()).files.slice(0, 2).map((f) => f.path));
+  const eligible = (f: AddFile) => first2.has(f.path);
+  assert.deepEqual(await t.optimize({ targetFileSize: 1 << 20, minFiles: 3, eligible }), {
+    status: 'committed',
+    version: v,
+  });
+  const r = await t.optimize({ targetFileSize: 1 << 20, minFiles: 2, eligible, prefix: 'w0-c-' });
+  assert.equal(r.status, 'committed');
+  const files = (await t.snapshot()).files;
+  assert.equal(files.length, 3);
+  assert.equal(files.filter((f) => f.path.startsWith('w0-c-')).length, 1);
+  assert.deepEqual((await lake.query('SELECT count(*)::INTEGER AS n FROM t')).rows, [{ n: 40 }]);
+  await lake.close();
 });

@@ -11,11 +11,13 @@ import { isoOffsetMs, offsetMs } from '../../sources/time.ts';
 import type { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/index.ts';
 import { daysInMonth, localDayStartUtc, localFields, nextDay, previousMonth } from './calendar.ts';
+import { HourSums, SeenSet } from './compact.ts';
 import type { Enrichment } from './enrich.ts';
 import { exact, sub } from './exact-sum.ts';
 import { addToFleet } from './fleet-partials.ts';
 import {
   type DayState,
+  intern,
   type MeterState,
   type MonthState,
   newPartitionState,
@@ -74,7 +76,10 @@ export class MetersProcessor {
   /** the meters changed since the state was last saved (the manifest's deltas): touched before they change */
   readonly changes = new PartitionChanges();
   private readonly ctx: ProcessContext;
-  private readonly localCache = new Map<string, { hour: number; local: ReturnType<typeof localFields> }>();
+  private readonly localCache = new Map<
+    string | number,
+    { hour: number; local: ReturnType<typeof localFields> }
+  >();
 
   constructor(ctx: ProcessContext, state: PartitionState = newPartitionState()) {
     this.ctx = ctx;
@@ -177,11 +182,7 @@ export class MetersProcessor {
     if (consumption !== undefined) {
       day.sum += consumption;
       const hourStart = Math.floor(ts / HOUR) * HOUR;
-      const h = day.hours.get(hourStart);
-      if (h) {
-        h[0] += consumption;
-        h[1]++;
-      } else day.hours.set(hourStart, [consumption, 1]);
+      day.hours.add(hourStart, consumption);
     }
     if (!day.closed && day.end + this.ctx.config.allowedLatenessMs <= m.watermark) {
       // The first reading of a day already past the watermark: close it at once.
@@ -202,16 +203,21 @@ export class MetersProcessor {
     }
   }
 
-  /** The local day, month and hour of an instant for a meter; one computation per meter-hour. */
+  /**
+   * The local day, month and hour of an instant for a meter; one computation per zone-hour. Kept per
+   * zone (or fixed offset), not per meter: the fields depend on nothing else, and a million meters
+   * share a few zones.
+   */
   private localTime(m: MeterState, ts: number) {
     const hour = Math.floor(ts / HOUR);
-    const cached = this.localCache.get(m.id);
+    const zone = m.tz ?? m.fixedOffset;
+    const cached = this.localCache.get(zone);
     if (cached && cached.hour === hour) return cached.local;
     const offset = m.tz ? offsetMs(m.tz, ts) : m.fixedOffset;
     // Offsets are whole quarter hours, so the local fields are the same for the whole UTC hour
     // except where an offset has minutes (none of the workloads' zones): compute per instant then.
     const local = localFields(ts + offset);
-    if (offset % HOUR === 0) this.localCache.set(m.id, { hour, local });
+    if (offset % HOUR === 0) this.localCache.set(zone, { hour, local });
     return local;
   }
 
@@ -384,7 +390,7 @@ export class MetersProcessor {
     const calendar = this.ctx.enrichment.calendarOf(m.id, m.tz);
     const holiday = calendar ? calendar.has(day.day) : null;
     const sample = this.ctx.enrichment.inSample(m.id);
-    const hours = [...day.hours.entries()].sort((a, b) => a[0] - b[0]);
+    const hours = day.hours.entries();
     const silver = hours.map(([hourStart, [sum, n]]) => {
       const offset = m.tz ? offsetMs(m.tz, hourStart) : m.fixedOffset;
       const lf = localFields(hourStart + offset);
@@ -601,9 +607,9 @@ export class MetersProcessor {
 function newMeter(r: Reading): MeterState {
   return {
     id: r.meter_id,
-    kind: r.kind,
-    unit: r.unit,
-    tz: r.tz,
+    kind: intern(r.kind),
+    unit: intern(r.unit),
+    tz: r.tz === undefined ? undefined : intern(r.tz),
     fixedOffset: r.tz ? 0 : (isoOffsetMs(r.ts) ?? 0),
     watermark: Number.NEGATIVE_INFINITY,
     intervalMs: 0,
@@ -620,14 +626,15 @@ function newDay(m: MeterState, day: string, start: number): DayState {
   const end = localDayStartUtc(nextDay(day), m.tz, m.fixedOffset);
   const lf = localFields(Date.parse(`${day}T12:00:00Z`));
   return {
-    day,
-    month: day.slice(0, 7),
+    day: intern(day),
+    month: intern(day.slice(0, 7)),
     dayOfMonth: lf.dayOfMonth,
     weekday: lf.weekday,
     start,
     end,
-    hours: new Map(),
-    seen: new Set(),
+    hours: new HourSums(start, end),
+    // on the meter's interval once it is known (30 min until then: a day finds a finer grid itself)
+    seen: new SeenSet(start, end - start, m.intervalMs),
     sum: 0,
     n: 0,
     closed: false,

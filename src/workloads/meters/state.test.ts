@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { HourSums, SeenSet } from './compact.ts';
 import {
   listToHours,
   newPartitionState,
@@ -29,6 +30,10 @@ describe('meters stream state', () => {
   it('restores a state saved by an older worker (seen list, hour entries) and by this one', () => {
     const state = newPartitionState();
     const seen = new Set([1000, 2000, 3000, 3500]);
+    const daySeen = new SeenSet(0, 86_400_000, 500);
+    for (const ts of seen) daySeen.add(ts);
+    const hours = new HourSums(0, 86_400_000);
+    hours.set(0, 4, 4);
     state.meters.set('M1', {
       id: 'M1',
       kind: 'electricity',
@@ -47,8 +52,8 @@ describe('meters stream state', () => {
             weekday: 4,
             start: 0,
             end: 86_400_000,
-            hours: new Map([[0, [4, 4]]]),
-            seen,
+            hours,
+            seen: daySeen,
             sum: 4,
             n: 4,
             closed: false,

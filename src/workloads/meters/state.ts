@@ -1,6 +1,9 @@
 // Per-meter stream state: open and recently closed days, month progress, the last register read.
 // Saved with a partition's batches (toJSON/fromJSON, and deltas: PartitionChanges) so a restarted
-// worker resumes exactly.
+// worker resumes exactly. A day's hours and dedupe set are compact (compact.ts): at a million
+// meters an object per hour and a hash set per day would not fit a worker's memory.
+
+import { HourSums, SeenSet } from './compact.ts';
 
 export interface DayState {
   day: string;
@@ -11,9 +14,9 @@ export interface DayState {
   start: number;
   end: number;
   /** UTC hour start (ms) → [sum, readings] */
-  hours: Map<number, [number, number]>;
+  hours: HourSums;
   /** timestamps (ms) already accepted: the dedupe set */
-  seen: Set<number>;
+  seen: SeenSet;
   sum: number;
   n: number;
   closed: boolean;
@@ -124,15 +127,19 @@ export function partitionStateToJSONText(s: PartitionState): string {
   return `{"counters":${JSON.stringify(s.counters)},"meters":[${meters.join(',')}]}`;
 }
 
-const dayTexts = new WeakMap<DayState, { version: string; text: string }>();
+const dayTexts = new WeakMap<DayState, { n: number; sum: number; written: Written; text: string }>();
 
+/**
+ * Only closed days keep their text: they are most of a meter's days (kept a week for late
+ * readings) and rarely change, while an open day changes with nearly every batch — keeping its
+ * text too would cost memory at every meter for text made again at the next save.
+ */
 function dayText(d: DayState): string {
-  const version = `${d.n}|${d.sum}|${d.closed}|${d.written}`;
-  const cached = dayTexts.get(d);
-  if (cached?.version === version) return cached.text;
+  const cached = d.closed ? dayTexts.get(d) : undefined;
+  if (cached && cached.n === d.n && cached.sum === d.sum && cached.written === d.written) return cached.text;
   const { seen, hours, ...fields } = d;
   const text = JSON.stringify({ ...fields, hourList: hoursToList(hours), seenRuns: seenToRuns(seen) });
-  dayTexts.set(d, { version, text });
+  if (d.closed) dayTexts.set(d, { n: d.n, sum: d.sum, written: d.written, text });
   return text;
 }
 
@@ -158,21 +165,41 @@ export function partitionStateFromJSON(o: unknown): PartitionState {
 function meterFromJSON(m: MeterJSON): MeterState {
   return {
     ...m,
+    kind: intern(m.kind),
+    unit: intern(m.unit),
+    tz: m.tz === undefined ? undefined : intern(m.tz),
     // JSON has no infinities: they come back as null
     watermark: m.watermark ?? Number.NEGATIVE_INFINITY,
     // (null: recomputed at the next reading)
     nextCloseAt: m.nextCloseAt ?? Number.NEGATIVE_INFINITY,
-    days: new Map(m.days.map((d) => [d.day, dayFromJSON(d)])),
+    days: new Map(m.days.map((d) => [d.day, dayFromJSON(d, m.intervalMs)])),
     months: new Map(m.months.map((mo) => [mo.month, mo])),
   };
 }
 
-function dayFromJSON({ seenRuns, hourList, ...d }: MeterJSON['days'][number]): DayState {
-  return {
-    ...d,
-    hours: hourList ? listToHours(hourList) : new Map(d.hours),
-    seen: new Set(seenRuns ? runsToSeen(seenRuns) : d.seen),
-  };
+function dayFromJSON(
+  { seenRuns, hourList, hours: hourEntries, seen: seenList, ...d }: MeterJSON['days'][number],
+  intervalMs: number,
+): DayState {
+  const hours = new HourSums(d.start, d.end);
+  for (const [h, [sum, n]] of hourList ? listToHours(hourList) : (hourEntries ?? [])) hours.set(h, sum, n);
+  const seen = new SeenSet(d.start, d.end - d.start, intervalMs);
+  for (const ts of seenRuns ? runsToSeen(seenRuns) : (seenList ?? [])) seen.add(ts);
+  return { ...d, day: intern(d.day), month: intern(d.month), hours, seen };
+}
+
+const interned = new Map<string, string>();
+
+/**
+ * One copy of a string repeated across meters (kind, unit, zone, day and month names): each meter
+ * would otherwise keep its own copy, decoded from its own reading or saved state.
+ */
+export function intern<T extends string>(s: T): T {
+  const known = interned.get(s);
+  if (known !== undefined) return known as T;
+  // names are few (kinds, units, zones, the days kept); anything else is not worth keeping
+  if (interned.size < 100_000) interned.set(s, s);
+  return s;
 }
 
 /** A changed meter in a delta: its fields, the days and months that changed, and those dropped. */
@@ -314,7 +341,7 @@ export function applyPartitionDelta(s: PartitionState, delta: unknown): void {
  * fixed interval, so a day is one run of a few numbers instead of up to 48 (or 1,440) timestamps:
  * this state goes into every batch's manifest, for every meter of the partition.
  */
-export function seenToRuns(seen: Set<number>): number[] {
+export function seenToRuns(seen: Iterable<number>): number[] {
   const ts = [...seen].sort((a, b) => a - b);
   const runs: number[] = [];
   let i = 0;
@@ -338,7 +365,7 @@ export function runsToSeen(runs: number[]): number[] {
 }
 
 /** A day's hours flat, [hourStart, sum, readings, …]: no small array per hour in every manifest. */
-export function hoursToList(hours: Map<number, [number, number]>): number[] {
+export function hoursToList(hours: Iterable<[number, [number, number]]>): number[] {
   const out: number[] = [];
   for (const [h, [sum, n]] of hours) out.push(h, sum, n);
   return out;

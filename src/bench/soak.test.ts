@@ -121,4 +121,22 @@ describe('memory trend', () => {
     assert.equal(l.flat, false, `leaking: ${l.mib_per_h} MiB/h`);
     assert.equal(l.mib_per_h, 90);
   });
+
+  it('gives a restarted process its own warm-up: the start-up heap of a JVM killed mid-run is not a trend', () => {
+    // broker-2 killed at 600 s, back at 690 s: its first live-heap reading is the fresh JVM's 9 MiB, then its steady 155
+    const series = hour((t) => t).map(([t]) =>
+      t > 600 && t < 690
+        ? sample(t, {})
+        : sample(
+            t,
+            { 'broker-2': 400 },
+            t % 120 === 0 || t === 690 ? { 'broker-2': t === 690 ? 9 : 155 + (t % 240 ? 2 : -2) } : undefined,
+          ),
+    );
+    const b = memoryTrend(series, 240)['broker-2'];
+    assert.equal(b.flat, true, `${b.mib_per_h} MiB/h`);
+    assert.ok(Math.abs(b.mib_per_h) < 5, `${b.mib_per_h} MiB/h`);
+    // judged without its own warm-up, the start-up reading reads as growth
+    assert.equal(memoryTrend(series, 0)['broker-2'].flat, false);
+  });
 });

@@ -68,7 +68,8 @@ export const GROWTH_LIMIT = 0.1;
  *   the run only, by when the worker's keyed state (a week of days per meter) and caches have grown to
  *   their working size.
  * Only the process's last incarnation counts: a restart (the process missing from a sample) starts its
- * memory over. `rss_mib_per_h` is the RSS slope over the same span, for the report.
+ * memory over, and its own warm-up (`afterS` from its first sample) again. `rss_mib_per_h` is the RSS
+ * slope over the same span, for the report.
  */
 export interface Trend {
   metric: 'live heap' | 'rss';
@@ -87,14 +88,19 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
     const from = (ALL_NODES as readonly string[]).includes(name) ? afterS : Math.max(afterS, half);
     const pts: [number, number][] = [];
     const rss: [number, number][] = [];
+    // when the running incarnation started (its first sample)
+    let bornAt: number | undefined;
     for (const s of series) {
-      if (s.t < from) continue;
       const r = s.rss_mib[name];
       if (r === undefined) {
         pts.length = 0; // down: what follows is a new process
         rss.length = 0;
+        bornAt = undefined;
         continue;
       }
+      bornAt ??= s.t;
+      // each incarnation warms up (a restarted JVM's first reading is its empty start-up heap)
+      if (s.t < from || s.t < bornAt + afterS) continue;
       rss.push([s.t, r]);
       const v = live ? s.heap_mib?.[name] : r;
       if (v !== undefined) pts.push([s.t, v]);

@@ -21,6 +21,9 @@ type Run = (opts: {
   engine?: string;
   /** train, batch: --meters, the generated lakes' sizes (meters × 3 years), one lake per size */
   sizes?: number[];
+  /** pipeline: simulated meters and days */
+  meters?: number;
+  days?: number;
   generatedOnly?: boolean;
 }) => Promise<object>;
 
@@ -37,7 +40,7 @@ const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> =
   },
   pipeline: {
     summary:
-      'readings/s end to end (produce → silver and gold) with embedded engines, 10,000 simulated meters at --rate max',
+      'readings/s end to end (produce → silver and gold) with embedded engines, --meters N (default 10,000) simulated meters × --days D (default 7) at --rate max; worker RSS and time by phase',
     load: async () => (await import('../bench/pipeline.ts')).runPipelineBench,
   },
   trace: {
@@ -148,7 +151,12 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
     meters: {
       type: 'string',
       value: 'N',
-      help: 'train, batch: meters of the generated lakes × 3 years, one lake per size (default 1000,10000,30000,100000; --short: train 200, batch 1000)',
+      help: 'train, batch: meters of the generated lakes × 3 years, one lake per size (default 1000,10000,30000,100000; --short: train 200, batch 1000); pipeline: simulated meters (one number, default 10000)',
+    },
+    days: {
+      type: 'string',
+      value: 'D',
+      help: 'pipeline: simulated days of half-hourly readings per meter (default 7; --short 1)',
     },
     'generated-only': {
       type: 'boolean',
@@ -189,6 +197,22 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
         'BAD_ARGUMENT',
         `--brokers is an option of bench resilience only, not of bench ${name} — leave it out`,
       );
+    if (values.days !== undefined && name !== 'pipeline')
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--days is an option of bench pipeline only, not of bench ${name} — leave it out`,
+      );
+    const sizes =
+      values.meters === undefined
+        ? undefined
+        : String(values.meters)
+            .split(',')
+            .map((m) => numberOption('meters', m.trim(), 0, { min: 2, integer: true }));
+    if (name === 'pipeline' && sizes !== undefined && sizes.length !== 1)
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `bench pipeline runs one size: give --meters one number, not "${values.meters}"`,
+      );
     const run = await scenario.load();
     const engines = values.engines as string | undefined;
     if (engines !== undefined && engines !== 'cluster' && engines !== 'embedded')
@@ -224,12 +248,12 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
             : numberOption('rate', values.rate, 1000, { min: 1, integer: true }),
         engine: values.engine,
         generatedOnly: values['generated-only'],
-        sizes:
-          values.meters === undefined
+        sizes,
+        meters: name === 'pipeline' ? sizes?.[0] : undefined,
+        days:
+          values.days === undefined
             ? undefined
-            : String(values.meters)
-                .split(',')
-                .map((m) => numberOption('meters', m.trim(), 0, { min: 2, integer: true })),
+            : numberOption('days', values.days, 7, { min: 1, integer: true }),
       });
     } finally {
       if (onCluster) await leaveCluster(clusterDir, before, values.keep === true);

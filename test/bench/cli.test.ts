@@ -45,3 +45,18 @@ it('takes --brokers 2 or 3 for resilience only, and refuses anything else (exit 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('bench pipeline takes --meters (one number) and --days, and reports the size it ran; --days is refused elsewhere', async () => {
+  const r = await runCli(['bench', 'pipeline', '--meters', '40', '--days', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.equal(report.meters, 40);
+  assert.equal(report.days, 2);
+  assert.ok(report.readings_per_second > 0 && report.peak_rss_mib.worker > 0, r.stdout);
+  const list = await runCli(['bench', 'pipeline', '--meters', '40,80']);
+  assert.equal(list.code, 2, list.stderr);
+  assert.match(list.stderr, /bench pipeline runs one size: give --meters one number, not "40,80"/);
+  const days = await runCli(['bench', 'stress', '--days', '2']);
+  assert.equal(days.code, 2, days.stderr);
+  assert.match(days.stderr, /--days is an option of bench pipeline only, not of bench stress/);
+});

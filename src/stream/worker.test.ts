@@ -345,11 +345,8 @@ async function safeModeLake() {
   return { lake, gate, statusOf };
 }
 
-test('a worker whose lake store waits out safe mode says so in its status, then commits what it held, once', async () => {
-  const { transport } = await engines();
-  const { lake, gate, statusOf: statusOfWorker } = await safeModeLake();
-  const statusOf = () => statusOfWorker('w1');
-
+/** Starts worker w1; `batches()` is how many batches it has committed so far. */
+function startW1(transport: Transport, lake: Lake) {
   const stop = new AbortController();
   let batches = 0;
   const running = runWorker({
@@ -364,9 +361,18 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
       batches = s.batches;
     },
   });
+  return { stop, running, batches: () => batches };
+}
+
+test('a worker whose lake store waits out safe mode says so in its status, then commits what it held, once', async () => {
+  const { transport } = await engines();
+  const { lake, gate, statusOf: statusOfWorker } = await safeModeLake();
+  const statusOf = () => statusOfWorker('w1');
+
+  const { stop, running, batches } = startW1(transport, lake);
   try {
     await send(transport, 0, 3);
-    assert.ok(await waitFor(() => batches >= 1, 20_000), 'the first batch commits');
+    assert.ok(await waitFor(() => batches() >= 1, 20_000), 'the first batch commits');
     gate.safe = true;
     await send(transport, 0, 2);
     assert.ok(
@@ -378,9 +384,9 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
       }, 20_000),
       'the status says the worker waits for the NameNode to leave safe mode',
     );
-    assert.equal(batches, 1, 'nothing is committed while it waits');
+    assert.equal(batches(), 1, 'nothing is committed while it waits');
     gate.safe = false;
-    assert.ok(await waitFor(() => batches >= 2, 30_000), 'the held batch commits once safe mode ends');
+    assert.ok(await waitFor(() => batches() >= 2, 30_000), 'the held batch commits once safe mode ends');
     assert.ok(
       await waitFor(async () => (await statusOf()).blocked === null, 20_000),
       'the status no longer says blocked',
@@ -399,22 +405,9 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
 test('a worker stopped while its batch waits for storage ends at once, and the next one commits that batch, once', async () => {
   const { transport } = await engines();
   const { lake, gate, statusOf } = await safeModeLake();
-  const stop = new AbortController();
-  let batches = 0;
-  const running = runWorker({
-    transport,
-    lake,
-    workload,
-    group: GROUP,
-    workerId: 'w1',
-    pollMs: 50,
-    signal: stop.signal,
-    onBatch: (s) => {
-      batches = s.batches;
-    },
-  });
+  const { stop, running, batches } = startW1(transport, lake);
   await send(transport, 0, 3);
-  assert.ok(await waitFor(() => batches >= 1, 20_000), 'the first batch commits');
+  assert.ok(await waitFor(() => batches() >= 1, 20_000), 'the first batch commits');
   gate.safe = true;
   await send(transport, 0, 2);
   assert.ok(
@@ -431,7 +424,7 @@ test('a worker stopped while its batch waits for storage ends at once, and the n
     new Promise<false>((r) => setTimeout(() => r(false), 60_000).unref()),
   ]);
   assert.equal(ended, true, 'the worker ended well before its store would have given up');
-  assert.equal(batches, 1, 'the held batch was not committed');
+  assert.equal(batches(), 1, 'the held batch was not committed');
 
   gate.safe = false;
   await runUntil(transport, lake, { drain: true });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fixtureReadings } from '../../../test/fixtures/meters-state/readings.ts';
+import { fixtureReadings, readingMessage } from '../../../test/fixtures/meters-state/readings.ts';
 import { decodeReading } from '../../domain/meters/reading.ts';
 import { METER_TABLES } from '../../domain/meters/tables.ts';
 import { BatchOutputs } from '../../stream/outputs.ts';
@@ -36,15 +36,7 @@ function processor(state?: PartitionState) {
   );
 }
 
-const enc = new TextEncoder();
-const msg = (r: unknown, offset: number) => ({
-  topic: 'meters.readings',
-  partition: 0,
-  offset,
-  key: null,
-  value: enc.encode(JSON.stringify(r)),
-  timestamp: 0,
-});
+const msg = readingMessage;
 
 const { readings, saveAfter } = fixtureReadings();
 

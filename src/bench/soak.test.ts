@@ -139,4 +139,13 @@ describe('memory trend', () => {
     // judged without its own warm-up, the start-up reading reads as growth
     assert.equal(memoryTrend(series, 0)['broker-2'].flat, false);
   });
+
+  it('judges a worker with too few live-heap readings for a slope by its RSS (a short run)', () => {
+    const series = Array.from({ length: 120 }, (_, i) =>
+      sample(i * 30, { worker: 300 }, i % 20 === 0 ? { worker: 90 } : undefined),
+    );
+    const w = memoryTrend(series, 0).worker;
+    assert.equal(w.metric, 'rss');
+    assert.equal(w.mib_per_h, 0);
+  });
 });

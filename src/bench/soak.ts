@@ -63,7 +63,8 @@ export const GROWTH_LIMIT = 0.1;
  * - a process with live-heap readings (`heap_mib`: a JVM's after a full collection, read from outside; a
  *   stream worker's own, after each of V8's full collections): the live heap. Its RSS is not judged: a
  *   JVM's grows until the heap reaches -Xmx, and neither runtime gives heap back to the system at once.
- * - any other process (the producer): RSS.
+ * - any other process (the producer; a worker with too few full collections for a slope, as in a
+ *   three-minute run): RSS.
  * A cluster node (a JVM) is judged from the end of the warm-up; a Node process over the second half of
  *   the run only, by when the worker's keyed state (a week of days per meter) and caches have grown to
  *   their working size.
@@ -84,16 +85,16 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
   const half = (series.at(-1)?.t ?? 0) / 2;
   const out: Record<string, Trend> = {};
   for (const name of names) {
-    const live = series.some((s) => s.heap_mib?.[name] !== undefined);
-    const from = (ALL_NODES as readonly string[]).includes(name) ? afterS : Math.max(afterS, half);
-    const pts: [number, number][] = [];
+    const jvm = (ALL_NODES as readonly string[]).includes(name);
+    const from = jvm ? afterS : Math.max(afterS, half);
+    const heap: [number, number][] = [];
     const rss: [number, number][] = [];
     // when the running incarnation started (its first sample)
     let bornAt: number | undefined;
     for (const s of series) {
       const r = s.rss_mib[name];
       if (r === undefined) {
-        pts.length = 0; // down: what follows is a new process
+        heap.length = 0; // down: what follows is a new process
         rss.length = 0;
         bornAt = undefined;
         continue;
@@ -102,9 +103,13 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
       // each incarnation warms up (a restarted JVM's first reading is its empty start-up heap)
       if (s.t < from || s.t < bornAt + afterS) continue;
       rss.push([s.t, r]);
-      const v = live ? s.heap_mib?.[name] : r;
-      if (v !== undefined) pts.push([s.t, v]);
+      const h = s.heap_mib?.[name];
+      if (h !== undefined) heap.push([s.t, h]);
     }
+    // a JVM is judged by its live heap only; a worker by its own live heap when it saw enough full
+    // collections for a slope (one every half minute or so at 1,000 readings/s), else by its RSS
+    const live = jvm ? series.some((s) => s.heap_mib?.[name] !== undefined) : slopePerHour(heap) !== null;
+    const pts = live ? heap : rss;
     const slope = slopePerHour(pts);
     if (slope === null) continue;
     const mean = pts.reduce((a, p) => a + p[1], 0) / pts.length;

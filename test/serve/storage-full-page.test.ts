@@ -57,11 +57,12 @@ describe('the Pipeline page while the lake storage is full', { timeout: 600_000 
     assert.match(text, /^not committing since \d{1,2}:\d{2}:\d{2}.*: storage full \(ENOSPC\)/);
     const [status] = (await workerStatuses(join(engines.dir, 'lake'))).filter((w) => w.worker === worker);
     // the worker publishes the write that failed last (its retries write other files): same cause, same lake
-    assert.match(status.blocked?.reason ?? '', /^storage full \(ENOSPC\) writing meters\//);
+    // (a table of meters/, or the fleet's partials under stream/)
+    assert.match(status.blocked?.reason ?? '', /^storage full \(ENOSPC\) writing (meters|stream)\//);
     assert.match(
       text,
       new RegExp(
-        `: storage full \\(ENOSPC\\) writing meters/\\S+ in ${engines.lake.replace('file:', 'file://')}$`,
+        `: storage full \\(ENOSPC\\) writing (meters|stream)/\\S+ in ${engines.lake.replace('file:', 'file://')}$`,
       ),
     );
     // one evaluate: the page redraws the rows on every update

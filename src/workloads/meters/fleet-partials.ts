@@ -58,8 +58,25 @@ export function addToFleet(
     batch.set(key, p);
     out.append(FLEET_PARTIALS.path, partialRow(p));
   }
-  p.predicted = add(p.predicted, typeof predicted === 'number' ? exact(predicted) : predicted);
-  p.second = add(p.second, typeof second === 'number' ? exact(second) : second);
+  accumulate(
+    p,
+    typeof predicted === 'number' ? exact(predicted) : predicted,
+    typeof second === 'number' ? exact(second) : second,
+    version,
+    predictedAt,
+  );
+}
+
+/** Adds values to a partial: the sums exactly, the newest model version and prediction time. */
+export function accumulate(
+  p: FleetPartial,
+  predicted: ExactSum,
+  second: ExactSum,
+  version: number,
+  predictedAt: number | null,
+): void {
+  p.predicted = add(p.predicted, predicted);
+  p.second = add(p.second, second);
   p.version = Math.max(p.version, version);
   if (predictedAt !== null) p.predictedAt = Math.max(p.predictedAt ?? predictedAt, predictedAt);
 }

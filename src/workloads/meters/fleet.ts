@@ -29,9 +29,9 @@ import {
   removeFor,
   withDuck,
 } from '../../lake/index.ts';
-import type { Row } from '../../stream/outputs.ts';
-import { add, fromText, toNumber } from './exact-sum.ts';
-import { type FleetPartial, type FleetSource, partialKey, partialRow } from './fleet-partials.ts';
+import { getOrCreate, type Row } from '../../stream/outputs.ts';
+import { fromText, toNumber, ZERO } from './exact-sum.ts';
+import { accumulate, type FleetPartial, type FleetSource, partialKey, partialRow } from './fleet-partials.ts';
 
 const FLEET_FILE_PREFIX = 'fleet-';
 const MAX_ATTEMPTS = 50;
@@ -85,6 +85,8 @@ export function monthsAdded(actions: object[]): Set<string> {
   return out;
 }
 
+const byCodePoint = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+
 function fleetFile(f: AddFile): boolean {
   return decodeURIComponent(f.path).split('/').pop()!.startsWith(FLEET_FILE_PREFIX);
 }
@@ -123,24 +125,18 @@ export async function sumFleetPartials(
   for (const r of rows) {
     const key = partialKey(String(r.source), String(r.kind), String(r.month), Number(r.as_of_day));
     const at = r.predicted_at === null ? null : Number(r.predicted_at);
-    const s = sums.get(key);
-    if (!s) {
-      sums.set(key, {
-        source: r.source as FleetSource,
-        kind: String(r.kind),
-        month: String(r.month),
-        k: Number(r.as_of_day),
-        predicted: fromText(String(r.predicted_total)),
-        second: fromText(String(r.second)),
-        version: Number(r.model_version),
-        predictedAt: at,
-      });
-      continue;
-    }
-    s.predicted = add(s.predicted, fromText(String(r.predicted_total)));
-    s.second = add(s.second, fromText(String(r.second)));
-    s.version = Math.max(s.version, Number(r.model_version));
-    if (at !== null) s.predictedAt = Math.max(s.predictedAt ?? at, at);
+    const version = Number(r.model_version);
+    const s = getOrCreate(sums, key, () => ({
+      source: r.source as FleetSource,
+      kind: String(r.kind),
+      month: String(r.month),
+      k: Number(r.as_of_day),
+      predicted: ZERO,
+      second: ZERO,
+      version,
+      predictedAt: at,
+    }));
+    accumulate(s, fromText(String(r.predicted_total)), fromText(String(r.second)), version, at);
   }
   return { sums, files, read: rows.length };
 }
@@ -165,17 +161,7 @@ export async function rollUpFleet(lake: Lake, table: string, months: Set<string>
     const { sums } = await sumFleetPartials(lake, months);
     const rows = [...sums.values()]
       .filter((p) => p.source === of.source)
-      .sort((a, b) =>
-        a.kind < b.kind
-          ? -1
-          : a.kind > b.kind
-            ? 1
-            : a.month < b.month
-              ? -1
-              : a.month > b.month
-                ? 1
-                : a.k - b.k,
-      )
+      .sort((a, b) => byCodePoint(a.kind, b.kind) || byCodePoint(a.month, b.month) || a.k - b.k)
       .map((p) => ({ meter_id: FLEET_ID, ...of.row(p) }));
     const held = snap.files.filter(mayHold);
     const before =

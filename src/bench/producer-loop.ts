@@ -48,6 +48,22 @@ function resumedCount(stderr: string): number {
   return m ? Number(m[1].replaceAll(',', '')) : 0;
 }
 
+/** A span of wall-clock time (ms) in which the cluster refused writes; `to` unset while it lasts. */
+export interface Refusal {
+  from: number;
+  to?: number;
+}
+
+/**
+ * Milliseconds of [start, now] in which the cluster accepted writes: the segment's running time less
+ * its overlap with the refusals. A producer refused by the cluster is waiting on it, not stalled.
+ */
+export function acceptingMs(start: number, now: number, refusals: readonly Refusal[]): number {
+  let refused = 0;
+  for (const r of refusals) refused += Math.max(0, Math.min(now, r.to ?? now) - Math.max(start, r.from));
+  return now - start - refused;
+}
+
 export class ProducerLoop {
   /** readings acknowledged in completed segments */
   acknowledged = 0;
@@ -55,6 +71,7 @@ export class ProducerLoop {
   segments = 0;
   /** runs restarted after a kill or a failure (each resumes from its position) */
   restarts = 0;
+  /** segments that overran their pace while the cluster accepted writes (see acceptingMs) */
   stalls = 0;
   current: Child | undefined;
   private stopping = false;
@@ -62,6 +79,7 @@ export class ProducerLoop {
   private resume: (() => void) | undefined;
   private done: Promise<void> | undefined;
 
+  private readonly refusals: Refusal[] = [];
   private readonly o: { meters: number; rate: number; transportUrl: string; positionDir: string };
 
   constructor(o: { meters: number; rate: number; transportUrl: string; positionDir: string }) {
@@ -84,6 +102,18 @@ export class ProducerLoop {
     this.paused = undefined;
   }
 
+  /**
+   * The cluster refuses writes since `since` (a fault's acks=all probe was refused): until
+   * writesAccepted(), the watchdog does not count the time against the segment.
+   */
+  writesRefused(since: number): void {
+    this.refusals.push({ from: since });
+  }
+
+  writesAccepted(at = Date.now()): void {
+    for (const r of this.refusals) r.to ??= at;
+  }
+
   /** Finishes the segment in flight and stops. */
   async finish(): Promise<void> {
     this.stopping = true;
@@ -97,19 +127,25 @@ export class ProducerLoop {
       if (this.paused) await this.paused;
       const child = startLakestream(segmentArgs(this.segments, this.o));
       this.current = child;
-      // a producer whose segment takes far longer than its pace allows is stuck (issue 16 item 5): end
-      // it and restart it (it resumes), and count it in the report
+      // a producer whose segment takes far longer than its pace allows while the cluster accepts writes
+      // is stuck (issue 16 item 5): end it and restart it (it resumes), and count it in the report
       const paceS = (this.o.meters * 48) / this.o.rate;
-      const watchdog = setTimeout(
-        () => {
-          this.stalls++;
-          log(
-            `  producer segment ${this.segments} stalled (over ${Math.round(2 * paceS + 45)} s): killed and restarted; it had printed:\n${child.stderr().slice(-600) || '(nothing)'}`,
-          );
-          child.proc.kill('SIGKILL');
-        },
-        (2 * paceS + 45) * 1000,
-      );
+      const limitMs = (2 * paceS + 45) * 1000;
+      const started = Date.now();
+      let watchdog: NodeJS.Timeout | undefined;
+      const check = () => {
+        const left = limitMs - acceptingMs(started, Date.now(), this.refusals);
+        if (left > 0) {
+          watchdog = setTimeout(check, left);
+          return;
+        }
+        this.stalls++;
+        log(
+          `  producer segment ${this.segments} stalled (over ${Math.round(limitMs / 1000)} s while the cluster accepted writes): killed and restarted; it had printed:\n${child.stderr().slice(-600) || '(nothing)'}`,
+        );
+        child.proc.kill('SIGKILL');
+      };
+      watchdog = setTimeout(check, limitMs);
       const { code, signal } = await child.exited;
       clearTimeout(watchdog);
       this.current = undefined;

@@ -61,22 +61,27 @@ export async function injectFault(
   let downAt = rig.sampler.now();
   let upAt = downAt;
   let measured: WhileDown | undefined;
+  let downWall = Date.now();
   const ctx: FaultContext = {
     rig,
     downS: t.downS,
     pauseS: t.pauseS,
     down: (what) => {
       downAt = rig.sampler.now();
+      downWall = Date.now();
       rig.sampler.mark('kill', `${fault.name}: ${what}`);
     },
     up: (what) => {
       upAt = rig.sampler.now();
+      rig.producer.writesAccepted();
       rig.sampler.mark('restart', `${fault.name}: ${what}`);
     },
     // only a run that read its durability measures it (resilience, not the soak)
     whileDown: rig.durability
       ? async (brokers) => {
           measured = await rig.whileDown(brokers);
+          // refused since the kill: the producer's watchdog does not take that wait for a stall
+          if (measured.accepts_writes_while_down === false) rig.producer.writesRefused(downWall);
         }
       : undefined,
   };

@@ -14,6 +14,7 @@ import { openEngine, type QueryEngine } from '../engine/index.ts';
 import { Lake, type Row } from '../lake/index.ts';
 import { mulberry32 } from '../models/random.ts';
 import { startServer } from '../serve/server.ts';
+import { portOffsetFromEnv } from './processes.ts';
 import { buildBenchLake, fleetDailyRow } from './serve.ts';
 
 const NOT_FLEET = `meter_id <> '${FLEET_ID}'`;
@@ -338,6 +339,7 @@ export async function benchSpark(log: (s: string) => void): Promise<string> {
   const r = await clusterUp({
     dir: process.env.LAKESTREAM_CLUSTER_DIR,
     parts: ['spark'],
+    portOffset: portOffsetFromEnv(),
     log: (l) => log(`[cluster] ${l}`),
   });
   return r.sparkConnectUrl.replace(/^sc:/, 'spark:');

@@ -13,6 +13,7 @@ import { Lake, type Row, type TableSpec } from '../lake/index.ts';
 import type { ObjectStore } from '../storage/index.ts';
 import { LocalStore } from '../storage/index.ts';
 import { openWebHdfs, type WebHdfsStore } from '../storage/webhdfs/index.ts';
+import { portOffsetFromEnv } from './processes.ts';
 
 export interface HdfsBenchOptions {
   /** fewer operations (a minute or two instead of several) */
@@ -183,7 +184,12 @@ async function hdfsTarget(
 ): Promise<{ base: string; user: string; stop?: () => Promise<unknown> }> {
   if (opts.webhdfs) return { base: opts.webhdfs.replace(/\/+$/, ''), user: opts.user ?? 'lakestream' };
   const { clusterDown, clusterUp } = await import('../cluster/cluster.ts');
-  const r = await clusterUp({ dir: process.env.LAKESTREAM_CLUSTER_DIR, parts: ['hdfs'], log });
+  const r = await clusterUp({
+    dir: process.env.LAKESTREAM_CLUSTER_DIR,
+    parts: ['hdfs'],
+    portOffset: portOffsetFromEnv(),
+    log,
+  });
   return {
     base: r.webhdfsUrl.replace(/^http:/, 'webhdfs:'),
     user: opts.user ?? r.config.hdfs.user,

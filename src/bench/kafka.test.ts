@@ -14,8 +14,8 @@ import {
   formatKafkaBench,
   type KafkaBenchResult,
   median,
-  portOffsetFromEnv,
 } from './kafka.ts';
+import { portOffsetFromEnv } from './processes.ts';
 
 const ours = (msgsPerSec: number) => ({
   records: 1000,

@@ -18,7 +18,7 @@ import { encodeReading, type Reading } from '../domain/meters/reading.ts';
 import { LakestreamError } from '../errors.ts';
 import type { Message, Transport } from '../transport/index.ts';
 import { type Compression, KafkaAdmin, openKafkaTransport, parseKafkaUrl } from '../transport/kafka/index.ts';
-import { procStat } from './processes.ts';
+import { portOffsetFromEnv, procStat } from './processes.ts';
 
 export interface KafkaBenchOptions {
   /** fewer messages, one compression (CI) */
@@ -157,19 +157,6 @@ async function freshTopic(t: Transport, tag: string): Promise<string> {
 
 const load1 = () => Math.round(loadavg()[0] * 100) / 100;
 const clusterDir = () => process.env.LAKESTREAM_CLUSTER_DIR ?? DEFAULT_CLUSTER_DIR;
-
-/** LAKESTREAM_PORT_OFFSET: the ports of a cluster this run starts (one already up keeps those saved in its dir). */
-export function portOffsetFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
-  const v = env.LAKESTREAM_PORT_OFFSET;
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 50_000)
-    throw new LakestreamError(
-      'BAD_ARGUMENT',
-      `LAKESTREAM_PORT_OFFSET is a whole number of ports from 0 to 50000, not "${v}"`,
-    );
-  return n;
-}
 
 /** CPU seconds the two brokers have used so far. */
 async function brokersCpu(): Promise<number> {

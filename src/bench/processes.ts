@@ -4,6 +4,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { LakestreamError } from '../errors.ts';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 const MAIN = resolve(ROOT, 'src/cli/main.ts');
@@ -99,4 +100,20 @@ export async function clusterPids(
   const { alivePid } = await import('../cluster/processes.ts');
   const { ALL_NODES } = await import('../cluster/config.ts');
   return () => Object.fromEntries(ALL_NODES.map((n) => [n, alivePid(clusterDir, n)]));
+}
+
+/**
+ * LAKESTREAM_PORT_OFFSET: the ports of a cluster a bench run starts (one already up keeps those saved in
+ * its dir), so a run beside the CI's cluster can keep off the default ports.
+ */
+export function portOffsetFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const v = env.LAKESTREAM_PORT_OFFSET;
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 50_000)
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `LAKESTREAM_PORT_OFFSET is a whole number of ports from 0 to 50000, not "${v}"`,
+    );
+  return n;
 }

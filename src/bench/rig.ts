@@ -31,7 +31,7 @@ import {
 } from './durability.ts';
 import { reconcile } from './identities.ts';
 import { runningNodes } from './leftovers.ts';
-import { type Child, ROOT, startWorker } from './processes.ts';
+import { type Child, portOffsetFromEnv, ROOT, startWorker } from './processes.ts';
 import { ProducerLoop } from './producer-loop.ts';
 import { log, sleep, waitFor } from './progress.ts';
 import { resultDir } from './report.ts';
@@ -243,6 +243,7 @@ export class Rig {
     const up = await clusterUp({
       dir: this.clusterDir,
       brokers: this.o.brokers,
+      portOffset: portOffsetFromEnv(),
       log: (l) => log(`[cluster] ${l}`),
     });
     this.config = up.config;

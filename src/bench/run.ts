@@ -56,7 +56,12 @@ export async function openEngines(
   }
   const { clusterUp } = await import('../cluster/cluster.ts');
   const clusterDir = process.env.LAKESTREAM_CLUSTER_DIR ?? join(ROOT, '.lakestream/cluster');
-  const up = await clusterUp({ dir: clusterDir, log: (l) => log(`[cluster] ${l}`) });
+  const { portOffsetFromEnv } = await import('./processes.ts');
+  const up = await clusterUp({
+    dir: clusterDir,
+    portOffset: portOffsetFromEnv(),
+    log: (l) => log(`[cluster] ${l}`),
+  });
   // a fresh topic namespace and lake directory per run: runs on the shared cluster never mix
   const transportUrl = `kafka://${up.kafkaBootstrap}#ns=bench-${id}.`;
   const lakeUrl = `${up.webhdfsUrl.replace(/^http:/, 'webhdfs:')}/lakestream-bench/${id}?user=${up.config.hdfs.user}`;

@@ -21,9 +21,10 @@ type Run = (opts: {
   engine?: string;
   /** train, batch: --meters, the generated lakes' sizes (meters × 3 years), one lake per size */
   sizes?: number[];
-  /** pipeline: simulated meters and days */
+  /** pipeline: simulated meters and days, and stream workers in the group */
   meters?: number;
   days?: number;
+  workers?: number;
   generatedOnly?: boolean;
 }) => Promise<object>;
 
@@ -130,7 +131,7 @@ ${Object.entries(SCENARIOS)
 
 A scenario on the cluster (kafka, hdfs, baseline, stress, resilience, soak) starts the local cluster
 (in LAKESTREAM_CLUSTER_DIR, default ./.lakestream/cluster) when it is down and stops it at the end,
-and removes its topics and lake from the cluster (bench kafka: a cluster it starts takes the ports of
+and removes its topics and lake from the cluster (a cluster it starts takes the ports of
 LAKESTREAM_PORT_OFFSET; one already up in that dir keeps its own); --keep keeps them all and says how to stop the
 cluster. train and batch generate their lakes of --meters N × 3 years under bench/lakes/ (or
 LAKESTREAM_BENCH_LAKES) and remove them at the end; with --keep they stay and a later run of the same
@@ -157,6 +158,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       type: 'string',
       value: 'D',
       help: 'pipeline: simulated days of half-hourly readings per meter (default 7; --short 1)',
+    },
+    workers: {
+      type: 'string',
+      value: 'N',
+      help: "pipeline: stream workers in one group on the same log (default 1); the report gives each one's RSS, CPU and time by phase",
     },
     'generated-only': {
       type: 'boolean',
@@ -201,6 +207,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       throw new LakestreamError(
         'BAD_ARGUMENT',
         `--days is an option of bench pipeline only, not of bench ${name} — leave it out`,
+      );
+    if (values.workers !== undefined && name !== 'pipeline')
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--workers is an option of bench pipeline only, not of bench ${name} — leave it out`,
       );
     const sizes =
       values.meters === undefined
@@ -254,6 +265,10 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
           values.days === undefined
             ? undefined
             : numberOption('days', values.days, 7, { min: 1, integer: true }),
+        workers:
+          values.workers === undefined
+            ? undefined
+            : numberOption('workers', values.workers, 1, { min: 1, integer: true }),
       });
     } finally {
       if (onCluster) await leaveCluster(clusterDir, before, values.keep === true);

@@ -60,3 +60,21 @@ it('bench pipeline takes --meters (one number) and --days, and reports the size 
   assert.equal(days.code, 2, days.stderr);
   assert.match(days.stderr, /--days is an option of bench pipeline only, not of bench stress/);
 });
+
+it('bench pipeline --workers 2 runs two stream workers in one group and reports each one', async () => {
+  const r = await runCli(['bench', 'pipeline', '--meters', '40', '--days', '1', '--workers', '2', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.equal(report.workers, 2);
+  assert.equal(report.readings, 40 * 48);
+  assert.equal(report.peak_rss_mib.workers.length, 2);
+  assert.ok(
+    report.peak_rss_mib.workers.every((m: number) => m > 0),
+    r.stdout,
+  );
+  assert.equal(report.worker_cpu_seconds_each.length, 2);
+  assert.ok(report.worker_batches >= 1);
+  const other = await runCli(['bench', 'kafka', '--workers', '2']);
+  assert.equal(other.code, 2, other.stderr);
+  assert.match(other.stderr, /--workers is an option of bench pipeline only, not of bench kafka/);
+});

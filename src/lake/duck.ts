@@ -38,3 +38,14 @@ export async function withDuck<T>(fn: (conn: DuckDBConnection) => Promise<T>): P
     else conn.closeSync();
   }
 }
+
+/** What DuckDB's buffer manager says it holds (bytes, summed over duckdb_memory()); null when the
+ *  process has no instance yet (asking must not create one). One small query on a pooled connection. */
+export async function duckMemoryBytes(): Promise<number | null> {
+  if (!instance) return null;
+  return withDuck(async (c) => {
+    const r = await c.runAndReadAll('SELECT sum(memory_usage_bytes)::DOUBLE AS b FROM duckdb_memory()');
+    const v = r.getRows()[0]?.[0];
+    return typeof v === 'number' ? v : null;
+  });
+}

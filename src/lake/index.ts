@@ -2,7 +2,7 @@
 // writes, SQL views over tables. Everything outside src/lake/ imports from here (test/layering.test.ts).
 
 export type { Action, AddFile, MetadataAction, ProtocolAction, RemoveFile, TxnAction } from './actions.ts';
-export { connectDuck, getDuck, withDuck } from './duck.ts';
+export { connectDuck, duckMemoryBytes, getDuck, withDuck } from './duck.ts';
 export { type ImportProgress, type ImportResult, importCsv } from './import.ts';
 export { Lake, type QueryResult } from './lake.ts';
 export { copyToDir, type Row, uploadDataFiles } from './parquet.ts';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { watchMemory } from './memory.ts';
+import { kernelRss, watchMemory } from './memory.ts';
 
 /** Allocates garbage until V8 has run a full collection (it does one as the old space fills). */
 async function untilFullGC(w: ReturnType<typeof watchMemory>, after: string | null): Promise<void> {
@@ -49,6 +49,41 @@ describe('worker memory report', () => {
         `live heap ${before.live_heap_mib} → ${after.live_heap_mib} MiB with 100 MiB kept`,
       );
       assert.equal(kept.length, 100);
+    } finally {
+      w.stop();
+    }
+  });
+
+  it('tells the parts apart: V8 committed, external Buffers, the kernel split, DuckDB as given', () => {
+    let duck: number | null = null;
+    const w = watchMemory(() => duck);
+    try {
+      const before = w.report();
+      assert.ok(before.heap_total_mib >= before.heap_used_mib, JSON.stringify(before));
+      assert.equal(before.duckdb_mib, null);
+      // 64 MiB held outside V8's heap shows as external and array buffers, not as heap in use
+      const held = Buffer.alloc(64 * 2 ** 20, 1);
+      duck = 48 * 2 ** 20;
+      const after = w.report();
+      assert.ok(
+        after.external_mib - before.external_mib >= 63,
+        `external ${before.external_mib} → ${after.external_mib}`,
+      );
+      assert.ok(after.array_buffers_mib - before.array_buffers_mib >= 63);
+      assert.ok(after.heap_used_mib - before.heap_used_mib < 32);
+      assert.equal(after.duckdb_mib, 48);
+      if (process.platform === 'linux') {
+        // the touched Buffer is anonymous memory; anon + file is the kernel's RSS (read a moment apart)
+        assert.ok(
+          after.rss_anon_mib! - before.rss_anon_mib! >= 60,
+          `anon ${before.rss_anon_mib} → ${after.rss_anon_mib}`,
+        );
+        assert.ok(
+          Math.abs(after.rss_anon_mib! + after.rss_file_mib! - after.rss_mib) < 16,
+          JSON.stringify(after),
+        );
+      } else assert.equal(kernelRss(), null);
+      assert.equal(held.length, 64 * 2 ** 20);
     } finally {
       w.stop();
     }

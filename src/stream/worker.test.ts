@@ -400,6 +400,10 @@ test('a worker whose lake store waits out safe mode says so in its status, then 
   const { memory } = await statusOf();
   assert.equal(memory?.pid, process.pid);
   assert.ok(memory.rss_mib > 0 && memory.heap_used_mib > 0, JSON.stringify(memory));
+  // and the parts that tell V8's heap from memory outside it (issue 17)
+  assert.ok(memory.heap_total_mib >= memory.heap_used_mib, JSON.stringify(memory));
+  assert.ok(memory.external_mib > 0 && memory.array_buffers_mib >= 0, JSON.stringify(memory));
+  if (process.platform === 'linux') assert.ok(memory.rss_anon_mib! > 0 && memory.rss_file_mib! > 0);
 });
 
 test('a worker stopped while its batch waits for storage ends at once, and the next one commits that batch, once', async () => {

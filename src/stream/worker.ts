@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError, isLakestreamError } from '../errors.ts';
-import type { Lake } from '../lake/index.ts';
+import { duckMemoryBytes, type Lake } from '../lake/index.ts';
 import { stopWaitingOn, storeWaits } from '../storage/index.ts';
 import type { Message, Transport } from '../transport/index.ts';
 import { commitBatch } from './batch.ts';
@@ -69,7 +69,9 @@ async function work(opts: WorkerOptions): Promise<WorkerStatus> {
 
   const status = newStatus(worker, group, workload.name);
   const clock = new PhaseClock(status.timings_ms);
-  const memory = watchMemory();
+  // DuckDB's own figure needs a query: sampled beside each status write, the report carries the last one
+  let duckBytes: number | null = null;
+  const memory = watchMemory(() => duckBytes);
   const consumer = await transport.consumer({ group, topics: [topic] });
   const producer = await transport.producer();
   const owned = new Map<number, Owned>();
@@ -110,6 +112,12 @@ async function work(opts: WorkerOptions): Promise<WorkerStatus> {
     lastStatusWrite = now;
     countNow();
     status.memory = memory.report();
+    duckMemoryBytes().then(
+      (b) => {
+        duckBytes = b;
+      },
+      () => {},
+    );
     statusInFlight = writeWorkerStatus(lake.store, status).finally(() => {
       statusInFlight = undefined;
     });

@@ -377,7 +377,8 @@ export function applyPartitionDelta(s: PartitionState, delta: unknown): void {
  * this state goes into every batch's manifest, for every meter of the partition.
  */
 export function seenToRuns(seen: Iterable<number>): number[] {
-  const ts = [...seen].sort((a, b) => a - b);
+  // a SeenSet gives its timestamps sorted already (no copy to sort for every touched meter's delta)
+  const ts = seen instanceof SeenSet ? seen.values() : [...seen].sort((a, b) => a - b);
   const runs: number[] = [];
   let i = 0;
   while (i < ts.length) {
@@ -401,6 +402,7 @@ export function runsToSeen(runs: number[]): number[] {
 
 /** A day's hours flat, [hourStart, sum, readings, …]: no small array per hour in every manifest. */
 export function hoursToList(hours: Iterable<[number, [number, number]]>): number[] {
+  if (hours instanceof HourSums) return hours.list();
   const out: number[] = [];
   for (const [h, [sum, n]] of hours) out.push(h, sum, n);
   return out;

@@ -60,7 +60,8 @@ export async function commitBatch(
     const processor = o.processor;
     states[String(q.partition)] = {
       chain: o.state,
-      snapshot: () => processor.toJSONText?.() ?? JSON.stringify(processor.toJSON()),
+      snapshot: () =>
+        processor.toJSONBytes?.() ?? processor.toJSONText?.() ?? JSON.stringify(processor.toJSON()),
       delta: processor.deltaText && (() => processor.deltaText!()),
     };
   }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { freshLake } from '../../test/lake/helpers.ts';
 import { applyManifest } from './apply.ts';
-import { type Batch, ManifestStore } from './manifest.ts';
+import { type Batch, ManifestStore, type StateRef } from './manifest.ts';
 
 const TOPIC = 'events';
 const TABLE = 'test/events';
@@ -67,4 +67,39 @@ test('a sweep deletes the manifests whose batches are recorded and superseded by
     'idempotent',
   );
   await lake.close();
+});
+
+test('a snapshot larger than maxDeltaBytes takes deltas until they would outweigh it, however many batches; a small one keeps the batch count', async () => {
+  const lake = await freshLake('file');
+  const kinds = async (snapshotBytes: number, deltaBytes: number, batches: number) => {
+    const manifests = new ManifestStore(lake.store, `events${snapshotBytes}`, GROUP, undefined, {
+      snapshotEvery: 3,
+      maxDeltaBytes: 50,
+    });
+    const snapshot = 'x'.repeat(snapshotBytes);
+    const delta = 'd'.repeat(deltaBytes);
+    let chain: StateRef | undefined;
+    const out: string[] = [];
+    for (let seq = 1; seq <= batches; seq++) {
+      const w = await manifests.write(batchOf([{ partition: 0, seq }]), {
+        0: { chain, snapshot: () => snapshot, delta: () => delta },
+      });
+      chain = w.manifest.partitions[0].state;
+      out.push(chain!.deltas.length === 0 ? 'snap' : 'delta');
+      if (chain!.deltas.length === 0) assert.equal(chain!.snapshotBytes, snapshotBytes);
+      assert.ok(chain!.deltaBytes <= Math.max(50, snapshotBytes), 'the deltas never outweigh the bound');
+    }
+    return out;
+  };
+  // 200 B of snapshot: deltas of 30 B until a seventh would make 210 B > 200 B (the count of 3 no longer applies)
+  assert.deepEqual(await kinds(200, 30, 14), [
+    'snap',
+    ...['delta', 'delta', 'delta', 'delta', 'delta', 'delta'],
+    'snap',
+    ...['delta', 'delta', 'delta', 'delta', 'delta', 'delta'],
+  ]);
+  // 40 B of snapshot (≤ maxDeltaBytes): a snapshot every 3 batches, as before
+  assert.deepEqual(await kinds(40, 10, 7), ['snap', 'delta', 'delta', 'snap', 'delta', 'delta', 'snap']);
+  // and the 50 B of deltas still bound a small snapshot's chain
+  assert.deepEqual(await kinds(40, 30, 4), ['snap', 'delta', 'snap', 'delta']);
 });

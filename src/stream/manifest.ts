@@ -34,7 +34,12 @@
 // `snapshotEvery` batches of the partition (default 16: a takeover reads at most 15 deltas), or
 // once the chain's deltas would exceed `maxDeltaBytes` (default 64 MiB: a takeover never reads much
 // more than that beyond the snapshot, and a partition whose every batch changes most of its state
-// goes back to snapshots). The manifest stays small, its put stays the commit point, and a chain is
+// goes back to snapshots). A snapshot larger than `maxDeltaBytes` (a partition of ~100,000 meters
+// and more) is amortised by bytes instead: its chain takes deltas, whatever their number, until
+// they would add up to more than the snapshot itself — so snapshots never cost more than the
+// deltas they save writing (a snapshot is O(all meters), a delta O(meters touched): counting
+// batches made each reading's share of the snapshots grow with the partition), and a takeover
+// reads at most twice the snapshot's bytes. The manifest stays small, its put stays the commit point, and a chain is
 // only ever extended from the manifest the lake recorded (a worker resumes from it or wrote it), so
 // the chains of a partition's recorded manifests share their objects up to each one's batch.
 // Names say what they hold, so a takeover lists the manifests folder once and reads only the
@@ -74,6 +79,8 @@ export interface StateRef {
   deltas: string[];
   /** bytes of the deltas */
   deltaBytes: number;
+  /** bytes of the snapshot (none: written before the policy looked at it; counted as small) */
+  snapshotBytes?: number;
 }
 
 export interface ManifestTable {
@@ -101,8 +108,8 @@ export interface Manifest extends Batch {
 export interface StateToSave {
   /** the chain the state extends: the one it was restored from or last saved in (none: a snapshot is written) */
   chain?: StateRef;
-  /** the whole state as JSON text */
-  snapshot(): string;
+  /** the whole state as JSON text (or its UTF-8 bytes) */
+  snapshot(): string | Uint8Array;
   /** what changed since the chain's last object, as JSON text (none: the workload saves whole states only) */
   delta?(): string;
 }
@@ -263,20 +270,26 @@ export class ManifestStore {
     st: StateToSave,
   ): { ref: StateRef; data: Uint8Array; name: string } {
     const c = st.chain;
-    if (c && st.delta && c.deltas.length + 1 < this.policy.snapshotEvery) {
+    const { snapshotEvery, maxDeltaBytes } = this.policy;
+    // a snapshot larger than maxDeltaBytes is amortised by bytes, not batches (see the header)
+    const big = (c?.snapshotBytes ?? 0) > maxDeltaBytes;
+    if (c && st.delta && (big || c.deltas.length + 1 < snapshotEvery)) {
       const data = enc.encode(st.delta());
-      if (c.deltaBytes + data.length <= this.policy.maxDeltaBytes) {
+      if (c.deltaBytes + data.length <= (big ? c.snapshotBytes! : maxDeltaBytes)) {
         const name = stateName(seq, id, 'delta');
-        const ref = {
+        const ref: StateRef = {
           snapshot: c.snapshot,
           deltas: [...c.deltas, name],
           deltaBytes: c.deltaBytes + data.length,
+          ...(c.snapshotBytes !== undefined ? { snapshotBytes: c.snapshotBytes } : {}),
         };
         return { ref, data, name };
       }
     }
     const name = stateName(seq, id, 'snap');
-    return { ref: { snapshot: name, deltas: [], deltaBytes: 0 }, data: enc.encode(st.snapshot()), name };
+    const whole = st.snapshot();
+    const data = typeof whole === 'string' ? enc.encode(whole) : whole;
+    return { ref: { snapshot: name, deltas: [], deltaBytes: 0, snapshotBytes: data.length }, data, name };
   }
 
   /**

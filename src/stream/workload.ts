@@ -12,6 +12,8 @@ export interface PartitionProcessor {
   toJSON(): unknown;
   /** the same as JSON text, when the processor can make it faster than JSON.stringify(toJSON()) */
   toJSONText?(): string;
+  /** the same as UTF-8 bytes, made without one string of the whole state (large states) */
+  toJSONBytes?(): Uint8Array;
   /**
    * Incremental state (optional: without it every batch saves the whole state; see manifest.ts).
    * What changed since the state was last saved (restored, or taken whole or as a delta and then

@@ -182,6 +182,14 @@ export class HourSums {
     return this.entries()[Symbol.iterator]();
   }
 
+  /** The same flat, [hourStart, sum, readings, …] (the saved form: no small array per hour). */
+  list(): number[] {
+    const out: number[] = [];
+    for (let i = 0; i < this.v.length; i += 2)
+      if (this.v[i + 1] > 0) out.push((this.base + i / 2) * HOUR, this.v[i], this.v[i + 1]);
+    return out;
+  }
+
   /** Bytes this day's hours hold in their array. */
   get bytes(): number {
     return this.v.byteLength;

@@ -5,7 +5,12 @@ import { METER_TABLES } from '../../domain/meters/tables.ts';
 import { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/index.ts';
 import { DEFAULT_METERS_CONFIG, type Forecaster, MetersProcessor } from './processor.ts';
-import { partitionStateFromJSON, partitionStateToJSON, partitionStateToJSONText } from './state.ts';
+import {
+  partitionStateFromJSON,
+  partitionStateToJSON,
+  partitionStateToJSONBytes,
+  partitionStateToJSONText,
+} from './state.ts';
 
 const runRate: Forecaster = {
   version: 0,
@@ -207,6 +212,20 @@ describe('meters state for the manifest', () => {
     same();
     assert.notEqual(partitionStateToJSONText(p.state), before);
     assert.equal(toObject().meters[0].days[0].n, 48, 'the late reading is in day 1');
+  });
+});
+
+describe('meters snapshot as bytes', () => {
+  it('are the UTF-8 of the JSON text, also when made in many pieces (a state of several MB)', () => {
+    const p = processor();
+    const out = new BatchOutputs();
+    const ids = Array.from({ length: 3000 }, (_, i) => `M${i}`);
+    for (const id of ids) for (const r of halfHourly(id, '2013-01-01T00:00:00Z', 48)) p.process(msg(r), out);
+    const text = partitionStateToJSONText(p.state);
+    assert.ok(text.length > 2 * 1024 * 1024, `a state of ${text.length} characters spans several pieces`);
+    const bytes = partitionStateToJSONBytes(p.state);
+    assert.deepEqual(Buffer.from(bytes), Buffer.from(text, 'utf8'));
+    assert.equal(JSON.parse(new TextDecoder().decode(bytes)).meters.length, 3000);
   });
 });
 

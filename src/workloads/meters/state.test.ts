@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HourSums, SeenSet } from './compact.ts';
 import {
+  hoursToList,
   listToHours,
   newPartitionState,
   partitionStateFromJSON,
@@ -17,6 +18,50 @@ describe('meters stream state', () => {
     const day = Array.from({ length: 48 }, (_, i) => Date.UTC(2013, 0, 1) + i * 1_800_000);
     assert.deepEqual(seenToRuns(new Set(day)), [Date.UTC(2013, 0, 1), 1_800_000, 48]);
     assert.deepEqual(runsToSeen(seenToRuns(new Set(day))), day);
+  });
+
+  it('saves a compact day (SeenSet, HourSums) as it saves the Set and Map they stand for', () => {
+    const start = Date.UTC(2013, 0, 1);
+    const ts = [
+      start + 3 * 1_800_000,
+      start + 0.5,
+      start,
+      start + 1_800_000,
+      start + 7_000,
+      start + 2 * 1_800_000,
+    ];
+    const seen = new SeenSet(start, 86_400_000, 1_800_000);
+    for (const t of ts) seen.add(t);
+    assert.deepEqual(seenToRuns(seen), seenToRuns(new Set(ts)));
+    assert.deepEqual(
+      runsToSeen(seenToRuns(seen)),
+      [...ts].sort((a, b) => a - b),
+    );
+    const hours = new HourSums(start, start + 86_400_000);
+    const map = new Map<number, [number, number]>();
+    for (const [h, v] of [
+      [5, 0.25],
+      [0, 1],
+      [5, 0.5],
+      [23, 2],
+    ] as const) {
+      hours.add(start + h * 3_600_000, v);
+      const [sum, n] = map.get(start + h * 3_600_000) ?? [0, 0];
+      map.set(start + h * 3_600_000, [sum + v, n + 1]);
+    }
+    const sorted = new Map([...map].sort((a, b) => a[0] - b[0]));
+    assert.deepEqual(hoursToList(hours), hoursToList(sorted));
+    assert.deepEqual(hoursToList(hours), [
+      start,
+      1,
+      1,
+      start + 5 * 3_600_000,
+      0.75,
+      2,
+      start + 23 * 3_600_000,
+      2,
+      1,
+    ]);
   });
 
   it('gets irregular and fractional-millisecond timestamps back exactly', () => {

@@ -119,12 +119,47 @@ export function partitionStateToJSON(s: PartitionState): object {
  */
 export function partitionStateToJSONText(s: PartitionState): string {
   const meters: string[] = [];
-  for (const m of s.meters.values()) {
-    const { days, months, ...fields } = m;
-    const head = JSON.stringify({ ...fields, months: [...months.values()] });
-    meters.push(`${head.slice(0, -1)},"days":[${[...days.values()].map(dayText).join(',')}]}`);
-  }
+  for (const m of s.meters.values()) meters.push(meterText(m));
   return `{"counters":${JSON.stringify(s.counters)},"meters":[${meters.join(',')}]}`;
+}
+
+/** Text pieces of a snapshot are encoded once they reach this many characters. */
+const PIECE_CHARS = 1 << 20;
+
+/**
+ * The same as UTF-8 bytes, made a megabyte at a time: at a million meters a partition's snapshot is
+ * hundreds of MB, and as one string it was held two or three times over (the meters' texts, the
+ * joined string, its encoding) — here only the encoded pieces and the result are.
+ */
+export function partitionStateToJSONBytes(s: PartitionState): Uint8Array {
+  const pieces: Buffer[] = [];
+  let texts: string[] = [];
+  let chars = 0;
+  const add = (t: string) => {
+    texts.push(t);
+    chars += t.length;
+    if (chars >= PIECE_CHARS) encodeTexts();
+  };
+  const encodeTexts = () => {
+    pieces.push(Buffer.from(texts.join(''), 'utf8'));
+    texts = [];
+    chars = 0;
+  };
+  add(`{"counters":${JSON.stringify(s.counters)},"meters":[`);
+  let first = true;
+  for (const m of s.meters.values()) {
+    add(first ? meterText(m) : `,${meterText(m)}`);
+    first = false;
+  }
+  add(']}');
+  encodeTexts();
+  return pieces.length === 1 ? pieces[0] : Buffer.concat(pieces);
+}
+
+function meterText(m: MeterState): string {
+  const { days, months, ...fields } = m;
+  const head = JSON.stringify({ ...fields, months: [...months.values()] });
+  return `${head.slice(0, -1)},"days":[${[...days.values()].map(dayText).join(',')}]}`;
 }
 
 const dayTexts = new WeakMap<DayState, { n: number; sum: number; written: Written; text: string }>();
@@ -342,7 +377,8 @@ export function applyPartitionDelta(s: PartitionState, delta: unknown): void {
  * this state goes into every batch's manifest, for every meter of the partition.
  */
 export function seenToRuns(seen: Iterable<number>): number[] {
-  const ts = [...seen].sort((a, b) => a - b);
+  // a SeenSet gives its timestamps sorted already (no copy to sort for every touched meter's delta)
+  const ts = seen instanceof SeenSet ? seen.values() : [...seen].sort((a, b) => a - b);
   const runs: number[] = [];
   let i = 0;
   while (i < ts.length) {
@@ -366,6 +402,7 @@ export function runsToSeen(runs: number[]): number[] {
 
 /** A day's hours flat, [hourStart, sum, readings, …]: no small array per hour in every manifest. */
 export function hoursToList(hours: Iterable<[number, [number, number]]>): number[] {
+  if (hours instanceof HourSums) return hours.list();
   const out: number[] = [];
   for (const [h, [sum, n]] of hours) out.push(h, sum, n);
   return out;

@@ -17,6 +17,7 @@ import {
   applyPartitionDelta,
   partitionStateFromJSON,
   partitionStateToJSON,
+  partitionStateToJSONBytes,
   partitionStateToJSONText,
 } from './state.ts';
 
@@ -63,6 +64,7 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
         flush: (out) => p.flush(out),
         toJSON: () => partitionStateToJSON(p.state),
         toJSONText: () => partitionStateToJSONText(p.state),
+        toJSONBytes: () => partitionStateToJSONBytes(p.state),
         deltaText: () => p.changes.deltaText(p.state),
         saved: () => p.changes.saved(),
         applyDelta: (d) => applyPartitionDelta(p.state, d),

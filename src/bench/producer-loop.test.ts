@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { acceptingMs } from './producer-loop.ts';
+import { acceptingMs, watchdogVerdict } from './producer-loop.ts';
 
 describe("the fault runs' producer watchdog", () => {
   it('counts all of a segment while the cluster accepts writes', () => {
@@ -24,5 +24,15 @@ describe("the fault runs' producer watchdog", () => {
       ]),
       80_000,
     );
+  });
+
+  it('judges a stall only once the segment ran its limit while writes were accepted, and not during a fault', () => {
+    // 69 s limit: at 50 s, 19 s to go; at 70 s, stalled
+    assert.equal(watchdogVerdict(0, 50_000, 69_000, [], false), 19_000);
+    assert.equal(watchdogVerdict(0, 70_000, 69_000, [], false), 'stalled');
+    // a fault in progress: ask again in a second, whatever the time
+    assert.equal(watchdogVerdict(0, 200_000, 69_000, [], true), 1000);
+    // after it: the refused minute is not counted
+    assert.equal(watchdogVerdict(0, 100_000, 69_000, [{ from: 20_000, to: 80_000 }], false), 29_000);
   });
 });

@@ -64,6 +64,23 @@ export function acceptingMs(start: number, now: number, refusals: readonly Refus
   return now - start - refused;
 }
 
+/**
+ * The watchdog's verdict on a segment running since `started`: 'stalled' once it ran `limitMs` while the
+ * cluster accepted writes, else the ms to wait before asking again (a second while a fault is in
+ * progress: its refusal, if any, is known only when it is over).
+ */
+export function watchdogVerdict(
+  started: number,
+  now: number,
+  limitMs: number,
+  refusals: readonly Refusal[],
+  inFault: boolean,
+): 'stalled' | number {
+  if (inFault) return 1000;
+  const left = limitMs - acceptingMs(started, now, refusals);
+  return left > 0 ? left : 'stalled';
+}
+
 export class ProducerLoop {
   /** readings acknowledged in completed segments */
   acknowledged = 0;
@@ -80,6 +97,7 @@ export class ProducerLoop {
   private done: Promise<void> | undefined;
 
   private readonly refusals: Refusal[] = [];
+  private inFault = false;
   private readonly o: { meters: number; rate: number; transportUrl: string; positionDir: string };
 
   constructor(o: { meters: number; rate: number; transportUrl: string; positionDir: string }) {
@@ -103,15 +121,24 @@ export class ProducerLoop {
   }
 
   /**
-   * The cluster refuses writes since `since` (a fault's acks=all probe was refused): until
-   * writesAccepted(), the watchdog does not count the time against the segment.
+   * A fault is in progress: a stall is not judged until it is over, since whether the cluster refused
+   * writes meanwhile is known only once its probe is done (writesRefused).
+   */
+  faultBegins(): void {
+    this.inFault = true;
+  }
+
+  /**
+   * The cluster refuses writes since `since` (a fault's acks=all probe was refused): until faultOver(),
+   * the watchdog does not count the time against the segment.
    */
   writesRefused(since: number): void {
     this.refusals.push({ from: since });
   }
 
-  writesAccepted(at = Date.now()): void {
+  faultOver(at = Date.now()): void {
     for (const r of this.refusals) r.to ??= at;
+    this.inFault = false;
   }
 
   /** Finishes the segment in flight and stops. */
@@ -134,9 +161,9 @@ export class ProducerLoop {
       const started = Date.now();
       let watchdog: NodeJS.Timeout | undefined;
       const check = () => {
-        const left = limitMs - acceptingMs(started, Date.now(), this.refusals);
-        if (left > 0) {
-          watchdog = setTimeout(check, left);
+        const v = watchdogVerdict(started, Date.now(), limitMs, this.refusals, this.inFault);
+        if (v !== 'stalled') {
+          watchdog = setTimeout(check, v);
           return;
         }
         this.stalls++;

@@ -69,11 +69,12 @@ export async function injectFault(
     down: (what) => {
       downAt = rig.sampler.now();
       downWall = Date.now();
+      rig.producer.faultBegins();
       rig.sampler.mark('kill', `${fault.name}: ${what}`);
     },
     up: (what) => {
       upAt = rig.sampler.now();
-      rig.producer.writesAccepted();
+      rig.producer.faultOver();
       rig.sampler.mark('restart', `${fault.name}: ${what}`);
     },
     // only a run that read its durability measures it (resilience, not the soak)

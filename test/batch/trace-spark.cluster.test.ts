@@ -4,9 +4,8 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
-import { latestView, TRACE_VIEW_DIR } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
-import { streamWithBatchEvery } from '../helpers/batch-lake.ts';
+import { assertTraceViewScheduled } from '../helpers/batch-lake.ts';
 import { cli } from '../helpers/cli.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 import { CORNER_JOB, type TraceLake, traceLake } from '../helpers/trace-lake.ts';
@@ -65,26 +64,7 @@ describe('lakestream batch --workload cluster-trace on Spark', { timeout: 1_800_
   it('stream --workload cluster-trace --batch-every with --engine spark runs the trace view on Spark beside the worker', async () => {
     const lake = await Lake.open(l.lake);
     try {
-      const before = (await latestView(lake.store, TRACE_VIEW_DIR))!;
-      const r = await streamWithBatchEvery(
-        lake,
-        TRACE_VIEW_DIR,
-        before.run + 1,
-        ['--workload', 'cluster-trace', '--engine', spark, ...l.flags],
-        900_000,
-      );
-      assert.equal(r.code, 0, r.stderr);
-      const view = (await latestView(lake.store, TRACE_VIEW_DIR))!;
-      assert.ok(view.run > before.run, r.stderr);
-      assert.equal(view.engine, 'spark');
-      assert.equal(view.mark, before.mark);
-      assert.deepEqual(Object.keys(view.tables), ['cluster-trace/batch/task_lifecycles']);
-      assert.match(
-        r.stderr,
-        new RegExp(
-          `batch view run ${before.run + 1}: task events up to trace time [0-9,]+ µs; keys differing from the stream: task_lifecycles 2`,
-        ),
-      );
+      await assertTraceViewScheduled(lake, ['--engine', spark, ...l.flags], 'spark', 900_000);
     } finally {
       await lake.close();
     }

@@ -10,7 +10,7 @@ import { latestView, TRACE_VIEW_DIR } from '../../src/batch/view.ts';
 import { Lake } from '../../src/lake/index.ts';
 import type { ClusterTraceView } from '../../src/serve/data/cluster-trace.ts';
 import { startServer } from '../../src/serve/server.ts';
-import { streamWithBatchEvery } from '../helpers/batch-lake.ts';
+import { assertTraceViewScheduled } from '../helpers/batch-lake.ts';
 import { cli, freshEngines, runCli } from '../helpers/cli.ts';
 import { CORNER_JOB, type TraceLake, traceLake } from '../helpers/trace-lake.ts';
 
@@ -112,25 +112,7 @@ describe('lakestream batch --workload cluster-trace on DuckDB', () => {
     );
   });
   it('stream --workload cluster-trace --batch-every runs the trace view beside the worker, and stops with it', async () => {
-    const before = (await latestView(lake.store, TRACE_VIEW_DIR))!;
-    const r = await streamWithBatchEvery(lake, TRACE_VIEW_DIR, before.run + 1, [
-      '--workload',
-      'cluster-trace',
-      ...l.flags,
-    ]);
-    assert.equal(r.code, 0, r.stderr);
-    const view = (await latestView(lake.store, TRACE_VIEW_DIR))!;
-    assert.ok(view.run > before.run, r.stderr);
-    assert.equal(view.engine, 'duckdb');
-    assert.equal(view.mark, before.mark);
-    // the view is the trace's: its table, and the summary line names its events and its one difference
-    assert.deepEqual(Object.keys(view.tables), ['cluster-trace/batch/task_lifecycles']);
-    assert.match(
-      r.stderr,
-      new RegExp(
-        `batch view run ${before.run + 1}: task events up to trace time [0-9,]+ µs; keys differing from the stream: task_lifecycles 2`,
-      ),
-    );
+    await assertTraceViewScheduled(lake, l.flags, 'duckdb');
   });
   it("the API reads the attempts the batch view closed from it, and the others (open at its mark, or later) from the stream's", async () => {
     const server = await startServer({ port: 0, lake: l.lake, transport: l.flags[1], log: () => {} });

@@ -2,7 +2,8 @@
 // in UTC, one at a fixed +01:00 offset without a zone, and a water register in Europe/Madrid across the
 // March DST change — replayed and drained; then, optionally, a day held back and sent past the lateness.
 
-import { latestView } from '../../src/batch/view.ts';
+import assert from 'node:assert/strict';
+import { latestView, TRACE_VIEW_DIR } from '../../src/batch/view.ts';
 import type { Lake } from '../../src/lake/index.ts';
 import { mulberry32 } from '../../src/models/random.ts';
 import { openTransport } from '../../src/transport/open.ts';
@@ -132,4 +133,36 @@ export async function streamWithBatchEvery(
   child.kill('SIGINT');
   const code = await new Promise((r) => child.once('close', r));
   return { code, stderr };
+}
+
+/**
+ * `stream --workload cluster-trace --batch-every` with `args` until the trace view's next run, checked:
+ * a new run on `engine`, the same mark, its one table, and a summary line naming the 2 keys that differ.
+ */
+export async function assertTraceViewScheduled(
+  lake: Lake,
+  args: string[],
+  engine: string,
+  timeoutMs?: number,
+): Promise<void> {
+  const before = (await latestView(lake.store, TRACE_VIEW_DIR))!;
+  const r = await streamWithBatchEvery(
+    lake,
+    TRACE_VIEW_DIR,
+    before.run + 1,
+    ['--workload', 'cluster-trace', ...args],
+    timeoutMs,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const view = (await latestView(lake.store, TRACE_VIEW_DIR))!;
+  assert.ok(view.run > before.run, r.stderr);
+  assert.equal(view.engine, engine);
+  assert.equal(view.mark, before.mark);
+  assert.deepEqual(Object.keys(view.tables), ['cluster-trace/batch/task_lifecycles']);
+  assert.match(
+    r.stderr,
+    new RegExp(
+      `batch view run ${before.run + 1}: task events up to trace time [0-9,]+ µs; keys differing from the stream: task_lifecycles 2`,
+    ),
+  );
 }

@@ -179,7 +179,7 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<objec
     scenario: 'train',
     engines,
     minutesPerRun: minutes,
-    note: 'seconds = open the engine, train, close; scan = extent and closed months; build = the training set built and cached (Spark; DuckDB has no cache and builds it inside each IRLS step); irls = the 12 weighted aggregations; score = in-sample errors. models: the trainer tests’ equality checks',
+    note: 'seconds = open the engine, train, close; scan = extent and closed months; build = the training set built once and cached (Spark: CACHE TABLE; DuckDB: a temporary table); irls = the 12 weighted aggregations; score = in-sample errors. models: the trainer tests’ equality checks',
     lakes,
   };
   if (opts.json) console.log(JSON.stringify(report, null, 2));

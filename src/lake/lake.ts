@@ -99,12 +99,36 @@ export class Lake {
     return run;
   }
 
-  private async runQuery<T>(
-    sql: string,
-    opts: LakeQueryOptions,
-    take: (reader: DuckDBResultReader, maxRows: number) => T,
-  ): Promise<T> {
-    opts.signal?.throwIfAborted();
+  /**
+   * Computes a read-only query once and keeps its rows as a temporary table `name` of this lake's
+   * connection, for later queries to read many times (training's IRLS steps): DuckDB's counterpart of
+   * SparkEngine.cacheView. The rows are those of the tables' snapshots at this call; the table lives
+   * until close() (DuckDB spills it to its temp directory past its memory limit).
+   */
+  async cache(name: string, sql: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
+      throw new LakestreamError('BAD_ARGUMENT', `a cached table's name is a plain identifier, not "${name}"`);
+    const run = this.queue.then(async () => {
+      const conn = await this.connectionFor(sql, opts.signal);
+      (await prepareReadOnly(conn, sql)).destroySync();
+      const onAbort = () => conn.interrupt();
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        await conn.run(`CREATE OR REPLACE TEMPORARY TABLE "${name}" AS\n${sql}`);
+      } catch (e) {
+        if (opts.signal?.aborted) throw opts.signal.reason;
+        throw sqlError(e);
+      } finally {
+        opts.signal?.removeEventListener('abort', onAbort);
+      }
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  /** The lake's connection, with a view at its latest snapshot for every table the SQL names. */
+  private async connectionFor(sql: string, signal?: AbortSignal): Promise<DuckDBConnection> {
+    signal?.throwIfAborted();
     this.conn ??= await connectDuck();
     const conn = this.conn;
     const paths =
@@ -121,22 +145,16 @@ export class Lake {
       await createSnapshotView(conn, this.store, snap, view);
       this.views.set(view, { table: path, version: snap.version });
     }
-    let extracted: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
-    try {
-      extracted = await conn.extractStatements(sql);
-    } catch (e) {
-      throw new LakestreamError('BAD_ARGUMENT', `SQL error: ${(e as Error).message}`, { cause: e });
-    }
-    if (extracted.count !== 1)
-      throw new LakestreamError('BAD_ARGUMENT', `give exactly one SQL statement (got ${extracted.count})`);
-    let prepared: Awaited<ReturnType<typeof extracted.prepare>>;
-    try {
-      prepared = await extracted.prepare(0);
-    } catch (e) {
-      throw sqlError(e);
-    }
-    if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN)
-      throw new LakestreamError('BAD_ARGUMENT', `only read-only queries (SELECT, EXPLAIN) run over the lake`);
+    return conn;
+  }
+
+  private async runQuery<T>(
+    sql: string,
+    opts: LakeQueryOptions,
+    take: (reader: DuckDBResultReader, maxRows: number) => T,
+  ): Promise<T> {
+    const conn = await this.connectionFor(sql, opts.signal);
+    const prepared = await prepareReadOnly(conn, sql);
     const maxRows = opts.maxRows ?? 10_000;
     const timer =
       opts.timeoutMs !== undefined ? setTimeout(() => conn.interrupt(), opts.timeoutMs) : undefined;
@@ -168,6 +186,29 @@ export class Lake {
     this.conn = undefined;
     await this.store.close();
   }
+}
+
+/** One read-only statement (SELECT or EXPLAIN) prepared on the connection; anything else is refused. */
+async function prepareReadOnly(conn: DuckDBConnection, sql: string) {
+  let extracted: Awaited<ReturnType<DuckDBConnection['extractStatements']>>;
+  try {
+    extracted = await conn.extractStatements(sql);
+  } catch (e) {
+    throw new LakestreamError('BAD_ARGUMENT', `SQL error: ${(e as Error).message}`, { cause: e });
+  }
+  if (extracted.count !== 1)
+    throw new LakestreamError('BAD_ARGUMENT', `give exactly one SQL statement (got ${extracted.count})`);
+  let prepared: Awaited<ReturnType<typeof extracted.prepare>>;
+  try {
+    prepared = await extracted.prepare(0);
+  } catch (e) {
+    throw sqlError(e);
+  }
+  if (prepared.statementType !== StatementType.SELECT && prepared.statementType !== StatementType.EXPLAIN) {
+    prepared.destroySync();
+    throw new LakestreamError('BAD_ARGUMENT', `only read-only queries (SELECT, EXPLAIN) run over the lake`);
+  }
+  return prepared;
 }
 
 /** A DuckDB error as BAD_ARGUMENT, or NOT_FOUND naming the table when the query names one the lake lacks. */

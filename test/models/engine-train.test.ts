@@ -92,6 +92,9 @@ describe('the consumption trainer on an engine (DuckDB here; test/models/train-s
         });
       }
       assert.equal(onEngine.timing.irlsSeconds.length, 12, 'twelve IRLS steps, one aggregation each');
+      // the steps read the training set DuckDB built once and kept (as Spark caches it)
+      const cached = await engine.query('SELECT count(*) AS n FROM lakestream_training_examples');
+      assert.equal(Number(cached.rows[0].n), onEngine.examples);
       const ownRows = (own.metrics as { inSample: { k: unknown; model: Record<string, number> }[] }).inSample;
       const engineRows = (onEngine.metrics as { inSample: { k: unknown; model: Record<string, number> }[] })
         .inSample;

@@ -39,6 +39,14 @@ export class DuckDbEngine implements QueryEngine {
     });
   }
 
+  /**
+   * Computes a query once and keeps its rows as a temporary table `name` for later queries (training's
+   * IRLS steps), as SparkEngine.cacheView does on the cluster; dropped at close.
+   */
+  cacheView(name: string, sql: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    return this.reader.cache(name, sql, opts);
+  }
+
   async tables(): Promise<EngineTable[]> {
     return (await this.reader.listTables())
       .filter((p) => p !== '')

@@ -33,6 +33,18 @@ export interface Sample {
    * it: soak) and per stream worker (its own report after each of V8's full collections, see
    * stream/memory.ts): only on the samples that follow a new reading */
   heap_mib?: Record<string, number>;
+  /** a stream worker's own split of its memory (stream/memory.ts), per process name: on the samples that
+   *  follow a new status of that process (about every 10 s), to tell which part of its RSS grows */
+  worker_memory_mib?: Record<string, WorkerMemoryParts>;
+}
+
+/** The parts of a worker's RSS its status reports (MiB; null where it cannot tell). */
+export interface WorkerMemoryParts {
+  heap_total: number;
+  external: number;
+  rss_anon: number | null;
+  rss_file: number | null;
+  duckdb: number | null;
 }
 
 export interface BenchEvent {
@@ -70,6 +82,10 @@ export class Sampler {
   private heapTimer: NodeJS.Timeout | undefined;
   /** the last heap readings, put on the next sample */
   private heaps: Record<string, number> | undefined;
+  /** the workers' last memory parts, put on the next sample */
+  private parts: Record<string, WorkerMemoryParts> | undefined;
+  /** the status write each worker's last parts came from */
+  private readonly workerStatusAt = new Map<string, string>();
   /** when each worker's last live-heap reading was taken (its full collection) */
   private readonly workerHeapAt = new Map<string, string>();
 
@@ -140,7 +156,21 @@ export class Sampler {
     for (const st of statuses) {
       const m = st.memory;
       const name = m ? names.get(m.pid) : undefined;
-      if (!m || !name || m.live_heap_mib === null || m.live_heap_at === null) continue;
+      if (!m || !name) continue;
+      if (this.workerStatusAt.get(name) !== st.updated_at) {
+        this.workerStatusAt.set(name, st.updated_at);
+        this.parts = {
+          ...this.parts,
+          [name]: {
+            heap_total: m.heap_total_mib,
+            external: m.external_mib,
+            rss_anon: m.rss_anon_mib,
+            rss_file: m.rss_file_mib,
+            duckdb: m.duckdb_mib,
+          },
+        };
+      }
+      if (m.live_heap_mib === null || m.live_heap_at === null) continue;
       if (this.workerHeapAt.get(name) === m.live_heap_at) continue;
       this.workerHeapAt.set(name, m.live_heap_at);
       this.heaps = { ...this.heaps, [name]: m.live_heap_mib };
@@ -218,8 +248,10 @@ export class Sampler {
       rss_mib: rss,
       open_files: openFiles,
       ...(this.heaps ? { heap_mib: this.heaps } : {}),
+      ...(this.parts ? { worker_memory_mib: this.parts } : {}),
     };
     this.heaps = undefined;
+    this.parts = undefined;
     this.last = { ...off, t };
     this.series.push(s);
     if (this.series.length % 10 === 0)

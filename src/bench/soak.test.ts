@@ -122,6 +122,36 @@ describe('memory trend', () => {
     assert.equal(l.mib_per_h, 90);
   });
 
+  it("splits a worker's RSS trend into the parts it reports, over the same span, without judging them", () => {
+    // RSS grows by its anonymous part while V8's committed heap, external memory and DuckDB stay level
+    const series = hour((t) => t).map(([t]) => ({
+      ...sample(t, { worker: 500 + t / 60 }),
+      worker_memory_mib: {
+        worker: { heap_total: 120, external: 30, rss_anon: 400 + t / 60, rss_file: 100, duckdb: 0 },
+      },
+    }));
+    const w = memoryTrend(series, 240).worker;
+    assert.equal(w.rss_mib_per_h, 60);
+    assert.deepEqual(w.parts_mib_per_h, { heap_total: 0, external: 0, rss_anon: 60, rss_file: 0, duckdb: 0 });
+    // a part the worker cannot tell (null: no /proc) is left out; a process without parts has none
+    const noProc = series.map((s) => ({
+      ...s,
+      worker_memory_mib: { worker: { ...s.worker_memory_mib.worker, rss_anon: null, rss_file: null } },
+    }));
+    assert.deepEqual(Object.keys(memoryTrend(noProc, 240).worker.parts_mib_per_h ?? {}), [
+      'heap_total',
+      'external',
+      'duckdb',
+    ]);
+    assert.equal(
+      memoryTrend(
+        series.map((s) => sample(s.t, s.rss_mib)),
+        240,
+      ).worker.parts_mib_per_h,
+      undefined,
+    );
+  });
+
   it('gives a restarted process its own warm-up: the start-up heap of a JVM killed mid-run is not a trend', () => {
     // broker-2 killed at 600 s, back at 690 s: its first live-heap reading is the fresh JVM's 9 MiB, then its steady 155
     const series = hour((t) => t).map(([t]) =>

@@ -11,7 +11,7 @@ import { type FaultRecovery, injectFault } from './resilience.ts';
 import type { BenchResult } from './result.ts';
 import { defaultClusterDir, Rig } from './rig.ts';
 import { cleanupRun } from './run.ts';
-import type { Sample } from './sampler.ts';
+import type { Sample, WorkerMemoryParts } from './sampler.ts';
 
 export interface SoakOptions {
   short?: boolean;
@@ -78,6 +78,9 @@ export interface Trend {
   mean_mib: number;
   flat: boolean | null;
   rss_mib_per_h: number | null;
+  /** a stream worker's: the slope of each part of its memory it reports (sampler.ts WorkerMemoryParts)
+   *  over the same span, to tell which part of its RSS grows; reported, not judged */
+  parts_mib_per_h?: Partial<Record<keyof WorkerMemoryParts, number>>;
 }
 
 export function memoryTrend(series: Sample[], afterS: number): Record<string, Trend> {
@@ -89,6 +92,7 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
     const from = jvm ? afterS : Math.max(afterS, half);
     const heap: [number, number][] = [];
     const rss: [number, number][] = [];
+    const parts = new Map<keyof WorkerMemoryParts, [number, number][]>();
     // when the running incarnation started (its first sample)
     let bornAt: number | undefined;
     for (const s of series) {
@@ -96,6 +100,7 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
       if (r === undefined) {
         heap.length = 0; // down: what follows is a new process
         rss.length = 0;
+        parts.clear();
         bornAt = undefined;
         continue;
       }
@@ -105,6 +110,13 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
       rss.push([s.t, r]);
       const h = s.heap_mib?.[name];
       if (h !== undefined) heap.push([s.t, h]);
+      const m = s.worker_memory_mib?.[name];
+      for (const [part, v] of Object.entries(m ?? {}) as [keyof WorkerMemoryParts, number | null][]) {
+        if (typeof v !== 'number') continue;
+        const pts = parts.get(part) ?? [];
+        if (pts.length === 0) parts.set(part, pts);
+        pts.push([s.t, v]);
+      }
     }
     // a JVM is judged by its live heap only; a worker by its own live heap when it saw enough full
     // collections for a slope (one every half minute or so at 1,000 readings/s), else by its RSS
@@ -115,12 +127,18 @@ export function memoryTrend(series: Sample[], afterS: number): Record<string, Tr
     const mean = pts.reduce((a, p) => a + p[1], 0) / pts.length;
     const span = pts[pts.length - 1][0] - pts[0][0];
     const rssSlope = slopePerHour(rss);
+    const partSlopes: Partial<Record<keyof WorkerMemoryParts, number>> = {};
+    for (const [part, p] of parts) {
+      const sl = slopePerHour(p);
+      if (sl !== null) partSlopes[part] = Number(sl.toFixed(1));
+    }
     out[name] = {
       metric: live ? 'live heap' : 'rss',
       mib_per_h: Number(slope.toFixed(1)),
       mean_mib: Math.round(mean),
       flat: span < MIN_TREND_S ? null : slope < GROWTH_LIMIT * mean,
       rss_mib_per_h: rssSlope === null ? null : Number(rssSlope.toFixed(1)),
+      ...(Object.keys(partSlopes).length > 0 ? { parts_mib_per_h: partSlopes } : {}),
     };
   }
   return out;
@@ -197,6 +215,12 @@ export async function runSoakBench(opts: SoakOptions = {}): Promise<BenchResult>
       worker_crashes: crashes.length,
       worker_live_heap_mib_per_h: trend.worker?.metric === 'live heap' ? trend.worker.mib_per_h : null,
       worker_rss_mib_per_h: trend.worker?.rss_mib_per_h ?? null,
+      // which part of the worker's RSS moved: V8's committed heap, external, anonymous, file-backed, DuckDB
+      worker_heap_total_mib_per_h: trend.worker?.parts_mib_per_h?.heap_total ?? null,
+      worker_external_mib_per_h: trend.worker?.parts_mib_per_h?.external ?? null,
+      worker_rss_anon_mib_per_h: trend.worker?.parts_mib_per_h?.rss_anon ?? null,
+      worker_rss_file_mib_per_h: trend.worker?.parts_mib_per_h?.rss_file ?? null,
+      worker_duckdb_mib_per_h: trend.worker?.parts_mib_per_h?.duckdb ?? null,
       broker_1_live_heap_mib_per_h: trend['broker-1']?.mib_per_h ?? null,
       broker_2_live_heap_mib_per_h: trend['broker-2']?.mib_per_h ?? null,
       // null: no process ran long enough to tell (--short)

@@ -83,8 +83,13 @@ export class DeltaTable {
     return log.commits.size > 0 || log.checkpoints.length > 0;
   }
 
-  /** Creates version 0; an existing table with the same schema is accepted, a different one is an error. */
-  async create(spec: TableSpec): Promise<void> {
+  /**
+   * Creates version 0; an existing table with the same schema is accepted, a different one is an error.
+   * `rows` (optional) are in the table from version 0 on: written with its creation, so they land
+   * exactly once however many creators race (version 0 is put-if-absent; a loser's files are never
+   * committed).
+   */
+  async create(spec: TableSpec, rows: Row[] = []): Promise<void> {
     validateSpec(spec, this.path);
     const metadata: MetadataAction = {
       id: randomUUID(),
@@ -98,11 +103,19 @@ export class DeltaTable {
       configuration: spec.configuration ?? {},
       createdTime: Date.now(),
     };
+    const adds = await writeDataFiles({
+      store: this.store,
+      table: this.path,
+      schema: spec.schema.map((f) => ({ ...f, nullable: f.nullable ?? true })),
+      partitionColumns: metadata.partitionColumns,
+      rows,
+    });
     const actions: Action[] = [
       {
         commitInfo: {
           timestamp: Date.now(),
-          operation: 'CREATE TABLE',
+          // (Delta's name for a creation that holds rows)
+          operation: adds.length > 0 ? 'CREATE TABLE AS SELECT' : 'CREATE TABLE',
           operationParameters: {
             mode: 'ErrorIfExists',
             partitionBy: JSON.stringify(metadata.partitionColumns),
@@ -112,16 +125,20 @@ export class DeltaTable {
       },
       { protocol: WRITE_PROTOCOL },
       { metaData: metadata },
+      ...adds.map((add) => ({ add })),
     ];
     const res = await this.store.putIfAbsent(commitPath(this.path, 0), serializeCommit(actions));
     if (res.written) return;
     await this.verify(spec);
   }
 
-  /** Creates the table when missing (safe when several processes race), else checks its schema. */
-  async ensure(spec: TableSpec): Promise<void> {
+  /**
+   * Creates the table when missing (safe when several processes race), else checks its schema.
+   * `initialRows` gives the rows a table created now starts with (see create); it is called only then.
+   */
+  async ensure(spec: TableSpec, initialRows?: () => Promise<Row[]>): Promise<void> {
     if (await this.exists()) await this.verify(spec);
-    else await this.create(spec);
+    else await this.create(spec, (await initialRows?.()) ?? []);
   }
 
   private async verify(spec: TableSpec): Promise<void> {

@@ -23,7 +23,7 @@ import {
   type WorkerStatus,
   writeWorkerStatus,
 } from './worker-status.ts';
-import type { Workload } from './workload.ts';
+import { ensureTables, type Workload } from './workload.ts';
 
 export type { WorkerStatus };
 
@@ -64,7 +64,7 @@ async function work(opts: WorkerOptions): Promise<WorkerStatus> {
   const latency = new LatencyWindow(10_000);
   const compaction = { ...DEFAULT_COMPACTION, ...opts.compaction };
   let sinceCompaction = 0;
-  for (const t of workload.tables) await lake.table(t.path).ensure(t.spec);
+  await ensureTables(lake, workload);
   await transport.ensureTopic(topic);
 
   const status = newStatus(worker, group, workload.name);

@@ -1,6 +1,6 @@
 // What a workload (meters, cluster-trace) gives the generic stream worker.
 
-import type { Action, Lake, TableSpec } from '../lake/index.ts';
+import type { Action, Lake, Row, TableSpec } from '../lake/index.ts';
 import type { Message } from '../transport/index.ts';
 import type { BatchOutputs } from './outputs.ts';
 
@@ -39,6 +39,21 @@ export interface WorkloadTable {
   spec: TableSpec;
   /** columns identifying a keyed row group (for rewrites); the key string is their values joined by '|' */
   keyColumns?: string[];
+  /**
+   * The rows the table starts with when a worker creates it: what the lake already holds that the
+   * table must account for (a table added to a workload whose lake was written without it). Read
+   * once, when the table is missing, and written with its creation (ensureTables).
+   */
+  initialRows?(lake: Lake): Promise<Row[]>;
+}
+
+/**
+ * Creates the workload's missing tables, in its order (a table's initialRows may read the tables
+ * before it), and checks the schema of the others. Before a worker's first batch.
+ */
+export async function ensureTables(lake: Lake, workload: Workload): Promise<void> {
+  for (const t of workload.tables)
+    await lake.table(t.path).ensure(t.spec, t.initialRows && (() => t.initialRows!(lake)));
 }
 
 export interface Workload {

@@ -101,6 +101,31 @@ for (const kind of ['memory', 'file'] as const) {
       );
       await lake.close();
     });
+
+    test('a table created with rows holds them from version 0, once however many creators race', async () => {
+      const lake = await freshLake(kind);
+      let asked = 0;
+      const initial = async () => {
+        asked++;
+        return readings(60);
+      };
+      // two creators at once, then one that finds the table: its rows are not asked for
+      await Promise.all([
+        lake.table('a/b').ensure(READINGS, initial),
+        lake.table('a/b').ensure(READINGS, initial),
+      ]);
+      await lake.table('a/b').ensure(READINGS, initial);
+      assert.ok(asked >= 1 && asked <= 2, `asked ${asked} times`);
+      const t = lake.table('a/b');
+      const h = await t.history();
+      assert.deepEqual(
+        h.map((x) => [x.version, x.operation]),
+        [[0, 'CREATE TABLE AS SELECT']],
+      );
+      assert.equal(await count(lake, 'a/b'), 60);
+      assert.equal((await t.snapshot(0)).numRecords, 60);
+      await lake.close();
+    });
   });
 }
 

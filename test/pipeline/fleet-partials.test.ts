@@ -3,7 +3,10 @@
 // month closed, a late reading that changes its outcomes) the fleet rows are the correctly rounded
 // sums of the meter rows; a worker killed mid-month (also between its table commits and its
 // roll-up) and a group of two workers end with the same fleet rows, bit for bit, as one worker that
-// never stopped; and a roll-up reads no meter rows — the partials only, whose files a fold keeps few.
+// never stopped; and a roll-up reads no meter rows — the partials only, whose files a fold keeps few
+// — and a batch's two roll-ups and fold read them once between them. A lake written before the
+// partials existed, upgraded mid-month, gets them seeded from its meter rows, once, and ends with
+// the fleet rows of a lake that had them all along.
 
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
@@ -12,10 +15,11 @@ import { TOPICS } from '../../src/domain/topics.ts';
 import type { Lake } from '../../src/lake/index.ts';
 import { commitBatch } from '../../src/stream/batch.ts';
 import { ManifestStore } from '../../src/stream/manifest.ts';
+import type { BatchOutputs } from '../../src/stream/outputs.ts';
 import { followAssignment } from '../../src/stream/takeover.ts';
 import { GroupOffsets, Outbox, type WorkerContext } from '../../src/stream/worker-context.ts';
 import { newStatus, PhaseClock } from '../../src/stream/worker-status.ts';
-import type { Workload } from '../../src/stream/workload.ts';
+import { ensureTables, type Workload } from '../../src/stream/workload.ts';
 import type { Consumer, Message, Producer, Transport } from '../../src/transport/index.ts';
 import { FOLD_AT } from '../../src/workloads/meters/fleet.ts';
 import { metersWorkload } from '../../src/workloads/meters/workload.ts';
@@ -345,5 +349,129 @@ describe('fleet rows from partial sums, through the batch pipeline', () => {
       `SELECT count(*) AS n FROM meters_gold_predictions WHERE meter_id <> '${FLEET_ID}'`,
     );
     assert.ok(Number(meters.rows[0].n) > 100);
+  });
+
+  it("a batch's two roll-ups and its fold read the partials once between them: no partials file twice", async () => {
+    // which partials files each batch's afterCommit reads, in the order it reads them
+    const read: string[][] = [];
+    let current: string[] | undefined;
+    const lake = await oneWorker(msgs, SIZE / 2, (l) => {
+      const localPath = l.store.localPath.bind(l.store);
+      l.store.localPath = (p: string) => {
+        if (p.startsWith(`${FLEET_PARTIALS.path}/`)) current?.push(p);
+        return localPath(p);
+      };
+      const w = workloadOn(l);
+      return worker(
+        l,
+        {
+          ...w,
+          afterCommit: async (lk, tables) => {
+            current = [];
+            read.push(current);
+            try {
+              return await w.afterCommit!(lk, tables);
+            } finally {
+              current = undefined;
+            }
+          },
+        },
+        ALL,
+        'counted',
+      );
+    });
+    // batches that rolled up both tables' rows of a month (January's end: predictions and outcomes)
+    // and batches that folded are among them
+    const history = await lake.table(FLEET_PARTIALS.path).history();
+    assert.ok(
+      history.filter((h) => h.operation === 'FLEET PARTIALS FOLD').length > 0,
+      'partials were folded',
+    );
+    assert.ok(read.filter((files) => files.length > 0).length > FOLD_AT, `${read.length} batches`);
+    const twice = read.flatMap((files, batch) =>
+      files.filter((f, i) => files.indexOf(f) !== i).map((f) => `batch ${batch}: ${f}`),
+    );
+    assert.deepEqual(twice, [], 'a partials file read twice in one batch');
+    assert.deepEqual(await fleetRows(lake), await fleetRows(reference));
+  });
+
+  /**
+   * The meters workload as a worker without the fleet partials ran it: no partials table, no partials
+   * rows, no fleet rows (those the older worker wrote are replaced by the first roll-up of their month).
+   */
+  const withoutPartials = (lake: Lake): Workload => {
+    const w = workloadOn(lake);
+    const drop = (out: BatchOutputs) => out.appends.delete(FLEET_PARTIALS.path);
+    return {
+      ...w,
+      tables: w.tables.filter((t) => t.path !== FLEET_PARTIALS.path),
+      newProcessor(partition, saved) {
+        const p = w.newProcessor(partition, saved);
+        return {
+          ...p,
+          process: (m, out) => {
+            p.process(m, out);
+            drop(out);
+          },
+          flush: (out) => {
+            p.flush(out);
+            drop(out);
+          },
+        };
+      },
+      afterCommit: undefined,
+    };
+  };
+
+  /**
+   * A lake written without partials up to message `cut` (mid-January, January predicted for days),
+   * then `upgrade` (the new workers' start), then a worker of today goes on from its manifests.
+   */
+  async function upgradedMidMonth(cut: number, upgrade: (lake: Lake) => Promise<void>): Promise<Lake> {
+    const lake = await freshLake('file');
+    opened.push(lake);
+    const old = withoutPartials(lake);
+    await ensureTables(lake, old);
+    const before = await adopt(worker(lake, old, ALL, 'old'));
+    for (let from = 0; from < cut; from += SIZE)
+      await commit(before, msgs.slice(from, Math.min(cut, from + SIZE)));
+    assert.equal(
+      await lake.table(FLEET_PARTIALS.path).exists(),
+      false,
+      'no partials table before the upgrade',
+    );
+    const jan = await lake.query(
+      `SELECT count(DISTINCT as_of_day) AS days FROM meters_gold_predictions WHERE month = '2013-01'`,
+    );
+    assert.ok(Number(jan.rows[0].days) >= 3, 'January predicted on several days before the upgrade');
+    await upgrade(lake);
+    const after = await adopt(worker(lake, workloadOn(lake), ALL, 'new'));
+    for (let from = cut; from < msgs.length; from += SIZE) await commit(after, msgs.slice(from, from + SIZE));
+    await commit(after, [], true);
+    return lake;
+  }
+
+  it('a lake written before the partials, upgraded mid-month, is seeded once and ends with the fleet rows of one that had them all along', async () => {
+    const cut = Math.floor(msgs.length * 0.45);
+    const lake = await upgradedMidMonth(cut, async (l) => {
+      // two workers starting at once, then one restarting: the partials are seeded once
+      await Promise.all([ensureTables(l, workloadOn(l)), ensureTables(l, workloadOn(l))]);
+      await ensureTables(l, workloadOn(l));
+      const history = await l.table(FLEET_PARTIALS.path).history();
+      assert.deepEqual(
+        history.map((h) => h.operation),
+        ['CREATE TABLE AS SELECT'],
+        'one version: the creation, holding the seed',
+      );
+      assert.ok((await l.table(FLEET_PARTIALS.path).snapshot()).files.length > 0, 'seed rows');
+    });
+    assert.deepEqual(await fleetRows(lake), await fleetRows(reference));
+    // and without the seed (the table created empty, as the worker did before), the fleet rows of
+    // January would cover only what arrived after the upgrade: the test above can fail
+    const unseeded = await upgradedMidMonth(cut, async (l) => {
+      for (const t of workloadOn(l).tables) await l.table(t.path).ensure(t.spec);
+    });
+    const jan = (rows: FleetRow[]) => rows.filter((r) => r.key.includes('|2013-01|'));
+    assert.notDeepEqual(jan(await fleetRows(unseeded)), jan(await fleetRows(reference)));
   });
 });

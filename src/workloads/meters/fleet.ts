@@ -9,7 +9,9 @@
 // the version it read: a fleet commit that landed meanwhile (another worker's) makes it read again.
 // It reads that version before the partials, so the last fleet commit of a month has read every
 // partial committed before it. The cost of a roll-up grows with the partials of the months (a few
-// rows per key and batch, folded now and then: foldFleetPartials), not with their meter rows.
+// rows per key and batch, folded now and then: foldFleetPartials), not with their meter rows. After
+// a batch (afterBatch), both tables' roll-ups and the fold share one read of the partials: the
+// tables' versions first, then the partials once; only a roll-up that lost a race reads them again.
 //
 // The sums are exact (exact-sum.ts), read out as the nearest double: the same whatever the order in
 // which batches, partitions and workers added them, so the final rows do not depend on timing, on
@@ -27,6 +29,7 @@ import {
   parseStats,
   prepareTableWrite,
   removeFor,
+  type Snapshot,
   withDuck,
 } from '../../lake/index.ts';
 import { getOrCreate, type Row } from '../../stream/outputs.ts';
@@ -99,16 +102,23 @@ function mayHoldFleet(f: AddFile): boolean {
   return min <= FLEET_ID && FLEET_ID <= max;
 }
 
+/** One read of the partials of some months: their sums per key, the files they came from, the rows read. */
+export interface PartialsRead {
+  sums: Map<string, FleetPartial>;
+  files: AddFile[];
+  read: number;
+}
+
 /**
  * The partials of `months` summed per key (source, kind, month, as_of_day), with the files they
- * came from: every live file of those months in FLEET_PARTIALS.
+ * came from: every live file of those months in FLEET_PARTIALS (at `snap`, else its latest version).
  */
 export async function sumFleetPartials(
   lake: Lake,
   months: Set<string>,
-): Promise<{ sums: Map<string, FleetPartial>; files: AddFile[]; read: number }> {
-  const t = lake.table(FLEET_PARTIALS.path);
-  const snap = await t.snapshot();
+  snap?: Snapshot,
+): Promise<PartialsRead> {
+  snap ??= await lake.table(FLEET_PARTIALS.path).snapshot();
   const files = snap.files.filter((f) => months.has(String(f.partitionValues.month)));
   const sums = new Map<string, FleetPartial>();
   if (files.length === 0) return { sums, files, read: 0 };
@@ -142,10 +152,51 @@ export async function sumFleetPartials(
 }
 
 /**
+ * After a batch commit: replaces the fleet rows of the months each fleet table's `actions` added
+ * rows to, then folds the partials of the months the batch added partials to that have grown past
+ * FOLD_AT files — all from one read of the partials (see the header). Returns, per fleet table, the
+ * fleet rows whose values changed.
+ */
+export async function afterBatch(
+  lake: Lake,
+  tables: { path: string; actions: object[] }[],
+): Promise<Map<string, Row[]>> {
+  const rollUps: { table: string; months: Set<string>; snap: Snapshot }[] = [];
+  for (const t of tables) {
+    if (!FLEET_TABLES.includes(t.path)) continue;
+    const months = monthsAdded(t.actions);
+    // this table's version first, then the partials (see the header)
+    if (months.size > 0) rollUps.push({ table: t.path, months, snap: await lake.table(t.path).snapshot() });
+  }
+  const partialsSnap = await lake.table(FLEET_PARTIALS.path).snapshot();
+  const added = tables.find((t) => t.path === FLEET_PARTIALS.path);
+  const fold = new Set(
+    [...(added ? monthsAdded(added.actions) : [])].filter(
+      (m) => partialsSnap.files.filter((f) => f.partitionValues.month === m).length > FOLD_AT,
+    ),
+  );
+  const months = new Set([...fold, ...rollUps.flatMap((r) => [...r.months])]);
+  const out = new Map<string, Row[]>();
+  if (months.size === 0) return out;
+  const partials = await sumFleetPartials(lake, months, partialsSnap);
+  for (const r of rollUps)
+    out.set(r.table, await rollUpFleet(lake, r.table, r.months, { snap: r.snap, partials }));
+  await foldFleetPartials(lake, fold, partials);
+  return out;
+}
+
+/**
  * Replaces the fleet rows of `months` in `table` (predictions or outcomes) with the sums of their
  * partials. Returns the fleet rows whose values changed (new ones included), for the predictions topic.
+ * `first` is a read already made (the table's snapshot, then the partials of these months at least):
+ * the first attempt uses it, one that lost a race reads both again.
  */
-export async function rollUpFleet(lake: Lake, table: string, months: Set<string>): Promise<Row[]> {
+export async function rollUpFleet(
+  lake: Lake,
+  table: string,
+  months: Set<string>,
+  first?: { snap: Snapshot; partials: PartialsRead },
+): Promise<Row[]> {
   const of = SOURCES[table];
   if (!of) throw new LakestreamError('INTERNAL', `table ${table} has no fleet rows`);
   if (months.size === 0) return [];
@@ -157,10 +208,10 @@ export async function rollUpFleet(lake: Lake, table: string, months: Set<string>
   const mayHold = (f: AddFile) => inMonths(f) && (fleetFile(f) || mayHoldFleet(f));
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // this table's version first, then the partials (see the header)
-    const snap = await t.snapshot();
-    const { sums } = await sumFleetPartials(lake, months);
+    const snap = attempt === 0 && first ? first.snap : await t.snapshot();
+    const { sums } = attempt === 0 && first ? first.partials : await sumFleetPartials(lake, months);
     const rows = [...sums.values()]
-      .filter((p) => p.source === of.source)
+      .filter((p) => p.source === of.source && months.has(p.month))
       .sort((a, b) => byCodePoint(a.kind, b.kind) || byCodePoint(a.month, b.month) || a.k - b.k)
       .map((p) => ({ meter_id: FLEET_ID, ...of.row(p) }));
     const held = snap.files.filter(mayHold);
@@ -199,25 +250,31 @@ export async function rollUpFleet(lake: Lake, table: string, months: Set<string>
 /**
  * Folds the partials files of each of `months` into one when there are more than FOLD_AT: the same
  * exact sums per key, so readers get the same totals before and after. A fold that another fold
- * overtook (it removed the same files) is given up: that one did the work.
+ * overtook (it removed the same files) is given up: that one did the work. With `read` (a read of
+ * the partials of these months at least), the files and sums are that read's, not read again.
  */
-export async function foldFleetPartials(lake: Lake, months: Set<string>): Promise<number> {
+export async function foldFleetPartials(
+  lake: Lake,
+  months: Set<string>,
+  read?: PartialsRead,
+): Promise<number> {
   const t = lake.table(FLEET_PARTIALS.path);
   let folded = 0;
   for (const month of [...months].sort()) {
-    const live = (await t.snapshot()).files.filter((f) => f.partitionValues.month === month);
-    if (live.length <= FOLD_AT) continue;
-    const { sums, files } = await sumFleetPartials(lake, new Set([month]));
+    const inMonth = (f: AddFile) => f.partitionValues.month === month;
+    if ((read?.files ?? (await t.snapshot()).files).filter(inMonth).length <= FOLD_AT) continue;
+    const { sums, files } = read ?? (await sumFleetPartials(lake, new Set([month])));
     const adds = await prepareTableWrite(lake, {
       table: t,
-      rows: [...sums.values()].map(partialRow),
+      rows: [...sums.values()].filter((p) => p.month === month).map(partialRow),
       filePrefix: 'fold-',
     });
-    const r = await t.commit([...files.map((f) => removeFor(f)), ...adds] as Action[], {
+    const folding = files.filter(inMonth);
+    const r = await t.commit([...folding.map((f) => removeFor(f)), ...adds] as Action[], {
       operation: 'FLEET PARTIALS FOLD',
       operationParameters: { month },
     });
-    if (r.status === 'committed') folded += files.length;
+    if (r.status === 'committed') folded += folding.length;
   }
   return folded;
 }

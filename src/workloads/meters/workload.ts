@@ -9,9 +9,10 @@ import { loadConsumptionModel } from '../../models/consumption/model.ts';
 import { MonthlyRetrainer } from '../../models/consumption/retrain.ts';
 import { latestModelVersion, loadModelJson } from '../../models/registry.ts';
 import type { ObjectStore } from '../../storage/index.ts';
-import type { OutMessage, PartitionProcessor, Workload } from '../../stream/workload.ts';
+import type { PartitionProcessor, Workload } from '../../stream/workload.ts';
 import type { Enrichment } from './enrich.ts';
-import { FLEET_TABLES, foldFleetPartials, monthsAdded, rollUpFleet } from './fleet.ts';
+import { afterBatch } from './fleet.ts';
+import { seedFleetPartials } from './fleet-seed.ts';
 import { DEFAULT_METERS_CONFIG, type Forecaster, type MetersConfig, MetersProcessor } from './processor.ts';
 import {
   applyPartitionDelta,
@@ -52,6 +53,8 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
       path: t.path,
       spec: { schema: [...t.schema], partitionColumns: [...t.partitionColumns], description: t.description },
       keyColumns: KEYS[t.path],
+      // a lake written before the partials: they start from its meter rows (fleet-seed.ts)
+      ...(t.path === FLEET_PARTIALS.path ? { initialRows: seedFleetPartials } : {}),
     })),
     newProcessor(partition: number, saved?: unknown): PartitionProcessor {
       const p = new MetersProcessor(
@@ -83,24 +86,15 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
     },
     modelVersion: () => forecaster.version,
     async afterCommit(lake, tables) {
-      // The fleet totals of the months this batch predicted or closed, from their partials (fleet.ts);
-      // the predictions topic gets the fleet rows that changed. Then the partials of those months
-      // folded when they have grown to many files.
-      const out: OutMessage[] = [];
-      for (const t of tables) {
-        if (!FLEET_TABLES.includes(t.path)) continue;
-        const changed = await rollUpFleet(lake, t.path, monthsAdded(t.actions));
-        if (t.path !== METER_TABLES.predictions.path) continue;
-        for (const row of changed)
-          out.push({
-            topic: config.predictionsTopic,
-            key: FLEET_ID,
-            value: new TextEncoder().encode(JSON.stringify(row)),
-          });
-      }
-      const partials = tables.find((t) => t.path === FLEET_PARTIALS.path);
-      if (partials) await foldFleetPartials(lake, monthsAdded(partials.actions));
-      return out;
+      // The fleet totals of the months this batch predicted or closed, from their partials (fleet.ts),
+      // then the partials of those months folded when they have grown to many files: one read of
+      // the partials for both. The predictions topic gets the fleet rows that changed.
+      const changed = await afterBatch(lake, tables);
+      return (changed.get(METER_TABLES.predictions.path) ?? []).map((row) => ({
+        topic: config.predictionsTopic,
+        key: FLEET_ID,
+        value: new TextEncoder().encode(JSON.stringify(row)),
+      }));
     },
   };
 }

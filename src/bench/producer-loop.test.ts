@@ -26,13 +26,17 @@ describe("the fault runs' producer watchdog", () => {
     );
   });
 
-  it('judges a stall only once the segment ran its limit while writes were accepted, and not during a fault', () => {
-    // 69 s limit: at 50 s, 19 s to go; at 70 s, stalled
-    assert.equal(watchdogVerdict(0, 50_000, 69_000, [], false), 19_000);
-    assert.equal(watchdogVerdict(0, 70_000, 69_000, [], false), 'stalled');
+  it('judges a stall only after the limit without an acknowledgement while writes were accepted, and not during a fault', () => {
+    // last acknowledgement at 0, 60 s limit: at 50 s it looks again within a second; at 61 s, stalled
+    assert.equal(watchdogVerdict(0, 50_000, 60_000, [], false), 1000);
+    assert.equal(watchdogVerdict(0, 59_500, 60_000, [], false), 500);
+    assert.equal(watchdogVerdict(0, 61_000, 60_000, [], false), 'stalled');
+    // a slow producer acknowledged at 55 s is not stalled at 61 s: the limit runs from its last acknowledgement
+    assert.equal(watchdogVerdict(55_000, 61_000, 60_000, [], false), 1000);
     // a fault in progress: ask again in a second, whatever the time
-    assert.equal(watchdogVerdict(0, 200_000, 69_000, [], true), 1000);
+    assert.equal(watchdogVerdict(0, 200_000, 60_000, [], true), 1000);
     // after it: the refused minute is not counted
-    assert.equal(watchdogVerdict(0, 100_000, 69_000, [{ from: 20_000, to: 80_000 }], false), 29_000);
+    assert.equal(watchdogVerdict(0, 100_000, 60_000, [{ from: 20_000, to: 80_000 }], false), 1000);
+    assert.equal(watchdogVerdict(0, 121_000, 60_000, [{ from: 20_000, to: 80_000 }], false), 'stalled');
   });
 });

@@ -2,6 +2,7 @@
 // its position in a file, so a producer killed (or failed) mid-segment is restarted with the same command
 // and resumes after its acknowledged readings, as a device would.
 
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Child, producedCount, startLakestream } from './processes.ts';
 import { log, sleep } from './progress.ts';
@@ -65,20 +66,39 @@ export function acceptingMs(start: number, now: number, refusals: readonly Refus
 }
 
 /**
- * The watchdog's verdict on a segment running since `started`: 'stalled' once it ran `limitMs` while the
- * cluster accepted writes, else the ms to wait before asking again (a second while a fault is in
- * progress: its refusal, if any, is known only when it is over).
+ * A producer is stalled when it has had nothing acknowledged for this long while the cluster accepted
+ * writes: longer than the Kafka client's own retries (~45 s, after which a send fails and `produce`
+ * exits), so a send left neither acknowledged nor failed (issue 16 item 5). A producer that is slow
+ * but still acknowledged (a loaded machine) is not stalled.
+ */
+export const STALL_MS = 60_000;
+
+/**
+ * The watchdog's verdict on a segment whose last acknowledgement (or start) was at `progressAt`:
+ * 'stalled' once it went `limitMs` without one while the cluster accepted writes, else the ms to wait
+ * before asking again (at most a second, so new acknowledgements are seen; a second while a fault is
+ * in progress: its refusal, if any, is known only when it is over).
  */
 export function watchdogVerdict(
-  started: number,
+  progressAt: number,
   now: number,
   limitMs: number,
   refusals: readonly Refusal[],
   inFault: boolean,
 ): 'stalled' | number {
   if (inFault) return 1000;
-  const left = limitMs - acceptingMs(started, now, refusals);
-  return left > 0 ? left : 'stalled';
+  const left = limitMs - acceptingMs(progressAt, now, refusals);
+  return left > 0 ? Math.min(left, 1000) : 'stalled';
+}
+
+/** What a segment's position file says is acknowledged (0 before its first commit, or unreadable). */
+async function acknowledgedIn(file: string): Promise<number> {
+  try {
+    const n = (JSON.parse(await readFile(file, 'utf8')) as { acknowledged?: unknown }).acknowledged;
+    return typeof n === 'number' ? n : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export class ProducerLoop {
@@ -88,7 +108,7 @@ export class ProducerLoop {
   segments = 0;
   /** runs restarted after a kill or a failure (each resumes from its position) */
   restarts = 0;
-  /** segments that overran their pace while the cluster accepted writes (see acceptingMs) */
+  /** segments that went STALL_MS without an acknowledgement while the cluster accepted writes (see acceptingMs) */
   stalls = 0;
   current: Child | undefined;
   private stopping = false;
@@ -154,26 +174,35 @@ export class ProducerLoop {
       if (this.paused) await this.paused;
       const child = startLakestream(segmentArgs(this.segments, this.o));
       this.current = child;
-      // a producer whose segment takes far longer than its pace allows while the cluster accepts writes
-      // is stuck (issue 16 item 5): end it and restart it (it resumes), and count it in the report
-      const paceS = (this.o.meters * 48) / this.o.rate;
-      const limitMs = (2 * paceS + 45) * 1000;
-      const started = Date.now();
+      // a producer that has nothing acknowledged for STALL_MS while the cluster accepts writes is stuck
+      // (issue 16 item 5): end it and restart it (it resumes), and count it in the report. Its progress
+      // is the acknowledged count in its position file, committed after each acknowledgement.
+      const positionFile = join(this.o.positionDir, `segment-${this.segments}.json`);
+      let progressAt = Date.now();
+      let acked = await acknowledgedIn(positionFile);
       let watchdog: NodeJS.Timeout | undefined;
-      const check = () => {
-        const v = watchdogVerdict(started, Date.now(), limitMs, this.refusals, this.inFault);
+      let ended = false;
+      const check = async () => {
+        const n = await acknowledgedIn(positionFile);
+        if (ended) return;
+        if (n !== acked) {
+          acked = n;
+          progressAt = Date.now();
+        }
+        const v = watchdogVerdict(progressAt, Date.now(), STALL_MS, this.refusals, this.inFault);
         if (v !== 'stalled') {
-          watchdog = setTimeout(check, v);
+          watchdog = setTimeout(() => void check(), v);
           return;
         }
         this.stalls++;
         log(
-          `  producer segment ${this.segments} stalled (over ${Math.round(limitMs / 1000)} s while the cluster accepted writes): killed and restarted; it had printed:\n${child.stderr().slice(-600) || '(nothing)'}`,
+          `  producer segment ${this.segments} stalled (nothing acknowledged for ${STALL_MS / 1000} s while the cluster accepted writes, ${acked} so far): killed and restarted; it had printed:\n${child.stderr().slice(-600) || '(nothing)'}`,
         );
         child.proc.kill('SIGKILL');
       };
-      watchdog = setTimeout(check, limitMs);
+      watchdog = setTimeout(() => void check(), 1000);
       const { code, signal } = await child.exited;
+      ended = true;
       clearTimeout(watchdog);
       this.current = undefined;
       const n = producedCount(child.stderr());

@@ -94,6 +94,9 @@ describe('bench resilience --short --brokers 3 on a private 3-broker cluster', {
     assert.equal(f.in_sync_while_down, 1, stderr.slice(-3000));
     assert.equal(f.accepts_writes_while_down, false);
     assert.match(f.refused_with ?? '', /NOT_ENOUGH_REPLICAS/);
+    // the producer waited on the refusal (and was restarted when its sends failed), and a broker's
+    // restart left none of its sends unacknowledged for a minute: no stall
+    assert.equal(report.summary.producer_stalls, 0, stderr.slice(-3000));
   });
 
   it('recovers after every fault and finds every acknowledged reading once: missing = 0, duplicated = 0', () => {

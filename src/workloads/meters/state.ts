@@ -157,9 +157,43 @@ export function partitionStateToJSONBytes(s: PartitionState): Uint8Array {
 }
 
 function meterText(m: MeterState): string {
-  const { days, months, ...fields } = m;
-  const head = JSON.stringify({ ...fields, months: [...months.values()] });
-  return `${head.slice(0, -1)},"days":[${[...days.values()].map(dayText).join(',')}]}`;
+  let months = '';
+  for (const mo of m.months.values()) months += months === '' ? monthText(mo) : `,${monthText(mo)}`;
+  let days = '';
+  for (const d of m.days.values()) days += days === '' ? dayText(d) : `,${dayText(d)}`;
+  return `{${meterFieldsText(m)},"months":[${months}],"days":[${days}]}`;
+}
+
+// The texts below are made field by field rather than by JSON.stringify of a spread copy: they are
+// made for every touched meter of every batch (the deltas), and the copies were most of their cost
+// and garbage. They parse to what JSON.stringify gave (a test holds them to it): numbers as
+// JSON writes them (no infinities: null), strings quoted by JSON.stringify, undefined fields left out.
+
+/** A number as JSON writes it. */
+const num = (x: number) => (Number.isFinite(x) ? String(x) : 'null');
+
+function numList(xs: number[]): string {
+  let t = '';
+  for (let i = 0; i < xs.length; i++) t += i === 0 ? num(xs[i]) : `,${num(xs[i])}`;
+  return `[${t}]`;
+}
+
+/** A meter's own fields (not its days and months) as the inside of a JSON object, in their order. */
+function meterFieldsText(m: MeterState): string {
+  let t = `"id":${JSON.stringify(m.id)},"kind":${JSON.stringify(m.kind)},"unit":${JSON.stringify(m.unit)}`;
+  if (m.tz !== undefined) t += `,"tz":${JSON.stringify(m.tz)}`;
+  t += `,"fixedOffset":${num(m.fixedOffset)},"watermark":${num(m.watermark)},"intervalMs":${num(m.intervalMs)},"lastTs":${num(m.lastTs)}`;
+  t += `,"nextCloseAt":${num(m.nextCloseAt)},"monthMeans":${JSON.stringify(m.monthMeans)},"monthTotals":${JSON.stringify(m.monthTotals)}`;
+  if (m.register !== undefined)
+    t += `,"register":{"ts":${num(m.register.ts)},"value":${num(m.register.value)}}`;
+  if (m.completeMonthTotals !== undefined)
+    t += `,"completeMonthTotals":${JSON.stringify(m.completeMonthTotals)}`;
+  if (m.lastMonthDaily !== undefined) t += `,"lastMonthDaily":${JSON.stringify(m.lastMonthDaily)}`;
+  return t;
+}
+
+function monthText(mo: MonthState): string {
+  return `{"month":${JSON.stringify(mo.month)},"daysInMonth":${num(mo.daysInMonth)},"end":${num(mo.end)},"sums":${JSON.stringify(mo.sums)},"complete":${JSON.stringify(mo.complete)},"predictions":${JSON.stringify(mo.predictions)},"closed":${mo.closed === true},"written":${JSON.stringify(mo.written)}}`;
 }
 
 const dayTexts = new WeakMap<DayState, { n: number; sum: number; written: Written; text: string }>();
@@ -172,8 +206,7 @@ const dayTexts = new WeakMap<DayState, { n: number; sum: number; written: Writte
 function dayText(d: DayState): string {
   const cached = d.closed ? dayTexts.get(d) : undefined;
   if (cached && cached.n === d.n && cached.sum === d.sum && cached.written === d.written) return cached.text;
-  const { seen, hours, ...fields } = d;
-  const text = JSON.stringify({ ...fields, hourList: hoursToList(hours), seenRuns: seenToRuns(seen) });
+  const text = `{"day":${JSON.stringify(d.day)},"month":${JSON.stringify(d.month)},"dayOfMonth":${num(d.dayOfMonth)},"weekday":${num(d.weekday)},"start":${num(d.start)},"end":${num(d.end)},"sum":${num(d.sum)},"n":${num(d.n)},"closed":${d.closed === true},"written":${JSON.stringify(d.written)},"hourList":${numList(hoursToList(d.hours))},"seenRuns":${numList(seenToRuns(d.seen))}}`;
   if (d.closed) dayTexts.set(d, { n: d.n, sum: d.sum, written: d.written, text });
   return text;
 }
@@ -247,14 +280,17 @@ interface MeterDeltaJSON extends MeterJSON {
  * A meter's days and months as they were when it was first touched since the state was last saved
  * (null: the meter is new since). Kept as the values that can change — no text is made for them:
  * a day changes only with its readings (n, sum) or its closed and written flags; a month with its
- * daily sums, completeness, predictions or flags.
+ * predictions or flags, or when a day of it is set (told by the processor: PartitionChanges.monthDaySet).
+ * Arrays, not maps, and no copy of a month's daily sums: a mark is made for every touched meter of
+ * every batch (50,000 at a million meters), and what it held was garbage by the next batch.
  */
 type Baseline = {
-  days: Map<string, DayMark>;
-  months: Map<string, MonthMark>;
+  days: DayMark[];
+  months: MonthMark[];
 } | null;
 
 interface DayMark {
+  key: string;
   day: DayState;
   n: number;
   sum: number;
@@ -263,15 +299,15 @@ interface DayMark {
 }
 
 interface MonthMark {
+  key: string;
   month: MonthState;
-  sums: (number | null)[];
-  complete: boolean[];
   predictions: number;
   closed: boolean;
   written: Written;
 }
 
-const markDay = (day: DayState): DayMark => ({
+const markDay = (key: string, day: DayState): DayMark => ({
+  key,
   day,
   n: day.n,
   sum: day.sum,
@@ -282,39 +318,48 @@ const markDay = (day: DayState): DayMark => ({
 const dayChanged = (b: DayMark | undefined, d: DayState) =>
   !b || b.day !== d || b.n !== d.n || b.sum !== d.sum || b.closed !== d.closed || b.written !== d.written;
 
-const markMonth = (month: MonthState): MonthMark => ({
+const markMonth = (key: string, month: MonthState): MonthMark => ({
+  key,
   month,
-  sums: month.sums.slice(),
-  complete: month.complete.slice(),
   predictions: month.predictions.length,
   closed: month.closed,
   written: month.written,
 });
 
-function monthChanged(b: MonthMark | undefined, mo: MonthState): boolean {
-  if (!b || b.month !== mo || b.predictions !== mo.predictions.length) return true;
-  if (b.closed !== mo.closed || b.written !== mo.written) return true;
-  for (let i = 0; i < mo.sums.length; i++)
-    if (b.sums[i] !== mo.sums[i] || b.complete[i] !== mo.complete[i]) return true;
-  return b.sums.length !== mo.sums.length;
-}
+const marked = <T extends { key: string }>(marks: T[] | undefined, key: string) => {
+  if (marks) for (const x of marks) if (x.key === key) return x;
+  return undefined;
+};
 
 /**
  * What changed in a partition's state since it was last saved (the manifest's deltas, see
  * stream/manifest.ts). The processor calls `touch` before it changes a meter (`created` for a new
- * one); the delta then holds the counters and, for each touched meter, its fields and only the days
- * and months that differ from when it was first touched.
+ * one) and `monthDaySet` when it sets a day's total in a month; the delta then holds the counters and,
+ * for each touched meter, its fields and only the days and months that differ from when it was first
+ * touched (a month whose day was set is in it, even set to the same value).
  */
 export class PartitionChanges {
   private readonly touched = new Map<MeterState, Baseline>();
+  /** months whose daily sums or completeness were set since the state was last saved */
+  private readonly monthsSet = new Set<MonthState>();
 
   touch(m: MeterState): void {
     if (this.touched.has(m)) return;
-    const days = new Map<string, DayMark>();
-    for (const [k, day] of m.days) days.set(k, markDay(day));
-    const months = new Map<string, MonthMark>();
-    for (const [k, month] of m.months) months.set(k, markMonth(month));
+    const days: DayMark[] = [];
+    for (const [k, day] of m.days) days.push(markDay(k, day));
+    const months: MonthMark[] = [];
+    for (const [k, month] of m.months) months.push(markMonth(k, month));
     this.touched.set(m, { days, months });
+  }
+
+  /** A day's total and completeness were set in `month` (of a touched meter). */
+  monthDaySet(month: MonthState): void {
+    this.monthsSet.add(month);
+  }
+
+  private monthChanged(b: MonthMark | undefined, mo: MonthState): boolean {
+    if (!b || b.month !== mo || b.predictions !== mo.predictions.length) return true;
+    return b.closed !== mo.closed || b.written !== mo.written || this.monthsSet.has(mo);
   }
 
   created(m: MeterState): void {
@@ -324,29 +369,28 @@ export class PartitionChanges {
   /** The state as it stands is saved: the next delta starts here. */
   saved(): void {
     this.touched.clear();
+    this.monthsSet.clear();
   }
 
   /** The delta as JSON text: {counters, meters: [{…fields, days, months, dropDays?, dropMonths?}]}. */
   deltaText(s: PartitionState): string {
     const meters: string[] = [];
     for (const [m, base] of this.touched) {
-      const { days, months, ...fields } = m;
+      const { days, months } = m;
       const dayTexts: string[] = [];
       const monthTexts: string[] = [];
       const dropDays: string[] = [];
       const dropMonths: string[] = [];
-      for (const [k, d] of days) if (dayChanged(base?.days.get(k), d)) dayTexts.push(dayText(d));
+      for (const [k, d] of days) if (dayChanged(marked(base?.days, k), d)) dayTexts.push(dayText(d));
       for (const [k, mo] of months)
-        if (monthChanged(base?.months.get(k), mo)) monthTexts.push(JSON.stringify(mo));
+        if (this.monthChanged(marked(base?.months, k), mo)) monthTexts.push(monthText(mo));
       // a day dropped, or dropped and made again (it goes to the end of the map, as it did here)
-      for (const [k, b] of base?.days ?? []) if (days.get(k) !== b.day) dropDays.push(k);
-      for (const [k, b] of base?.months ?? []) if (months.get(k) !== b.month) dropMonths.push(k);
-      const head = JSON.stringify({
-        ...fields,
-        ...(dropDays.length > 0 ? { dropDays } : {}),
-        ...(dropMonths.length > 0 ? { dropMonths } : {}),
-      });
-      meters.push(`${head.slice(0, -1)},"days":[${dayTexts.join(',')}],"months":[${monthTexts.join(',')}]}`);
+      for (const b of base?.days ?? []) if (days.get(b.key) !== b.day) dropDays.push(b.key);
+      for (const b of base?.months ?? []) if (months.get(b.key) !== b.month) dropMonths.push(b.key);
+      let head = meterFieldsText(m);
+      if (dropDays.length > 0) head += `,"dropDays":${JSON.stringify(dropDays)}`;
+      if (dropMonths.length > 0) head += `,"dropMonths":${JSON.stringify(dropMonths)}`;
+      meters.push(`{${head},"days":[${dayTexts.join(',')}],"months":[${monthTexts.join(',')}]}`);
     }
     return `{"counters":${JSON.stringify(s.counters)},"meters":[${meters.join(',')}]}`;
   }

@@ -126,7 +126,7 @@ describe('compact meters state round trip', () => {
   });
 });
 
-describe('state texts made field by field', () => {
+describe('state texts made from object literals', () => {
   it('parse to what JSON.stringify of the state made, in snapshots and deltas, and the deltas alone keep the state, across a month end', () => {
     // three meters from 28 March to 3 April: a month closes (its predictions, means and totals),
     // a water register (no zone, a fixed offset), and a day or more dropped after retention
@@ -191,11 +191,33 @@ describe('state texts made field by field', () => {
         const ref = reference.meters.find((m) => m.id === fields.id)!;
         const { days: refDays, months: refMonths, ...refFields } = ref;
         assert.deepEqual(fields, refFields);
-        for (const d of days)
-          assert.deepEqual(
-            d,
-            refDays.find((x) => x.day === d.day),
-          );
+        for (const d of days) {
+          const r = refDays.find((x) => x.day === d.day) as unknown as Record<string, unknown> & {
+            hourList: number[];
+          };
+          const part = (d as { hourPart?: number[] }).hourPart;
+          if (part === undefined) {
+            assert.deepEqual(d, r);
+            continue;
+          }
+          // a day the delta only updates: what can change, and the hours changed (from the whole day's)
+          seen.add('hourPart');
+          const { hourPart, ...rest } = d as unknown as Record<string, unknown> & { hourPart: number[] };
+          assert.deepEqual(rest, {
+            day: r.day,
+            sum: r.sum,
+            n: r.n,
+            closed: r.closed,
+            written: r.written,
+            seenRuns: r.seenRuns,
+          });
+          assert.ok(hourPart.length <= r.hourList.length);
+          if (hourPart.length < r.hourList.length) seen.add('fewer hours than the whole day');
+          for (let i = 0; i < hourPart.length; i += 3) {
+            const at = r.hourList.indexOf(hourPart[i]);
+            assert.deepEqual(hourPart.slice(i, i + 3), r.hourList.slice(at, at + 3));
+          }
+        }
         for (const mo of months)
           assert.deepEqual(
             mo,
@@ -208,7 +230,15 @@ describe('state texts made field by field', () => {
       }
     }
     // the run went through what the texts must say
-    for (const k of ['register', 'tz', 'completeMonthTotals', 'lastMonthDaily', 'dropDays', 'predictions'])
+    for (const k of [
+      'register',
+      'tz',
+      'completeMonthTotals',
+      'lastMonthDaily',
+      'dropDays',
+      'predictions',
+      'hourPart',
+    ])
       assert.ok(seen.has(k), k);
   });
 });

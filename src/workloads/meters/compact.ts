@@ -145,6 +145,9 @@ export class HourSums {
   /** index of the first hour (ms / HOUR) */
   private base: number;
   private v: Float64Array;
+  /** the first and last hour (ms / HOUR) changed since `markClean` (lo > hi: none) */
+  private lo = Number.POSITIVE_INFINITY;
+  private hi = Number.NEGATIVE_INFINITY;
 
   constructor(start: number, end: number) {
     this.base = Math.floor(start / HOUR);
@@ -159,6 +162,29 @@ export class HourSums {
     const i = 2 * (h - this.base);
     this.v[i] += value;
     this.v[i + 1]++;
+    if (h < this.lo) this.lo = h;
+    if (h > this.hi) this.hi = h;
+  }
+
+  /** From now on, `changedList` gives only the hours added to after this call. */
+  markClean(): void {
+    this.lo = Number.POSITIVE_INFINITY;
+    this.hi = Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * The hours with readings from the first to the last one added to since `markClean` (restoring
+   * with `set` is not a change), flat as `list` gives them: what a delta of the day needs to carry.
+   */
+  changedList(): number[] {
+    const out: number[] = [];
+    const from = Math.max(this.lo, this.base);
+    const to = Math.min(this.hi, this.base + this.v.length / 2 - 1);
+    for (let h = from; h <= to; h++) {
+      const i = 2 * (h - this.base);
+      if (this.v[i + 1] > 0) out.push(h * HOUR, this.v[i], this.v[i + 1]);
+    }
+    return out;
   }
 
   /** Sets an hour's sum and readings (restoring a saved day). */

@@ -535,6 +535,8 @@ export class MetersProcessor {
   private recordDayInMonth(m: MeterState, month: MonthState, day: DayState): void {
     month.sums[day.dayOfMonth - 1] = day.sum;
     month.complete[day.dayOfMonth - 1] = isComplete(m, day.n, expectedReadings(m, day));
+    // (the delta's baseline keeps no copy of the sums: it is told instead)
+    this.changes.monthDaySet(month);
   }
 
   private quarantineDiff(

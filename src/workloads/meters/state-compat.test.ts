@@ -6,7 +6,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { fixtureReadings, readingMessage } from '../../../test/fixtures/meters-state/readings.ts';
+import {
+  type FixtureReading,
+  fixtureReadings,
+  readingMessage,
+} from '../../../test/fixtures/meters-state/readings.ts';
 import { decodeReading } from '../../domain/meters/reading.ts';
 import { METER_TABLES } from '../../domain/meters/tables.ts';
 import { BatchOutputs } from '../../stream/outputs.ts';
@@ -121,3 +125,126 @@ describe('compact meters state round trip', () => {
     assert.deepEqual(r.state.counters, whole.state.counters);
   });
 });
+
+describe('state texts made from object literals', () => {
+  it('parse to what JSON.stringify of the state made, in snapshots and deltas, and the deltas alone keep the state, across a month end', () => {
+    // three meters from 28 March to 3 April: a month closes (its predictions, means and totals),
+    // a water register (no zone, a fixed offset), and a day or more dropped after retention
+    const rs: FixtureReading[] = [];
+    const from = Date.parse('2013-03-24T00:00:00Z');
+    let register = 500;
+    for (let i = 0; i < 48 * 10; i++) {
+      const t = from + i * 1_800_000;
+      const base = { v: 1 as const, seq: i, value: 0.1 + (i % 5) * 0.01 };
+      rs.push({
+        ...base,
+        meter_id: 'E-LON',
+        kind: 'electricity',
+        ts: new Date(t).toISOString(),
+        unit: 'kWh',
+        type: 'interval',
+        tz: 'Europe/London',
+      });
+      rs.push({
+        ...base,
+        meter_id: 'E-KOL',
+        kind: 'electricity',
+        ts: new Date(t).toISOString(),
+        unit: 'kWh',
+        type: 'interval',
+        tz: 'Asia/Kolkata',
+      });
+      register += i % 4;
+      const local = new Date(t + 2 * 3_600_000).toISOString().slice(0, 19);
+      rs.push({
+        ...base,
+        meter_id: 'W-FIX',
+        kind: 'water',
+        ts: `${local}+02:00`,
+        value: register,
+        unit: 'L',
+        type: 'cumulative',
+      });
+    }
+    const p = processor();
+    const seen = new Set<string>();
+    // a second state kept by the deltas alone, from the first (empty) snapshot
+    const restored = partitionStateFromJSON(JSON.parse(partitionStateToJSONText(p.state)));
+    for (let a = 0; a < rs.length; a += 97) {
+      feed2(p, rs, a, Math.min(a + 97, rs.length));
+      const delta = JSON.parse(p.changes.deltaText(p.state)) as { meters: Record<string, unknown>[] };
+      p.changes.saved();
+      applyPartitionDelta(restored, structuredClone(delta));
+      assert.equal(partitionStateToJSONText(restored), partitionStateToJSONText(p.state));
+      const reference = JSON.parse(JSON.stringify(partitionStateToJSON(p.state))) as {
+        meters: { id: string; days: { day: string }[]; months: { month: string }[] }[];
+      };
+      assert.deepEqual(JSON.parse(partitionStateToJSONText(p.state)), reference);
+      for (const dm of delta.meters) {
+        const { days, months, dropDays, dropMonths, ...fields } = dm as {
+          id: string;
+          days: { day: string }[];
+          months: { month: string }[];
+          dropDays?: string[];
+          dropMonths?: string[];
+        };
+        const ref = reference.meters.find((m) => m.id === fields.id)!;
+        const { days: refDays, months: refMonths, ...refFields } = ref;
+        assert.deepEqual(fields, refFields);
+        for (const d of days) {
+          const r = refDays.find((x) => x.day === d.day) as unknown as Record<string, unknown> & {
+            hourList: number[];
+          };
+          const part = (d as { hourPart?: number[] }).hourPart;
+          if (part === undefined) {
+            assert.deepEqual(d, r);
+            continue;
+          }
+          // a day the delta only updates: what can change, and the hours changed (from the whole day's)
+          seen.add('hourPart');
+          const { hourPart, ...rest } = d as unknown as Record<string, unknown> & { hourPart: number[] };
+          assert.deepEqual(rest, {
+            day: r.day,
+            sum: r.sum,
+            n: r.n,
+            closed: r.closed,
+            written: r.written,
+            seenRuns: r.seenRuns,
+          });
+          assert.ok(hourPart.length <= r.hourList.length);
+          if (hourPart.length < r.hourList.length) seen.add('fewer hours than the whole day');
+          for (let i = 0; i < hourPart.length; i += 3) {
+            const at = r.hourList.indexOf(hourPart[i]);
+            assert.deepEqual(hourPart.slice(i, i + 3), r.hourList.slice(at, at + 3));
+          }
+        }
+        for (const mo of months)
+          assert.deepEqual(
+            mo,
+            refMonths.find((x) => x.month === mo.month),
+          );
+        for (const k of Object.keys(refFields)) seen.add(k);
+        if (dropDays) seen.add('dropDays');
+        if (months.some((mo) => (mo as unknown as { predictions: unknown[] }).predictions.length > 0))
+          seen.add('predictions');
+      }
+    }
+    // the run went through what the texts must say
+    for (const k of [
+      'register',
+      'tz',
+      'completeMonthTotals',
+      'lastMonthDaily',
+      'dropDays',
+      'predictions',
+      'hourPart',
+    ])
+      assert.ok(seen.has(k), k);
+  });
+});
+
+function feed2(p: MetersProcessor, rs: FixtureReading[], from: number, to: number) {
+  const out = new BatchOutputs();
+  for (let i = from; i < to; i++) p.process(msg(rs[i], i), out);
+  return out;
+}

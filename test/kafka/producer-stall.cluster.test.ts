@@ -13,6 +13,7 @@ import type { KafkaProducer } from '../../src/transport/kafka/producer.ts';
 import { openTransport } from '../../src/transport/open.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { privateKafkaCluster } from '../helpers/cluster.ts';
+import { assertAllArrived } from '../helpers/kafka-lost.ts';
 
 const PORT_OFFSET = 1700; // brokers 10792 and 10794, controller 10793 (3 brokers use 1500, failover 1300)
 const CYCLES = Number(process.env.LAKESTREAM_STALL_CYCLES ?? 4);
@@ -75,18 +76,7 @@ it(`settles every send in bounded time through ${CYCLES} broker kill/restart cyc
       'sends that hung until their deadline',
     );
 
-    const c = await t.consumer({ group: 'stall-check', topics: [topic], from: 'earliest' });
-    const seen = new Set<string>();
-    const deadline = Date.now() + 120_000;
-    while ([...acked].some((v) => !seen.has(v)) && Date.now() < deadline)
-      for (const m of await c.poll(20_000, 500)) seen.add(new TextDecoder().decode(m.value));
-    await c.close();
-    const lost = [...acked].filter((v) => !seen.has(v));
-    assert.deepEqual(
-      lost.slice(0, 10),
-      [],
-      `${lost.length} of ${acked.size} acknowledged messages never arrived`,
-    );
+    await assertAllArrived(t, topic, acked, 'stall-check');
   } finally {
     await t.close();
   }

@@ -19,6 +19,7 @@ import type { KafkaProducer } from '../../src/transport/kafka/producer.ts';
 import { openTransport } from '../../src/transport/open.ts';
 import type { Transport } from '../../src/transport/transport.ts';
 import { privateKafkaCluster } from '../helpers/cluster.ts';
+import { assertAllArrived } from '../helpers/kafka-lost.ts';
 
 const PORT_OFFSET = 3300; // brokers 12392, 12394, 12396, controller 12393
 const CYCLES = Number(process.env.LAKESTREAM_STALL3_CYCLES ?? 3);
@@ -258,18 +259,7 @@ it(`acknowledges sends within ${MAX_WAIT_MS / 1000} s through ${CYCLES} kill/res
     assert.deepEqual(failed, [], 'sends that failed (one broker of three down: writes are accepted)');
     assert.equal(p.stalls, 0, 'requests the client left unsettled');
 
-    const c = await t.consumer({ group: 'stall3-check', topics: [topic], from: 'earliest' });
-    const seen = new Set<string>();
-    const deadline = Date.now() + 120_000;
-    while ([...acked].some((v) => !seen.has(v)) && Date.now() < deadline)
-      for (const m of await c.poll(20_000, 500)) seen.add(new TextDecoder().decode(m.value));
-    await c.close();
-    const lost = [...acked].filter((v) => !seen.has(v));
-    assert.deepEqual(
-      lost.slice(0, 10),
-      [],
-      `${lost.length} of ${acked.size} acknowledged messages never arrived`,
-    );
+    await assertAllArrived(t, topic, acked, 'stall3-check');
   } finally {
     unsubscribe('tracing:plt:kafka:connections:api:error', onError);
     await t.close();

@@ -210,6 +210,44 @@ async function oneWorker(
   return lake;
 }
 
+/**
+ * A worker owning every partition whose afterCommit records the store paths it reads (those `keep`
+ * accepts), one list per batch, in the order read: `reads` fills as `make` runs batches.
+ */
+function countingReads(keep: (path: string) => boolean = () => true): {
+  reads: string[][];
+  make: (lake: Lake) => WorkerContext;
+} {
+  const reads: string[][] = [];
+  let current: string[] | undefined;
+  const make = (l: Lake) => {
+    const localPath = l.store.localPath.bind(l.store);
+    l.store.localPath = (p: string) => {
+      if (keep(p)) current?.push(p);
+      return localPath(p);
+    };
+    const w = workloadOn(l);
+    return worker(
+      l,
+      {
+        ...w,
+        afterCommit: async (lk, tables) => {
+          current = [];
+          reads.push(current);
+          try {
+            return await w.afterCommit!(lk, tables);
+          } finally {
+            current = undefined;
+          }
+        },
+      },
+      ALL,
+      'counted',
+    );
+  };
+  return { reads, make };
+}
+
 describe('fleet rows from partial sums, through the batch pipeline', () => {
   const msgs = readings();
   const SIZE = 400;
@@ -294,33 +332,8 @@ describe('fleet rows from partial sums, through the batch pipeline', () => {
   });
 
   it('a roll-up reads no meter rows: the partials only, a few files per month however many batches', async () => {
-    const read: string[][] = [];
-    let current: string[] | undefined;
-    const lake = await oneWorker(msgs, SIZE / 4, (l) => {
-      const localPath = l.store.localPath.bind(l.store);
-      l.store.localPath = (p: string) => {
-        current?.push(p);
-        return localPath(p);
-      };
-      const w = workloadOn(l);
-      return worker(
-        l,
-        {
-          ...w,
-          afterCommit: async (lk, tables) => {
-            current = [];
-            read.push(current);
-            try {
-              return await w.afterCommit!(lk, tables);
-            } finally {
-              current = undefined;
-            }
-          },
-        },
-        ALL,
-        'counted',
-      );
-    });
+    const { reads: read, make } = countingReads();
+    const lake = await oneWorker(msgs, SIZE / 4, make);
     const batches = read.length;
     assert.ok(batches > 2 * FOLD_AT, `${batches} batches`);
     const meterFiles = (p: string) =>
@@ -353,33 +366,8 @@ describe('fleet rows from partial sums, through the batch pipeline', () => {
 
   it("a batch's two roll-ups and its fold read the partials once between them: no partials file twice", async () => {
     // which partials files each batch's afterCommit reads, in the order it reads them
-    const read: string[][] = [];
-    let current: string[] | undefined;
-    const lake = await oneWorker(msgs, SIZE / 2, (l) => {
-      const localPath = l.store.localPath.bind(l.store);
-      l.store.localPath = (p: string) => {
-        if (p.startsWith(`${FLEET_PARTIALS.path}/`)) current?.push(p);
-        return localPath(p);
-      };
-      const w = workloadOn(l);
-      return worker(
-        l,
-        {
-          ...w,
-          afterCommit: async (lk, tables) => {
-            current = [];
-            read.push(current);
-            try {
-              return await w.afterCommit!(lk, tables);
-            } finally {
-              current = undefined;
-            }
-          },
-        },
-        ALL,
-        'counted',
-      );
-    });
+    const { reads: read, make } = countingReads((p) => p.startsWith(`${FLEET_PARTIALS.path}/`));
+    const lake = await oneWorker(msgs, SIZE / 2, make);
     // batches that rolled up both tables' rows of a month (January's end: predictions and outcomes)
     // and batches that folded are among them
     const history = await lake.table(FLEET_PARTIALS.path).history();

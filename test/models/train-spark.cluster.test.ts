@@ -10,8 +10,10 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { generateTrainLake } from '../../src/bench/train-lake.ts';
 import { retrainOnLake } from '../../src/cli/stream.ts';
+import { openEngine } from '../../src/engine/index.ts';
 import { Lake } from '../../src/lake/index.ts';
 import type { ConsumptionModelJson } from '../../src/models/consumption/model.ts';
+import { trainOnEngine } from '../../src/models/consumption/engine-train.ts';
 import { trainFromLake } from '../../src/models/consumption/train.ts';
 import { latestModelVersion, loadModelJson } from '../../src/models/registry.ts';
 import { cli, runCli } from '../helpers/cli.ts';
@@ -73,6 +75,28 @@ describe('train --engine spark (consumption)', { timeout: 1_800_000 }, () => {
       });
     } finally {
       await lake.close();
+    }
+  });
+
+  it('every IRLS step reads the training set Spark cached, not a recomputation of it', async () => {
+    // A view Spark analyzes again at each use never matched its own cache (the training set's CTEs get
+    // new ids each time): each step rebuilt the whole set. The step's plan must scan the cached rows.
+    const engine = await openEngine(cluster.sparkConnectUrl, hdfsLake, { connectTimeoutMs: 60_000 });
+    try {
+      const steps: string[] = [];
+      const query = engine.query.bind(engine);
+      engine.query = (sql, o) => {
+        if (/FROM weighted GROUP BY k/.test(sql)) steps.push(sql);
+        return query(sql, o);
+      };
+      await trainOnEngine(engine);
+      assert.ok(steps.length > 1, `${steps.length} IRLS steps`);
+      for (const sql of [steps[0], steps.at(-1)!]) {
+        const plan = String(Object.values((await query(`EXPLAIN ${sql}`)).rows[0])[0]);
+        assert.match(plan, /InMemoryTableScan|Scan In-memory table|InMemoryRelation/, plan.slice(0, 2000));
+      }
+    } finally {
+      await engine.close();
     }
   });
 

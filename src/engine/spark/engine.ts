@@ -17,7 +17,7 @@ import {
   type QueryEngine,
   type QueryOptions,
 } from '../engine.ts';
-import { SparkConnectClient } from './client.ts';
+import { SparkConnectClient, sqlRel } from './client.ts';
 
 export const DEFAULT_HDFS_RPC_PORT = 8020;
 const TABLE_LIST_TTL_MS = 2000;
@@ -252,7 +252,26 @@ export class SparkEngine implements QueryEngine {
   async cacheView(name: string, sql: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
     try {
       await this.ensureViews(sql, opts.signal);
-      await this.client.sql(`CREATE OR REPLACE TEMPORARY VIEW ${backticks(name)} AS\n${sql}`, opts);
+      // The view is the query's analyzed plan (a DataFrame's view, as Dataset.createOrReplaceTempView
+      // makes), so every query that names it finds the cached rows. A view created from SQL text is
+      // analyzed again at each use, and a query with CTEs gets new CTE ids each time and never matches
+      // its cache: every IRLS step recomputed the training set.
+      // REBALANCE (adaptive execution) cuts the rows into partitions of the advisory size instead of
+      // the source's (a file per day of a gold table: ~1,000 tasks for every later scan).
+      await this.client.command(
+        {
+          commandType: {
+            case: 'createDataframeView',
+            value: {
+              input: sqlRel(`SELECT /*+ REBALANCE */ * FROM (\n${sql}\n)`),
+              name,
+              isGlobal: false,
+              replace: true,
+            },
+          },
+        },
+        opts,
+      );
       await this.client.sql(`CACHE TABLE ${backticks(name)}`, opts);
     } catch (e) {
       if (opts.signal?.aborted) throw opts.signal.reason;

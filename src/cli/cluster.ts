@@ -43,7 +43,7 @@ cached in ~/.cache/lakestream/jars:
   HDFS: a NameNode (RPC 127.0.0.1:8020, WebHDFS http://127.0.0.1:9870/webhdfs/v1) and 2 DataNodes,
     replication 2, permissions on; --hdfs-user is the superuser WebHDFS clients name with user.name=.
   Spark 4.0.1 with Delta Lake 4.0.0: a standalone master (spark://127.0.0.1:7077), one worker (2 cores,
-    2 GB for executors) and a Spark Connect server (sc://127.0.0.1:15002) as the driver; it reads
+    2 GB for executors; an executor of 1 GB, --spark-memory) and a Spark Connect server (sc://127.0.0.1:15002) as the driver; it reads
     hdfs://127.0.0.1:8020/… as the HDFS superuser.
 With none of --kafka, --hdfs, --spark: all three. "up" is idempotent: what runs is only checked. Data, logs
 and pid files live in --dir; "down" stops only the processes started from there, by pid. "fetch" only
@@ -91,6 +91,11 @@ Examples:
       value: 'USER',
       help: 'up: HDFS superuser, the user.name WebHDFS clients give (default lakestream)',
     },
+    'spark-memory': {
+      type: 'string',
+      value: 'MB',
+      help: "up: the Spark executor's memory (default 1024; the worker offers at least as much)",
+    },
     timeout: {
       type: 'string',
       value: 'SECONDS',
@@ -136,6 +141,10 @@ Examples:
               ? undefined
               : numberOption('partitions', values.partitions, 6, { integer: true, min: 1 }),
           hdfsUser: values['hdfs-user'],
+          sparkMemoryMb:
+            values['spark-memory'] === undefined
+              ? undefined
+              : numberOption('spark-memory', values['spark-memory'], 1024, { integer: true, min: 512 }),
         });
         const what = partNames(parts);
         log(

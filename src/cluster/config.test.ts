@@ -108,6 +108,24 @@ describe('cluster configuration', () => {
     assert.ok(c.spark.executorMemoryMb <= c.spark.workerMemoryMb, 'an executor fits in the worker');
   });
 
+  it('with --spark-memory gives the executor that much, and the worker at least as much', () => {
+    const big = resolveConfig({
+      dir: '/tmp/lakestream-config-test-sm',
+      portOffset: 400,
+      sparkMemoryMb: 8192,
+    });
+    assert.equal(big.spark.executorMemoryMb, 8192);
+    assert.equal(big.spark.workerMemoryMb, 8192);
+    assert.equal(connectConf(big)['spark.executor.memory'], '8192m');
+    const small = resolveConfig({
+      dir: '/tmp/lakestream-config-test-sm',
+      portOffset: 400,
+      sparkMemoryMb: 768,
+    });
+    assert.equal(connectConf(small)['spark.executor.memory'], '768m');
+    assert.equal(small.spark.workerMemoryMb, defaultConfig('/tmp/x').spark.workerMemoryMb);
+  });
+
   it("gives Spark's processes the launcher's Scala version, 127.0.0.1 and the HDFS superuser", () => {
     const env = sparkEnv(c);
     assert.equal(env.SPARK_SCALA_VERSION, '2.13');

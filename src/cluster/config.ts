@@ -92,6 +92,8 @@ export interface ConfigOverrides {
   rpcPort?: number;
   httpPort?: number;
   hdfsUser?: string;
+  /** the Spark executor's memory in MB (the worker offers at least as much) */
+  sparkMemoryMb?: number;
 }
 
 export function defaultConfig(dir: string = DEFAULT_CLUSTER_DIR, portOffset = 0): ClusterConfig {
@@ -184,6 +186,10 @@ export function resolveConfig(o: ConfigOverrides): ClusterConfig {
   if (o.rpcPort !== undefined) c.hdfs.rpcPort = o.rpcPort;
   if (o.httpPort !== undefined) c.hdfs.httpPort = o.httpPort;
   if (o.hdfsUser !== undefined) c.hdfs.user = o.hdfsUser;
+  if (o.sparkMemoryMb !== undefined) {
+    c.spark.executorMemoryMb = o.sparkMemoryMb;
+    c.spark.workerMemoryMb = Math.max(c.spark.workerMemoryMb, o.sparkMemoryMb);
+  }
   return c;
 }
 

@@ -6,7 +6,8 @@
 // placed so that a broker's failover gives its partitions different new leaders (the case that
 // stalled; see `victim`). Per cycle it records the longest wait for an acknowledgement, and traces the
 // client's failed requests (diagnostics channel plt:kafka:connections:api) to print what the requests
-// in such a wait were doing. Before the fix in producer.ts every cycle waited 45 – 55 s (Kafka README).
+// in such a wait were doing. Before the fix (the client patch in patches/, src/transport/kafka/client-patch.ts)
+// every cycle waited 45 – 55 s (Kafka README).
 
 import assert from 'node:assert/strict';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';

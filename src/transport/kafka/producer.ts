@@ -11,6 +11,7 @@ import { LakestreamError } from '../../errors.ts';
 import { murmur2, toPositive } from '../murmur2.ts';
 import type { OutgoingMessage, Producer } from '../transport.ts';
 import type { KafkaAdmin } from './admin.ts';
+import { requireKafkaClientPatch } from './client-patch.ts';
 import { toLakestreamError, withDeadline } from './errors.ts';
 import { checkTopicName, type KafkaSettings } from './url.ts';
 
@@ -66,7 +67,7 @@ export class KafkaProducer implements Producer {
   stalls = 0;
   private readonly admin: KafkaAdmin;
   private readonly settings: KafkaSettings;
-  /** partition count of each topic sent to, read once (requests are cut per partition, see sendBounded) */
+  /** partition count of each topic sent to, read once (a topic the brokers lack fails with its name) */
   private readonly partitionCounts = new Map<string, number>();
   /**
    * Each key's UTF-8 bytes and Kafka's partition hash (positive murmur2, the client takes it modulo
@@ -85,6 +86,7 @@ export class KafkaProducer implements Producer {
     this.settings = settings;
     this.admin = admin;
     this.onClose = onClose;
+    requireKafkaClientPatch();
     this.client = this.newClient();
   }
 
@@ -119,7 +121,7 @@ export class KafkaProducer implements Producer {
         timer = setTimeout(() => r('stalled'), REQUEST_STALL_MS);
       });
       try {
-        const sent = this.sendPerPartition(client, records, topic).then(() => 'sent' as const);
+        const sent = client.send({ messages: records }).then(() => 'sent' as const);
         if ((await Promise.race([sent, stalled])) === 'sent') return;
       } finally {
         clearTimeout(timer);
@@ -139,38 +141,6 @@ export class KafkaProducer implements Producer {
         client.close(true).catch(() => {});
       }
     }
-  }
-
-  /**
-   * One client send per partition, all at once; resolves when every one is acknowledged. A single send
-   * of several partitions is what stalled after a broker's restart on 3 brokers (issue 16): the client
-   * (2.12.1, Producer#performSingleDestinationSend) groups a send's records by their partitions'
-   * leader, then sends — and re-sends on every retry — the whole group to the current leader of the
-   * group's FIRST record's partition. Once a failover gives the group's partitions different leaders,
-   * that broker answers NOT_LEADER_OR_FOLLOWER for the others on every retry, and the send waits out
-   * all the client's retries (~44 s) and fails. With one partition per send the group's leader is its
-   * partition's own, and a retry after a metadata refresh goes to the new leader.
-   */
-  private sendPerPartition(
-    client: KafkaClientProducer<Buffer, Buffer, Buffer, Buffer>,
-    records: Record[],
-    topic: string,
-  ): Promise<void> {
-    const n = this.partitionCounts.get(topic) ?? 1;
-    const byPartition = new Map<number, Record[]>();
-    for (const r of records) {
-      // the client takes the given partition modulo the count; a record without one goes to 0
-      const p = (r.partition ?? 0) % n;
-      const group = byPartition.get(p);
-      if (group === undefined) byPartition.set(p, [r]);
-      else group.push(r);
-    }
-    if (byPartition.size === 1) return client.send({ messages: records }).then(() => {});
-    // all settled before the request counts as done, so no more than MAX_IN_FLIGHT are ever in the client
-    const sends = [...byPartition.values()].map((messages) => client.send({ messages }));
-    return Promise.allSettled(sends).then((results) => {
-      for (const r of results) if (r.status === 'rejected') throw r.reason;
-    });
   }
 
   async send(topic: string, messages: OutgoingMessage[]): Promise<void> {

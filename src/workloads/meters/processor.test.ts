@@ -244,4 +244,36 @@ describe('meters processor at the end of a bounded input', () => {
     const days = daily(out);
     assert.ok(Math.abs(days.reduce((a, d) => a + (d.value as number), 0) - total) < 1e-9);
   });
+
+  it('keeps the next due time ahead of the watermark, and still releases days after the retention', () => {
+    const p = processor();
+    const out = new BatchOutputs();
+    for (const r of halfHourly('M1', '2013-01-01T00:00:00Z', 48 * 10)) {
+      p.process(msg(r), out);
+      const m = p.state.meters.get('M1')!;
+      // (a due time left behind the watermark sent every reading to scan the meter's days again)
+      assert.ok(m.nextCloseAt >= m.watermark, `${r.ts}: next due ${m.nextCloseAt} < ${m.watermark}`);
+    }
+    const m = p.state.meters.get('M1')!;
+    // closed days are released 7 days after they end: by 01-10 23:30, 01-01 and 01-02 are gone
+    assert.deepEqual(
+      [...m.days.keys()].sort(),
+      [3, 4, 5, 6, 7, 8, 9, 10].map((d) => `2013-01-${String(d).padStart(2, '0')}`),
+    );
+    assert.equal(m.nextCloseAt, Date.parse('2013-01-11T00:00:00Z'), '01-03 is released next');
+    assert.equal(daily(out).length, 9, 'nine days closed, the tenth within its allowed lateness');
+    const late = new BatchOutputs();
+    const [tooLate] = halfHourly('M1', '2013-01-02T00:15:00Z', 1);
+    const [inTime] = halfHourly('M1', '2013-01-03T00:15:00Z', 1);
+    p.process(msg(tooLate), late);
+    p.process(msg(inTime), late);
+    assert.deepEqual(
+      late.rowsFor(METER_TABLES.quarantine.path).map((r) => r.reason),
+      ['too-late'],
+    );
+    assert.deepEqual(
+      daily(late).map((d) => [d.day, d.n_readings]),
+      [['2013-01-03', 49]],
+    );
+  });
 });

@@ -297,6 +297,14 @@ export class MetersProcessor {
       if (day.closed && day.end + retentionMs < m.watermark) m.days.delete(key);
     for (const [key, month] of m.months)
       if (month.closed && month.end + retentionMs < m.watermark) m.months.delete(key);
+    // The next event time anything here is due: an open day or month to close, a closed one to
+    // release. Without it every later reading that moved the watermark came back here to scan them all.
+    let next = Number.POSITIVE_INFINITY;
+    for (const day of m.days.values())
+      next = Math.min(next, day.end + (day.closed ? retentionMs : allowedLatenessMs));
+    for (const month of m.months.values())
+      next = Math.min(next, month.end + (month.closed ? retentionMs : allowedLatenessMs));
+    m.nextCloseAt = next;
   }
 
   private closeDay(m: MeterState, day: DayState, out: BatchOutputs): void {

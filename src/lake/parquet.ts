@@ -142,50 +142,138 @@ function stagingOf(f: Field): Staging {
 const CHUNK_ROWS = 2048;
 
 /**
- * Appends `rows` to the temp table `name` (columns c0, c1, … of the staging types), checking each
- * value against the schema: a bad one is an error naming the table, row and column.
+ * A string column staged as codes into a list of its distinct values, when it has few: setting a
+ * VARCHAR item is a native call per value (the largest cost of staging a batch, measured), an
+ * INTEGER item a typed-array write. Readings repeat their kind, unit, type, topic, zone and day, and
+ * a batch's meters each send several. Bounded so the list stays a small SQL literal.
+ */
+const DICTIONARY_MAX = 4096;
+
+/**
+ * The staging columns of `rows`: each value checked and encoded once (a bad one is an error naming
+ * the table, row and column), then how the column goes to DuckDB — as its type's staging, as codes
+ * into a dictionary (strings with few distinct values), or as doubles (whole numbers that are all
+ * exact as doubles: long and timestamp columns then need no BigInt per value).
+ */
+function planColumns(rows: Row[], schema: Field[], stagings: Staging[], table: string): PlannedColumn[] {
+  const n = rows.length;
+  return schema.map((f, c) => {
+    const { encode } = stagings[c];
+    const required = f.nullable === false;
+    const values = new Array<unknown>(n);
+    const isString = f.type === 'string';
+    const dict = isString ? new Map<string, number>() : undefined;
+    let inDict = isString;
+    let exactDoubles = f.type === 'long' || f.type === 'timestamp' || f.type === 'timestamp_ntz';
+    for (let i = 0; i < n; i++) {
+      const v = rows[i][f.name];
+      if (v === null || v === undefined) {
+        if (required)
+          throw new LakestreamError(
+            'BAD_INPUT',
+            `table ${table}: row ${i}: column "${f.name}" must not be null`,
+          );
+        values[i] = null;
+        continue;
+      }
+      let e: unknown;
+      try {
+        // the BigInt of int64/micros is made only if the column cannot go as doubles (below)
+        e = exactDoubles ? wholeNumber(f, v) : encode(v);
+      } catch (err) {
+        throw new LakestreamError(
+          'BAD_INPUT',
+          `table ${table}: row ${i}: column "${f.name}" (${f.type}) cannot hold ${JSON.stringify(String(v)).slice(0, 60)}: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+      if (exactDoubles && !Number.isSafeInteger(e)) {
+        exactDoubles = false;
+        for (let j = 0; j < i; j++) if (values[j] !== null) values[j] = BigInt(values[j] as number);
+        e = BigInt(e as number | string);
+      }
+      if (inDict) {
+        const s = e as string;
+        let code = dict!.get(s);
+        if (code === undefined) {
+          // a NUL cannot be written in a SQL string literal
+          if (dict!.size >= DICTIONARY_MAX || s.includes('\0')) inDict = false;
+          else {
+            code = dict!.size + 1; // DuckDB lists index from 1
+            dict!.set(s, code);
+          }
+        }
+      }
+      values[i] = e;
+    }
+    // a dictionary pays when values repeat; a column of distinct strings goes as strings
+    if (inDict && dict!.size * 2 <= n) {
+      const list = `[${[...dict!.keys()].map(quoteString).join(', ')}]`;
+      for (let i = 0; i < n; i++) if (values[i] !== null) values[i] = dict!.get(values[i] as string);
+      return { duck: INTEGER, values, sql: (x: string) => `(${list})[${x}]` };
+    }
+    if (exactDoubles) {
+      const sql = stagings[c].sql;
+      return { duck: DOUBLE, values, sql: (x: string) => sql(`CAST(${x} AS BIGINT)`) };
+    }
+    return { duck: stagings[c].duck, values, sql: stagings[c].sql };
+  });
+}
+
+/** How each column of `rows` would be staged (the DuckDB type of its staging column): for tests. */
+export function stagedTypes(rows: Row[], schema: Field[]): string[] {
+  return planColumns(rows, schema, schema.map(stagingOf), 'rows').map((p) => p.duck.toString());
+}
+
+interface PlannedColumn {
+  duck: DuckDBType;
+  /** the staging column's values, in row order (null for null) */
+  values: unknown[];
+  /** expression over the staged column giving the Delta type */
+  sql: (x: string) => string;
+}
+
+/** A long's or timestamp's value as the BIGINT it is staged as, before it is made a BigInt. */
+function wholeNumber(f: Field, v: unknown): number | string {
+  return f.type === 'long' ? integer(v) : toMicros(v);
+}
+
+/**
+ * Appends the planned columns to the temp table `name` (columns c0, c1, … of their staging types); a
+ * value its vector refuses is an error naming the table, row and column.
  */
 async function stageRows(
   conn: DuckDBConnection,
   name: string,
+  columns: PlannedColumn[],
   rows: Row[],
   schema: Field[],
-  stagings: Staging[],
   table: string,
 ): Promise<void> {
-  const columns = stagings.map((s, i) => `c${i} ${s.duck.toString()}`).join(', ');
-  await conn.run(`CREATE TEMP TABLE ${name} (${columns})`);
+  await conn.run(
+    `CREATE TEMP TABLE ${name} (${columns.map((p, i) => `c${i} ${p.duck.toString()}`).join(', ')})`,
+  );
   const appender = await conn.createAppender(name, null, 'temp');
   try {
-    const types = stagings.map((s) => s.duck);
+    const types = columns.map((p) => p.duck);
     for (let start = 0; start < rows.length; start += CHUNK_ROWS) {
-      const n = Math.min(CHUNK_ROWS, rows.length - start);
-      const chunk = DuckDBDataChunk.create(types, n);
-      for (let c = 0; c < schema.length; c++) {
-        const f = schema[c];
-        const { encode } = stagings[c];
-        const required = f.nullable === false;
+      const size = Math.min(CHUNK_ROWS, rows.length - start);
+      const chunk = DuckDBDataChunk.create(types, size);
+      for (let c = 0; c < columns.length; c++) {
+        const { values } = columns[c];
         const vector = chunk.getColumnVector(c);
-        for (let i = 0; i < n; i++) {
+        let i = 0;
+        try {
+          for (; i < size; i++) vector.setItem(i, values[start + i] as never);
+        } catch (e) {
+          // the vectors check ranges themselves (an INTEGER vector refuses 2**31)
+          const f = schema[c];
           const v = rows[start + i][f.name];
-          if (v === null || v === undefined) {
-            if (required)
-              throw new LakestreamError(
-                'BAD_INPUT',
-                `table ${table}: row ${start + i}: column "${f.name}" must not be null`,
-              );
-            vector.setItem(i, null);
-            continue;
-          }
-          try {
-            vector.setItem(i, encode(v) as never);
-          } catch (e) {
-            throw new LakestreamError(
-              'BAD_INPUT',
-              `table ${table}: row ${start + i}: column "${f.name}" (${f.type}) cannot hold ${JSON.stringify(String(v)).slice(0, 60)}: ${(e as Error).message}`,
-              { cause: e },
-            );
-          }
+          throw new LakestreamError(
+            'BAD_INPUT',
+            `table ${table}: row ${start + i}: column "${f.name}" (${f.type}) cannot hold ${JSON.stringify(String(v)).slice(0, 60)}: ${(e as Error).message}`,
+            { cause: e },
+          );
         }
         vector.flush();
       }
@@ -215,15 +303,14 @@ export async function writeDataFiles(input: WriteFilesInput): Promise<AddFile[]>
   if (rows.length === 0) return [];
   const prefix = (input.prefix ?? 'part-').replace(/[^A-Za-z0-9_.-]/g, '_');
   const stagings = schema.map(stagingOf);
+  const columns = planColumns(rows, schema, stagings, table);
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-write-'));
   try {
     const stats = await withDuck(async (conn) => {
       const name = `lakestream_stage_${++staging}`;
       try {
-        await stageRows(conn, name, rows, schema, stagings, table);
-        const select = schema
-          .map((f, i) => `${stagings[i].sql(`c${i}`)} AS ${quoteIdent(f.name)}`)
-          .join(', ');
+        await stageRows(conn, name, columns, rows, schema, table);
+        const select = schema.map((f, i) => `${columns[i].sql(`c${i}`)} AS ${quoteIdent(f.name)}`).join(', ');
         return await copyToDir(
           conn,
           `SELECT ${select} FROM temp.main.${name}`,

@@ -244,4 +244,41 @@ describe('meters processor at the end of a bounded input', () => {
     const days = daily(out);
     assert.ok(Math.abs(days.reduce((a, d) => a + (d.value as number), 0) - total) < 1e-9);
   });
+
+  it('looks for days and months to close only when one is due, and still releases days after the retention', () => {
+    const p = processor();
+    const out = new BatchOutputs();
+    // counts the scans of a meter's days and months (a due time left behind the watermark made one per reading)
+    const spied = p as unknown as { closeDue: (...a: unknown[]) => void };
+    const closeDue = spied.closeDue.bind(p);
+    let scans = 0;
+    spied.closeDue = (...a) => {
+      scans++;
+      closeDue(...a);
+    };
+    for (const r of halfHourly('M1', '2013-01-01T00:00:00Z', 48 * 10)) p.process(msg(r), out);
+    // nine days closed and two released, each at its own reading (one more where a release falls
+    // on a reading's instant: released at the next)
+    assert.ok(scans >= 11 && scans <= 13, `${scans} scans`);
+    const m = p.state.meters.get('M1')!;
+    // closed days are released 7 days after they end: by 01-10 23:30, 01-01 and 01-02 are gone
+    assert.deepEqual(
+      [...m.days.keys()].sort(),
+      [3, 4, 5, 6, 7, 8, 9, 10].map((d) => `2013-01-${String(d).padStart(2, '0')}`),
+    );
+    assert.equal(daily(out).length, 9, 'nine days closed, the tenth within its allowed lateness');
+    const late = new BatchOutputs();
+    const [tooLate] = halfHourly('M1', '2013-01-02T00:15:00Z', 1);
+    const [inTime] = halfHourly('M1', '2013-01-03T00:15:00Z', 1);
+    p.process(msg(tooLate), late);
+    p.process(msg(inTime), late);
+    assert.deepEqual(
+      late.rowsFor(METER_TABLES.quarantine.path).map((r) => r.reason),
+      ['too-late'],
+    );
+    assert.deepEqual(
+      daily(late).map((d) => [d.day, d.n_readings]),
+      [['2013-01-03', 49]],
+    );
+  });
 });

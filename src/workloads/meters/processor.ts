@@ -76,6 +76,12 @@ export class MetersProcessor {
   /** the meters changed since the state was last saved (the manifest's deltas): touched before they change */
   readonly changes = new PartitionChanges();
   private readonly ctx: ProcessContext;
+  /**
+   * Per meter, the earliest event time at which closeDue has anything to do (a day or month to close
+   * or to release); a meter without one (new, or restored) is checked at its next reading past
+   * nextCloseAt. Kept here, not in the state: nothing of it is saved.
+   */
+  private readonly dueAt = new WeakMap<MeterState, number>();
   private readonly localCache = new Map<
     string | number,
     { hour: number; local: ReturnType<typeof localFields> }
@@ -142,7 +148,7 @@ export class MetersProcessor {
       }
       day = newDay(m, local.day, dayStart);
       m.days.set(local.day, day);
-      m.nextCloseAt = Math.min(m.nextCloseAt, day.end + this.ctx.config.allowedLatenessMs);
+      this.dueBy(m, day.end + this.ctx.config.allowedLatenessMs);
     }
     if (day.seen.has(ts)) {
       c.duplicates++;
@@ -199,7 +205,7 @@ export class MetersProcessor {
     }
     if (ts > m.watermark) {
       m.watermark = ts;
-      if (ts >= m.nextCloseAt) this.closeDue(m, out);
+      if (ts >= m.nextCloseAt && ts >= (this.dueAt.get(m) ?? ts)) this.closeDue(m, out);
     }
   }
 
@@ -297,6 +303,22 @@ export class MetersProcessor {
       if (day.closed && day.end + retentionMs < m.watermark) m.days.delete(key);
     for (const [key, month] of m.months)
       if (month.closed && month.end + retentionMs < m.watermark) m.months.delete(key);
+    // The next event time anything here is due: an open day or month to close, a closed one to
+    // release. (The saved nextCloseAt is not moved on — the saved state keeps its form — so
+    // without this every later reading that moved the watermark came back here to scan them all.)
+    let next = Number.POSITIVE_INFINITY;
+    for (const day of m.days.values())
+      next = Math.min(next, day.end + (day.closed ? retentionMs : allowedLatenessMs));
+    for (const month of m.months.values())
+      next = Math.min(next, month.end + (month.closed ? retentionMs : allowedLatenessMs));
+    this.dueAt.set(m, next);
+  }
+
+  /** A day or month of `m` opened that is due to close at `t`. */
+  private dueBy(m: MeterState, t: number): void {
+    m.nextCloseAt = Math.min(m.nextCloseAt, t);
+    const due = this.dueAt.get(m);
+    if (due !== undefined && t < due) this.dueAt.set(m, t);
   }
 
   private closeDay(m: MeterState, day: DayState, out: BatchOutputs): void {
@@ -527,7 +549,7 @@ export class MetersProcessor {
         written: 'none',
       };
       m.months.set(month, s);
-      m.nextCloseAt = Math.min(m.nextCloseAt, s.end + this.ctx.config.allowedLatenessMs);
+      this.dueBy(m, s.end + this.ctx.config.allowedLatenessMs);
     }
     return s;
   }

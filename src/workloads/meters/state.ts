@@ -41,11 +41,33 @@ export interface MonthState {
   end: number;
   /** total of each day with data (index day-1), null = no data */
   sums: (number | null)[];
-  /** whether each day was complete */
-  complete: boolean[];
+  /** whether each day was complete: bit d-1 for day d (saved as the list of booleans it was, see
+   *  completeList; one small integer instead of an array of 28–31 elements at every meter) */
+  complete: number;
   predictions: Prediction[];
   closed: boolean;
   written: Written;
+}
+
+/** Whether day `i + 1` of the month was complete. */
+export const dayComplete = (mo: MonthState, i: number): boolean => (mo.complete & (1 << i)) !== 0;
+
+export const setDayComplete = (mo: MonthState, i: number, complete: boolean): void => {
+  mo.complete = complete ? mo.complete | (1 << i) : mo.complete & ~(1 << i);
+};
+
+/** The month's completeness as saved: one boolean a day. */
+export function completeList(mo: MonthState): boolean[] {
+  const out: boolean[] = [];
+  for (let i = 0; i < mo.daysInMonth; i++) out.push(dayComplete(mo, i));
+  return out;
+}
+
+function completeMask(list: boolean[] | number): number {
+  if (typeof list === 'number') return list;
+  let mask = 0;
+  for (let i = 0; i < list.length; i++) if (list[i]) mask |= 1 << i;
+  return mask;
 }
 
 export interface MeterState {
@@ -108,7 +130,7 @@ export function partitionStateToJSON(s: PartitionState): object {
         const { hours, ...fields } = rest;
         return { ...fields, hourList: hoursToList(hours), seenRuns: seenToRuns(seen) };
       }),
-      months: [...m.months.values()],
+      months: [...m.months.values()].map((mo) => ({ ...mo, complete: completeList(mo) })),
     })),
   };
 }
@@ -200,7 +222,7 @@ function monthText(mo: MonthState): string {
     daysInMonth: mo.daysInMonth,
     end: mo.end,
     sums: mo.sums,
-    complete: mo.complete,
+    complete: completeList(mo),
     predictions: mo.predictions,
     closed: mo.closed,
     written: mo.written,
@@ -265,7 +287,7 @@ interface MeterJSON extends Omit<MeterState, 'days' | 'months'> {
     seen?: number[];
     seenRuns?: number[];
   })[];
-  months: MonthState[];
+  months: (Omit<MonthState, 'complete'> & { complete: boolean[] })[];
 }
 
 export function partitionStateFromJSON(o: unknown): PartitionState {
@@ -286,7 +308,7 @@ function meterFromJSON(m: MeterJSON): MeterState {
     // (null: recomputed at the next reading)
     nextCloseAt: m.nextCloseAt ?? Number.NEGATIVE_INFINITY,
     days: new Map(m.days.map((d) => [d.day, dayFromJSON(d, m.intervalMs)])),
-    months: new Map(m.months.map((mo) => [mo.month, mo])),
+    months: new Map(m.months.map((mo) => [mo.month, { ...mo, complete: completeMask(mo.complete) }])),
   };
 }
 

@@ -216,6 +216,48 @@ function meterFieldsText(m: MeterState, dropDays?: string[], dropMonths?: string
   return t.slice(0, -1);
 }
 
+/**
+ * A meter the delta's state already holds, as meterFieldsText gives it but with only the fields a
+ * reading changes (and the month history when a month closed since it was first touched): a meter's
+ * id, kind, unit and zone never change, and written again for every touched meter of every batch they
+ * were over half of a delta's bytes. `update: true` tells applyPartitionDelta to merge it.
+ */
+function meterUpdateText(
+  m: MeterState,
+  monthClosed: boolean,
+  dropDays?: string[],
+  dropMonths?: string[],
+): string {
+  const t = monthClosed
+    ? JSON.stringify({
+        id: m.id,
+        update: true,
+        watermark: m.watermark,
+        intervalMs: m.intervalMs,
+        lastTs: m.lastTs,
+        nextCloseAt: m.nextCloseAt,
+        register: m.register,
+        monthMeans: m.monthMeans,
+        monthTotals: m.monthTotals,
+        completeMonthTotals: m.completeMonthTotals,
+        lastMonthDaily: m.lastMonthDaily,
+        dropDays,
+        dropMonths,
+      })
+    : JSON.stringify({
+        id: m.id,
+        update: true,
+        watermark: m.watermark,
+        intervalMs: m.intervalMs,
+        lastTs: m.lastTs,
+        nextCloseAt: m.nextCloseAt,
+        register: m.register,
+        dropDays,
+        dropMonths,
+      });
+  return t.slice(0, -1);
+}
+
 function monthText(mo: MonthState): string {
   return JSON.stringify({
     month: mo.month,
@@ -339,6 +381,8 @@ export function intern<T extends string>(s: T): T {
 
 /** A changed meter in a delta: its fields, the days and months that changed, and those dropped. */
 interface MeterDeltaJSON extends MeterJSON {
+  /** only the fields a reading or a month's close changes (meterUpdateText): merged into the held meter */
+  update?: boolean;
   dropDays?: string[];
   dropMonths?: string[];
 }
@@ -354,6 +398,9 @@ interface MeterDeltaJSON extends MeterJSON {
 type Baseline = {
   days: DayMark[];
   months: MonthMark[];
+  /** the meter's lastMonthDaily then: a new object each time a month of the meter closes, which is
+   *  when its month means and totals change too */
+  lastMonthDaily: MeterState['lastMonthDaily'];
 } | null;
 
 interface DayMark {
@@ -419,7 +466,7 @@ export class PartitionChanges {
     }
     const months: MonthMark[] = [];
     for (const [k, month] of m.months) months.push(markMonth(k, month));
-    this.touched.set(m, { days, months });
+    this.touched.set(m, { days, months, lastMonthDaily: m.lastMonthDaily });
   }
 
   /** A day's total and completeness were set in `month` (of a touched meter). */
@@ -460,11 +507,13 @@ export class PartitionChanges {
       // a day dropped, or dropped and made again (it goes to the end of the map, as it did here)
       for (const b of base?.days ?? []) if (days.get(b.key) !== b.day) dropDays.push(b.key);
       for (const b of base?.months ?? []) if (months.get(b.key) !== b.month) dropMonths.push(b.key);
-      const head = meterFieldsText(
-        m,
+      const drops = [
         dropDays.length > 0 ? dropDays : undefined,
         dropMonths.length > 0 ? dropMonths : undefined,
-      );
+      ] as const;
+      const head = base
+        ? meterUpdateText(m, base.lastMonthDaily !== m.lastMonthDaily, ...drops)
+        : meterFieldsText(m, ...drops);
       meters.push(`${head},"days":[${dayTexts.join(',')}],"months":[${monthTexts.join(',')}]}`);
     }
     return `{"counters":${JSON.stringify(s.counters)},"meters":[${meters.join(',')}]}`;
@@ -475,11 +524,17 @@ export class PartitionChanges {
 export function applyPartitionDelta(s: PartitionState, delta: unknown): void {
   const j = delta as { counters: Counters; meters: MeterDeltaJSON[] };
   s.counters = { ...newCounters(), ...j.counters };
-  for (const { dropDays, dropMonths, ...e } of j.meters) {
+  for (const { dropDays, dropMonths, update, ...e } of j.meters) {
     const parts = e.days.filter((d) => d.hourPart !== undefined);
     if (parts.length > 0) e.days = e.days.filter((d) => d.hourPart === undefined);
-    const changed = meterFromJSON(e);
     const old = s.meters.get(e.id);
+    if (update && !old)
+      throw new LakestreamError(
+        'CORRUPT_TABLE',
+        `stream state delta updates meter ${e.id}, which the state it applies to does not hold`,
+      );
+    // an update (meterUpdateText) has only the fields that changed: the rest are the held meter's
+    const changed = meterFromJSON(update && old ? ({ ...old, ...e } as MeterJSON) : e);
     for (const p of parts) {
       const day = old?.days.get(p.day);
       if (!day)

@@ -21,6 +21,7 @@ import {
   intern,
   type MeterState,
   type MonthState,
+  NO_MONTHS,
   newPartitionState,
   PartitionChanges,
   type PartitionState,
@@ -371,6 +372,9 @@ export class MetersProcessor {
   private closeMonth(m: MeterState, month: MonthState, out: BatchOutputs): void {
     month.closed = true;
     const total = monthTotal(month);
+    // the meter's first closed month: records of its own in place of the shared empty one
+    if (m.monthMeans === NO_MONTHS) m.monthMeans = {};
+    if (m.monthTotals === NO_MONTHS) m.monthTotals = {};
     const completeVals = month.sums.filter((s, i) => s !== null && dayComplete(month, i)) as number[];
     if (completeVals.length > 0)
       m.monthMeans[month.month] = completeVals.reduce((a, b) => a + b, 0) / completeVals.length;
@@ -621,8 +625,8 @@ function newMeter(r: Reading): MeterState {
     days: new Map(),
     months: new Map(),
     nextCloseAt: Number.POSITIVE_INFINITY,
-    monthMeans: {},
-    monthTotals: {},
+    monthMeans: NO_MONTHS,
+    monthTotals: NO_MONTHS,
   };
 }
 

@@ -70,6 +70,18 @@ function completeMask(list: boolean[] | number): number {
   return mask;
 }
 
+/**
+ * A meter's month means and totals until its first month closes: one frozen empty record shared by
+ * every meter (an empty object each is ~56 B, twice, at every meter), replaced by its own at the
+ * first write (MetersProcessor.closeMonth). Frozen, so a write that forgets to replace it throws.
+ */
+export const NO_MONTHS: Record<string, number> = Object.freeze({}) as Record<string, number>;
+
+const orNoMonths = (r: Record<string, number>) => {
+  for (const _ in r) return r;
+  return NO_MONTHS;
+};
+
 export interface MeterState {
   id: string;
   kind: 'electricity' | 'water';
@@ -345,6 +357,8 @@ function meterFromJSON(m: MeterJSON): MeterState {
     kind: intern(m.kind),
     unit: intern(m.unit),
     tz: m.tz === undefined ? undefined : intern(m.tz),
+    monthMeans: orNoMonths(m.monthMeans),
+    monthTotals: orNoMonths(m.monthTotals),
     // JSON has no infinities: they come back as null
     watermark: m.watermark ?? Number.NEGATIVE_INFINITY,
     // (null: recomputed at the next reading)

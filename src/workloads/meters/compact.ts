@@ -242,3 +242,75 @@ export class HourSums {
     this.v = v;
   }
 }
+
+/** What a meter's days and months are used through: a Map of string keys has it, and so has SmallMap. */
+export interface Keyed<V> extends Iterable<[string, V]> {
+  readonly size: number;
+  get(key: string): V | undefined;
+  set(key: string, value: V): unknown;
+  delete(key: string): boolean;
+  values(): Iterable<V>;
+}
+
+/**
+ * A handful of entries by key in insertion order, as a Map keeps them (a key deleted and set again
+ * goes to the end), in one array [key, value, …] sized to them. A meter holds two of these (its
+ * days and its months, a few entries each): an empty Map is ~180 B before its first entry.
+ * Iterating while deleting is safe, as with a Map (the entries are copied first).
+ */
+export class SmallMap<V> implements Keyed<V> {
+  private kv: (string | V)[] = [];
+
+  constructor(entries?: Iterable<readonly [string, V]>) {
+    if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  get size(): number {
+    return this.kv.length / 2;
+  }
+
+  private find(key: string): number {
+    for (let i = 0; i < this.kv.length; i += 2) if (this.kv[i] === key) return i;
+    return -1;
+  }
+
+  get(key: string): V | undefined {
+    const i = this.find(key);
+    return i < 0 ? undefined : (this.kv[i + 1] as V);
+  }
+
+  has(key: string): boolean {
+    return this.find(key) >= 0;
+  }
+
+  set(key: string, value: V): this {
+    const i = this.find(key);
+    if (i >= 0) this.kv[i + 1] = value;
+    // (concat sizes the new array to its entries; a push would leave room for 16 more)
+    else this.kv = this.kv.concat([key, value]);
+    return this;
+  }
+
+  delete(key: string): boolean {
+    const i = this.find(key);
+    if (i < 0) return false;
+    this.kv = this.kv.slice(0, i).concat(this.kv.slice(i + 2));
+    return true;
+  }
+
+  values(): V[] {
+    const out: V[] = [];
+    for (let i = 1; i < this.kv.length; i += 2) out.push(this.kv[i] as V);
+    return out;
+  }
+
+  entries(): [string, V][] {
+    const out: [string, V][] = [];
+    for (let i = 0; i < this.kv.length; i += 2) out.push([this.kv[i] as string, this.kv[i + 1] as V]);
+    return out;
+  }
+
+  [Symbol.iterator](): Iterator<[string, V]> {
+    return this.entries()[Symbol.iterator]();
+  }
+}

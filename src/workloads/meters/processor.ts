@@ -11,7 +11,7 @@ import { isoOffsetMs, offsetMs } from '../../sources/time.ts';
 import type { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/index.ts';
 import { daysInMonth, localDayStartUtc, localFields, nextDay, previousMonth } from './calendar.ts';
-import { HourSums, SeenSet } from './compact.ts';
+import { HourSums, SeenSet, SmallMap } from './compact.ts';
 import type { Enrichment } from './enrich.ts';
 import { exact, sub } from './exact-sum.ts';
 import { addToFleet } from './fleet-partials.ts';
@@ -622,8 +622,8 @@ function newMeter(r: Reading): MeterState {
     watermark: Number.NEGATIVE_INFINITY,
     intervalMs: 0,
     lastTs: 0,
-    days: new Map(),
-    months: new Map(),
+    days: new SmallMap(),
+    months: new SmallMap(),
     nextCloseAt: Number.POSITIVE_INFINITY,
     monthMeans: NO_MONTHS,
     monthTotals: NO_MONTHS,

@@ -4,7 +4,7 @@
 // meters an object per hour and a hash set per day would not fit a worker's memory.
 
 import { LakestreamError } from '../../errors.ts';
-import { HourSums, SeenSet } from './compact.ts';
+import { HourSums, type Keyed, SeenSet, SmallMap } from './compact.ts';
 
 export interface DayState {
   day: string;
@@ -96,8 +96,9 @@ export interface MeterState {
   lastTs: number;
   /** last cumulative register read (water) */
   register?: { ts: number; value: number };
-  days: Map<string, DayState>;
-  months: Map<string, MonthState>;
+  /** (a SmallMap as the processor and a restore make them; a Map will do) */
+  days: Keyed<DayState>;
+  months: Keyed<MonthState>;
   /** earliest event time at which an open day or month of this meter is due to close */
   nextCloseAt: number;
   /** per closed month: mean daily total of complete days, and the month total */
@@ -363,8 +364,8 @@ function meterFromJSON(m: MeterJSON): MeterState {
     watermark: m.watermark ?? Number.NEGATIVE_INFINITY,
     // (null: recomputed at the next reading)
     nextCloseAt: m.nextCloseAt ?? Number.NEGATIVE_INFINITY,
-    days: new Map(m.days.map((d) => [d.day, dayFromJSON(d, m.intervalMs)])),
-    months: new Map(m.months.map((mo) => [mo.month, { ...mo, complete: completeMask(mo.complete) }])),
+    days: new SmallMap(m.days.map((d) => [d.day, dayFromJSON(d, m.intervalMs)])),
+    months: new SmallMap(m.months.map((mo) => [mo.month, { ...mo, complete: completeMask(mo.complete) }])),
   };
 }
 

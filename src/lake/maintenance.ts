@@ -53,6 +53,8 @@ export interface CompactionOptions {
   eligible?: (f: AddFile) => boolean;
   /** name prefix of the files written (default 'part-') */
   prefix?: string;
+  /** files are only compacted with files of the same group (default: one group), within a partition */
+  group?: (f: AddFile) => string;
 }
 
 /**
@@ -60,12 +62,17 @@ export interface CompactionOptions {
  * alone, unless the file has a deletion vector (rewriting it drops the deleted rows for good).
  * A partition with fewer than `minFiles` small files (and no deletion vector) is left alone.
  */
-export function planCompaction(files: AddFile[], target: number, minFiles = 2): AddFile[][] {
+export function planCompaction(
+  files: AddFile[],
+  target: number,
+  minFiles = 2,
+  group?: (f: AddFile) => string,
+): AddFile[][] {
   const byPartition = new Map<string, AddFile[]>();
   const worth = (bin: AddFile[]) => bin.length > 1 || bin.some((f) => f.deletionVector);
   for (const f of files) {
     if (Number(f.size) >= target && !f.deletionVector) continue;
-    const key = JSON.stringify(Object.entries(f.partitionValues ?? {}).sort());
+    const key = JSON.stringify([Object.entries(f.partitionValues ?? {}).sort(), group?.(f) ?? '']);
     let g = byPartition.get(key);
     if (!g) {
       g = [];
@@ -102,7 +109,7 @@ export async function optimizeTable(table: MaintainedTable, opts: CompactionOpti
   const snap = await table.snapshot();
   const target = opts.targetFileSize ?? targetFileSize(snap.metadata.configuration);
   const files = opts.eligible ? snap.files.filter(opts.eligible) : snap.files;
-  const bins = planCompaction(files, target, opts.minFiles);
+  const bins = planCompaction(files, target, opts.minFiles, opts.group);
   if (bins.length === 0) return { status: 'committed', version: snap.version };
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-optimize-'));
   try {

@@ -10,6 +10,13 @@
 // touched (their names say which: `w<p>_<p>…-`), and it compacts between its own batches, so a
 // compaction never races its own stream commits; appends of other workers never conflict with it.
 // A compaction that loses a race is simply dropped, and a failed one is logged, never fatal.
+//
+// Files are compacted by size tier (sizeTier): a file only with files of about its size. A file the
+// stream compacted is still small beside the target size (128 MiB), and compacted with every new
+// small file it rewrote the partition's whole day so far at each compaction: O(the day's readings)
+// per compaction, so each reading's share grew with the fleet (at a million meters a day's bronze is
+// ~48 M rows, rewritten some 60 times). By tier a row is rewritten about log_minFiles(day ÷ batch)
+// times, and a partition keeps fewer than minFiles files of each tier until `lake optimize`.
 
 import { describeError } from '../errors.ts';
 import type { AddFile, Lake } from '../lake/index.ts';
@@ -39,6 +46,11 @@ export interface CompactionOutcome {
   detail?: string;
 }
 
+/** A file's size tier: files in tier k are minFiles^k … minFiles^(k+1) bytes, so minFiles of them make one of the next. */
+export function sizeTier(size: number, minFiles: number): number {
+  return Math.floor(Math.log(Math.max(size, 1)) / Math.log(Math.max(minFiles, 2)));
+}
+
 /** Compacts the small files the owner of `owned` wrote, in each of the workload's append-only tables. */
 export async function compactOwnFiles(
   lake: Lake,
@@ -56,7 +68,12 @@ export async function compactOwnFiles(
     const table = lake.table(t.path);
     try {
       const before = await table.snapshot();
-      const r = await table.optimize({ minFiles: policy.minFiles, eligible, prefix });
+      const r = await table.optimize({
+        minFiles: policy.minFiles,
+        eligible,
+        prefix,
+        group: (f) => String(sizeTier(Number(f.size), policy.minFiles)),
+      });
       if (r.status === 'committed' && r.version === before.version) continue; // nothing to compact
       out.push({
         table: t.path,

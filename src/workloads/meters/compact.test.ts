@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { localDayStartUtc, nextDay } from './calendar.ts';
-import { HourSums, SeenSet } from './compact.ts';
+import { HourSums, SeenSet, SmallMap } from './compact.ts';
 
 const HOUR = 3_600_000;
 const MIN = 60_000;
@@ -151,5 +151,31 @@ describe('compact hours (HourSums)', () => {
     for (const [ts, v] of readings) hours.add(Math.floor(ts / HOUR) * HOUR, v);
     assert.deepEqual(hours.entries(), mapHours(readings));
     assert.equal(hours.entries()[1][1][0], 0, 'the hour of a zero reading is there with its count');
+  });
+});
+
+describe("a meter's days and months (SmallMap)", () => {
+  it('agrees with a Map through sets, deletes, a key set again, and deletes while iterating', () => {
+    const r = rng(7);
+    const small = new SmallMap<number>();
+    const ref = new Map<string, number>();
+    for (let step = 0; step < 2000; step++) {
+      const key = `2013-01-${String(1 + Math.floor(r() * 9)).padStart(2, '0')}`;
+      const op = r();
+      if (op < 0.5) {
+        small.set(key, step);
+        ref.set(key, step);
+      } else if (op < 0.8) assert.equal(small.delete(key), ref.delete(key));
+      else {
+        // delete every odd value while iterating, as closeDue drops days past retention
+        for (const [k, v] of small) if (v % 2 === 1) small.delete(k);
+        for (const [k, v] of ref) if (v % 2 === 1) ref.delete(k);
+      }
+      assert.equal(small.get(key), ref.get(key));
+      assert.equal(small.has(key), ref.has(key));
+      assert.equal(small.size, ref.size);
+      assert.deepEqual([...small], [...ref]);
+      assert.deepEqual([...small.values()], [...ref.values()]);
+    }
   });
 });

@@ -1,7 +1,12 @@
 // Compact per-day structures of the meters stream state. A meter keeps its open and recently
 // closed days, and at a million meters an object per hour and a hash set of timestamps per day do
 // not fit a worker's memory: a day's dedupe set is a bitmap over the meter's reading grid, its hours
-// one Float64Array.
+// one array of numbers.
+//
+// Plain arrays, not typed arrays: V8 gives every typed array an ArrayBuffer object and a backing
+// store outside the heap, ~200 B beside the data, and a day has two of them — more than the 8 B of
+// a half-hourly day's bitmap and half again its 384 B of hours. An array of doubles (V8 keeps
+// them unboxed) or of 32-bit integers holds the same values in the array alone.
 
 const HOUR = 3_600_000;
 /** the grid a day's dedupe bitmap starts on when the meter's interval is not known yet */
@@ -11,6 +16,10 @@ const REGRID_AFTER = 8;
 /** the finest grid a day moves to (a finer one would make a bitmap larger than the timestamps) */
 const MIN_GRID_MS = 1_000;
 const NO_OFF_GRID = new Float64Array(0);
+
+/** n zeros as an array of small integers (V8 keeps them unboxed in the array: no object per value). */
+// (`new Array(n)` sizes the store exactly; pushing would leave room to grow in every array)
+const zeros = (n: number): number[] => new Array<number>(n).fill(0);
 
 /**
  * The timestamps (ms) accepted for one day: the dedupe set. A timestamp on the day's grid
@@ -23,7 +32,8 @@ export class SeenSet {
   private origin: number;
   private span: number;
   private step: number;
-  private bits: Uint32Array;
+  /** 32-bit words of the bitmap (signed, as the bit operators give them) */
+  private bits: number[];
   private off: Float64Array = NO_OFF_GRID;
   private count = 0;
 
@@ -32,7 +42,7 @@ export class SeenSet {
     this.origin = origin;
     this.span = Math.max(span, 0);
     this.step = step > 0 && Number.isInteger(step) ? step : DEFAULT_GRID_MS;
-    this.bits = new Uint32Array(Math.ceil(Math.ceil(this.span / this.step) / 32));
+    this.bits = zeros(Math.ceil(Math.ceil(this.span / this.step) / 32));
   }
 
   get size(): number {
@@ -58,7 +68,7 @@ export class SeenSet {
       const w = k >>> 5;
       const b = 1 << (k & 31);
       if ((this.bits[w] & b) !== 0) return this;
-      this.bits[w] |= b;
+      this.bits[w] = this.bits[w] | b;
       this.count++;
       return this;
     }
@@ -90,7 +100,7 @@ export class SeenSet {
 
   /** Bytes this set holds in its arrays (not counting the object's own header). */
   get bytes(): number {
-    return this.bits.byteLength + this.off.byteLength;
+    return this.bits.length * 4 + this.off.byteLength;
   }
 
   /** A grid that holds the off-grid timestamps too: the gcd of every offset from the origin. */
@@ -104,7 +114,7 @@ export class SeenSet {
     if (g === this.step || g < MIN_GRID_MS) return;
     const all = this.values();
     this.step = g;
-    this.bits = new Uint32Array(Math.ceil(Math.ceil(this.span / g) / 32));
+    this.bits = zeros(Math.ceil(Math.ceil(this.span / g) / 32));
     this.off = NO_OFF_GRID;
     this.count = 0;
     for (const ts of all) this.add(ts);
@@ -144,7 +154,8 @@ function insertSorted(sorted: Float64Array, x: number): Float64Array {
 export class HourSums {
   /** index of the first hour (ms / HOUR) */
   private base: number;
-  private v: Float64Array;
+  /** [sum, readings] of each hour in turn */
+  private v: number[];
   /** the first and last hour (ms / HOUR) changed since `markClean` (lo > hi: none) */
   private lo = Number.POSITIVE_INFINITY;
   private hi = Number.NEGATIVE_INFINITY;
@@ -152,7 +163,7 @@ export class HourSums {
   constructor(start: number, end: number) {
     this.base = Math.floor(start / HOUR);
     const last = Math.floor((Math.max(end, start + 1) - 1) / HOUR);
-    this.v = new Float64Array(2 * (last - this.base + 1));
+    this.v = zeros(2 * (last - this.base + 1));
   }
 
   /** Adds a reading's consumption to the hour starting at hourStart (ms, a whole UTC hour). */
@@ -216,18 +227,90 @@ export class HourSums {
     return out;
   }
 
-  /** Bytes this day's hours hold in their array. */
+  /** Bytes this day's hours hold in their array (8 a value). */
   get bytes(): number {
-    return this.v.byteLength;
+    return this.v.length * 8;
   }
 
   private widen(h: number): void {
     if (!Number.isInteger(h)) throw new RangeError(`not the start of an hour: ${h * HOUR}`);
     const first = Math.min(this.base, h);
     const last = Math.max(this.base + this.v.length / 2 - 1, h);
-    const v = new Float64Array(2 * (last - first + 1));
-    v.set(this.v, 2 * (this.base - first));
+    const v = zeros(2 * (last - first + 1));
+    for (let i = 0; i < this.v.length; i++) v[2 * (this.base - first) + i] = this.v[i];
     this.base = first;
     this.v = v;
+  }
+}
+
+/** What a meter's days and months are used through: a Map of string keys has it, and so has SmallMap. */
+export interface Keyed<V> extends Iterable<[string, V]> {
+  readonly size: number;
+  get(key: string): V | undefined;
+  set(key: string, value: V): unknown;
+  delete(key: string): boolean;
+  values(): Iterable<V>;
+}
+
+/**
+ * A handful of entries by key in insertion order, as a Map keeps them (a key deleted and set again
+ * goes to the end), in one array [key, value, …] sized to them. A meter holds two of these (its
+ * days and its months, a few entries each): an empty Map is ~180 B before its first entry.
+ * Iterating while deleting is safe, as with a Map (the entries are copied first).
+ */
+export class SmallMap<V> implements Keyed<V> {
+  private kv: (string | V)[] = [];
+
+  constructor(entries?: Iterable<readonly [string, V]>) {
+    if (entries) for (const [k, v] of entries) this.set(k, v);
+  }
+
+  get size(): number {
+    return this.kv.length / 2;
+  }
+
+  private find(key: string): number {
+    for (let i = 0; i < this.kv.length; i += 2) if (this.kv[i] === key) return i;
+    return -1;
+  }
+
+  get(key: string): V | undefined {
+    const i = this.find(key);
+    return i < 0 ? undefined : (this.kv[i + 1] as V);
+  }
+
+  has(key: string): boolean {
+    return this.find(key) >= 0;
+  }
+
+  set(key: string, value: V): this {
+    const i = this.find(key);
+    if (i >= 0) this.kv[i + 1] = value;
+    // (concat sizes the new array to its entries; a push would leave room for 16 more)
+    else this.kv = this.kv.concat([key, value]);
+    return this;
+  }
+
+  delete(key: string): boolean {
+    const i = this.find(key);
+    if (i < 0) return false;
+    this.kv = this.kv.slice(0, i).concat(this.kv.slice(i + 2));
+    return true;
+  }
+
+  values(): V[] {
+    const out: V[] = [];
+    for (let i = 1; i < this.kv.length; i += 2) out.push(this.kv[i] as V);
+    return out;
+  }
+
+  entries(): [string, V][] {
+    const out: [string, V][] = [];
+    for (let i = 0; i < this.kv.length; i += 2) out.push([this.kv[i] as string, this.kv[i + 1] as V]);
+    return out;
+  }
+
+  [Symbol.iterator](): Iterator<[string, V]> {
+    return this.entries()[Symbol.iterator]();
   }
 }

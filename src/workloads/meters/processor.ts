@@ -11,18 +11,21 @@ import { isoOffsetMs, offsetMs } from '../../sources/time.ts';
 import type { BatchOutputs } from '../../stream/outputs.ts';
 import type { Message } from '../../transport/index.ts';
 import { daysInMonth, localDayStartUtc, localFields, nextDay, previousMonth } from './calendar.ts';
-import { HourSums, SeenSet } from './compact.ts';
+import { HourSums, SeenSet, SmallMap } from './compact.ts';
 import type { Enrichment } from './enrich.ts';
 import { exact, sub } from './exact-sum.ts';
 import { addToFleet } from './fleet-partials.ts';
 import {
   type DayState,
+  dayComplete,
   intern,
   type MeterState,
   type MonthState,
+  NO_MONTHS,
   newPartitionState,
   PartitionChanges,
   type PartitionState,
+  setDayComplete,
 } from './state.ts';
 
 const HOUR = 3_600_000;
@@ -337,7 +340,7 @@ export class MetersProcessor {
   }
 
   private predict(m: MeterState, month: MonthState, k: number, out: BatchOutputs): void {
-    const daily = month.sums.slice(0, k).map((s, i) => (s !== null && month.complete[i] ? s : null));
+    const daily = month.sums.slice(0, k).map((s, i) => (s !== null && dayComplete(month, i) ? s : null));
     const observed = month.sums.slice(0, k).reduce<number>((a, s) => a + (s ?? 0), 0);
     const meta = this.ctx.enrichment.household(m.id);
     const [y, mo] = month.month.split('-');
@@ -391,16 +394,19 @@ export class MetersProcessor {
   private closeMonth(m: MeterState, month: MonthState, out: BatchOutputs): void {
     month.closed = true;
     const total = monthTotal(month);
-    const completeVals = month.sums.filter((s, i) => s !== null && month.complete[i]) as number[];
+    // the meter's first closed month: records of its own in place of the shared empty one
+    if (m.monthMeans === NO_MONTHS) m.monthMeans = {};
+    if (m.monthTotals === NO_MONTHS) m.monthTotals = {};
+    const completeVals = month.sums.filter((s, i) => s !== null && dayComplete(month, i)) as number[];
     if (completeVals.length > 0)
       m.monthMeans[month.month] = completeVals.reduce((a, b) => a + b, 0) / completeVals.length;
     m.monthTotals[month.month] = total;
     m.completeMonthTotals ??= {};
-    if (month.complete.every(Boolean)) m.completeMonthTotals[month.month] = total;
+    if (month.sums.every((_, i) => dayComplete(month, i))) m.completeMonthTotals[month.month] = total;
     else delete m.completeMonthTotals[month.month];
     m.lastMonthDaily = {
       month: month.month,
-      daily: month.sums.map((v, i) => (v !== null && month.complete[i] ? v : null)),
+      daily: month.sums.map((v, i) => (v !== null && dayComplete(month, i) ? v : null)),
     };
     this.emitMonth(m, month, true, out);
   }
@@ -474,7 +480,7 @@ export class MetersProcessor {
     const key = `${m.id}|${month.month}`;
     const inLake = month.written !== 'none';
     const daysWithData = month.sums.filter((s) => s !== null).length;
-    const completeDays = month.complete.filter(Boolean).length;
+    const completeDays = month.sums.filter((_, i) => dayComplete(month, i)).length;
     const total = monthTotal(month);
     out.upsert(
       T.monthly,
@@ -543,7 +549,7 @@ export class MetersProcessor {
         daysInMonth: n,
         end: localDayStartUtc(nextDay(lastDay), m.tz, m.fixedOffset),
         sums: Array.from({ length: n }, () => null),
-        complete: Array.from({ length: n }, () => false),
+        complete: 0,
         predictions: [],
         closed: false,
         written: 'none',
@@ -556,7 +562,7 @@ export class MetersProcessor {
 
   private recordDayInMonth(m: MeterState, month: MonthState, day: DayState): void {
     month.sums[day.dayOfMonth - 1] = day.sum;
-    month.complete[day.dayOfMonth - 1] = isComplete(m, day.n, expectedReadings(m, day));
+    setDayComplete(month, day.dayOfMonth - 1, isComplete(m, day.n, expectedReadings(m, day)));
     // (the delta's baseline keeps no copy of the sums: it is told instead)
     this.changes.monthDaySet(month);
   }
@@ -638,11 +644,11 @@ function newMeter(r: Reading): MeterState {
     watermark: Number.NEGATIVE_INFINITY,
     intervalMs: 0,
     lastTs: 0,
-    days: new Map(),
-    months: new Map(),
+    days: new SmallMap(),
+    months: new SmallMap(),
     nextCloseAt: Number.POSITIVE_INFINITY,
-    monthMeans: {},
-    monthTotals: {},
+    monthMeans: NO_MONTHS,
+    monthTotals: NO_MONTHS,
   };
 }
 

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { HourSums, SeenSet } from './compact.ts';
 import {
+  completeList,
+  dayComplete,
   hoursToList,
   listToHours,
   newPartitionState,
@@ -124,5 +126,50 @@ describe('meters stream state', () => {
       assert.deepEqual([...(day?.seen ?? [])].sort(), [...seen].sort());
       assert.deepEqual([...(day?.hours ?? [])], [[0, [4, 4]]]);
     }
+  });
+
+  it("keeps a month's completeness as one integer and saves it as the list of booleans it was", () => {
+    // a 31-day month, days 1, 2, 17 and 31 complete (bit 30 is the sign bit of the integer)
+    const list = Array.from({ length: 31 }, (_, i) => [0, 1, 16, 30].includes(i));
+    const saved = {
+      counters: {},
+      meters: [
+        {
+          id: 'M1',
+          kind: 'electricity',
+          unit: 'kWh',
+          fixedOffset: 0,
+          watermark: 0,
+          intervalMs: 1_800_000,
+          lastTs: 0,
+          nextCloseAt: 0,
+          monthMeans: {},
+          monthTotals: {},
+          days: [],
+          months: [
+            {
+              month: '2013-01',
+              daysInMonth: 31,
+              end: 0,
+              sums: list.map((c, i) => (c ? i : null)),
+              complete: list,
+              predictions: [],
+              closed: false,
+              written: 'none',
+            },
+          ],
+        },
+      ],
+    };
+    const month = partitionStateFromJSON(saved).meters.get('M1')?.months.get('2013-01');
+    assert.ok(month);
+    assert.equal(typeof month.complete, 'number');
+    assert.deepEqual(
+      list.map((_, i) => dayComplete(month, i)),
+      list,
+    );
+    assert.deepEqual(completeList(month), list);
+    const again = JSON.parse(JSON.stringify(partitionStateToJSON(partitionStateFromJSON(saved))));
+    assert.deepEqual(again.meters[0].months[0].complete, list);
   });
 });

@@ -4,7 +4,7 @@
 // meters an object per hour and a hash set per day would not fit a worker's memory.
 
 import { LakestreamError } from '../../errors.ts';
-import { HourSums, SeenSet } from './compact.ts';
+import { HourSums, type Keyed, SeenSet, SmallMap } from './compact.ts';
 
 export interface DayState {
   day: string;
@@ -41,12 +41,46 @@ export interface MonthState {
   end: number;
   /** total of each day with data (index day-1), null = no data */
   sums: (number | null)[];
-  /** whether each day was complete */
-  complete: boolean[];
+  /** whether each day was complete: bit d-1 for day d (saved as the list of booleans it was, see
+   *  completeList; one small integer instead of an array of 28–31 elements at every meter) */
+  complete: number;
   predictions: Prediction[];
   closed: boolean;
   written: Written;
 }
+
+/** Whether day `i + 1` of the month was complete. */
+export const dayComplete = (mo: MonthState, i: number): boolean => (mo.complete & (1 << i)) !== 0;
+
+export const setDayComplete = (mo: MonthState, i: number, complete: boolean): void => {
+  mo.complete = complete ? mo.complete | (1 << i) : mo.complete & ~(1 << i);
+};
+
+/** The month's completeness as saved: one boolean a day. */
+export function completeList(mo: MonthState): boolean[] {
+  const out: boolean[] = [];
+  for (let i = 0; i < mo.daysInMonth; i++) out.push(dayComplete(mo, i));
+  return out;
+}
+
+function completeMask(list: boolean[] | number): number {
+  if (typeof list === 'number') return list;
+  let mask = 0;
+  for (let i = 0; i < list.length; i++) if (list[i]) mask |= 1 << i;
+  return mask;
+}
+
+/**
+ * A meter's month means and totals until its first month closes: one frozen empty record shared by
+ * every meter (an empty object each is ~56 B, twice, at every meter), replaced by its own at the
+ * first write (MetersProcessor.closeMonth). Frozen, so a write that forgets to replace it throws.
+ */
+export const NO_MONTHS: Record<string, number> = Object.freeze({}) as Record<string, number>;
+
+const orNoMonths = (r: Record<string, number>) => {
+  for (const _ in r) return r;
+  return NO_MONTHS;
+};
 
 export interface MeterState {
   id: string;
@@ -62,8 +96,9 @@ export interface MeterState {
   lastTs: number;
   /** last cumulative register read (water) */
   register?: { ts: number; value: number };
-  days: Map<string, DayState>;
-  months: Map<string, MonthState>;
+  /** (a SmallMap as the processor and a restore make them; a Map will do) */
+  days: Keyed<DayState>;
+  months: Keyed<MonthState>;
   /** earliest event time at which an open day or month of this meter is due to close */
   nextCloseAt: number;
   /** per closed month: mean daily total of complete days, and the month total */
@@ -108,7 +143,7 @@ export function partitionStateToJSON(s: PartitionState): object {
         const { hours, ...fields } = rest;
         return { ...fields, hourList: hoursToList(hours), seenRuns: seenToRuns(seen) };
       }),
-      months: [...m.months.values()],
+      months: [...m.months.values()].map((mo) => ({ ...mo, complete: completeList(mo) })),
     })),
   };
 }
@@ -194,13 +229,55 @@ function meterFieldsText(m: MeterState, dropDays?: string[], dropMonths?: string
   return t.slice(0, -1);
 }
 
+/**
+ * A meter the delta's state already holds, as meterFieldsText gives it but with only the fields a
+ * reading changes (and the month history when a month closed since it was first touched): a meter's
+ * id, kind, unit and zone never change, and written again for every touched meter of every batch they
+ * were over half of a delta's bytes. `update: true` tells applyPartitionDelta to merge it.
+ */
+function meterUpdateText(
+  m: MeterState,
+  monthClosed: boolean,
+  dropDays?: string[],
+  dropMonths?: string[],
+): string {
+  const t = monthClosed
+    ? JSON.stringify({
+        id: m.id,
+        update: true,
+        watermark: m.watermark,
+        intervalMs: m.intervalMs,
+        lastTs: m.lastTs,
+        nextCloseAt: m.nextCloseAt,
+        register: m.register,
+        monthMeans: m.monthMeans,
+        monthTotals: m.monthTotals,
+        completeMonthTotals: m.completeMonthTotals,
+        lastMonthDaily: m.lastMonthDaily,
+        dropDays,
+        dropMonths,
+      })
+    : JSON.stringify({
+        id: m.id,
+        update: true,
+        watermark: m.watermark,
+        intervalMs: m.intervalMs,
+        lastTs: m.lastTs,
+        nextCloseAt: m.nextCloseAt,
+        register: m.register,
+        dropDays,
+        dropMonths,
+      });
+  return t.slice(0, -1);
+}
+
 function monthText(mo: MonthState): string {
   return JSON.stringify({
     month: mo.month,
     daysInMonth: mo.daysInMonth,
     end: mo.end,
     sums: mo.sums,
-    complete: mo.complete,
+    complete: completeList(mo),
     predictions: mo.predictions,
     closed: mo.closed,
     written: mo.written,
@@ -265,7 +342,7 @@ interface MeterJSON extends Omit<MeterState, 'days' | 'months'> {
     seen?: number[];
     seenRuns?: number[];
   })[];
-  months: MonthState[];
+  months: (Omit<MonthState, 'complete'> & { complete: boolean[] })[];
 }
 
 export function partitionStateFromJSON(o: unknown): PartitionState {
@@ -281,12 +358,14 @@ function meterFromJSON(m: MeterJSON): MeterState {
     kind: intern(m.kind),
     unit: intern(m.unit),
     tz: m.tz === undefined ? undefined : intern(m.tz),
+    monthMeans: orNoMonths(m.monthMeans),
+    monthTotals: orNoMonths(m.monthTotals),
     // JSON has no infinities: they come back as null
     watermark: m.watermark ?? Number.NEGATIVE_INFINITY,
     // (null: recomputed at the next reading)
     nextCloseAt: m.nextCloseAt ?? Number.NEGATIVE_INFINITY,
-    days: new Map(m.days.map((d) => [d.day, dayFromJSON(d, m.intervalMs)])),
-    months: new Map(m.months.map((mo) => [mo.month, mo])),
+    days: new SmallMap(m.days.map((d) => [d.day, dayFromJSON(d, m.intervalMs)])),
+    months: new SmallMap(m.months.map((mo) => [mo.month, { ...mo, complete: completeMask(mo.complete) }])),
   };
 }
 
@@ -317,6 +396,8 @@ export function intern<T extends string>(s: T): T {
 
 /** A changed meter in a delta: its fields, the days and months that changed, and those dropped. */
 interface MeterDeltaJSON extends MeterJSON {
+  /** only the fields a reading or a month's close changes (meterUpdateText): merged into the held meter */
+  update?: boolean;
   dropDays?: string[];
   dropMonths?: string[];
 }
@@ -332,6 +413,9 @@ interface MeterDeltaJSON extends MeterJSON {
 type Baseline = {
   days: DayMark[];
   months: MonthMark[];
+  /** the meter's lastMonthDaily then: a new object each time a month of the meter closes, which is
+   *  when its month means and totals change too */
+  lastMonthDaily: MeterState['lastMonthDaily'];
 } | null;
 
 interface DayMark {
@@ -397,7 +481,7 @@ export class PartitionChanges {
     }
     const months: MonthMark[] = [];
     for (const [k, month] of m.months) months.push(markMonth(k, month));
-    this.touched.set(m, { days, months });
+    this.touched.set(m, { days, months, lastMonthDaily: m.lastMonthDaily });
   }
 
   /** A day's total and completeness were set in `month` (of a touched meter). */
@@ -438,11 +522,13 @@ export class PartitionChanges {
       // a day dropped, or dropped and made again (it goes to the end of the map, as it did here)
       for (const b of base?.days ?? []) if (days.get(b.key) !== b.day) dropDays.push(b.key);
       for (const b of base?.months ?? []) if (months.get(b.key) !== b.month) dropMonths.push(b.key);
-      const head = meterFieldsText(
-        m,
+      const drops = [
         dropDays.length > 0 ? dropDays : undefined,
         dropMonths.length > 0 ? dropMonths : undefined,
-      );
+      ] as const;
+      const head = base
+        ? meterUpdateText(m, base.lastMonthDaily !== m.lastMonthDaily, ...drops)
+        : meterFieldsText(m, ...drops);
       meters.push(`${head},"days":[${dayTexts.join(',')}],"months":[${monthTexts.join(',')}]}`);
     }
     return `{"counters":${JSON.stringify(s.counters)},"meters":[${meters.join(',')}]}`;
@@ -453,11 +539,17 @@ export class PartitionChanges {
 export function applyPartitionDelta(s: PartitionState, delta: unknown): void {
   const j = delta as { counters: Counters; meters: MeterDeltaJSON[] };
   s.counters = { ...newCounters(), ...j.counters };
-  for (const { dropDays, dropMonths, ...e } of j.meters) {
+  for (const { dropDays, dropMonths, update, ...e } of j.meters) {
     const parts = e.days.filter((d) => d.hourPart !== undefined);
     if (parts.length > 0) e.days = e.days.filter((d) => d.hourPart === undefined);
-    const changed = meterFromJSON(e);
     const old = s.meters.get(e.id);
+    if (update && !old)
+      throw new LakestreamError(
+        'CORRUPT_TABLE',
+        `stream state delta updates meter ${e.id}, which the state it applies to does not hold`,
+      );
+    // an update (meterUpdateText) has only the fields that changed: the rest are the held meter's
+    const changed = meterFromJSON(update && old ? ({ ...old, ...e } as MeterJSON) : e);
     for (const p of parts) {
       const day = old?.days.get(p.day);
       if (!day)

@@ -81,14 +81,16 @@ async function adopt(ctx: WorkerContext, partitions: number[]): Promise<Takeover
         );
       for (const d of r.deltas) processor.applyDelta(d);
     }
+    const from = mp ? mp.last + 1 : (committed.find((c) => c.partition === p)?.offset ?? 0);
     ctx.owned.set(p, {
       processor,
-      last: mp?.last ?? -1,
+      // without a manifest the partition starts at the group's committed offset: what lies before it
+      // counts as behind the worker (a drain that waited for offset 0 to be covered never ended)
+      last: from - 1,
       seq: mp?.seq ?? 0,
       flushed: mp?.flushed === true,
       state: r?.chain,
     });
-    const from = mp ? mp.last + 1 : (committed.find((c) => c.partition === p)?.offset ?? 0);
     ctx.consumer.seek({ topic, partition: p, offset: from });
   }
 }

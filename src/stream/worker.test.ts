@@ -434,3 +434,30 @@ test('a worker stopped while its batch waits for storage ends at once, and the n
   await runUntil(transport, lake, { drain: true });
   assert.deepEqual(await rowsPerPartition(lake), [[0, 5, 5]], 'the next worker commits the held rows, once');
 });
+
+test("a worker on a lake without manifests starts at the group's committed offsets, and --drain ends there", async () => {
+  const { transport, lake } = await engines();
+  await send(transport, 0, 3);
+  await send(transport, 1, 2);
+  await runUntil(transport, lake, { drain: true });
+  assert.deepEqual(await rowsPerPartition(lake), [
+    [0, 3, 3],
+    [1, 2, 2],
+  ]);
+  // the same group on a fresh lake: nothing to read past its committed offsets, so the drain ends
+  // (it waited for offset 0 to be covered, forever)
+  const other = await freshLake('file');
+  opened.push(other);
+  await runUntil(transport, other, { drain: true });
+  // and what arrives next is read from there: offsets 3 and 4 of partition 0, nothing before them
+  await send(transport, 0, 2);
+  await runUntil(transport, other, { drain: true });
+  const r = await other.query(`SELECT partition, "offset" FROM test_events ORDER BY partition, "offset"`);
+  assert.deepEqual(
+    r.rows.map((x) => [x.partition, Number(x.offset)]),
+    [
+      [0, 3],
+      [0, 4],
+    ],
+  );
+});

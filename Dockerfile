@@ -3,7 +3,9 @@
 # build stage: every dependency, to bundle the dashboard with esbuild (a devDependency)
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
+# patches/: the Kafka client's fix, applied by patch-package when npm installs (src/transport/kafka/README.md)
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY bin ./bin
 COPY src ./src
@@ -14,6 +16,7 @@ FROM node:24-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production
 COPY package.json package-lock.json ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/bin ./bin
 COPY --from=build /app/src ./src

@@ -25,4 +25,20 @@ describe('the Kafka client fix (patches/)', () => {
     );
     assert.equal(pkg.scripts.postinstall, 'patch-package');
   });
+
+  it('is applied by a production install too, as the image makes it (npm ci --omit=dev)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    assert.ok(pkg.dependencies['patch-package'], 'patch-package is a runtime dependency');
+    // every `npm ci` of the Dockerfile runs after patches/ is copied in
+    const lines = readFileSync(join(ROOT, 'Dockerfile'), 'utf8').split('\n');
+    const installs = lines.flatMap((l, i) => (/RUN npm ci/.test(l) ? [i] : []));
+    assert.equal(installs.length, 2);
+    for (const i of installs) {
+      const stage = lines.slice(0, i).findLastIndex((l) => l.startsWith('FROM '));
+      assert.ok(
+        lines.slice(stage, i).some((l) => /^COPY patches \.\/patches/.test(l)),
+        `line ${i + 1}: patches/ copied before npm ci`,
+      );
+    }
+  });
 });

@@ -5,6 +5,7 @@ export type { Action, AddFile, MetadataAction, ProtocolAction, RemoveFile, TxnAc
 export { connectDuck, duckMemoryBytes, getDuck, withDuck } from './duck.ts';
 export { type ImportProgress, type ImportResult, importCsv } from './import.ts';
 export { Lake, type QueryResult } from './lake.ts';
+export { planCompaction } from './maintenance.ts';
 export { copyToDir, type Row, uploadDataFiles } from './parquet.ts';
 export { prepareTableWrite, type TableWrite } from './replace-rows.ts';
 export { type DeltaType, type Field, sameSchema, type TableSpec, toSchemaString } from './schema.ts';

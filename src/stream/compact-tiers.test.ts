@@ -4,8 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { AddFile } from '../lake/actions.ts';
-import { planCompaction } from '../lake/maintenance.ts';
+import { type AddFile, planCompaction } from '../lake/index.ts';
 import { DEFAULT_COMPACTION, sizeTier } from './compact.ts';
 
 const TARGET = 128 * 1024 * 1024;

@@ -206,8 +206,9 @@ function planColumns(rows: Row[], schema: Field[], stagings: Staging[], table: s
       }
       values[i] = e;
     }
-    // a dictionary pays when values repeat; a column of distinct strings goes as strings
-    if (inDict && dict!.size * 2 <= n) {
+    // a dictionary pays when values repeat; a column of distinct strings goes as strings, and so does
+    // one of nulls only (an empty list literal is not VARCHAR[]: the column would be written as INT32)
+    if (inDict && dict!.size > 0 && dict!.size * 2 <= n) {
       const list = `[${[...dict!.keys()].map(quoteString).join(', ')}]`;
       for (let i = 0; i < n; i++) if (values[i] !== null) values[i] = dict!.get(values[i] as string);
       return { duck: INTEGER, values, sql: (x: string) => `(${list})[${x}]` };

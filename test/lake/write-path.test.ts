@@ -80,6 +80,24 @@ const ROWS = [
   },
 ];
 
+const TS = (utc: number) =>
+  `TimestampType(isAdjustedToUTC=${utc}, unit=TimeUnit(MILLIS=<null>, MICROS=MicroSeconds(), NANOS=<null>))`;
+/** What the JSON-staged write path wrote before (checked equal when it was replaced). */
+const PARQUET_TYPES = [
+  ['s', 'BYTE_ARRAY', 'UTF8', null],
+  ['l', 'INT64', 'INT_64', null],
+  ['i', 'INT32', 'INT_32', null],
+  ['sh', 'INT32', 'INT_16', null],
+  ['b', 'INT32', 'INT_8', null],
+  ['d', 'DOUBLE', null, null],
+  ['f', 'FLOAT', null, null],
+  ['ok', 'BOOLEAN', null, null],
+  ['dt', 'INT32', 'DATE', null],
+  ['ts', 'INT64', 'TIMESTAMP_MICROS', TS(1)],
+  ['bin', 'BYTE_ARRAY', null, null],
+  ['dec', 'INT64', 'DECIMAL', 'DecimalType(scale=2, precision=10)'],
+];
+
 test('every type is written with the Parquet type Delta readers expect, and values round-trip', async () => {
   const dir = await tempDir();
   const lake = await Lake.open(`file:${dir}`);
@@ -95,23 +113,7 @@ test('every type is written with the Parquet type Delta readers expect, and valu
       )
     ).getRowsJson(),
   );
-  // What the JSON-staged write path wrote before (checked equal when it was replaced).
-  const TS = (utc: number) =>
-    `TimestampType(isAdjustedToUTC=${utc}, unit=TimeUnit(MILLIS=<null>, MICROS=MicroSeconds(), NANOS=<null>))`;
-  assert.deepEqual(schema, [
-    ['s', 'BYTE_ARRAY', 'UTF8', null],
-    ['l', 'INT64', 'INT_64', null],
-    ['i', 'INT32', 'INT_32', null],
-    ['sh', 'INT32', 'INT_16', null],
-    ['b', 'INT32', 'INT_8', null],
-    ['d', 'DOUBLE', null, null],
-    ['f', 'FLOAT', null, null],
-    ['ok', 'BOOLEAN', null, null],
-    ['dt', 'INT32', 'DATE', null],
-    ['ts', 'INT64', 'TIMESTAMP_MICROS', TS(1)],
-    ['bin', 'BYTE_ARRAY', null, null],
-    ['dec', 'INT64', 'DECIMAL', 'DecimalType(scale=2, precision=10)'],
-  ]); // the partition column lives in the path only
+  assert.deepEqual(schema, PARQUET_TYPES); // the partition column lives in the path only
 
   const { rows: back } = await lake.query(
     `SELECT s, CAST(l AS VARCHAR) AS l, i, sh, b, CAST(d AS VARCHAR) AS d, f, ok, CAST(dt AS VARCHAR) AS dt,
@@ -169,6 +171,27 @@ test('every type is written with the Parquet type Delta readers expect, and valu
   assert.equal(stats.maxValues.i, 7);
   assert.equal(stats.minValues.ts, '1970-01-01T00:00:00.000Z');
   assert.equal(stats.maxValues.ts, '2013-01-01T00:30:00.124Z'); // rounded up: still bounds the micros
+  await lake.close();
+});
+
+test('a column of nulls only is written with its own Parquet type, as any other', async () => {
+  const dir = await tempDir();
+  const lake = await Lake.open(`file:${dir}`);
+  const t = lake.table('nulls');
+  await t.create(ALL);
+  const nulls = Object.fromEntries(ALL.schema.map((f) => [f.name, f.name === 'p' ? 'x' : null]));
+  await t.write(Array.from({ length: 10 }, () => ({ ...nulls })));
+  const [file] = (await t.snapshot()).files;
+  const local = join(dir, 'nulls', decodeDataPath(file.path));
+  const schema = await withDuck(async (conn) =>
+    (
+      await conn.runAndReadAll(
+        `SELECT name, type, converted_type, logical_type FROM parquet_schema('${local}') WHERE name <> 'duckdb_schema'`,
+      )
+    ).getRowsJson(),
+  );
+  assert.deepEqual(schema, PARQUET_TYPES);
+  assert.equal(Number((await lake.query('SELECT count(s) AS n, count(*) AS m FROM nulls')).rows[0].m), 10);
   await lake.close();
 });
 

@@ -14,6 +14,7 @@ import {
   formatKafkaBench,
   type KafkaBenchResult,
   median,
+  roundOrder,
 } from './kafka.ts';
 import { portOffsetFromEnv } from './processes.ts';
 
@@ -62,6 +63,18 @@ function result(rows: CompressionRow[], over: Partial<KafkaBenchResult> = {}): K
 }
 
 describe('bench kafka report', () => {
+  it('swaps the equal-settings pair every round, so each side runs first as often as the other', () => {
+    const firsts = { lakestream: 0, tuned: 0, defaults: 0 };
+    for (let round = 1; round <= 6; round++) {
+      const order = roundOrder(round);
+      assert.deepEqual([...order].sort(), ['defaults', 'lakestream', 'tuned']);
+      firsts[order[0]]++;
+      // the pair runs side by side, before the defaults run
+      assert.equal(order[2], 'defaults');
+    }
+    assert.deepEqual(firsts, { lakestream: 3, tuned: 3, defaults: 0 });
+  });
+
   it('takes the median run of each side and divides the medians', () => {
     const row = compressionRow(
       'lz4',

@@ -117,7 +117,7 @@ const REPLICATION = 2;
 const GOAL = 1.0;
 /** Messages handed to one send() call, and sends kept outstanding (as `lakestream produce` does). */
 const CHUNK = 500;
-const OUTSTANDING = 8;
+const OUTSTANDING = 16;
 
 const log = (line: string) => process.stderr.write(`[bench kafka] ${line}\n`);
 
@@ -403,6 +403,18 @@ export function benchCodecs(named: string[], short: boolean): Compression[] {
 /** The Java producer with batches as large as lakestream's: the equal-settings comparison. */
 const TUNED = { 'batch.size': '262144', 'linger.ms': '20' };
 
+/** The three producers measured in a round. */
+export type BenchSide = 'lakestream' | 'tuned' | 'defaults';
+
+/**
+ * Who runs when in round `round` (from 1): the equal-settings pair swaps places every round, so over
+ * an even number of rounds each side runs first (on the brokers as the previous run left them) as often
+ * as the other.
+ */
+export function roundOrder(round: number): BenchSide[] {
+  return round % 2 === 1 ? ['lakestream', 'tuned', 'defaults'] : ['tuned', 'lakestream', 'defaults'];
+}
+
 /** One codec's row: the median run of each side, and the ratios of those medians. */
 export function compressionRow(
   compression: Compression,
@@ -425,7 +437,8 @@ export function compressionRow(
 
 export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<KafkaBenchResult> {
   const records = opts.short ? 100_000 : 400_000;
-  const rounds = opts.short ? 2 : 3;
+  const rounds = opts.short ? 2 : 6;
+  const warmupRecords = records / 4;
   const defaultCompression = DEFAULT_COMPRESSION;
   const compressions = benchCodecs(opts.args ?? [], opts.short === true);
   log('starting (or checking) the local Kafka cluster: lakestream cluster up --kafka');
@@ -447,13 +460,13 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
       `kafka://${bootstrap}?compression=${compression}&replication=${REPLICATION}`,
     );
     try {
-      const java = async (extra: Record<string, string>): Promise<JavaFigures> => {
+      const java = async (extra: Record<string, string>, numRecords = records): Promise<JavaFigures> => {
         const topic = await freshTopic(t, `java-${compression}`);
         const load = load1();
         const brokers = await brokersCpu();
         const r = await producerPerformance({
           topic,
-          numRecords: records,
+          numRecords,
           recordSize: messageBytes,
           bootstrap,
           producerProps: {
@@ -476,26 +489,40 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
         };
       };
       // Each round runs ours and both Java set-ups back to back, so load from the machine's other
-      // users falls on every one of them alike.
+      // users falls on every one of them alike. The brokers are fresh JVMs: whichever side ran first
+      // met them colder (their JIT still compiling the produce path), so one untimed warm-up round
+      // runs first and each round after it changes who goes first (roundOrder).
       const ours: OurFigures[] = [];
       const theirs: JavaFigures[] = [];
       const theirsTuned: JavaFigures[] = [];
+      log(`${compression}: warm-up round (${warmupRecords} messages each, not counted)`);
+      await lakestreamProducer(
+        t,
+        await freshTopic(t, `lakestream-${compression}`),
+        msgs.slice(0, warmupRecords),
+      );
+      await java(TUNED, warmupRecords);
       for (let round = 1; round <= rounds; round++) {
         const tag = ` (round ${round} of ${rounds})`;
-        log(`${compression}${tag}: lakestream producer, ${records} readings of ~${messageBytes} B, acks=all`);
-        const o = await lakestreamProducer(t, await freshTopic(t, `lakestream-${compression}`), msgs);
-        ours.push(o);
-        log(
-          `${compression}${tag}: lakestream ${Math.round(o.msgsPerSec)} msgs/s (${o.cpuUsPerMsg} µs CPU/msg, brokers ${o.brokersCpuUsPerMsg}, load ${o.load1}); now Kafka's ProducerPerformance`,
-        );
-        theirsTuned.push(await java(TUNED));
-        log(
-          `${compression}${tag}: ProducerPerformance with batch.size 256 KB, linger.ms 20: ${Math.round(theirsTuned.at(-1)!.msgsPerSec)} msgs/s`,
-        );
-        theirs.push(await java({}));
-        log(
-          `${compression}${tag}: ProducerPerformance at its defaults: ${Math.round(theirs.at(-1)!.msgsPerSec)} msgs/s`,
-        );
+        for (const side of roundOrder(round)) {
+          if (side === 'lakestream') {
+            const o = await lakestreamProducer(t, await freshTopic(t, `lakestream-${compression}`), msgs);
+            ours.push(o);
+            log(
+              `${compression}${tag}: lakestream producer, ${records} readings of ~${messageBytes} B, acks=all: ${Math.round(o.msgsPerSec)} msgs/s (${o.cpuUsPerMsg} µs CPU/msg, brokers ${o.brokersCpuUsPerMsg}, load ${o.load1})`,
+            );
+          } else if (side === 'tuned') {
+            theirsTuned.push(await java(TUNED));
+            log(
+              `${compression}${tag}: ProducerPerformance with batch.size 256 KB, linger.ms 20: ${Math.round(theirsTuned.at(-1)!.msgsPerSec)} msgs/s (brokers ${theirsTuned.at(-1)!.brokersCpuUsPerMsg})`,
+            );
+          } else {
+            theirs.push(await java({}));
+            log(
+              `${compression}${tag}: ProducerPerformance at its defaults: ${Math.round(theirs.at(-1)!.msgsPerSec)} msgs/s`,
+            );
+          }
+        }
       }
       const row = compressionRow(compression, ours, theirsTuned, theirs);
       log(
@@ -553,7 +580,7 @@ export async function runKafkaBench(opts: KafkaBenchOptions = {}): Promise<Kafka
     note:
       'lakestream keys every reading by meter_id (murmur2); ProducerPerformance sends unkeyed random payloads of the same size. ' +
       `lakestream sends ${CHUNK}-message chunks with ${OUTSTANDING} outstanding; both idempotent with acks=all on the same 2 brokers. ` +
-      `Figures are medians of ${rounds} interleaved rounds per codec; the tuned Java producer (batch.size 256 KB, linger.ms 20) is the equal-settings comparison.`,
+      `Figures are medians of ${rounds} interleaved rounds per codec after an untimed warm-up round, the equal-settings pair swapping places every round; the tuned Java producer (batch.size 256 KB, linger.ms 20) is the equal-settings comparison.`,
   };
   if (opts.json) console.log(JSON.stringify(result, null, 2));
   else console.log(formatKafkaBench(result));

@@ -30,6 +30,36 @@ it('sends 5 MB in one call to a one-partition topic made with the brokers’ def
   }
 });
 
+it('merges sends in flight only while each partition’s batch stays under the brokers’ 1 MB (a one-partition topic, defaults)', async () => {
+  const cluster = await ensureCluster({ kafka: true });
+  const topic = `merged-${randomBytes(3).toString('hex')}`;
+  const admin = new Admin({ clientId: 'test', bootstrapBrokers: cluster.kafkaBootstrap.split(',') });
+  await admin.createTopics({ topics: [topic], partitions: 1, replicas: 2 });
+  await admin.close();
+  const t = await openTransport(cluster.kafkaUrl);
+  try {
+    // eight sends of ~0.8 MB at once: each fits a batch, any two merged would not (a request may
+    // hold 2 MB, but one partition's batch in it must stay under ~1 MB)
+    const each = 2_500;
+    const p = await t.producer();
+    await Promise.all(
+      Array.from({ length: 8 }, (_, s) =>
+        p.send(
+          topic,
+          Array.from({ length: each }, (_, i) => ({
+            key: `k${(s * each + i) % 7}`,
+            value: new Uint8Array(randomBytes(250)),
+          })),
+        ),
+      ),
+    );
+    await p.close();
+    assert.deepEqual(await t.endOffsets(topic), [{ topic, partition: 0, offset: 8 * each }]);
+  } finally {
+    await t.close();
+  }
+});
+
 it('keeps every message’s own timestamp when one send, or sends in flight together, span years', async () => {
   const cluster = await ensureCluster({ kafka: true });
   const topic = `stamps-${randomBytes(3).toString('hex')}`;

@@ -75,7 +75,8 @@ export function metersWorkload(opts: MetersWorkloadOptions): Workload {
       };
     },
     async refresh() {
-      const closed = processors.get(0)?.latestClosedMonth();
+      // only a retrainer needs the latest closed month (a scan of partition 0's meters)
+      const closed = retrainer ? processors.get(0)?.latestClosedMonth() : undefined;
       if (retrainer && closed) await retrainer.afterMonthClosed(closed);
       const v = await latestModelVersion(opts.store, 'consumption');
       if (v === undefined || v === forecaster.version) return;

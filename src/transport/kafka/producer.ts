@@ -20,8 +20,6 @@ type Record = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 interface Pending {
   records: Record[];
   bytes: number;
-  /** bytes per partition (index: the partition) */
-  partBytes: number[];
   topic: string;
   /** smallest and largest record timestamp (ms) */
   minTs: bigint;
@@ -34,14 +32,8 @@ interface Pending {
 export const PRODUCER_ACKS = -1;
 /** Requests in flight at once; more sends wait and are merged (the client allows one per broker when idempotent). */
 const MAX_IN_FLIGHT = 2;
-/** Upper bound of one partition's batch in a request: under the brokers' default 1 MB per batch. */
-const MAX_BATCH_BYTES = 900 * 1024;
-/**
- * Upper bound of one merged request, all partitions together. The client allows one request in
- * flight per broker (idempotent), where Java's keeps up to five: larger requests are how ours keeps
- * the brokers busy. 2 MB is about Java's max.request.size (1 MB) per broker on two brokers.
- */
-const MAX_REQUEST_BYTES = 2 * 1024 * 1024;
+/** Upper bound of one merged request; under the brokers' default 1 MB per-partition batch limit. */
+const MAX_REQUEST_BYTES = 900 * 1024;
 /** A send that is not acknowledged by then fails (the client retries broker failovers until then). */
 const SEND_TIMEOUT_MS = 120_000;
 /**
@@ -159,28 +151,22 @@ export class KafkaProducer implements Producer {
       );
     checkTopicName(topic);
     // The client would wait forever for an unknown topic to appear: check it once, fail with its name.
-    let partitions = this.partitionCounts.get(topic);
-    if (partitions === undefined) {
-      partitions = await this.admin.partitions(topic);
-      this.partitionCounts.set(topic, partitions);
-    }
+    if (!this.partitionCounts.has(topic)) this.partitionCounts.set(topic, await this.admin.partitions(topic));
     if (messages.length === 0) return;
     const now = BigInt(Date.now());
-    // A big send is cut into requests of at most MAX_REQUEST_BYTES and MAX_BATCH_BYTES per
-    // partition, queued in order: a topic made with the brokers' defaults refuses a batch over ~1 MB.
+    // A big send is cut into requests of at most MAX_REQUEST_BYTES, queued in order: a topic made
+    // with the brokers' defaults refuses a batch over ~1 MB per partition.
     const chunks: Promise<void>[] = [];
     let records: Record[] = [];
     let bytes = 0;
-    let partBytes: number[] = new Array(partitions).fill(0);
     let minTs = 0n;
     let maxTs = 0n;
     const cut = () => {
       if (records.length === 0) return;
-      const pending = { records, bytes, partBytes, topic, minTs, maxTs } as const;
+      const pending = { records, bytes, topic, minTs, maxTs } as const;
       chunks.push(new Promise<void>((resolve, reject) => this.queue.push({ ...pending, resolve, reject })));
       records = [];
       bytes = 0;
-      partBytes = new Array(partitions).fill(0);
     };
     for (const m of messages) {
       const value = Buffer.from(m.value.buffer, m.value.byteOffset, m.value.byteLength);
@@ -188,17 +174,10 @@ export class KafkaProducer implements Producer {
       const key = k?.bytes;
       const size = value.byteLength + (key?.byteLength ?? 0) + RECORD_OVERHEAD;
       const timestamp = m.timestamp === undefined ? now : BigInt(Math.trunc(m.timestamp));
-      // the partition the client sends it to: the hash modulo the count (no key: counted on 0, the strictest)
-      const partition = k === undefined ? 0 : k.hash % partitions;
       if (records.length > 0) {
         const lo = timestamp < minTs ? timestamp : minTs;
         const hi = timestamp > maxTs ? timestamp : maxTs;
-        if (
-          bytes + size > MAX_REQUEST_BYTES ||
-          partBytes[partition] + size > MAX_BATCH_BYTES ||
-          hi - lo >= MAX_TIMESTAMP_SPAN
-        )
-          cut();
+        if (bytes + size > MAX_REQUEST_BYTES || hi - lo >= MAX_TIMESTAMP_SPAN) cut();
       }
       if (records.length === 0) {
         minTs = timestamp;
@@ -214,7 +193,6 @@ export class KafkaProducer implements Producer {
           : { topic, key, value, timestamp, partition: k.hash },
       );
       bytes += size;
-      partBytes[partition] += size;
     }
     cut();
     const done = Promise.all(chunks).then(() => {});
@@ -266,26 +244,16 @@ export class KafkaProducer implements Producer {
     while (this.queue.length > 0 && this.inFlight < MAX_IN_FLIGHT) {
       const batch: Pending[] = [this.queue.shift()!];
       let bytes = batch[0].bytes;
-      // bytes per partition of each topic in the request
-      const partBytes = new Map([[batch[0].topic, [...batch[0].partBytes]]]);
       let minTs = batch[0].minTs;
       let maxTs = batch[0].maxTs;
       while (this.queue.length > 0) {
         const next = this.queue[0];
         const lo = next.minTs < minTs ? next.minTs : minTs;
         const hi = next.maxTs > maxTs ? next.maxTs : maxTs;
-        const sums = partBytes.get(next.topic);
-        if (
-          bytes + next.bytes > MAX_REQUEST_BYTES ||
-          (sums !== undefined && next.partBytes.some((b, p) => b + sums[p] > MAX_BATCH_BYTES)) ||
-          hi - lo >= MAX_TIMESTAMP_SPAN
-        )
-          break;
+        if (bytes + next.bytes > MAX_REQUEST_BYTES || hi - lo >= MAX_TIMESTAMP_SPAN) break;
         this.queue.shift();
         batch.push(next);
         bytes += next.bytes;
-        if (sums === undefined) partBytes.set(next.topic, [...next.partBytes]);
-        else for (let p = 0; p < sums.length; p++) sums[p] += next.partBytes[p];
         minTs = lo;
         maxTs = hi;
       }

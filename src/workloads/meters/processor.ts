@@ -79,12 +79,6 @@ export class MetersProcessor {
   /** the meters changed since the state was last saved (the manifest's deltas): touched before they change */
   readonly changes = new PartitionChanges();
   private readonly ctx: ProcessContext;
-  /**
-   * Per meter, the earliest event time at which closeDue has anything to do (a day or month to close
-   * or to release); a meter without one (new, or restored) is checked at its next reading past
-   * nextCloseAt. Kept here, not in the state: nothing of it is saved.
-   */
-  private readonly dueAt = new WeakMap<MeterState, number>();
   private readonly localCache = new Map<
     string | number,
     { hour: number; local: ReturnType<typeof localFields> }
@@ -208,7 +202,7 @@ export class MetersProcessor {
     }
     if (ts > m.watermark) {
       m.watermark = ts;
-      if (ts >= m.nextCloseAt && ts >= (this.dueAt.get(m) ?? ts)) this.closeDue(m, out);
+      if (ts >= m.nextCloseAt) this.closeDue(m, out);
     }
   }
 
@@ -307,21 +301,21 @@ export class MetersProcessor {
     for (const [key, month] of m.months)
       if (month.closed && month.end + retentionMs < m.watermark) m.months.delete(key);
     // The next event time anything here is due: an open day or month to close, a closed one to
-    // release. (The saved nextCloseAt is not moved on — the saved state keeps its form — so
-    // without this every later reading that moved the watermark came back here to scan them all.)
+    // release (+Infinity: none). Left behind the watermark, every later reading that moved it came
+    // back here to scan the meter's days and months. (The meter is touched before it changes, so the
+    // delta carries the moved value. A state saved before it was moved on holds an earlier time:
+    // that costs one more scan here, which then moves it.)
     let next = Number.POSITIVE_INFINITY;
     for (const day of m.days.values())
       next = Math.min(next, day.end + (day.closed ? retentionMs : allowedLatenessMs));
     for (const month of m.months.values())
       next = Math.min(next, month.end + (month.closed ? retentionMs : allowedLatenessMs));
-    this.dueAt.set(m, next);
+    m.nextCloseAt = next;
   }
 
   /** A day or month of `m` opened that is due to close at `t`. */
   private dueBy(m: MeterState, t: number): void {
-    m.nextCloseAt = Math.min(m.nextCloseAt, t);
-    const due = this.dueAt.get(m);
-    if (due !== undefined && t < due) this.dueAt.set(m, t);
+    if (t < m.nextCloseAt) m.nextCloseAt = t;
   }
 
   private closeDay(m: MeterState, day: DayState, out: BatchOutputs): void {

@@ -147,11 +147,10 @@ export class MetersProcessor {
       m.days.set(local.day, day);
       this.dueBy(m, day.end + this.ctx.config.allowedLatenessMs);
     }
-    if (day.seen.has(ts)) {
+    if (!day.seen.tryAdd(ts)) {
       c.duplicates++;
       return;
     }
-    day.seen.add(ts);
     c.accepted++;
     out.append(T.bronze, {
       meter_id: r.meter_id,
@@ -219,7 +218,10 @@ export class MetersProcessor {
     const offset = m.tz ? offsetMs(m.tz, ts) : m.fixedOffset;
     // Offsets are whole quarter hours, so the local fields are the same for the whole UTC hour
     // except where an offset has minutes (none of the workloads' zones): compute per instant then.
-    const local = localFields(ts + offset);
+    // The day as the meter's days are keyed (interned): the lookup of a reading's day compares
+    // the same string, not two copies of it character by character.
+    const fields = localFields(ts + offset);
+    const local = { ...fields, day: intern(fields.day) };
     if (offset % HOUR === 0) this.localCache.set(zone, { hour, local });
     return local;
   }

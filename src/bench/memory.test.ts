@@ -2,6 +2,7 @@
 // its default, and that DuckDB's share and spill directory reach the process's instance.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -97,5 +98,19 @@ describe('peak RSS', () => {
     assert.ok(hold[0] === 1);
     assert.deepEqual(Object.keys(peak), ['self']);
     assert.ok(peak.self >= 64, `${peak.self} MiB with 64 MiB held`);
+  });
+
+  it('does not hold the process open when a run fails before stopping it', () => {
+    // a bench whose engine threw kept sampling: the CLI printed the error and set its exit code, and the
+    // process never exited
+    const script = `import('${join(import.meta.dirname, 'memory.ts')}').then((m) => {
+      m.peakRss(() => ({ self: [process.pid] }), 50);
+      console.error('the run failed');
+      process.exitCode = 1;
+    })`;
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(r.signal, null, 'exited by itself, not killed at the timeout');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /the run failed/);
   });
 });

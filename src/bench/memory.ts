@@ -148,7 +148,11 @@ export async function applyDuckShare(
 ): Promise<{ settings: DuckSettings; remove: () => Promise<void> }> {
   const spill = join(benchLakesDir(), `.spill-duckdb-${process.pid}`);
   await mkdir(spill, { recursive: true });
-  const settings = await configureDuck({ memoryLimitMb: memoryMb, tempDirectory: spill });
+  const settings = await configureDuck({
+    memoryLimitMb: memoryMb,
+    tempDirectory: spill,
+    preserveInsertionOrder: false,
+  });
   return { settings, remove: () => rm(spill, { recursive: true, force: true }) };
 }
 
@@ -176,6 +180,8 @@ export function peakRss(
   const timer = setInterval(() => {
     pending = pending.then(sample);
   }, everyMs);
+  // a run that fails before stop() must not be held open by its sampler
+  timer.unref();
   return {
     stop: async () => {
       clearInterval(timer);

@@ -123,6 +123,7 @@ async function benchLake(
     const rss = peakRss(pids);
     const engine = await openEngine(e, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
     let run: EngineRun;
+    let peak: Record<string, number> = {};
     try {
       const r = await trainOnEngine(engine, { log: (l) => log(`  ${l}`), signal });
       results.set(e, r);
@@ -135,8 +136,9 @@ async function benchLake(
       log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
     } finally {
       await engine.close().catch(() => {});
+      peak = await rss.stop();
     }
-    run.peakRssMiB = await rss.stop();
+    run.peakRssMiB = peak;
     log(`  peak RSS (MiB): ${JSON.stringify(run.peakRssMiB)}`);
     runs.push(run);
   }

@@ -6,6 +6,11 @@
 // directory under the bench's lakes (not the cwd). The report names each engine's memory, threads and
 // spill directory, and the peak RSS each reached.
 //
+// memory_limit does not bound everything: the training set's build (models/consumption/sql-features.ts,
+// `cum`) keeps a median state per meter-month and day, whose buffered values DuckDB (1.5) tracks but
+// cannot spill. At 30,000 meters it ran out of a 4 GB limit, and under a 6 GB one its RSS passed 10 GB
+// (measured on 2026-12-07): the report's peak RSS is what to read, not the limit.
+//
 // DuckDB's settings are set on the bench process's own instance (one per process, lake/duck.ts): the
 // stream workers and the API are other processes and keep theirs.
 
@@ -148,11 +153,7 @@ export async function applyDuckShare(
 ): Promise<{ settings: DuckSettings; remove: () => Promise<void> }> {
   const spill = join(benchLakesDir(), `.spill-duckdb-${process.pid}`);
   await mkdir(spill, { recursive: true });
-  const settings = await configureDuck({
-    memoryLimitMb: memoryMb,
-    tempDirectory: spill,
-    preserveInsertionOrder: false,
-  });
+  const settings = await configureDuck({ memoryLimitMb: memoryMb, tempDirectory: spill });
   return { settings, remove: () => rm(spill, { recursive: true, force: true }) };
 }
 

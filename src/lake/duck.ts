@@ -73,8 +73,6 @@ export interface DuckSettings {
 export async function configureDuck(o: {
   memoryLimitMb: number;
   tempDirectory: string;
-  /** false: rows of a statement without ORDER BY in any order, so that large results can spill */
-  preserveInsertionOrder?: boolean;
 }): Promise<DuckSettings> {
   if (!Number.isInteger(o.memoryLimitMb) || o.memoryLimitMb <= 0)
     throw new LakestreamError(
@@ -85,10 +83,6 @@ export async function configureDuck(o: {
   return withDuck(async (c) => {
     await c.run(`SET GLOBAL memory_limit = '${o.memoryLimitMb}MiB'`);
     await c.run(`SET GLOBAL temp_directory = '${o.tempDirectory.replaceAll("'", "''")}'`);
-    // Keeping the rows of a large CREATE TABLE … AS in their input's order holds them in memory, where
-    // DuckDB would otherwise spill past the limit (at 30,000 meters the training set's build ran out of
-    // a 4 GB limit): a bench's statements aggregate, or order what they need themselves.
-    if (o.preserveInsertionOrder === false) await c.run('SET GLOBAL preserve_insertion_order = false');
     return duckSettings(c);
   });
 }

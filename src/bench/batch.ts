@@ -16,7 +16,8 @@ import { openEngine } from '../engine/index.ts';
 import { copyToDir, Lake, uploadDataFiles, withDuck } from '../lake/index.ts';
 import { type Enrichment, loadEnrichment } from '../workloads/meters/enrich.ts';
 import { bronzeColumns, generatedBronzeLake, linkedCopy } from './gen-lake.ts';
-import { benchEngines, CONNECT_TIMEOUT_MS, DEFAULT_LADDER } from './train.ts';
+import { enginePids, peakRss, prepareEngines } from './memory.ts';
+import { CONNECT_TIMEOUT_MS, DEFAULT_LADDER } from './train.ts';
 
 const LONDON = resolve(import.meta.dirname, '../../../shared/data/meters/london');
 const BRONZE = METER_TABLES.bronze;
@@ -82,6 +83,8 @@ interface BatchRun {
   skipped?: string;
   steps_ms?: Record<string, number>;
   rows?: Record<string, number>;
+  /** the largest RSS sampled during the run (once a second), MiB: this process (DuckDB's) and Spark's executor and driver */
+  peak_rss_mib?: Record<string, number>;
 }
 
 async function timeEngine(
@@ -130,9 +133,12 @@ export async function runBatchBench(opts: {
   minutes?: number;
   /** only the generated lakes, not the 500 London households (--generated-only) */
   generatedOnly?: boolean;
+  /** MB for the two engines together, split between them (bench/memory.ts; default half of what is available) */
+  memoryMb?: number;
 }): Promise<object> {
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const engines = await benchEngines(opts.engine);
+  const { engines, memory, clusterDir, done } = await prepareEngines(opts.engine, opts.memoryMb, log);
+  const pids = await enginePids(clusterDir);
   const sizes = opts.sizes ?? (opts.short ? [1000] : DEFAULT_LADDER);
   const minutes = opts.minutes ?? 30;
   const skip = new Map<string, string>();
@@ -170,52 +176,63 @@ export async function runBatchBench(opts: {
         };
       },
     });
-  for (const l of lakes) {
-    log(`${l.name}: bronze …`);
-    const lake = await l.open();
-    try {
-      const runs: BatchRun[] = [];
-      const prints: Record<string, Awaited<ReturnType<typeof batchFingerprint>>> = {};
-      for (const e of engines) {
-        const skipped = skip.get(e);
-        if (skipped) {
-          runs.push({ engine: e, total_ms: 0, skipped });
-          continue;
+  try {
+    for (const l of lakes) {
+      log(`${l.name}: bronze …`);
+      const lake = await l.open();
+      try {
+        const runs: BatchRun[] = [];
+        const prints: Record<string, Awaited<ReturnType<typeof batchFingerprint>>> = {};
+        for (const e of engines) {
+          let peak: Record<string, number> = {};
+          const skipped = skip.get(e);
+          if (skipped) {
+            runs.push({ engine: e, total_ms: 0, skipped });
+            continue;
+          }
+          log(`${l.name}: batch on ${e}`);
+          const rss = peakRss(pids);
+          const r = await timeEngine(lake.url, e, l.enrichment, minutes).finally(async () => {
+            peak = await rss.stop();
+          });
+          r.peak_rss_mib = peak;
+          log(`  peak RSS (MiB): ${JSON.stringify(peak)}`);
+          runs.push(r);
+          if (r.timedOut) {
+            skip.set(e, `ran out of time (${minutes} min) at ${l.name}`);
+            log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
+          } else {
+            log(`  ${e}: ${r.total_ms} ms`);
+            prints[e] = await batchFingerprint(lake.url);
+          }
         }
-        log(`${l.name}: batch on ${e}`);
-        const r = await timeEngine(lake.url, e, l.enrichment, minutes);
-        runs.push(r);
-        if (r.timedOut) {
-          skip.set(e, `ran out of time (${minutes} min) at ${l.name}`);
-          log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
-        } else {
-          log(`  ${e}: ${r.total_ms} ms`);
-          prints[e] = await batchFingerprint(lake.url);
-        }
+        const out: Record<string, unknown> = {
+          lake: l.name,
+          bronze_rows: lake.rows,
+          ...(lake.generated ? { generated: lake.generated } : {}),
+          runs,
+        };
+        const duck = runs.find((r) => r.engine === 'duckdb');
+        const spark = runs.find((r) => r.engine !== 'duckdb');
+        if (duck && spark && prints[duck.engine] && prints[spark.engine]) {
+          out.ratio_spark_over_duckdb = Number((spark.total_ms / duck.total_ms).toFixed(2));
+          out.tables_equal = JSON.stringify(prints[duck.engine]) === JSON.stringify(prints[spark.engine]);
+          out.tables = { [duck.engine]: prints[duck.engine], [spark.engine]: prints[spark.engine] };
+        } else if (Object.keys(prints).length > 0) out.tables = prints;
+        results.push(out);
+      } finally {
+        await lake.done();
       }
-      const out: Record<string, unknown> = {
-        lake: l.name,
-        bronze_rows: lake.rows,
-        ...(lake.generated ? { generated: lake.generated } : {}),
-        runs,
-      };
-      const duck = runs.find((r) => r.engine === 'duckdb');
-      const spark = runs.find((r) => r.engine !== 'duckdb');
-      if (duck && spark && prints[duck.engine] && prints[spark.engine]) {
-        out.ratio_spark_over_duckdb = Number((spark.total_ms / duck.total_ms).toFixed(2));
-        out.tables_equal = JSON.stringify(prints[duck.engine]) === JSON.stringify(prints[spark.engine]);
-        out.tables = { [duck.engine]: prints[duck.engine], [spark.engine]: prints[spark.engine] };
-      } else if (Object.keys(prints).length > 0) out.tables = prints;
-      results.push(out);
-    } finally {
-      await lake.done();
     }
+  } finally {
+    await done();
   }
   const report = {
     scenario: 'batch',
     engines,
+    memory,
     minutesPerRun: minutes,
-    note: 'steps: meters = list of meters, hourly/daily/monthly = compute and replace that table, mark, publish (no diff: the bench lakes have no stream tables); total = open the engine, run, close. tables: rows and a sum of row hashes per batch table, read by DuckDB after each engine wrote them',
+    note: 'peak_rss_mib = the largest RSS sampled once a second during the run (the bench process holds DuckDB). memory: the budget and what each engine had. steps: meters = list of meters, hourly/daily/monthly = compute and replace that table, mark, publish (no diff: the bench lakes have no stream tables); total = open the engine, run, close. tables: rows and a sum of row hashes per batch table, read by DuckDB after each engine wrote them',
     results,
   };
   if (opts.json) console.log(JSON.stringify(report, null, 2));

@@ -330,8 +330,12 @@ function sameJson(a: string, b: string): boolean {
   return eq(JSON.parse(a), JSON.parse(b));
 }
 
-/** The Spark a bench compares with: LAKESTREAM_ENGINE when it names one, else the local cluster's (LAKESTREAM_CLUSTER_DIR's). */
-export async function benchSpark(log: (s: string) => void): Promise<string> {
+/**
+ * The Spark a bench compares with: LAKESTREAM_ENGINE when it names one, else the local cluster's
+ * (LAKESTREAM_CLUSTER_DIR's). `sparkMemoryMb`: the executor's memory when this starts the cluster (one
+ * already up keeps its own: bench/memory.ts asks it first).
+ */
+export async function benchSpark(log: (s: string) => void, sparkMemoryMb?: number): Promise<string> {
   const spark = process.env.LAKESTREAM_ENGINE ?? '';
   if (spark.startsWith('spark')) return spark;
   // the local cluster's Spark (started when it is not running; a running one is only checked)
@@ -340,6 +344,7 @@ export async function benchSpark(log: (s: string) => void): Promise<string> {
     dir: process.env.LAKESTREAM_CLUSTER_DIR,
     parts: ['spark'],
     portOffset: portOffsetFromEnv(),
+    sparkMemoryMb,
     log: (l) => log(`[cluster] ${l}`),
   });
   return r.sparkConnectUrl.replace(/^sc:/, 'spark:');

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openEngine } from '../engine/index.ts';
 import { type EngineTrainResult, trainOnEngine } from '../models/consumption/engine-train.ts';
-import { benchSpark } from './engines.ts';
 import { generatedGoldLake } from './gen-lake.ts';
+import { enginePids, peakRss, prepareEngines } from './memory.ts';
 import { buildBenchLake } from './serve.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -36,6 +36,8 @@ export interface TrainBenchOptions {
   minutes?: number;
   /** only the generated lakes, not the 500 London households (--generated-only) */
   generatedOnly?: boolean;
+  /** MB for the two engines together, split between them (bench/memory.ts; default half of what is available) */
+  memoryMb?: number;
 }
 
 export interface EngineRun {
@@ -50,6 +52,8 @@ export interface EngineRun {
   irlsSteps?: number;
   scoreSeconds?: number;
   examples?: number;
+  /** the largest RSS sampled during the run (once a second), MiB: this process (DuckDB's) and Spark's executor and driver */
+  peakRssMiB?: Record<string, number>;
 }
 
 function runOf(engine: string, r: EngineTrainResult, seconds: number): EngineRun {
@@ -103,6 +107,7 @@ async function benchLake(
   rows: number,
   minutes: number,
   skip: Map<string, string>,
+  pids: () => Record<string, number[]>,
 ): Promise<Record<string, unknown>> {
   const runs: EngineRun[] = [];
   const results = new Map<string, EngineTrainResult>();
@@ -115,20 +120,27 @@ async function benchLake(
     log(`${name}: training on ${e} …`);
     const started = performance.now();
     const signal = AbortSignal.timeout(minutes * 60_000);
+    const rss = peakRss(pids);
     const engine = await openEngine(e, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+    let run: EngineRun;
+    let peak: Record<string, number> = {};
     try {
       const r = await trainOnEngine(engine, { log: (l) => log(`  ${l}`), signal });
       results.set(e, r);
-      runs.push(runOf(e, r, (performance.now() - started) / 1000));
-      log(`  ${e}: ${runs.at(-1)!.seconds} s`);
+      run = runOf(e, r, (performance.now() - started) / 1000);
+      log(`  ${e}: ${run.seconds} s`);
     } catch (err) {
       if (!signal.aborted) throw err;
-      runs.push({ engine: e, seconds: minutes * 60, timedOut: true });
+      run = { engine: e, seconds: minutes * 60, timedOut: true };
       skip.set(e, `ran out of time (${minutes} min) at ${name}`);
       log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
     } finally {
       await engine.close().catch(() => {});
+      peak = await rss.stop();
     }
+    run.peakRssMiB = peak;
+    log(`  peak RSS (MiB): ${JSON.stringify(run.peakRssMiB)}`);
+    runs.push(run);
   }
   const out: Record<string, unknown> = { lake: name, dailyRows: rows, runs };
   const duck = runs.find((r) => r.engine === 'duckdb');
@@ -140,16 +152,9 @@ async function benchLake(
   return out;
 }
 
-/** The engines of --engine: duckdb, spark (the local cluster's, or LAKESTREAM_ENGINE's) or spark://HOST:PORT. */
-export async function benchEngines(value: string | undefined): Promise<string[]> {
-  const names = (value ?? 'duckdb,spark').split(',').map((s) => s.trim());
-  const out: string[] = [];
-  for (const n of names) out.push(n === 'spark' ? await benchSpark(log) : n);
-  return out;
-}
-
 export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<object> {
-  const engines = await benchEngines(opts.engine);
+  const { engines, memory, clusterDir, done } = await prepareEngines(opts.engine, opts.memoryMb, log);
+  const pids = await enginePids(clusterDir);
   const sizes = opts.sizes ?? (opts.short ? [200] : DEFAULT_LADDER);
   const minutes = opts.minutes ?? 30;
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-train-'));
@@ -160,13 +165,13 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<objec
       const london = `file:${join(dir, 'london')}`;
       log('building gold daily of the 500 London households …');
       const l = await buildBenchLake(london, log);
-      lakes.push(await benchLake('london-500', london, engines, l.rows, minutes, skip));
+      lakes.push(await benchLake('london-500', london, engines, l.rows, minutes, skip, pids));
     }
     for (const meters of sizes) {
       log(`gold daily of ${meters.toLocaleString('en-US')} meters × 36 months …`);
       const g = await generatedGoldLake(meters, { log });
       try {
-        const r = await benchLake(`generated-${meters}x3y`, g.url, engines, g.rows, minutes, skip);
+        const r = await benchLake(`generated-${meters}x3y`, g.url, engines, g.rows, minutes, skip, pids);
         lakes.push({ ...r, generated: { seconds: round(g.seconds), cached: g.cached } });
       } finally {
         await g.release(opts.keep, log);
@@ -174,12 +179,14 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<objec
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
+    await done();
   }
   const report = {
     scenario: 'train',
     engines,
+    memory,
     minutesPerRun: minutes,
-    note: 'seconds = open the engine, train, close; scan = extent and closed months; build = the training set built once and cached (Spark: CACHE TABLE; DuckDB: a temporary table); irls = the 12 weighted aggregations; score = in-sample errors. models: the trainer tests’ equality checks',
+    note: 'seconds = open the engine, train, close; scan = extent and closed months; build = the training set built once and cached (Spark: CACHE TABLE; DuckDB: a temporary table); irls = the 12 weighted aggregations; score = in-sample errors; peakRssMiB = the largest RSS sampled once a second during the run (the bench process holds DuckDB). memory: the budget and what each engine had. models: the trainer tests’ equality checks',
     lakes,
   };
   if (opts.json) console.log(JSON.stringify(report, null, 2));

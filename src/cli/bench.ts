@@ -26,6 +26,8 @@ type Run = (opts: {
   days?: number;
   workers?: number;
   generatedOnly?: boolean;
+  /** train, batch: MB for DuckDB and Spark's executor together */
+  memoryMb?: number;
 }) => Promise<object>;
 
 const SCENARIOS: Record<string, { summary: string; load: () => Promise<Run> }> = {
@@ -168,6 +170,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       type: 'boolean',
       help: 'train, batch: only the generated lakes, not the 500 London households',
     },
+    memory: {
+      type: 'string',
+      value: 'MB',
+      help: "train, batch: memory for the two engines together, split between them: half DuckDB's memory_limit (it spills past it to a directory under the bench's lakes), half Spark's executor when the bench starts the cluster (one already up keeps its executor's memory, and DuckDB gets the rest); with one engine, all of it. Default: half of the memory available when the bench starts. The report names each engine's memory, threads, spill directory and peak RSS",
+    },
     engines: {
       type: 'string',
       value: 'cluster|embedded',
@@ -207,6 +214,11 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
       throw new LakestreamError(
         'BAD_ARGUMENT',
         `--days is an option of bench pipeline only, not of bench ${name} — leave it out`,
+      );
+    if (values.memory !== undefined && name !== 'train' && name !== 'batch')
+      throw new LakestreamError(
+        'BAD_ARGUMENT',
+        `--memory is an option of bench train and bench batch only, not of bench ${name} — leave it out`,
       );
     if (values.workers !== undefined && name !== 'pipeline')
       throw new LakestreamError(
@@ -259,6 +271,10 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
             : numberOption('rate', values.rate, 1000, { min: 1, integer: true }),
         engine: values.engine,
         generatedOnly: values['generated-only'],
+        memoryMb:
+          values.memory === undefined
+            ? undefined
+            : numberOption('memory', values.memory, 0, { min: 1024, integer: true }),
         sizes,
         meters: name === 'pipeline' ? sizes?.[0] : undefined,
         days:

@@ -2,6 +2,7 @@
 // with a small pool of connections: a connection runs one statement at a time.
 
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { LakestreamError } from '../errors.ts';
 
 let instance: Promise<DuckDBInstance> | undefined;
 const idle: DuckDBConnection[] = [];
@@ -54,4 +55,47 @@ export async function duckMemoryBytes(): Promise<number | null> {
     const v = r.getRows()[0]?.[0];
     return typeof v === 'number' ? v : null;
   });
+}
+
+/** Settings of the process's DuckDB that bound its memory and say where it spills. */
+export interface DuckSettings {
+  /** as DuckDB prints it, e.g. '3.8 GiB' */
+  memoryLimit: string;
+  threads: number;
+  tempDirectory: string;
+}
+
+/**
+ * Sets this process's DuckDB memory_limit (MB) and temp_directory (where it spills past the limit), and
+ * returns them as DuckDB reads them back. For the process whose work this is (a bench): the instance is
+ * the process's, shared by all its connections.
+ */
+export async function configureDuck(o: {
+  memoryLimitMb: number;
+  tempDirectory: string;
+}): Promise<DuckSettings> {
+  if (!Number.isInteger(o.memoryLimitMb) || o.memoryLimitMb <= 0)
+    throw new LakestreamError(
+      'BAD_ARGUMENT',
+      `DuckDB's memory limit is a whole number of MB, not ${o.memoryLimitMb}`,
+    );
+  await getDuck();
+  return withDuck(async (c) => {
+    await c.run(`SET GLOBAL memory_limit = '${o.memoryLimitMb}MiB'`);
+    await c.run(`SET GLOBAL temp_directory = '${o.tempDirectory.replaceAll("'", "''")}'`);
+    return duckSettings(c);
+  });
+}
+
+/** This process's DuckDB memory_limit, threads and temp_directory, as DuckDB reads them. */
+export async function readDuckSettings(): Promise<DuckSettings> {
+  return withDuck(duckSettings);
+}
+
+async function duckSettings(c: DuckDBConnection): Promise<DuckSettings> {
+  const r = await c.runAndReadAll(
+    `SELECT current_setting('memory_limit') AS m, current_setting('threads')::INTEGER AS t, current_setting('temp_directory') AS d`,
+  );
+  const [m, t, d] = r.getRows()[0];
+  return { memoryLimit: String(m), threads: Number(t), tempDirectory: String(d) };
 }

@@ -2,7 +2,15 @@
 // writes, SQL views over tables. Everything outside src/lake/ imports from here (test/layering.test.ts).
 
 export type { Action, AddFile, MetadataAction, ProtocolAction, RemoveFile, TxnAction } from './actions.ts';
-export { connectDuck, duckMemoryBytes, getDuck, withDuck } from './duck.ts';
+export {
+  configureDuck,
+  connectDuck,
+  type DuckSettings,
+  duckMemoryBytes,
+  getDuck,
+  readDuckSettings,
+  withDuck,
+} from './duck.ts';
 export { type ImportProgress, type ImportResult, importCsv } from './import.ts';
 export { Lake, type QueryResult } from './lake.ts';
 export { planCompaction } from './maintenance.ts';

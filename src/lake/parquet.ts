@@ -164,6 +164,10 @@ function planColumns(rows: Row[], schema: Field[], stagings: Staging[], table: s
     const isString = f.type === 'string';
     const dict = isString ? new Map<string, number>() : undefined;
     let inDict = isString;
+    // each value's code, found once (the column's values repeat in runs: kind, unit, topic, day…)
+    const codes = isString ? new Int32Array(n) : undefined;
+    let last: string | undefined;
+    let lastCode = 0;
     let exactDoubles = f.type === 'long' || f.type === 'timestamp' || f.type === 'timestamp_ntz';
     for (let i = 0; i < n; i++) {
       const v = rows[i][f.name];
@@ -194,7 +198,7 @@ function planColumns(rows: Row[], schema: Field[], stagings: Staging[], table: s
       }
       if (inDict) {
         const s = e as string;
-        let code = dict!.get(s);
+        let code = s === last ? lastCode : dict!.get(s);
         if (code === undefined) {
           // a NUL cannot be written in a SQL string literal
           if (dict!.size >= DICTIONARY_MAX || s.includes('\0')) inDict = false;
@@ -203,6 +207,11 @@ function planColumns(rows: Row[], schema: Field[], stagings: Staging[], table: s
             dict!.set(s, code);
           }
         }
+        if (code !== undefined) {
+          codes![i] = code;
+          last = s;
+          lastCode = code;
+        }
       }
       values[i] = e;
     }
@@ -210,7 +219,7 @@ function planColumns(rows: Row[], schema: Field[], stagings: Staging[], table: s
     // one of nulls only (an empty list literal is not VARCHAR[]: the column would be written as INT32)
     if (inDict && dict!.size > 0 && dict!.size * 2 <= n) {
       const list = `[${[...dict!.keys()].map(quoteString).join(', ')}]`;
-      for (let i = 0; i < n; i++) if (values[i] !== null) values[i] = dict!.get(values[i] as string);
+      for (let i = 0; i < n; i++) if (values[i] !== null) values[i] = codes![i];
       return { duck: INTEGER, values, sql: (x: string) => `(${list})[${x}]` };
     }
     if (exactDoubles) {

@@ -46,6 +46,28 @@ it('takes --brokers 2 or 3 for resilience only, and refuses anything else (exit 
   }
 });
 
+it('takes --memory MB for train and batch only, at least 1024, and refuses it elsewhere before starting anything', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'lakestream-bench-cli-'));
+  const env = { LAKESTREAM_CLUSTER_DIR: dir, LAKESTREAM_BENCH_LAKES: dir };
+  try {
+    const help = await runCli(['bench', '--help']);
+    assert.match(help.stdout, /--memory MB/);
+    assert.match(help.stdout, /split between them/);
+    const small = await runCli(['bench', 'train', '--engine', 'duckdb', '--memory', '100'], { env });
+    assert.equal(small.code, 2, small.stderr);
+    assert.match(small.stderr, /--memory/);
+    const other = await runCli(['bench', 'stress', '--short', '--memory', '4096'], { env });
+    assert.equal(other.code, 2, other.stderr);
+    assert.match(
+      other.stderr,
+      /--memory is an option of bench train and bench batch only, not of bench stress/,
+    );
+    assert.deepEqual(await readdir(dir), [], 'refused before anything started');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 it('bench pipeline takes --meters (one number) and --days, and reports the size it ran; --days is refused elsewhere', async () => {
   const r = await runCli(['bench', 'pipeline', '--meters', '40', '--days', '2', '--json']);
   assert.equal(r.code, 0, r.stderr);

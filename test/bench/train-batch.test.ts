@@ -24,9 +24,21 @@ describe('bench train and bench batch on DuckDB', { timeout: 900_000 }, () => {
 
   it('bench train --json prints its report; --keep caches the generated lake, which the next run reuses', async () => {
     const args = ['bench', 'train', '--engine', 'duckdb', '--meters', '20', '--generated-only', '--json'];
-    const first = JSON.parse((await cli([...args, '--keep'], { env, timeoutMs: 600_000 })).stdout);
+    const first = JSON.parse(
+      (await cli([...args, '--keep', '--memory', '2048'], { env, timeoutMs: 600_000 })).stdout,
+    );
     assert.equal(first.scenario, 'train');
     assert.deepEqual(first.engines, ['duckdb']);
+    // DuckDB alone has the whole --memory budget, and spills under the bench's lakes (gone after the run)
+    const spill = first.memory.duckdb.tempDirectory;
+    assert.deepEqual(first.memory, {
+      budgetMb: 2048,
+      budgetFrom: '--memory',
+      duckdb: { memoryLimit: '2.0 GiB', threads: first.memory.duckdb.threads, tempDirectory: spill },
+    });
+    assert.ok(spill.startsWith(join(lakes, '.spill-duckdb-')), spill);
+    assert.ok(!existsSync(spill), 'the spill directory is removed at the end');
+    assert.ok(first.lakes[0].runs[0].peakRssMiB['bench (DuckDB)'] > 0, 'the run reports its peak RSS');
     assert.equal(first.lakes.length, 1);
     const [l] = first.lakes;
     assert.equal(l.lake, 'generated-20x3y');
@@ -51,6 +63,7 @@ describe('bench train and bench batch on DuckDB', { timeout: 900_000 }, () => {
     assert.equal(l.models, undefined, 'one engine: nothing to compare');
 
     const second = JSON.parse((await cli(args, { env, timeoutMs: 600_000 })).stdout);
+    assert.match(second.memory.budgetFrom, /^half of the \d+ MB available when the bench started$/);
     assert.equal(second.lakes[0].generated.cached, true);
     assert.equal(second.lakes[0].dailyRows, l.dailyRows);
     assert.equal(second.lakes[0].runs[0].examples, run.examples, 'the same lake, the same training set');
@@ -64,6 +77,8 @@ describe('bench train and bench batch on DuckDB', { timeout: 900_000 }, () => {
     );
     const report = JSON.parse(r.stdout);
     assert.equal(report.scenario, 'batch');
+    assert.equal(typeof report.memory.duckdb.memoryLimit, 'string');
+    assert.equal(typeof report.results[0].runs[0].peak_rss_mib['bench (DuckDB)'], 'number');
     const [l] = report.results;
     assert.equal(l.lake, 'generated-20x3y');
     assert.equal(l.bronze_rows, 20 * DAYS, 'one reading per meter and day');

@@ -19,12 +19,16 @@ function rng(seed: number) {
   };
 }
 
-/** Adds each timestamp to a SeenSet and to a Set, checking every step that they agree. */
+/**
+ * Adds each timestamp to a SeenSet (by tryAdd, as the stream does, and add, in turn) and to a Set,
+ * checking every step that they agree.
+ */
 function checkAgainstSet(seen: SeenSet, stamps: number[], probes: number[]) {
   const ref = new Set<number>();
-  for (const ts of stamps) {
+  for (const [i, ts] of stamps.entries()) {
     assert.equal(seen.has(ts), ref.has(ts), `has(${ts}) before adding it`);
-    seen.add(ts);
+    if (i % 2 === 0) assert.equal(seen.tryAdd(ts), !ref.has(ts), `tryAdd(${ts}): new`);
+    else seen.add(ts);
     ref.add(ts);
     assert.equal(seen.size, ref.size);
   }

@@ -63,20 +63,29 @@ export class SeenSet {
   }
 
   add(ts: number): this {
+    this.tryAdd(ts);
+    return this;
+  }
+
+  /**
+   * Adds `ts` unless the set holds it: true when it was new. (has and then add found its slot twice
+   * for every reading the stream accepts.)
+   */
+  tryAdd(ts: number): boolean {
     const k = this.slot(ts);
     if (k >= 0) {
       const w = k >>> 5;
       const b = 1 << (k & 31);
-      if ((this.bits[w] & b) !== 0) return this;
+      if ((this.bits[w] & b) !== 0) return false;
       this.bits[w] = this.bits[w] | b;
       this.count++;
-      return this;
+      return true;
     }
-    if (indexOf(this.off, ts) >= 0) return this;
+    if (indexOf(this.off, ts) >= 0) return false;
     this.off = insertSorted(this.off, ts);
     this.count++;
     if (this.off.length > REGRID_AFTER) this.regrid();
-    return this;
+    return true;
   }
 
   /** The timestamps in ascending order. */
@@ -269,8 +278,9 @@ export class SmallMap<V> implements Keyed<V> {
     return this.kv.length / 2;
   }
 
+  /** From the newest entry back: a meter's reading is nearly always for its newest day and month. */
   private find(key: string): number {
-    for (let i = 0; i < this.kv.length; i += 2) if (this.kv[i] === key) return i;
+    for (let i = this.kv.length - 2; i >= 0; i -= 2) if (this.kv[i] === key) return i;
     return -1;
   }
 

@@ -79,12 +79,6 @@ export class MetersProcessor {
   /** the meters changed since the state was last saved (the manifest's deltas): touched before they change */
   readonly changes = new PartitionChanges();
   private readonly ctx: ProcessContext;
-  /**
-   * Per meter, the earliest event time at which closeDue has anything to do (a day or month to close
-   * or to release); a meter without one (new, or restored) is checked at its next reading past
-   * nextCloseAt. Kept here, not in the state: nothing of it is saved.
-   */
-  private readonly dueAt = new WeakMap<MeterState, number>();
   private readonly localCache = new Map<
     string | number,
     { hour: number; local: ReturnType<typeof localFields> }
@@ -153,11 +147,10 @@ export class MetersProcessor {
       m.days.set(local.day, day);
       this.dueBy(m, day.end + this.ctx.config.allowedLatenessMs);
     }
-    if (day.seen.has(ts)) {
+    if (!day.seen.tryAdd(ts)) {
       c.duplicates++;
       return;
     }
-    day.seen.add(ts);
     c.accepted++;
     out.append(T.bronze, {
       meter_id: r.meter_id,
@@ -208,7 +201,7 @@ export class MetersProcessor {
     }
     if (ts > m.watermark) {
       m.watermark = ts;
-      if (ts >= m.nextCloseAt && ts >= (this.dueAt.get(m) ?? ts)) this.closeDue(m, out);
+      if (ts >= m.nextCloseAt) this.closeDue(m, out);
     }
   }
 
@@ -225,7 +218,10 @@ export class MetersProcessor {
     const offset = m.tz ? offsetMs(m.tz, ts) : m.fixedOffset;
     // Offsets are whole quarter hours, so the local fields are the same for the whole UTC hour
     // except where an offset has minutes (none of the workloads' zones): compute per instant then.
-    const local = localFields(ts + offset);
+    // The day as the meter's days are keyed (interned): the lookup of a reading's day compares
+    // the same string, not two copies of it character by character.
+    const fields = localFields(ts + offset);
+    const local = { ...fields, day: intern(fields.day) };
     if (offset % HOUR === 0) this.localCache.set(zone, { hour, local });
     return local;
   }
@@ -307,21 +303,21 @@ export class MetersProcessor {
     for (const [key, month] of m.months)
       if (month.closed && month.end + retentionMs < m.watermark) m.months.delete(key);
     // The next event time anything here is due: an open day or month to close, a closed one to
-    // release. (The saved nextCloseAt is not moved on — the saved state keeps its form — so
-    // without this every later reading that moved the watermark came back here to scan them all.)
+    // release (+Infinity: none). Left behind the watermark, every later reading that moved it came
+    // back here to scan the meter's days and months. (The meter is touched before it changes, so the
+    // delta carries the moved value. A state saved before it was moved on holds an earlier time:
+    // that costs one more scan here, which then moves it.)
     let next = Number.POSITIVE_INFINITY;
     for (const day of m.days.values())
       next = Math.min(next, day.end + (day.closed ? retentionMs : allowedLatenessMs));
     for (const month of m.months.values())
       next = Math.min(next, month.end + (month.closed ? retentionMs : allowedLatenessMs));
-    this.dueAt.set(m, next);
+    m.nextCloseAt = next;
   }
 
   /** A day or month of `m` opened that is due to close at `t`. */
   private dueBy(m: MeterState, t: number): void {
-    m.nextCloseAt = Math.min(m.nextCloseAt, t);
-    const due = this.dueAt.get(m);
-    if (due !== undefined && t < due) this.dueAt.set(m, t);
+    if (t < m.nextCloseAt) m.nextCloseAt = t;
   }
 
   private closeDay(m: MeterState, day: DayState, out: BatchOutputs): void {

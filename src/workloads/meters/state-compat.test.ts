@@ -1,7 +1,8 @@
 // The compact day state saves and restores what the older one did: a partition's state saved by the
 // worker of main before the change (test/fixtures/meters-state, made by its gen.ts) loads, and the
 // worker goes on to write the rows that worker wrote; a snapshot plus deltas of this one restores
-// exactly too.
+// exactly too. (The fixture's nextCloseAt values are as this worker moves them on; a state with the
+// earlier ones the worker of 2ce75b5 saved restores too.)
 
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -73,6 +74,55 @@ describe('meters state saved by the older worker (main at e50e131)', () => {
     feed(p, 0, saveAfter);
     assert.deepEqual(JSON.parse(partitionStateToJSONText(p.state)), fixture.state);
     assert.deepEqual(JSON.parse(JSON.stringify(partitionStateToJSON(p.state))), fixture.state);
+  });
+});
+
+describe('meters state saved before nextCloseAt was moved on (main at 2ce75b5)', () => {
+  // what that worker saved after the fixture's readings: each meter's first day's close, long behind
+  // its watermark (it kept the real next due time beside the state, unsaved)
+  const older: Record<string, number | null> = {
+    'E-LON': 1364695200000,
+    'E-KOL': 1364675400000,
+    'W-FIX': 1364688000000,
+  };
+  /** The fixture's state with each meter's nextCloseAt as `at` gives it, restored; closeDue counted. */
+  function restored(at: (id: string) => number | null) {
+    const state = structuredClone(fixture.state) as { meters: { id: string; nextCloseAt: number | null }[] };
+    for (const m of state.meters) m.nextCloseAt = at(m.id);
+    const p = processor(partitionStateFromJSON(state));
+    const spied = p as unknown as { closeDue: (m: { id: string }, ...a: unknown[]) => void };
+    const closeDue = spied.closeDue.bind(p);
+    const scans = new Map<string, number>();
+    spied.closeDue = (m, ...a) => {
+      scans.set(m.id, (scans.get(m.id) ?? 0) + 1);
+      closeDue(m, ...a);
+    };
+    return { p, scans };
+  }
+
+  it('restores, writes the same rows and state, and costs one more scan a meter at most', () => {
+    const now = restored(
+      (id) =>
+        (fixture.state as { meters: { id: string; nextCloseAt: number }[] }).meters.find((m) => m.id === id)!
+          .nextCloseAt,
+    );
+    const nowOut = feed(now.p, saveAfter, readings.length);
+    for (const at of [(id: string) => older[id], () => null]) {
+      // (null: a state whose nextCloseAt was an infinity, which JSON writes as null)
+      const before = restored(at);
+      const out = feed(before.p, saveAfter, readings.length);
+      assert.deepEqual(rowsOf(out), rowsOf(nowOut));
+      assert.equal(partitionStateToJSONText(before.p.state), partitionStateToJSONText(now.p.state));
+      for (const id of Object.keys(older)) {
+        const n = now.scans.get(id) ?? 0;
+        const b = before.scans.get(id) ?? 0;
+        assert.ok(b === n || b === n + 1, `${id}: ${b} scans against ${n}`);
+      }
+    }
+    // the rest of the readings closed days (so the scans above counted something)
+    assert.ok([...now.scans.values()].every((n) => n >= 1));
+    now.p.flush(nowOut);
+    assert.deepEqual(rowsOf(nowOut), fixture.rows);
   });
 });
 

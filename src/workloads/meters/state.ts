@@ -99,7 +99,9 @@ export interface MeterState {
   /** (a SmallMap as the processor and a restore make them; a Map will do) */
   days: Keyed<DayState>;
   months: Keyed<MonthState>;
-  /** earliest event time at which an open day or month of this meter is due to close */
+  /** earliest event time at which a day or month of this meter is due: an open one to close, a
+   *  closed one to be released (+Infinity: none; a state saved by an older worker may hold an
+   *  earlier time, which only costs one more look) */
   nextCloseAt: number;
   /** per closed month: mean daily total of complete days, and the month total */
   monthMeans: Record<string, number>;

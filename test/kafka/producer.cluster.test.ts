@@ -4,60 +4,55 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { it } from 'node:test';
 import { Admin } from '@platformatic/kafka';
-import { openTransport, partitionForKey } from '../../src/transport/index.ts';
+import { openTransport, type Producer, partitionForKey } from '../../src/transport/index.ts';
 import { ensureCluster } from '../helpers/cluster.ts';
 
-it('sends 5 MB in one call to a one-partition topic made with the brokers’ defaults (1 MB batches)', async () => {
+/**
+ * Runs `send` against a fresh one-partition topic made by Kafka's defaults, as another tool would
+ * make it (max.message.bytes ~1 MB per batch), then returns the topic's end offset.
+ */
+async function onDefaultsTopic(
+  prefix: string,
+  send: (p: Producer, topic: string) => Promise<void>,
+): Promise<{ topic: string; offsets: unknown }> {
   const cluster = await ensureCluster({ kafka: true });
-  const topic = `defaults-${randomBytes(3).toString('hex')}`;
-  // Made by Kafka's defaults, as another tool would make it: max.message.bytes ~1 MB per batch.
+  const topic = `${prefix}-${randomBytes(3).toString('hex')}`;
   const admin = new Admin({ clientId: 'test', bootstrapBrokers: cluster.kafkaBootstrap.split(',') });
   await admin.createTopics({ topics: [topic], partitions: 1, replicas: 2 });
   await admin.close();
   const t = await openTransport(cluster.kafkaUrl);
   try {
-    const n = 20_000;
     const p = await t.producer();
-    await p.send(
-      topic,
-      // random bytes: incompressible, so the batch stays 5 MB on the wire
-      Array.from({ length: n }, (_, i) => ({ key: `k${i % 7}`, value: new Uint8Array(randomBytes(250)) })),
-    );
+    await send(p, topic);
     await p.close();
-    assert.deepEqual(await t.endOffsets(topic), [{ topic, partition: 0, offset: n }]);
+    return { topic, offsets: await t.endOffsets(topic) };
   } finally {
     await t.close();
   }
+}
+
+/** `n` messages of 250 random bytes: incompressible, so a batch stays its size on the wire */
+const incompressible = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => ({
+    key: `k${(from + i) % 7}`,
+    value: new Uint8Array(randomBytes(250)),
+  }));
+
+it('sends 5 MB in one call to a one-partition topic made with the brokers’ defaults (1 MB batches)', async () => {
+  const n = 20_000;
+  const { topic, offsets } = await onDefaultsTopic('defaults', (p, topic) =>
+    p.send(topic, incompressible(n)),
+  );
+  assert.deepEqual(offsets, [{ topic, partition: 0, offset: n }]);
 });
 
 it('merges sends in flight only while each partition’s batch stays under the brokers’ 1 MB (a one-partition topic, defaults)', async () => {
-  const cluster = await ensureCluster({ kafka: true });
-  const topic = `merged-${randomBytes(3).toString('hex')}`;
-  const admin = new Admin({ clientId: 'test', bootstrapBrokers: cluster.kafkaBootstrap.split(',') });
-  await admin.createTopics({ topics: [topic], partitions: 1, replicas: 2 });
-  await admin.close();
-  const t = await openTransport(cluster.kafkaUrl);
-  try {
-    // eight sends of ~0.8 MB at once: each fits a batch, any two merged would not (a request may
-    // hold 2 MB, but one partition's batch in it must stay under ~1 MB)
-    const each = 2_500;
-    const p = await t.producer();
-    await Promise.all(
-      Array.from({ length: 8 }, (_, s) =>
-        p.send(
-          topic,
-          Array.from({ length: each }, (_, i) => ({
-            key: `k${(s * each + i) % 7}`,
-            value: new Uint8Array(randomBytes(250)),
-          })),
-        ),
-      ),
-    );
-    await p.close();
-    assert.deepEqual(await t.endOffsets(topic), [{ topic, partition: 0, offset: 8 * each }]);
-  } finally {
-    await t.close();
-  }
+  // eight sends of ~0.8 MB at once: each fits a batch, any two merged would not
+  const each = 2_500;
+  const { topic, offsets } = await onDefaultsTopic('merged', async (p, topic) => {
+    await Promise.all(Array.from({ length: 8 }, (_, s) => p.send(topic, incompressible(each, s * each))));
+  });
+  assert.deepEqual(offsets, [{ topic, partition: 0, offset: 8 * each }]);
 });
 
 it('keeps every message’s own timestamp when one send, or sends in flight together, span years', async () => {

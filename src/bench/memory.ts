@@ -126,13 +126,14 @@ export async function localSpark(): Promise<{ dir: string; running: boolean; exe
   return { dir, running, executorMb: running ? c.spark.executorMemoryMb : undefined };
 }
 
-/** The Spark side of the report, from the cluster's saved configuration. */
+/** The Spark side of the report, from the saved configuration of the local cluster in `dir` (none: a remote master). */
 export async function sparkReport(
   sparkUrl: string,
   from: 'started by the bench' | 'the running cluster' | 'a remote master',
+  dir?: string,
 ): Promise<NonNullable<MemoryReport['spark']>> {
-  if (from === 'a remote master') return { executorMemoryMb: null, cores: null, localDir: null, from };
-  const { dir } = await localSpark();
+  if (from === 'a remote master' || dir === undefined)
+    return { executorMemoryMb: null, cores: null, localDir: null, from: 'a remote master' };
   const c = loadConfig(dir);
   if (!c) throw new LakestreamError('UNAVAILABLE', `no cluster configuration in ${dir} for ${sparkUrl}`);
   const { sparkDir } = await import('../cluster/spark.ts');
@@ -252,6 +253,7 @@ export async function prepareEngines(
       memory.spark = await sparkReport(
         engines.at(-1)!,
         cluster?.running ? 'the running cluster' : 'started by the bench',
+        cluster?.dir,
       );
     } else if (n !== 'duckdb') {
       engines.push(n === 'spark' ? process.env.LAKESTREAM_ENGINE! : n);

@@ -13,6 +13,7 @@ import { openEngine } from '../../src/engine/index.ts';
 import { FEATURE_NAMES } from '../../src/models/consumption/features.ts';
 import { MAX_K } from '../../src/models/consumption/model.ts';
 import { type TrainingSetSqlOptions, trainingSetCtes } from '../../src/models/consumption/sql-features.ts';
+import { assertCumFrames } from '../helpers/cum-frames.ts';
 
 /** The `cum` CTE before the window functions, verbatim: the reference the new one is held to. */
 const SELF_JOIN_CUM = (maxK: number) => `cum AS (
@@ -160,6 +161,15 @@ describe('the training set with cum as window functions equals the self-join it 
     generated = await tmp();
     // 12 meters over 26 months: previous months, last year's months, holidays, ToU, a meter at zero
     await generateTrainLake(generated, { meters: 12, months: 26, firstMonth: '2012-01' });
+  });
+
+  test("cum's frames: the median of an even count is the mean of the middle two, a missing day is not replaced", async () => {
+    const engine = await openEngine('duckdb', generated);
+    try {
+      await assertCumFrames(engine);
+    } finally {
+      await engine.close();
+    }
   });
 
   test('on a generated lake (gold daily and silver holidays)', async () => {

@@ -57,7 +57,7 @@ export interface TrainingSetSqlOptions {
  * month's first day). RANGE on dom, not ROWS, so a missing day is not replaced by an earlier one: the frame
  * is the days b with dom - preceding <= b.dom <= dom, what the self-join this replaced grouped.
  */
-const upTo = (preceding: string) =>
+export const cumWindow = (preceding: string) =>
   `PARTITION BY d.meter_id, d.month ORDER BY d.dom RANGE BETWEEN ${preceding} PRECEDING AND CURRENT ROW`;
 
 /** `least(2·mean, greatest(mean/2, v))`: features.ts's cap. */
@@ -136,10 +136,10 @@ cum AS (
   SELECT meter_id, month, k, s, med, we_sum, we_n, hol_n, last3, last7
   FROM (
     SELECT d.meter_id, d.month, d.dom AS k, c.dim,
-           sum(d.v) OVER (${upTo('UNBOUNDED')}) AS s, median(d.v) OVER (${upTo('UNBOUNDED')}) AS med,
-           sum(d.we * d.v) OVER (${upTo('UNBOUNDED')}) AS we_sum, sum(d.we) OVER (${upTo('UNBOUNDED')}) AS we_n,
-           sum(d.hol) OVER (${upTo('UNBOUNDED')}) AS hol_n,
-           avg(d.v) OVER (${upTo('2')}) AS last3, avg(d.v) OVER (${upTo('6')}) AS last7
+           sum(d.v) OVER (${cumWindow('UNBOUNDED')}) AS s, median(d.v) OVER (${cumWindow('UNBOUNDED')}) AS med,
+           sum(d.we * d.v) OVER (${cumWindow('UNBOUNDED')}) AS we_sum, sum(d.we) OVER (${cumWindow('UNBOUNDED')}) AS we_n,
+           sum(d.hol) OVER (${cumWindow('UNBOUNDED')}) AS hol_n,
+           avg(d.v) OVER (${cumWindow('2')}) AS last3, avg(d.v) OVER (${cumWindow('6')}) AS last7
     FROM days d JOIN closed c ON c.meter_id = d.meter_id AND c.month = d.month
     WHERE c.actual > 0
   ) AS w

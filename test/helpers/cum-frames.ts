@@ -1,11 +1,11 @@
-// The frames of the training set's `cum` step (sql-features.ts's cumWindow) on a few days both engines
+// The frames of the training set's `cum` step (sql-features.ts's cumWindow, medianOver) on a few days both engines
 // must agree on: the median of an even count is the mean of the two middle values (prepare()'s), and
 // the last-3-days frame is RANGE on the day of month, so a missing day leaves it with fewer days rather
 // than reaching back to an earlier one. A second meter's partition does not see the first's days.
 
 import assert from 'node:assert/strict';
 import type { QueryEngine } from '../../src/engine/index.ts';
-import { cumWindow } from '../../src/models/consumption/sql-features.ts';
+import { cumWindow, medianOver } from '../../src/models/consumption/sql-features.ts';
 
 const DAYS: [string, number, number][] = [
   ['m', 1, 3],
@@ -29,7 +29,8 @@ const EXPECTED: Record<string, [number, number, number]> = {
 
 export async function assertCumFrames(engine: QueryEngine): Promise<void> {
   const values = DAYS.map(([m, dom, v]) => `('${m}', '2013-01', ${dom}, ${v}e0)`).join(', ');
-  const r = await engine.query(`SELECT d.meter_id, d.dom, median(d.v) OVER (${cumWindow('UNBOUNDED')}) AS med,
+  const r =
+    await engine.query(`SELECT d.meter_id, d.dom, ${medianOver(engine.name, 'd.v', cumWindow('UNBOUNDED'))} AS med,
        avg(d.v) OVER (${cumWindow('2')}) AS last3, sum(d.v) OVER (${cumWindow('UNBOUNDED')}) AS s
 FROM (SELECT * FROM (VALUES ${values}) AS t(meter_id, month, dom, v)) AS d`);
   const got = Object.fromEntries(

@@ -74,10 +74,10 @@ const exScale = (c: string) =>
           : undefined;
 
 /** The two training sets (and their cum steps) on one lake, compared row for row. */
-async function compareOn(url: string, o: Omit<TrainingSetSqlOptions, 'maxK'>) {
+async function compareOn(url: string, o: Omit<TrainingSetSqlOptions, 'maxK' | 'engine'>) {
   const engine = await openEngine('duckdb', url);
   try {
-    const opts = { ...o, maxK: MAX_K };
+    const opts = { ...o, maxK: MAX_K, engine: 'duckdb' as const };
     const read = async (ctes: string, sql: string) =>
       (await engine.query(`WITH ${ctes} ${sql}`, { maxRows: 1e7 })).rows;
     const cumSql = `SELECT meter_id, month, k, ${CUM_COLUMNS.join(', ')} FROM cum ORDER BY meter_id, month, k`;

@@ -1,11 +1,12 @@
 // The training set as one SQL query over the lake's gold daily (and silver's holidays): every closed
 // meter-month's example (z, t) at every as-of day k, the features of features.ts's prepare() written in
 // SQL that DuckDB and Spark both run (no dialect functions: weekdays and month arithmetic come from a
-// calendar this module writes as VALUES). test/models/engine-train.test.ts holds the SQL equal to prepare()
-// row by row; test/models/sql-features-cum.test.ts holds `cum` (window functions) equal to the self-join it
-// replaced.
+// calendar this module writes as VALUES; the one exception is the median over a window, medianOver).
+// test/models/engine-train.test.ts holds the SQL equal to prepare() row by row;
+// test/models/sql-features-cum.test.ts holds `cum` (window functions) equal to the self-join it replaced.
 
 import { FLEET_ID } from '../../domain/meters/tables.ts';
+import type { EngineName } from '../../engine/engine.ts';
 import { addMonths, dateOf, daysInMonth, weekdayOf } from './calendar.ts';
 import { FEATURE_NAMES, PREV_LAST_SHARE } from './features.ts';
 
@@ -44,6 +45,8 @@ export interface TrainingSetSqlOptions {
   silver: boolean;
   /** the largest as-of day (model.ts's MAX_K) */
   maxK: number;
+  /** the engine the query is for: only the windowed median is spelled per engine (medianOver) */
+  engine: EngineName;
 }
 
 /**
@@ -59,6 +62,16 @@ export interface TrainingSetSqlOptions {
  */
 export const cumWindow = (preceding: string) =>
   `PARTITION BY d.meter_id, d.month ORDER BY d.dom RANGE BETWEEN ${preceding} PRECEDING AND CURRENT ROW`;
+
+/**
+ * The median of `v` over a window, as each engine accepts it: Spark 4.0 refuses a frame on median
+ * (INVALID_WINDOW_SPEC_FOR_AGGREGATION_FUNC) but not on percentile(v, 0.5), which DuckDB lacks. Both take
+ * the mean of the two middle values of an even count, as prepare() does (test/helpers/cum-frames.ts);
+ * Spark's percentile is what its median was in the self-join, so each engine's medians are unchanged.
+ */
+export function medianOver(engine: EngineName, v: string, window: string): string {
+  return engine === 'spark' ? `percentile(${v}, 0.5) OVER (${window})` : `median(${v}) OVER (${window})`;
+}
 
 /** `least(2·mean, greatest(mean/2, v))`: features.ts's cap. */
 const cap = (v: string) => `least(2e0 * mean, greatest(mean / 2e0, ${v}))`;
@@ -136,7 +149,7 @@ cum AS (
   SELECT meter_id, month, k, s, med, we_sum, we_n, hol_n, last3, last7
   FROM (
     SELECT d.meter_id, d.month, d.dom AS k, c.dim,
-           sum(d.v) OVER (${cumWindow('UNBOUNDED')}) AS s, median(d.v) OVER (${cumWindow('UNBOUNDED')}) AS med,
+           sum(d.v) OVER (${cumWindow('UNBOUNDED')}) AS s, ${medianOver(o.engine, 'd.v', cumWindow('UNBOUNDED'))} AS med,
            sum(d.we * d.v) OVER (${cumWindow('UNBOUNDED')}) AS we_sum, sum(d.we) OVER (${cumWindow('UNBOUNDED')}) AS we_n,
            sum(d.hol) OVER (${cumWindow('UNBOUNDED')}) AS hol_n,
            avg(d.v) OVER (${cumWindow('2')}) AS last3, avg(d.v) OVER (${cumWindow('6')}) AS last7

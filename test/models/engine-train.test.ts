@@ -38,6 +38,7 @@ describe('the consumption trainer on an engine (DuckDB here; test/models/train-s
         lastMonth: '2014-02',
         silver: true,
         maxK: MAX_K,
+        engine: 'duckdb',
       });
       const cols = FEATURE_NAMES.map((_, i) => `x${i}`).join(', ');
       const rows = (

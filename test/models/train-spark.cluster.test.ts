@@ -18,6 +18,8 @@ import { trainFromLake } from '../../src/models/consumption/train.ts';
 import { latestModelVersion, loadModelJson } from '../../src/models/registry.ts';
 import { cli, runCli } from '../helpers/cli.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
+import { assertCumFrames } from '../helpers/cum-frames.ts';
+import { assertCumEqualsSelfJoin } from '../helpers/cum-reference.ts';
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-12);
 
@@ -75,6 +77,32 @@ describe('train --engine spark (consumption)', { timeout: 1_800_000 }, () => {
       });
     } finally {
       await lake.close();
+    }
+  });
+
+  it("the training set's cum frames give DuckDB's values on Spark (median of an even count, a missing day)", async () => {
+    const engine = await openEngine(cluster.sparkConnectUrl, hdfsLake, { connectTimeoutMs: 60_000 });
+    try {
+      await assertCumFrames(engine);
+    } finally {
+      await engine.close();
+    }
+  });
+
+  it('the training set with cum as windows equals the self-join it replaced, row for row, on Spark', async () => {
+    const engine = await openEngine(cluster.sparkConnectUrl, hdfsLake, { connectTimeoutMs: 60_000 });
+    try {
+      const { cumRows } = await assertCumEqualsSelfJoin(engine, {
+        firstMonth: '2012-12',
+        lastMonth: '2014-02',
+        silver: true,
+      });
+      assert.ok(
+        cumRows.some((r) => Number(r.hol_n) > 0),
+        'some examples have holidays',
+      );
+    } finally {
+      await engine.close();
     }
   });
 

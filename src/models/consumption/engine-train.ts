@@ -148,6 +148,7 @@ export async function trainOnEngine(
     lastMonth: String(extent.last_day).slice(0, 7),
     silver: tables.has('meters/silver/readings'),
     maxK: MAX_K,
+    engine: engine.name,
   });
   const summary = (
     await q(`WITH ${ctes}

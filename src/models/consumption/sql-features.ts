@@ -1,9 +1,12 @@
 // The training set as one SQL query over the lake's gold daily (and silver's holidays): every closed
 // meter-month's example (z, t) at every as-of day k, the features of features.ts's prepare() written in
 // SQL that DuckDB and Spark both run (no dialect functions: weekdays and month arithmetic come from a
-// calendar this module writes as VALUES). sql-features.test.ts holds the SQL equal to prepare() row by row.
+// calendar this module writes as VALUES; the one exception is the median over a window, medianOver).
+// test/models/engine-train.test.ts holds the SQL equal to prepare() row by row;
+// test/models/sql-features-cum.test.ts holds `cum` (window functions) equal to the self-join it replaced.
 
 import { FLEET_ID } from '../../domain/meters/tables.ts';
+import type { EngineName } from '../../engine/engine.ts';
 import { addMonths, dateOf, daysInMonth, weekdayOf } from './calendar.ts';
 import { FEATURE_NAMES, PREV_LAST_SHARE } from './features.ts';
 
@@ -42,6 +45,32 @@ export interface TrainingSetSqlOptions {
   silver: boolean;
   /** the largest as-of day (model.ts's MAX_K) */
   maxK: number;
+  /** the engine the query is for: only the windowed median is spelled per engine (medianOver) */
+  engine: EngineName;
+}
+
+/**
+ * `cum` (each closed meter-month's days up to the as-of day k) is windows over the month's days: one row
+ * per day, where a self-join of the days (b.dom <= a.dom, grouped) made O(days²) rows and buffered every
+ * group's values for its median, which DuckDB cannot spill (duckdb/duckdb#14132): past a 6 GB memory_limit
+ * at 30,000 meters × 3 years. The sums add the same values in the frame's order, not the join's: the
+ * same to a few units in the last place.
+ *
+ * A window over a meter-month's days up to the day itself, from `preceding` days before it (UNBOUNDED: the
+ * month's first day). RANGE on dom, not ROWS, so a missing day is not replaced by an earlier one: the frame
+ * is the days b with dom - preceding <= b.dom <= dom, what the self-join this replaced grouped.
+ */
+export const cumWindow = (preceding: string) =>
+  `PARTITION BY d.meter_id, d.month ORDER BY d.dom RANGE BETWEEN ${preceding} PRECEDING AND CURRENT ROW`;
+
+/**
+ * The median of `v` over a window, as each engine accepts it: Spark 4.0 refuses a frame on median
+ * (INVALID_WINDOW_SPEC_FOR_AGGREGATION_FUNC) but not on percentile(v, 0.5), which DuckDB lacks. Both take
+ * the mean of the two middle values of an even count, as prepare() does (test/helpers/cum-frames.ts);
+ * Spark's percentile is what its median was in the self-join, so each engine's medians are unchanged.
+ */
+export function medianOver(engine: EngineName, v: string, window: string): string {
+  return engine === 'spark' ? `percentile(${v}, 0.5) OVER (${window})` : `median(${v}) OVER (${window})`;
 }
 
 /** `least(2·mean, greatest(mean/2, v))`: features.ts's cap. */
@@ -117,14 +146,17 @@ closed AS (
   WHERE c.n_days = c.dim
 ),
 cum AS (
-  SELECT a.meter_id, a.month, a.dom AS k, sum(b.v) AS s, median(b.v) AS med, sum(b.we * b.v) AS we_sum,
-         sum(b.we) AS we_n, sum(b.hol) AS hol_n,
-         avg(CASE WHEN b.dom > a.dom - 3 THEN b.v END) AS last3,
-         avg(CASE WHEN b.dom > a.dom - 7 THEN b.v END) AS last7
-  FROM days a JOIN closed c ON c.meter_id = a.meter_id AND c.month = a.month AND a.dom < c.dim AND a.dom <= ${o.maxK}
-  JOIN days b ON b.meter_id = a.meter_id AND b.month = a.month AND b.dom <= a.dom
-  WHERE c.actual > 0
-  GROUP BY a.meter_id, a.month, a.dom
+  SELECT meter_id, month, k, s, med, we_sum, we_n, hol_n, last3, last7
+  FROM (
+    SELECT d.meter_id, d.month, d.dom AS k, c.dim,
+           sum(d.v) OVER (${cumWindow('UNBOUNDED')}) AS s, ${medianOver(o.engine, 'd.v', cumWindow('UNBOUNDED'))} AS med,
+           sum(d.we * d.v) OVER (${cumWindow('UNBOUNDED')}) AS we_sum, sum(d.we) OVER (${cumWindow('UNBOUNDED')}) AS we_n,
+           sum(d.hol) OVER (${cumWindow('UNBOUNDED')}) AS hol_n,
+           avg(d.v) OVER (${cumWindow('2')}) AS last3, avg(d.v) OVER (${cumWindow('6')}) AS last7
+    FROM days d JOIN closed c ON c.meter_id = d.meter_id AND c.month = d.month
+    WHERE c.actual > 0
+  ) AS w
+  WHERE k < dim AND k <= ${o.maxK}
 ),
 base AS (
   SELECT c.*, u.k, u.s, u.med, u.we_sum, u.we_n, u.hol_n, u.last3, u.last7,

@@ -16,7 +16,7 @@ import { openEngine } from '../engine/index.ts';
 import { copyToDir, Lake, uploadDataFiles, withDuck } from '../lake/index.ts';
 import { type Enrichment, loadEnrichment } from '../workloads/meters/enrich.ts';
 import { bronzeColumns, generatedBronzeLake, linkedCopy } from './gen-lake.ts';
-import { enginePids, peakRss, prepareEngines } from './memory.ts';
+import { enginePids, prepareEngines, withPeakRss } from './memory.ts';
 import { CONNECT_TIMEOUT_MS, DEFAULT_LADDER } from './train.ts';
 
 const LONDON = resolve(import.meta.dirname, '../../../shared/data/meters/london');
@@ -184,19 +184,17 @@ export async function runBatchBench(opts: {
         const runs: BatchRun[] = [];
         const prints: Record<string, Awaited<ReturnType<typeof batchFingerprint>>> = {};
         for (const e of engines) {
-          let peak: Record<string, number> = {};
           const skipped = skip.get(e);
           if (skipped) {
             runs.push({ engine: e, total_ms: 0, skipped });
             continue;
           }
           log(`${l.name}: batch on ${e}`);
-          const rss = peakRss(pids);
-          const r = await timeEngine(lake.url, e, l.enrichment, minutes).finally(async () => {
-            peak = await rss.stop();
-          });
-          r.peak_rss_mib = peak;
-          log(`  peak RSS (MiB): ${JSON.stringify(peak)}`);
+          const { value: r, peakMiB } = await withPeakRss(pids, () =>
+            timeEngine(lake.url, e, l.enrichment, minutes),
+          );
+          r.peak_rss_mib = peakMiB;
+          log(`  peak RSS (MiB): ${JSON.stringify(peakMiB)}`);
           runs.push(r);
           if (r.timedOut) {
             skip.set(e, `ran out of time (${minutes} min) at ${l.name}`);

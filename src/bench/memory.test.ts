@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isLakestreamError } from '../errors.ts';
 import { withDuck } from '../lake/index.ts';
-import { applyDuckShare, availableMb, defaultBudgetMb, peakRss, splitBudget } from './memory.ts';
+import { applyDuckShare, availableMb, defaultBudgetMb, peakRss, splitBudget, withPeakRss } from './memory.ts';
 
 describe('the memory budget of the train and batch benches', () => {
   it('gives each engine half when the bench starts Spark, all of it to one engine alone', () => {
@@ -112,5 +112,25 @@ describe('peak RSS', () => {
     assert.equal(r.signal, null, 'exited by itself, not killed at the timeout');
     assert.equal(r.status, 1);
     assert.match(r.stderr, /the run failed/);
+  });
+
+  it("around a run: the run's value with the peak, or the run's error with the sampler stopped", async () => {
+    let sampled = 0;
+    const pids = () => {
+      sampled++;
+      return { self: [process.pid] };
+    };
+    const { value, peakMiB } = await withPeakRss(pids, async () => 42);
+    assert.equal(value, 42);
+    assert.ok(peakMiB.self > 0);
+    await assert.rejects(
+      withPeakRss(pids, async () => {
+        throw new Error('engine out of memory');
+      }),
+      /engine out of memory/,
+    );
+    const after = sampled;
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(sampled, after, 'no sampling after the failed run');
   });
 });

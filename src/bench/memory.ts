@@ -194,6 +194,21 @@ export function peakRss(
   };
 }
 
+/** Runs `run` with peakRss sampling `pids` around it; the sampler stops whether the run returns or throws. */
+export async function withPeakRss<T>(
+  pids: () => Record<string, number[]>,
+  run: () => Promise<T>,
+): Promise<{ value: T; peakMiB: Record<string, number> }> {
+  const rss = peakRss(pids);
+  try {
+    const value = await run();
+    return { value, peakMiB: await rss.stop() };
+  } catch (err) {
+    await rss.stop();
+    throw err;
+  }
+}
+
 /** The processes whose RSS is each engine's: this process (DuckDB runs in it) and the cluster's executor and driver. */
 export async function enginePids(clusterDir: string | undefined): Promise<() => Record<string, number[]>> {
   const { alivePid, taggedPids } = await import('../cluster/processes.ts');

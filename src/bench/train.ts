@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { openEngine } from '../engine/index.ts';
 import { type EngineTrainResult, trainOnEngine } from '../models/consumption/engine-train.ts';
 import { generatedGoldLake } from './gen-lake.ts';
-import { enginePids, peakRss, prepareEngines } from './memory.ts';
+import { enginePids, prepareEngines, withPeakRss } from './memory.ts';
 import { buildBenchLake } from './serve.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -120,25 +120,24 @@ async function benchLake(
     log(`${name}: training on ${e} …`);
     const started = performance.now();
     const signal = AbortSignal.timeout(minutes * 60_000);
-    const rss = peakRss(pids);
-    const engine = await openEngine(e, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
-    let run: EngineRun;
-    let peak: Record<string, number> = {};
-    try {
-      const r = await trainOnEngine(engine, { log: (l) => log(`  ${l}`), signal });
-      results.set(e, r);
-      run = runOf(e, r, (performance.now() - started) / 1000);
-      log(`  ${e}: ${run.seconds} s`);
-    } catch (err) {
-      if (!signal.aborted) throw err;
-      run = { engine: e, seconds: minutes * 60, timedOut: true };
-      skip.set(e, `ran out of time (${minutes} min) at ${name}`);
-      log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
-    } finally {
-      await engine.close().catch(() => {});
-      peak = await rss.stop();
-    }
-    run.peakRssMiB = peak;
+    const { value: run, peakMiB } = await withPeakRss(pids, async (): Promise<EngineRun> => {
+      const engine = await openEngine(e, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+      try {
+        const r = await trainOnEngine(engine, { log: (l) => log(`  ${l}`), signal });
+        results.set(e, r);
+        const done = runOf(e, r, (performance.now() - started) / 1000);
+        log(`  ${e}: ${done.seconds} s`);
+        return done;
+      } catch (err) {
+        if (!signal.aborted) throw err;
+        skip.set(e, `ran out of time (${minutes} min) at ${name}`);
+        log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
+        return { engine: e, seconds: minutes * 60, timedOut: true };
+      } finally {
+        await engine.close().catch(() => {});
+      }
+    });
+    run.peakRssMiB = peakMiB;
     log(`  peak RSS (MiB): ${JSON.stringify(run.peakRssMiB)}`);
     runs.push(run);
   }

@@ -5,19 +5,24 @@
 // size). Per lake and engine: the time of each step of the run (meters list, hourly, daily, monthly,
 // mark, publish) and in total, Spark's time over DuckDB's, and whether both engines wrote the same
 // batch tables (row count and a hash of every row, per table). Each engine's run at one size is bounded
-// (--minutes); an engine that ran out of time is not tried at the larger sizes.
+// (--minutes); an engine that ran out of time or failed (out of memory, unreachable) is recorded with
+// why and not tried at the larger sizes (ladder.ts).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BATCH_TABLES, batchSchema, runMetersBatch } from '../batch/run.ts';
 import { METER_TABLES } from '../domain/meters/tables.ts';
+import type { QueryEngine } from '../engine/engine.ts';
 import { openEngine } from '../engine/index.ts';
 import { copyToDir, Lake, uploadDataFiles, withDuck } from '../lake/index.ts';
 import { type Enrichment, loadEnrichment } from '../workloads/meters/enrich.ts';
 import { bronzeColumns, generatedBronzeLake, linkedCopy } from './gen-lake.ts';
+import { runStopped } from './ladder.ts';
 import { enginePids, prepareEngines, withPeakRss } from './memory.ts';
 import { CONNECT_TIMEOUT_MS, DEFAULT_LADDER } from './train.ts';
+
+const log = (s: string) => process.stderr.write(`${s}\n`);
 
 const LONDON = resolve(import.meta.dirname, '../../../shared/data/meters/london');
 const BRONZE = METER_TABLES.bronze;
@@ -80,6 +85,8 @@ interface BatchRun {
   engine: string;
   total_ms: number;
   timedOut?: boolean;
+  /** the run failed (its error's first line): the engine is not tried at larger sizes */
+  failed?: string;
   skipped?: string;
   steps_ms?: Record<string, number>;
   rows?: Record<string, number>;
@@ -89,15 +96,17 @@ interface BatchRun {
 
 async function timeEngine(
   url: string,
-  engineName: string,
+  run: { engine: string; rung: string; minutes: number },
   enrichment: Enrichment,
-  minutes: number,
+  skip: Map<string, string>,
 ): Promise<BatchRun> {
+  const { engine: engineName, minutes } = run;
   const signal = AbortSignal.timeout(minutes * 60_000);
   const started = performance.now();
-  const engine = await openEngine(engineName, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+  let engine: QueryEngine | undefined;
   const lake = await Lake.open(url);
   try {
+    engine = await openEngine(engineName, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
     const r = await runMetersBatch({
       lake,
       engine,
@@ -113,10 +122,14 @@ async function timeEngine(
       rows: r.rows,
     };
   } catch (e) {
-    if (!signal.aborted) throw e;
-    return { engine: engineName, total_ms: minutes * 60_000, timedOut: true };
+    const stopped = runStopped(e, signal, run, skip, log);
+    return {
+      engine: engineName,
+      total_ms: stopped.timedOut ? minutes * 60_000 : ms(performance.now() - started),
+      ...stopped,
+    };
   } finally {
-    await engine.close().catch(() => {});
+    await engine?.close().catch(() => {});
     await lake.close();
   }
 }
@@ -136,7 +149,6 @@ export async function runBatchBench(opts: {
   /** MB for the two engines together, split between them (bench/memory.ts; default half of what is available) */
   memoryMb?: number;
 }): Promise<object> {
-  const log = (s: string) => process.stderr.write(`${s}\n`);
   const { engines, memory, clusterDir, done } = await prepareEngines(opts.engine, opts.memoryMb, log);
   const pids = await enginePids(clusterDir);
   const sizes = opts.sizes ?? (opts.short ? [1000] : DEFAULT_LADDER);
@@ -191,15 +203,12 @@ export async function runBatchBench(opts: {
           }
           log(`${l.name}: batch on ${e}`);
           const { value: r, peakMiB } = await withPeakRss(pids, () =>
-            timeEngine(lake.url, e, l.enrichment, minutes),
+            timeEngine(lake.url, { engine: e, rung: l.name, minutes }, l.enrichment, skip),
           );
           r.peak_rss_mib = peakMiB;
           log(`  peak RSS (MiB): ${JSON.stringify(peakMiB)}`);
           runs.push(r);
-          if (r.timedOut) {
-            skip.set(e, `ran out of time (${minutes} min) at ${l.name}`);
-            log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
-          } else {
+          if (!r.timedOut && !r.failed) {
             log(`  ${e}: ${r.total_ms} ms`);
             prints[e] = await batchFingerprint(lake.url);
           }

@@ -3,15 +3,17 @@
 // households' gold daily and on generated gold daily tables of N meters × 3 years (a ladder of sizes,
 // gen-lake.ts, cached by size). Per lake and engine: the time, where it goes (scan, training-set build,
 // IRLS steps, scoring), the ratio, and whether the two models are equal (the trainer tests' checks).
-// Each engine's run at one size is bounded (--minutes); an engine that ran out of time is not tried
-// at the larger sizes.
+// Each engine's run at one size is bounded (--minutes); an engine that ran out of time or failed (out
+// of memory, unreachable) is recorded with why and not tried at the larger sizes (ladder.ts).
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { QueryEngine } from '../engine/engine.ts';
 import { openEngine } from '../engine/index.ts';
 import { type EngineTrainResult, trainOnEngine } from '../models/consumption/engine-train.ts';
 import { generatedGoldLake } from './gen-lake.ts';
+import { runStopped } from './ladder.ts';
 import { enginePids, prepareEngines, withPeakRss } from './memory.ts';
 import { buildBenchLake } from './serve.ts';
 
@@ -45,6 +47,8 @@ export interface EngineRun {
   /** open, train and close; for a run that ran out of time, the bound */
   seconds: number;
   timedOut?: boolean;
+  /** the run failed (its error's first line): the engine is not tried at larger sizes */
+  failed?: string;
   skipped?: string;
   scanSeconds?: number;
   buildSeconds?: number;
@@ -121,20 +125,20 @@ async function benchLake(
     const started = performance.now();
     const signal = AbortSignal.timeout(minutes * 60_000);
     const { value: run, peakMiB } = await withPeakRss(pids, async (): Promise<EngineRun> => {
-      const engine = await openEngine(e, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
+      let engine: QueryEngine | undefined;
       try {
+        engine = await openEngine(e, url, { connectTimeoutMs: CONNECT_TIMEOUT_MS });
         const r = await trainOnEngine(engine, { log: (l) => log(`  ${l}`), signal });
         results.set(e, r);
         const done = runOf(e, r, (performance.now() - started) / 1000);
         log(`  ${e}: ${done.seconds} s`);
         return done;
       } catch (err) {
-        if (!signal.aborted) throw err;
-        skip.set(e, `ran out of time (${minutes} min) at ${name}`);
-        log(`  ${e}: stopped after ${minutes} min (--minutes); not tried at larger sizes`);
-        return { engine: e, seconds: minutes * 60, timedOut: true };
+        const stopped = runStopped(err, signal, { engine: e, rung: name, minutes }, skip, log);
+        const seconds = stopped.timedOut ? minutes * 60 : round((performance.now() - started) / 1000);
+        return { engine: e, seconds, ...stopped };
       } finally {
-        await engine.close().catch(() => {});
+        await engine?.close().catch(() => {});
       }
     });
     run.peakRssMiB = peakMiB;

@@ -193,7 +193,7 @@ result.json, report.html and summary.md under bench/results/<time>-<scenario>/ (
     minutes: {
       type: 'string',
       value: 'N',
-      help: "soak: how long (default 60; --short 3); train, batch: the bound on each engine's run at one size (default 30)",
+      help: "soak: how long (default 60; --short 3); train, batch: the bound on each engine's run at one size (default 30); an engine that runs out of time or fails is recorded and not tried at larger sizes",
     },
     rate: { type: 'string', value: 'R', help: 'resilience, soak: readings per second (default 1000)' },
   },

@@ -95,4 +95,31 @@ describe('bench train and bench batch on DuckDB', { timeout: 900_000 }, () => {
       'the lake this run generated is gone',
     );
   });
+
+  it('an engine that fails at a size is recorded with why, not tried at the larger sizes, and the other engine goes on', async () => {
+    // nothing listens on port 1: the Spark engine fails to connect, as a real one that ran out of memory fails
+    const gone = 'spark://127.0.0.1:1';
+    for (const scenario of ['train', 'batch']) {
+      const args = ['bench', scenario, '--engine', `${gone},duckdb`, '--meters', '20,30', '--generated-only'];
+      const report = JSON.parse((await cli([...args, '--json'], { env, timeoutMs: 600_000 })).stdout);
+      const rungs = scenario === 'train' ? report.lakes : report.results;
+      assert.deepEqual(
+        rungs.map((l: { lake: string }) => l.lake),
+        ['generated-20x3y', 'generated-30x3y'],
+      );
+      const [first, second] = rungs.map((l: { runs: Record<string, unknown>[] }) => l.runs);
+      assert.equal(first[0].engine, gone);
+      assert.match(String(first[0].failed), /127\.0\.0\.1:1/, `${scenario}: the failure names the server`);
+      assert.equal(first[0].timedOut, undefined);
+      assert.equal(second[0].skipped, `failed at generated-20x3y: ${first[0].failed}`);
+      for (const runs of [first, second]) {
+        assert.equal(runs[1].engine, 'duckdb');
+        assert.equal(runs[1].failed, undefined, `${scenario}: DuckDB ran`);
+        assert.equal(
+          typeof (scenario === 'train' ? runs[1].examples : runs[1].rows),
+          scenario === 'train' ? 'number' : 'object',
+        );
+      }
+    }
+  });
 });

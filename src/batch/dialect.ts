@@ -22,6 +22,8 @@ export interface BatchDialect {
   instant: string;
   /** an aggregate: `x` of the row with the largest `by`, a null `x` included (DuckDB's max_by skips it) */
   lastBy(x: string, by: string): string;
+  /** 0 … n−1 from a hash of `x`: the same on every run of one engine (the engines' hashes differ) */
+  bucket(x: string, n: number): string;
 }
 
 const duckdb: BatchDialect = {
@@ -34,6 +36,7 @@ const duckdb: BatchDialect = {
   weekday: (date) => `dayofweek(${date})`,
   instant: 'TIMESTAMPTZ',
   lastBy: (x, by) => `arg_max_null(${x}, ${by})`,
+  bucket: (x, n) => `(hash(${x}) % ${n})`,
 };
 
 const spark: BatchDialect = {
@@ -46,6 +49,7 @@ const spark: BatchDialect = {
   weekday: (date) => `(dayofweek(${date}) - 1)`,
   instant: 'TIMESTAMP',
   lastBy: (x, by) => `max_by(${x}, ${by})`,
+  bucket: (x, n) => `pmod(hash(${x}), ${n})`,
 };
 
 export function batchDialect(engine: EngineName): BatchDialect {

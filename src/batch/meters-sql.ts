@@ -41,6 +41,11 @@ export interface MetersBatchInput {
   maxRegisterDiff?: number;
   /** whether the lake has a quarantine table to take too-late readings from */
   lateReadings: boolean;
+  /**
+   * Only the meters in part `index` of `of` (by a hash of their id; all when absent). Every step of the
+   * rules is per meter, so the parts' rows together are the whole table's (run.ts: DuckDB's parts).
+   */
+  part?: { index: number; of: number };
 }
 
 const BRONZE = viewNameOf(METER_TABLES.bronze.path);
@@ -81,14 +86,16 @@ function readingsCte(i: MetersBatchInput): string {
       ['sample', 'BOOLEAN'],
       ['calendar', 'STRING'],
     ],
-    i.meters.filter(hasInfo).map((m) => [
-      lit(m.meter_id),
-      lit(m.tariff),
-      lit(m.acorn),
-      lit(m.acorn_group),
-      m.sample ? 'true' : 'false',
-      lit(m.calendar),
-    ]),
+    i.meters
+      .filter(hasInfo)
+      .map((m) => [
+        lit(m.meter_id),
+        lit(m.tariff),
+        lit(m.acorn),
+        lit(m.acorn_group),
+        m.sample ? 'true' : 'false',
+        lit(m.calendar),
+      ]),
   );
   const holidays = values(
     [
@@ -97,11 +104,12 @@ function readingsCte(i: MetersBatchInput): string {
     ],
     [...i.calendars].flatMap(([name, days]) => [...days].sort().map((day) => [lit(name), lit(day)])),
   );
+  const inPart = (id: string) => (i.part ? ` AND ${d.bucket(id, i.part.of)} = ${i.part.index}` : '');
   return `
 info AS ${info},
 holidays AS ${holidays},
 master AS (
-  SELECT meter_id, kind, ts, value, unit, type, tz, day, 0 AS source FROM ${BRONZE}
+  SELECT meter_id, kind, ts, value, unit, type, tz, day, 0 AS source FROM ${BRONZE} WHERE 1 = 1${inPart('meter_id')}
 ${
   i.lateReadings
     ? `  UNION ALL
@@ -111,7 +119,7 @@ ${
          CASE WHEN ${j('tz')} IS NULL THEN substr(${j('ts')}, 1, 10)
               ELSE CAST(CAST(${d.utcToLocal(late, j('tz'))} AS DATE) AS STRING) END,
          1
-  FROM ${QUARANTINE} WHERE reason = 'too-late'
+  FROM ${QUARANTINE} WHERE reason = 'too-late'${inPart(j('meter_id'))}
 `
     : ''
 }),
@@ -236,8 +244,11 @@ SELECT mo.meter_id AS meter_id, CAST(mo.kind AS STRING) AS kind, mo.value AS val
 FROM mo JOIN meters m ON m.meter_id = mo.meter_id`;
 }
 
-/** The view's high-water mark: the latest event time among the readings covered. */
+/**
+ * The view's high-water mark: the latest event time among the readings covered. From `master`, not
+ * `readings`: the copies `readings` drops share their instant, and no window runs for a maximum.
+ */
 export function markSql(i: MetersBatchInput): string {
   return `WITH ${readingsCte(i)}
-SELECT MAX(ts) AS mark FROM readings`;
+SELECT MAX(ts) AS mark FROM master WHERE ${rangeWhere('day', i)}`;
 }

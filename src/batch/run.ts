@@ -17,6 +17,7 @@ import type { Action, Lake } from '../lake/index.ts';
 import {
   copyToDir,
   createSnapshotView,
+  duckMemoryLimitBytes,
   type Field,
   sameSchema,
   toSchemaString,
@@ -61,7 +62,8 @@ interface BatchPlan {
   viewDir: string;
   /** the lake's tables as the run began: those its queries name are its inputs */
   lakeTables: string[];
-  tables: Record<string, { path: string; schema: Field[]; partitionColumns: string[]; select: string }>;
+  /** each table's rows: the rows of its `selects` together (DuckDB's parts of the meters; one on Spark) */
+  tables: Record<string, { path: string; schema: Field[]; partitionColumns: string[]; selects: string[] }>;
   markSql: string;
   /** the mark query's value as the marker records it */
   mark: (v: EngineValue) => string;
@@ -82,6 +84,32 @@ export interface BatchOptions extends RunOptions {
   enrichment: Enrichment;
   from?: string;
   to?: string;
+  /** DuckDB: compute the meters' tables in this many parts of the meters (default: duckParts) */
+  parts?: number;
+}
+
+/**
+ * DuckDB keeps the rows of a window over a window in memory: the rules' dedupe and previous-reading
+ * windows over 10,000 meters × 3 years (11 M readings) ran out of a 2 GB memory_limit and fit in 4 GB.
+ * So DuckDB computes the meters' tables in parts of the meters, one after another, each of at most
+ * READINGS_PER_GIB readings per GiB of its memory_limit; every rule is per meter, so the parts' rows
+ * together are the table's. Spark spills, and computes each table whole.
+ */
+export const READINGS_PER_GIB = 2_000_000;
+
+/** The parts for `readings` readings at a memory_limit of `limitBytes`. */
+export function partsFor(readings: number, limitBytes: number): number {
+  return Math.max(1, Math.ceil(readings / ((limitBytes / 2 ** 30) * READINGS_PER_GIB)));
+}
+
+async function duckParts(lake: Lake, hasQuarantine: boolean): Promise<number> {
+  let readings = 0;
+  for (const path of [METER_TABLES.bronze.path, ...(hasQuarantine ? [METER_TABLES.quarantine.path] : [])]) {
+    const n = (await lake.table(path).snapshot()).numRecords;
+    // a file without row counts: count the rows
+    readings += n ?? Number((await lake.query(`SELECT count(*) AS n FROM ${viewNameOf(path)}`)).rows[0].n);
+  }
+  return partsFor(readings, await duckMemoryLimitBytes());
 }
 
 export interface BatchResult {
@@ -121,11 +149,23 @@ export async function runMetersBatch(opts: BatchOptions): Promise<BatchResult> {
   const timings: Record<string, number> = {};
   const step = stepper(timings, opts.onStep);
   const paths = await requireTable(opts.lake, METER_TABLES.bronze.path, 'bronze');
-  const input = await step('meters', () => metersInput(opts, paths.includes(METER_TABLES.quarantine.path)));
+  const hasQuarantine = paths.includes(METER_TABLES.quarantine.path);
+  const input = await step('meters', () => metersInput(opts, hasQuarantine));
+  const parts =
+    opts.engine.name === 'duckdb' ? (opts.parts ?? (await duckParts(opts.lake, hasQuarantine))) : 1;
+  const partInputs =
+    parts === 1
+      ? [input]
+      : Array.from({ length: parts }, (_, index) => ({ ...input, part: { index, of: parts } }));
   const tables = Object.fromEntries(
     Object.entries(BATCH_TABLES).map(([name, t]) => [
       name,
-      { path: t.path, schema: twinSchema(t.stream), partitionColumns: ['month'], select: t.sql(input) },
+      {
+        path: t.path,
+        schema: twinSchema(t.stream),
+        partitionColumns: ['month'],
+        selects: partInputs.map((i) => t.sql(i)),
+      },
     ]),
   );
   const plan: BatchPlan = {
@@ -152,7 +192,12 @@ export async function runTraceBatch(opts: RunOptions): Promise<BatchResult> {
     viewDir: TRACE_VIEW_DIR,
     lakeTables: paths,
     tables: {
-      task_lifecycles: { path: lifecycles, schema: twinSchema(T.lifecycles), partitionColumns: [], select },
+      task_lifecycles: {
+        path: lifecycles,
+        schema: twinSchema(T.lifecycles),
+        partitionColumns: [],
+        selects: [select],
+      },
     },
     markSql: traceMarkSql(),
     mark: (v) => String(v),
@@ -176,8 +221,8 @@ async function runPlan(
     opts.signal?.throwIfAborted();
     const written = await step(name, () =>
       engine.name === 'spark'
-        ? writeOnSpark(engine as SparkEngine, lake, t.path, t.partitionColumns, t.select, opts.signal)
-        : writeOnDuckDb(lake, t.path, t.schema, t.partitionColumns, t.select, plan.lakeTables),
+        ? writeOnSpark(engine as SparkEngine, lake, t.path, t.partitionColumns, t.selects, opts.signal)
+        : writeOnDuckDb(lake, t.path, t.schema, t.partitionColumns, t.selects, plan.lakeTables),
     );
     versions[t.path] = written.version;
     rows[name] = written.rows;
@@ -258,9 +303,10 @@ async function writeOnSpark(
   lake: Lake,
   path: string,
   partitionColumns: string[],
-  select: string,
+  selects: string[],
   signal?: AbortSignal,
 ): Promise<{ version: number; rows: number }> {
+  const select = selects.join('\nUNION ALL\n');
   const partitioned = partitionColumns.length > 0 ? ` PARTITIONED BY (${partitionColumns.join(', ')})` : '';
   await engine.execute(
     `CREATE OR REPLACE TABLE delta.\`${engine.tablePath(path).replaceAll('`', '``')}\` USING DELTA${partitioned} AS\n${select}`,
@@ -281,20 +327,24 @@ async function writeOnDuckDb(
   path: string,
   schema: Field[],
   partitionColumns: string[],
-  select: string,
+  selects: string[],
   lakeTables: string[],
 ): Promise<{ version: number; rows: number }> {
   const table = lake.table(path);
   if (!(await table.exists())) await table.create({ schema, partitionColumns });
   const snap = await table.snapshot();
   // the lake's tables the query reads (bronze, quarantine, the trace's classes)
-  const sources = lakeTables.filter((p) => p !== path && select.includes(viewNameOf(p)));
+  const sources = lakeTables.filter((p) => p !== path && selects[0].includes(viewNameOf(p)));
   const dir = await mkdtemp(join(tmpdir(), 'lakestream-batch-'));
   try {
     const stats = await withDuck(async (conn) => {
       for (const source of sources)
         await createSnapshotView(conn, lake.store, await lake.table(source).snapshot(), viewNameOf(source));
-      return copyToDir(conn, select, dir, partitionColumns, 'batch-');
+      const written: Awaited<ReturnType<typeof copyToDir>> = [];
+      // one part at a time: its windows are what DuckDB holds in memory (duckParts)
+      for (const [i, select] of selects.entries())
+        written.push(...(await copyToDir(conn, select, dir, partitionColumns, `batch-${i}-`)));
+      return written;
     });
     const adds = await uploadDataFiles(lake.store, path, schema, partitionColumns, stats, true);
     const actions: Action[] = adds.map((add) => ({ add }));

@@ -87,6 +87,31 @@ export async function configureDuck(o: {
   });
 }
 
+const UNITS: Record<string, number> = {
+  B: 1,
+  KB: 1e3,
+  MB: 1e6,
+  GB: 1e9,
+  TB: 1e12,
+  KIB: 2 ** 10,
+  MIB: 2 ** 20,
+  GIB: 2 ** 30,
+  TIB: 2 ** 40,
+};
+
+/** Bytes of a size as DuckDB writes one ("3.7 GiB", "512.0 MiB", "1.5 GB"). */
+export function parseByteSize(text: string): number {
+  const m = /^\s*([\d.]+)\s*([KMGT]?i?B)\s*$/i.exec(text);
+  const unit = m && UNITS[m[2].toUpperCase()];
+  if (!m || !unit) throw new LakestreamError('BAD_ARGUMENT', `"${text}" is not a size in bytes`);
+  return Number(m[1]) * unit;
+}
+
+/** This process's DuckDB memory_limit in bytes. */
+export async function duckMemoryLimitBytes(): Promise<number> {
+  return parseByteSize((await readDuckSettings()).memoryLimit);
+}
+
 /** This process's DuckDB memory_limit, threads and temp_directory, as DuckDB reads them. */
 export async function readDuckSettings(): Promise<DuckSettings> {
   return withDuck(duckSettings);

@@ -7,6 +7,7 @@ export {
   connectDuck,
   type DuckSettings,
   duckMemoryBytes,
+  duckMemoryLimitBytes,
   getDuck,
   readDuckSettings,
   withDuck,

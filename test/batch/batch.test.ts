@@ -6,7 +6,11 @@ import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { runMetersBatch } from '../../src/batch/run.ts';
 import { latestView, VIEW_DIR } from '../../src/batch/view.ts';
+import { metersEnrichment } from '../../src/cli/stream.ts';
+import { findDataDir } from '../../src/config/data-dir.ts';
+import { openEngine } from '../../src/engine/index.ts';
 import { Lake } from '../../src/lake/index.ts';
 import { startServer } from '../../src/serve/server.ts';
 import { type BatchLake, batchLake, LATE, streamWithBatchEvery } from '../helpers/batch-lake.ts';
@@ -60,6 +64,33 @@ describe('lakestream batch on DuckDB', () => {
       `SELECT expected_readings FROM meters_batch_daily WHERE meter_id = 'W-MAD' AND day = '2013-03-31'`,
     );
     assert.equal(dst.expected_readings, 23);
+  });
+
+  it("computed in parts of the meters (as DuckDB does past its memory), equals the stream's tables too", async () => {
+    const whole = await batch(l);
+    const lake = await Lake.open(l.lake);
+    const engine = await openEngine('duckdb', l.lake);
+    try {
+      for (const parts of [2, 3]) {
+        const r = await runMetersBatch({
+          lake,
+          engine,
+          enrichment: metersEnrichment(findDataDir(), {}),
+          parts,
+        });
+        assert.deepEqual(r.diff, { hourly: [], daily: [], monthly: [] }, `${parts} parts`);
+        assert.deepEqual(r.rows, whole.rows, `${parts} parts: the same rows`);
+        assert.equal(r.view.mark, whole.view.mark);
+      }
+      // the three meters fall in more than one part of three, or the parts prove nothing
+      const buckets = await lake.query(
+        `SELECT count(DISTINCT hash(meter_id) % 3) AS n FROM meters_bronze_readings`,
+      );
+      assert.ok(Number(buckets.rows[0].n) > 1);
+    } finally {
+      await engine.close();
+      await lake.close();
+    }
   });
 
   it('after a day sent past the lateness, differs in exactly that day, its hours and its month, now complete', async () => {

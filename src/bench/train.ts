@@ -9,8 +9,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { QueryEngine } from '../engine/engine.ts';
-import { openEngine } from '../engine/index.ts';
+import { openEngine, type QueryEngine } from '../engine/index.ts';
 import { type EngineTrainResult, trainOnEngine } from '../models/consumption/engine-train.ts';
 import { generatedGoldLake } from './gen-lake.ts';
 import { runStopped } from './ladder.ts';

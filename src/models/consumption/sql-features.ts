@@ -6,7 +6,7 @@
 // test/models/sql-features-cum.test.ts holds `cum` (window functions) equal to the self-join it replaced.
 
 import { FLEET_ID } from '../../domain/meters/tables.ts';
-import type { EngineName } from '../../engine/engine.ts';
+import type { EngineName } from '../../engine/index.ts';
 import { addMonths, dateOf, daysInMonth, weekdayOf } from './calendar.ts';
 import { FEATURE_NAMES, PREV_LAST_SHARE } from './features.ts';
 

@@ -67,18 +67,24 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
 
   it('two workers in one group give the same tables as the embedded run', async () => {
     const k = await kafkaEngines(cluster);
-    await cli([
-      'produce',
-      '--source',
-      'london-halfhourly',
-      '--file',
-      LONDON,
-      '--rate',
-      'max',
-      ...k.produceFlags,
-    ]);
     const workers = [0, 1].map(() => startCli(['stream', '--quiet', '--retrain', 'off', ...k.flags]));
     try {
+      // both in the group before anything is sent: under load, a worker that started late found its
+      // partner had read everything (the assertion below failed once in CI that way)
+      await until('both workers to hold partitions', async () => {
+        const s = await workerStatuses(join(k.dir, 'lake'));
+        return s.length === 2 && s.every((w) => w.assigned.length > 0);
+      });
+      await cli([
+        'produce',
+        '--source',
+        'london-halfhourly',
+        '--file',
+        LONDON,
+        '--rate',
+        'max',
+        ...k.produceFlags,
+      ]);
       await until('the two workers to commit everything', () => caughtUp(k.flags, 350_365));
     } finally {
       await stop(workers);

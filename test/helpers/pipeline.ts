@@ -6,7 +6,27 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Lake } from '../../src/lake/index.ts';
 import { openStore } from '../../src/storage/index.ts';
 import { readWorkerStatuses, type WorkerStatus } from '../../src/stream/worker-status.ts';
-import { cli, freshEngines, startCli } from './cli.ts';
+import { cli, freshEngines, requireData, startCli } from './cli.ts';
+
+/** Sends the 20 London households' half-hourly 2013 readings with `produceFlags` (at max rate unless told). */
+export const produceLondon = (
+  produceFlags: string[],
+  o: { rate?: string; limit?: number; timeoutMs?: number } = {},
+) =>
+  cli(
+    [
+      'produce',
+      '--source',
+      'london-halfhourly',
+      '--file',
+      requireData('meters/london/halfhourly_2013_20_households.csv.gz'),
+      '--rate',
+      o.rate ?? 'max',
+      ...(o.limit === undefined ? [] : ['--limit', String(o.limit)]),
+      ...produceFlags,
+    ],
+    o.timeoutMs === undefined ? {} : { timeoutMs: o.timeoutMs },
+  );
 
 /** Two simulated days of 20 meters (half-hourly) from `start`: the storage-full tests' input. */
 export const produceTwoDays = (flags: string[], start: string) =>

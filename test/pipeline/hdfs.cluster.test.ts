@@ -13,11 +13,9 @@ import { fsShell } from '../../src/cluster/tools.ts';
 import { Lake } from '../../src/lake/index.ts';
 import { startServer } from '../../src/serve/server.ts';
 import { openStore } from '../../src/storage/index.ts';
-import { cli, freshEngines, ROOT, requireData, startCli } from '../helpers/cli.ts';
+import { cli, freshEngines, ROOT, startCli } from '../helpers/cli.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
-import { meterTableContents, until } from '../helpers/pipeline.ts';
-
-const LONDON = requireData('meters/london/halfhourly_2013_20_households.csv.gz');
+import { meterTableContents, produceLondon, until } from '../helpers/pipeline.ts';
 
 describe('the pipeline on real HDFS', { timeout: 1_800_000 }, () => {
   let cluster: TestCluster;
@@ -32,16 +30,7 @@ describe('the pipeline on real HDFS', { timeout: 1_800_000 }, () => {
     hdfsPath = `/lakestream-test-${randomUUID().slice(0, 8)}`;
     hdfsLake = `${cluster.webhdfsUrl}${hdfsPath}?user=${cluster.hdfsUser}`;
     // One produced log, streamed twice by two groups: into HDFS and into a local lake.
-    await cli([
-      'produce',
-      '--source',
-      'london-halfhourly',
-      '--file',
-      LONDON,
-      '--rate',
-      'max',
-      ...engines.produceFlags,
-    ]);
+    await produceLondon(engines.produceFlags);
     const toHdfs = startCli([
       'stream',
       '--drain',

@@ -10,11 +10,9 @@ import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { killNode, startNode } from '../../src/cluster/cluster.ts';
 import { Lake } from '../../src/lake/index.ts';
-import { cli, freshEngines, requireData, startCli } from '../helpers/cli.ts';
+import { cli, freshEngines, startCli } from '../helpers/cli.ts';
 import { ensureCluster, type TestCluster } from '../helpers/cluster.ts';
-import { caughtUp, meterTableContents, until, workerStatuses } from '../helpers/pipeline.ts';
-
-const LONDON = requireData('meters/london/halfhourly_2013_20_households.csv.gz');
+import { caughtUp, meterTableContents, produceLondon, until, workerStatuses } from '../helpers/pipeline.ts';
 
 async function stop(children: ChildProcess[], signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   await Promise.all(
@@ -75,16 +73,7 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
         const s = await workerStatuses(join(k.dir, 'lake'));
         return s.length === 2 && s.every((w) => w.assigned.length > 0);
       });
-      await cli([
-        'produce',
-        '--source',
-        'london-halfhourly',
-        '--file',
-        LONDON,
-        '--rate',
-        'max',
-        ...k.produceFlags,
-      ]);
+      await produceLondon(k.produceFlags);
       await until('the two workers to commit everything', () => caughtUp(k.flags, 350_365));
     } finally {
       await stop(workers);
@@ -99,16 +88,7 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
     await cli(['stream', '--drain', '--quiet', '--retrain', 'off', ...k.flags]);
 
     const e = await freshEngines();
-    await cli([
-      'produce',
-      '--source',
-      'london-halfhourly',
-      '--file',
-      LONDON,
-      '--rate',
-      'max',
-      ...e.produceFlags,
-    ]);
+    await produceLondon(e.produceFlags);
     await cli(['stream', '--drain', '--quiet', '--retrain', 'off', ...e.flags]);
 
     const [viaKafka, embedded] = await Promise.all([meterTableContents(k.lake), meterTableContents(e.lake)]);
@@ -123,21 +103,7 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
   it('a broker killed while producing at 1,000 msg/s loses and duplicates nothing', async () => {
     const k = await kafkaEngines(cluster);
     const workers = [0, 1].map(() => startCli(['stream', '--quiet', '--retrain', 'off', ...k.flags]));
-    const producer = cli(
-      [
-        'produce',
-        '--source',
-        'london-halfhourly',
-        '--file',
-        LONDON,
-        '--rate',
-        '1000',
-        '--limit',
-        '20000',
-        ...k.produceFlags,
-      ],
-      { timeoutMs: 300_000 },
-    );
+    const producer = produceLondon(k.produceFlags, { rate: '1000', limit: 20_000, timeoutMs: 300_000 });
     let restarted = false;
     try {
       await sleep(6000);
@@ -160,18 +126,7 @@ describe('the pipeline on real Kafka', { timeout: 1_200_000 }, () => {
 
   it('one of two workers killed with SIGKILL hands its partitions over; nothing lost or duplicated', async () => {
     const k = await kafkaEngines(cluster);
-    await cli([
-      'produce',
-      '--source',
-      'london-halfhourly',
-      '--file',
-      LONDON,
-      '--rate',
-      'max',
-      '--limit',
-      '120000',
-      ...k.produceFlags,
-    ]);
+    await produceLondon(k.produceFlags, { limit: 120_000 });
     const a = startCli(['stream', '--quiet', '--retrain', 'off', '--max-batch', '3000', ...k.flags]);
     const b = startCli(['stream', '--quiet', '--retrain', 'off', '--max-batch', '3000', ...k.flags]);
     try {

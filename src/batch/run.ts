@@ -306,7 +306,9 @@ async function writeOnSpark(
   selects: string[],
   signal?: AbortSignal,
 ): Promise<{ version: number; rows: number }> {
-  const select = selects.join('\nUNION ALL\n');
+  // parts are DuckDB's: Spark spills, and gets each table as one query
+  if (selects.length !== 1) throw new Error(`Spark computes a table whole, not in ${selects.length} parts`);
+  const [select] = selects;
   const partitioned = partitionColumns.length > 0 ? ` PARTITIONED BY (${partitionColumns.join(', ')})` : '';
   await engine.execute(
     `CREATE OR REPLACE TABLE delta.\`${engine.tablePath(path).replaceAll('`', '``')}\` USING DELTA${partitioned} AS\n${select}`,

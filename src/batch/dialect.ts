@@ -1,7 +1,7 @@
 // The few spellings the batch view's SQL needs that DuckDB and Spark SQL write differently; the rules
 // themselves (src/batch/meters-sql.ts, trace-sql.ts) are one SQL text both engines run.
 
-import type { EngineName } from '../engine/index.ts';
+import { bucketSql, type EngineName } from '../engine/index.ts';
 
 export interface BatchDialect {
   /** milliseconds since the epoch (a whole number) of a timestamp */
@@ -36,7 +36,7 @@ const duckdb: BatchDialect = {
   weekday: (date) => `dayofweek(${date})`,
   instant: 'TIMESTAMPTZ',
   lastBy: (x, by) => `arg_max_null(${x}, ${by})`,
-  bucket: (x, n) => `(hash(${x}) % ${n})`,
+  bucket: (x, n) => bucketSql('duckdb', x, n),
 };
 
 const spark: BatchDialect = {
@@ -49,7 +49,7 @@ const spark: BatchDialect = {
   weekday: (date) => `(dayofweek(${date}) - 1)`,
   instant: 'TIMESTAMP',
   lastBy: (x, by) => `max_by(${x}, ${by})`,
-  bucket: (x, n) => `pmod(hash(${x}), ${n})`,
+  bucket: (x, n) => bucketSql('spark', x, n),
 };
 
 export function batchDialect(engine: EngineName): BatchDialect {

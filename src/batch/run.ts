@@ -19,6 +19,7 @@ import {
   createSnapshotView,
   duckMemoryLimitBytes,
   type Field,
+  partsWithin,
   sameSchema,
   toSchemaString,
   uploadDataFiles,
@@ -99,7 +100,7 @@ export const READINGS_PER_GIB = 2_000_000;
 
 /** The parts for `readings` readings at a memory_limit of `limitBytes`. */
 export function partsFor(readings: number, limitBytes: number): number {
-  return Math.max(1, Math.ceil(readings / ((limitBytes / 2 ** 30) * READINGS_PER_GIB)));
+  return partsWithin(readings, READINGS_PER_GIB, limitBytes);
 }
 
 async function duckParts(lake: Lake, hasQuarantine: boolean): Promise<number> {

@@ -55,6 +55,8 @@ export interface EngineRun {
   irlsSteps?: number;
   scoreSeconds?: number;
   examples?: number;
+  /** the parts of the meters the training set was built in (DuckDB; 1: whole) */
+  parts?: number;
   /** the largest RSS sampled during the run (once a second), MiB: this process (DuckDB's) and Spark's executor and driver */
   peakRssMiB?: Record<string, number>;
 }
@@ -69,6 +71,7 @@ function runOf(engine: string, r: EngineTrainResult, seconds: number): EngineRun
     irlsSteps: r.timing.irlsSeconds.length,
     scoreSeconds: round(r.timing.scoreSeconds),
     examples: r.examples,
+    parts: r.parts,
   };
 }
 
@@ -188,7 +191,7 @@ export async function runTrainBench(opts: TrainBenchOptions = {}): Promise<objec
     engines,
     memory,
     minutesPerRun: minutes,
-    note: 'seconds = open the engine, train, close; scan = extent and closed months; build = the training set built once and cached (Spark: CACHE TABLE; DuckDB: a temporary table); irls = the 12 weighted aggregations; score = in-sample errors; peakRssMiB = the largest RSS sampled once a second during the run (the bench process holds DuckDB). memory: the budget and what each engine had. models: the trainer tests’ equality checks',
+    note: 'seconds = open the engine, train, close; scan = extent and closed months; build = the training set built once and cached (Spark: CACHE TABLE; DuckDB: a temporary table, filled in `parts` of the meters); irls = the 12 weighted aggregations; score = in-sample errors; peakRssMiB = the largest RSS sampled once a second during the run (the bench process holds DuckDB). memory: the budget and what each engine had. models: the trainer tests’ equality checks',
     lakes,
   };
   if (opts.json) console.log(JSON.stringify(report, null, 2));

@@ -18,6 +18,15 @@
 
 export type EngineName = 'duckdb' | 'spark';
 
+/**
+ * 0 … n−1 from a hash of the SQL expression `x`, as `engine` spells it: the same on every run of one
+ * engine (the engines' hashes differ). What splits work into parts of the meters (the batch view's and the
+ * training set's on DuckDB).
+ */
+export function bucketSql(engine: EngineName, x: string, n: number): string {
+  return engine === 'spark' ? `pmod(hash(${x}), ${n})` : `(hash(${x}) % ${n})`;
+}
+
 export type EngineValue =
   | null
   | boolean

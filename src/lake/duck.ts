@@ -107,6 +107,15 @@ export function parseByteSize(text: string): number {
   return Number(m[1]) * unit;
 }
 
+/**
+ * How many parts a DuckDB job over `rows` rows is cut into (one after another) so that each part has at
+ * most `rowsPerGib` rows per GiB of `limitBytes`: for work DuckDB holds in memory instead of spilling
+ * (a window over a window), split by key so that the parts' results together are the whole's.
+ */
+export function partsWithin(rows: number, rowsPerGib: number, limitBytes: number): number {
+  return Math.max(1, Math.ceil(rows / ((limitBytes / 2 ** 30) * rowsPerGib)));
+}
+
 /** This process's DuckDB memory_limit in bytes. */
 export async function duckMemoryLimitBytes(): Promise<number> {
   return parseByteSize((await readDuckSettings()).memoryLimit);

@@ -9,6 +9,7 @@ export {
   duckMemoryBytes,
   duckMemoryLimitBytes,
   getDuck,
+  partsWithin,
   readDuckSettings,
   withDuck,
 } from './duck.ts';

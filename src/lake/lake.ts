@@ -103,18 +103,26 @@ export class Lake {
    * Computes a read-only query once and keeps its rows as a temporary table `name` of this lake's
    * connection, for later queries to read many times (training's IRLS steps): DuckDB's counterpart of
    * SparkEngine.cacheView. The rows are those of the tables' snapshots at this call; the table lives
-   * until close() (DuckDB spills it to its temp directory past its memory limit).
+   * until close() (DuckDB spills it to its temp directory past its memory limit). Several queries (parts
+   * of one result, computed one after another to bound DuckDB's memory) fill the table together.
    */
-  async cache(name: string, sql: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  async cache(
+    name: string,
+    sql: string | readonly string[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name))
       throw new LakestreamError('BAD_ARGUMENT', `a cached table's name is a plain identifier, not "${name}"`);
+    const parts = typeof sql === 'string' ? [sql] : sql;
+    if (parts.length === 0) throw new LakestreamError('BAD_ARGUMENT', `no query to cache as "${name}"`);
     const run = this.queue.then(async () => {
-      const conn = await this.connectionFor(sql, opts.signal);
-      (await prepareReadOnly(conn, sql)).destroySync();
+      const conn = await this.connectionFor(parts.join('\n'), opts.signal);
+      for (const part of parts) (await prepareReadOnly(conn, part)).destroySync();
       const onAbort = () => conn.interrupt();
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        await conn.run(`CREATE OR REPLACE TEMPORARY TABLE "${name}" AS\n${sql}`);
+        await conn.run(`CREATE OR REPLACE TEMPORARY TABLE "${name}" AS\n${parts[0]}`);
+        for (const part of parts.slice(1)) await conn.run(`INSERT INTO "${name}"\n${part}`);
       } catch (e) {
         if (opts.signal?.aborted) throw opts.signal.reason;
         throw sqlError(e);

@@ -114,6 +114,53 @@ describe('the consumption trainer on an engine (DuckDB here; test/models/train-s
     }
   });
 
+  test("built in parts of the meters (as DuckDB does past its memory), the training set and the model are the whole one's", async () => {
+    const engine = await openEngine('duckdb', url);
+    try {
+      const whole = await trainOnEngine(engine, { parts: 1 });
+      const inParts = await trainOnEngine(engine, { parts: 3 });
+      assert.equal(whole.parts, 1);
+      assert.equal(inParts.parts, 3);
+      // a part that missed its filter would bring every meter's examples again
+      assert.equal(inParts.examples, whole.examples);
+      const cached = await engine.query('SELECT count(*) AS n FROM lakestream_training_examples');
+      assert.equal(Number(cached.rows[0].n), whole.examples);
+      assert.deepEqual(inParts.model.trainedOn, whole.model.trainedOn);
+      for (let k = 0; k < MAX_K; k++) {
+        assert.equal(inParts.model.fits[k].n, whole.model.fits[k].n);
+        // the same rows, summed in another order
+        inParts.model.fits[k].coef.forEach((c, j) => {
+          assert.ok(rel(c, whole.model.fits[k].coef[j]) < 1e-9, `k=${k + 1} coefficient ${j}`);
+        });
+      }
+      // each part holds some of the meters (the split is not all in one part)
+      const ctes = (index: number) =>
+        trainingSetCtes({
+          firstMonth: '2012-01',
+          lastMonth: '2014-02',
+          silver: true,
+          maxK: MAX_K,
+          engine: 'duckdb',
+          part: { index, of: 3 },
+        });
+      const perPart: number[] = [];
+      for (let i = 0; i < 3; i++)
+        perPart.push(
+          Number(
+            (await engine.query(`WITH ${ctes(i)} SELECT count(DISTINCT meter_id) AS n FROM days`)).rows[0].n,
+          ),
+        );
+      assert.equal(
+        perPart.reduce((a, b) => a + b, 0),
+        10,
+        `meters per part ${perPart}`,
+      );
+      assert.ok(perPart.filter((n) => n > 0).length >= 2, `meters per part ${perPart}`);
+    } finally {
+      await engine.close();
+    }
+  });
+
   test('a registered engine-trained version is the next version of the lake', async () => {
     const lake = await Lake.open(url);
     try {

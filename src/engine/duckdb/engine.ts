@@ -41,9 +41,14 @@ export class DuckDbEngine implements QueryEngine {
 
   /**
    * Computes a query once and keeps its rows as a temporary table `name` for later queries (training's
-   * IRLS steps), as SparkEngine.cacheView does on the cluster; dropped at close.
+   * IRLS steps), as SparkEngine.cacheView does on the cluster; dropped at close. Several queries are
+   * parts of the rows, computed one after another (Lake.cache).
    */
-  cacheView(name: string, sql: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+  cacheView(
+    name: string,
+    sql: string | readonly string[],
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<void> {
     return this.reader.cache(name, sql, opts);
   }
 

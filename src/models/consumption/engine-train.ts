@@ -8,7 +8,7 @@ import { FLEET_ID } from '../../domain/meters/tables.ts';
 import type { QueryEngine } from '../../engine/index.ts';
 import { openEngine } from '../../engine/index.ts';
 import { LakestreamError } from '../../errors.ts';
-import type { Lake } from '../../lake/index.ts';
+import { duckMemoryLimitBytes, type Lake, partsWithin } from '../../lake/index.ts';
 import { registerModel } from '../registry.ts';
 import { FEATURE_NAMES } from './features.ts';
 import { solveTowardPrior, type WeightedStats } from './lad.ts';
@@ -30,10 +30,22 @@ const D = FEATURE_NAMES.length;
 /** the session view the cached training examples are read from */
 const EXAMPLES_VIEW = 'lakestream_training_examples';
 
-/** An engine that can keep a query's rows as a view (SparkEngine.cacheView, DuckDbEngine.cacheView). */
+/**
+ * An engine that can keep a query's rows as a view (SparkEngine.cacheView, DuckDbEngine.cacheView);
+ * DuckDB's takes the rows as several queries, parts of the meters.
+ */
 interface CachingEngine {
-  cacheView(name: string, sql: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  cacheView(name: string, sql: string | readonly string[], opts?: { signal?: AbortSignal }): Promise<void>;
 }
+
+/**
+ * DuckDB keeps the training set's windows (`cum`, over the features' own) in memory: the build over
+ * 100,000 meters × 3 years (104 M days) ran out of an 8 GB memory_limit, over 30,000 (31 M) it fit. So
+ * DuckDB builds it in parts of the meters, one after another, each of at most DAYS_PER_GIB days of gold
+ * daily per GiB of its memory_limit; every example is one meter's, so the parts together are the set.
+ * Spark spills, and builds it whole.
+ */
+export const DAYS_PER_GIB = 2_000_000;
 /** lad.ts's ladWeight floor on |residual| */
 const WEIGHT_FLOOR = '1e-3';
 /** the as-of days the in-sample errors are reported at (evaluate.ts's EVAL_KS; 'last' = days in month − 1) */
@@ -41,6 +53,8 @@ const REPORTED_KS = [3, 7, 14, 21] as const;
 
 export interface EngineTrainOptions {
   lambda?: number;
+  /** DuckDB: build the training set in this many parts of the meters (default: DAYS_PER_GIB) */
+  parts?: number;
   log?: (line: string) => void;
   signal?: AbortSignal;
 }
@@ -62,6 +76,8 @@ export interface EngineTrainResult extends TrainResult {
   timing: EngineTrainTiming;
   /** training examples (meter-month × as-of day) */
   examples: number;
+  /** the parts of the meters the training set was built in (1: whole) */
+  parts: number;
 }
 
 const num = (v: unknown) => (v === null || v === undefined ? Number.NaN : Number(v));
@@ -134,7 +150,7 @@ export async function trainOnEngine(
     );
   const extent = (
     await q(
-      `SELECT min(day) AS first_day, max(day) AS last_day FROM meters_gold_daily WHERE complete AND meter_id <> '${FLEET_ID}'`,
+      `SELECT min(day) AS first_day, max(day) AS last_day, count(*) AS days FROM meters_gold_daily WHERE complete AND meter_id <> '${FLEET_ID}'`,
     )
   ).rows[0];
   const source = `${engine.lake} meters/gold/daily`;
@@ -143,18 +159,24 @@ export async function trainOnEngine(
       'BAD_INPUT',
       `${source}: no complete month to train on (a month with every day complete)`,
     );
-  const ctes = trainingSetCtes({
+  const setOptions = {
     firstMonth: String(extent.first_day).slice(0, 7),
     lastMonth: String(extent.last_day).slice(0, 7),
     silver: tables.has('meters/silver/readings'),
     maxK: MAX_K,
     engine: engine.name,
-  });
+  };
+  const ctes = trainingSetCtes(setOptions);
+  // `closed` is `mm`'s complete months (its joins add columns, not rows): counted without its windows
   const summary = (
     await q(`WITH ${ctes}
 SELECT (SELECT count(DISTINCT meter_id) FROM days) AS meters, count(*) AS meter_months,
-       min(month) AS first_month, max(month) AS last_month FROM closed`)
+       min(month) AS first_month, max(month) AS last_month FROM mm WHERE n_days = dim`)
   ).rows[0];
+  const parts =
+    engine.name === 'duckdb'
+      ? (opts.parts ?? partsWithin(num(extent.days), DAYS_PER_GIB, await duckMemoryLimitBytes()))
+      : 1;
   const scanSeconds = since(started);
   const meterMonths = num(summary.meter_months);
   if (meterMonths === 0)
@@ -174,14 +196,21 @@ SELECT (SELECT count(DISTINCT meter_id) FROM days) AS meters, count(*) AS meter_
     const t0 = performance.now();
     // only the columns the steps and the scoring read (irlsStepSql, scoreSql)
     const x = Array.from({ length: D }, (_, i) => `x${i}, z${i}`).join(', ');
+    const select = (c: string) => `WITH ${c}\nSELECT k, dim, observed, rest, actual, t, ${x} FROM examples`;
     await caching.cacheView(
       EXAMPLES_VIEW,
-      `WITH ${ctes}\nSELECT k, dim, observed, rest, actual, t, ${x} FROM examples`,
+      parts === 1
+        ? select(ctes)
+        : Array.from({ length: parts }, (_, index) =>
+            select(trainingSetCtes({ ...setOptions, part: { index, of: parts } })),
+          ),
       { signal: opts.signal },
     );
     withExamples = `WITH examples AS (SELECT * FROM ${EXAMPLES_VIEW}),`;
     buildSeconds = since(t0);
-    log(`  training set built and cached on ${engine.name}: ${buildSeconds.toFixed(1)} s`);
+    log(
+      `  training set built and cached on ${engine.name}${parts > 1 ? ` in ${parts} parts of the meters` : ''}: ${buildSeconds.toFixed(1)} s`,
+    );
   }
 
   const priors = Array.from({ length: MAX_K }, (_, i) => priorCoef(i + 1));
@@ -226,6 +255,7 @@ SELECT (SELECT count(DISTINCT meter_id) FROM days) AS meters, count(*) AS meter_
   return {
     model,
     examples: fits.reduce((a, f) => a + f.n, 0),
+    parts,
     timing: { scanSeconds, buildSeconds, irlsSeconds, scoreSeconds },
     metrics: {
       data: source,

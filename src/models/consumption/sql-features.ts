@@ -6,7 +6,7 @@
 // test/models/sql-features-cum.test.ts holds `cum` (window functions) equal to the self-join it replaced.
 
 import { FLEET_ID } from '../../domain/meters/tables.ts';
-import type { EngineName } from '../../engine/index.ts';
+import { bucketSql, type EngineName } from '../../engine/index.ts';
 import { addMonths, dateOf, daysInMonth, weekdayOf } from './calendar.ts';
 import { FEATURE_NAMES, PREV_LAST_SHARE } from './features.ts';
 
@@ -47,6 +47,11 @@ export interface TrainingSetSqlOptions {
   maxK: number;
   /** the engine the query is for: only the windowed median is spelled per engine (medianOver) */
   engine: EngineName;
+  /**
+   * only the meters of this part (a hash of the id, bucketSql): every row of the training set is one
+   * meter's, so the parts' examples together are the whole set's (engine-train.ts builds DuckDB's in parts)
+   */
+  part?: { index: number; of: number };
 }
 
 /**
@@ -82,9 +87,12 @@ const cap = (v: string) => `least(2e0 * mean, greatest(mean / 2e0, ${v}))`;
  */
 export function trainingSetCtes(o: TrainingSetSqlOptions): string {
   const cal = calendarSql(addMonths(o.firstMonth, -12), o.lastMonth);
-  const notFleet = `meter_id <> '${FLEET_ID}'`;
+  const part = o.part;
+  // a meter's rows, not the fleet's (and of this part's meters only)
+  const meterRow = (id: string) =>
+    `${id} <> '${FLEET_ID}'${part ? ` AND ${bucketSql(o.engine, id, part.of)} = ${part.index}` : ''}`;
   const hol = o.silver
-    ? `SELECT DISTINCT meter_id, day FROM meters_silver_readings WHERE is_holiday AND ${notFleet}`
+    ? `SELECT DISTINCT meter_id, day FROM meters_silver_readings WHERE is_holiday AND ${meterRow('meter_id')}`
     : `SELECT meter_id, day FROM meters_gold_daily WHERE 1 = 0`;
   const x = [
     'mean',
@@ -112,7 +120,7 @@ days AS (
          CASE WHEN c.weekend = 1 OR h.day IS NOT NULL THEN 1 ELSE 0 END AS we
   FROM meters_gold_daily g JOIN cal c ON c.day = g.day
   LEFT JOIN hol h ON h.meter_id = g.meter_id AND h.day = g.day
-  WHERE g.complete AND g.${notFleet}
+  WHERE g.complete AND ${meterRow('g.meter_id')}
 ),
 mm AS (
   SELECT d.meter_id, d.month, m.dim, m.prev_month, m.ly_month, count(*) AS n_days, sum(d.v) AS total,
@@ -127,7 +135,7 @@ last_week AS (
 ),
 meta_day AS (
   SELECT meter_id, max(day) AS day FROM meters_gold_daily
-  WHERE complete AND ${notFleet} AND (tariff IS NOT NULL OR acorn_group IS NOT NULL) GROUP BY meter_id
+  WHERE complete AND ${meterRow('meter_id')} AND (tariff IS NOT NULL OR acorn_group IS NOT NULL) GROUP BY meter_id
 ),
 meta AS (
   SELECT DISTINCT g.meter_id, g.tariff FROM meters_gold_daily g JOIN meta_day md ON md.meter_id = g.meter_id AND md.day = g.day

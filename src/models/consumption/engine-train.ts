@@ -39,8 +39,9 @@ interface CachingEngine {
 }
 
 /**
- * DuckDB keeps the training set's windows (`cum`, over the features' own) in memory: the build over
- * 100,000 meters × 3 years (104 M days) ran out of an 8 GB memory_limit, over 30,000 (31 M) it fit. So
+ * DuckDB keeps the training set's windows (`cum`, over the features' own) in memory: training on
+ * 100,000 meters × 3 years (104 M days) with the set built whole ran out of an 8 GB memory_limit, on
+ * 30,000 (31 M) it fit; in 7 parts the 100,000 took 644 s and 9.8 GB of RSS (`bench train`). So
  * DuckDB builds it in parts of the meters, one after another, each of at most DAYS_PER_GIB days of gold
  * daily per GiB of its memory_limit; every example is one meter's, so the parts together are the set.
  * Spark spills, and builds it whole.

@@ -308,7 +308,8 @@ async function writeOnSpark(
   signal?: AbortSignal,
 ): Promise<{ version: number; rows: number }> {
   // parts are DuckDB's: Spark spills, and gets each table as one query
-  if (selects.length !== 1) throw new Error(`Spark computes a table whole, not in ${selects.length} parts`);
+  if (selects.length !== 1)
+    throw new LakestreamError('INTERNAL', `Spark computes a table whole, not in ${selects.length} parts`);
   const [select] = selects;
   const partitioned = partitionColumns.length > 0 ? ` PARTITIONED BY (${partitionColumns.join(', ')})` : '';
   await engine.execute(

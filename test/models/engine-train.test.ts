@@ -6,7 +6,12 @@ import { after, before, describe, test } from 'node:test';
 import { generateTrainLake } from '../../src/bench/train-lake.ts';
 import { openEngine } from '../../src/engine/index.ts';
 import { Lake } from '../../src/lake/index.ts';
-import { trainAndRegisterOnEngine, trainOnEngine } from '../../src/models/consumption/engine-train.ts';
+import {
+  DAYS_PER_GIB,
+  trainAndRegisterOnEngine,
+  trainingParts,
+  trainOnEngine,
+} from '../../src/models/consumption/engine-train.ts';
 import { closedMonthsOf } from '../../src/models/consumption/evaluate.ts';
 import { FEATURE_NAMES, prepare } from '../../src/models/consumption/features.ts';
 import { MAX_K } from '../../src/models/consumption/model.ts';
@@ -159,6 +164,17 @@ describe('the consumption trainer on an engine (DuckDB here; test/models/train-s
     } finally {
       await engine.close();
     }
+  });
+
+  test("DuckDB's parts: at most 2 M gold days per GiB of its memory limit", () => {
+    const gib = 2 ** 30;
+    assert.equal(DAYS_PER_GIB, 2_000_000);
+    assert.equal(trainingParts(0, gib), 1);
+    assert.equal(trainingParts(2_000_000, gib), 1);
+    assert.equal(trainingParts(2_000_001, gib), 2);
+    // 100,000 meters × 3 years at 8 GiB: the bench's 7 parts
+    assert.equal(trainingParts(103_817_822, 8 * gib), 7);
+    assert.equal(trainingParts(31_000_000, 8 * gib), 2);
   });
 
   test('a registered engine-trained version is the next version of the lake', async () => {

@@ -47,6 +47,11 @@ interface CachingEngine {
  * Spark spills, and builds it whole.
  */
 export const DAYS_PER_GIB = 2_000_000;
+
+/** The parts for a gold daily of `days` days at a memory_limit of `limitBytes`. */
+export function trainingParts(days: number, limitBytes: number): number {
+  return partsWithin(days, DAYS_PER_GIB, limitBytes);
+}
 /** lad.ts's ladWeight floor on |residual| */
 const WEIGHT_FLOOR = '1e-3';
 /** the as-of days the in-sample errors are reported at (evaluate.ts's EVAL_KS; 'last' = days in month − 1) */
@@ -54,7 +59,7 @@ const REPORTED_KS = [3, 7, 14, 21] as const;
 
 export interface EngineTrainOptions {
   lambda?: number;
-  /** DuckDB: build the training set in this many parts of the meters (default: DAYS_PER_GIB) */
+  /** DuckDB: build the training set in this many parts of the meters (default: trainingParts) */
   parts?: number;
   log?: (line: string) => void;
   signal?: AbortSignal;
@@ -176,7 +181,7 @@ SELECT (SELECT count(DISTINCT meter_id) FROM days) AS meters, count(*) AS meter_
   ).rows[0];
   const parts =
     engine.name === 'duckdb'
-      ? (opts.parts ?? partsWithin(num(extent.days), DAYS_PER_GIB, await duckMemoryLimitBytes()))
+      ? (opts.parts ?? trainingParts(num(extent.days), await duckMemoryLimitBytes()))
       : 1;
   const scanSeconds = since(started);
   const meterMonths = num(summary.meter_months);

@@ -4,7 +4,7 @@
 // through the Appender's append calls, nor through a JSON file that DuckDB parses back (both measured
 // slower): fixed-width columns (doubles, dictionary codes, whole numbers and timestamps) from one typed
 // array per column of 2,048 rows with one native copy (DuckDB's C API `copy_data_to_vector`), strings
-// through the vectors' setItem. Timestamps are staged as TIMESTAMPTZ themselves: a TIMESTAMP -> TIMESTAMPTZ
+// with one native call each; the other types through the vectors' setItem. Timestamps are staged as TIMESTAMPTZ themselves: a TIMESTAMP -> TIMESTAMPTZ
 // cast in the COPY goes through ICU and cost as much as the rest of a bronze file's write (measured).
 
 import { randomUUID } from 'node:crypto';
@@ -238,7 +238,8 @@ function planColumns(rows: Row[], schema: Field[], stagings: Staging[], table: s
       return { duck: DOUBLE, values, sql: (x: string) => sql(`CAST(${x} AS BIGINT)`) };
     }
     const staged = stagings[c];
-    return { duck: staged.duck, values, sql: staged.sql, ...(staged.duck === DOUBLE ? { raw: 'f64' as const } : {}) };
+    const raw = staged.duck === DOUBLE ? 'f64' : staged.duck === VARCHAR ? 'str' : undefined;
+    return { duck: staged.duck, values, sql: staged.sql, ...(raw ? { raw } : {}) };
   });
 }
 
@@ -253,10 +254,13 @@ interface PlannedColumn {
   values: unknown[];
   /** expression over the staged column giving the Delta type */
   sql: (x: string) => string;
-  /** the values are numbers copied into the vector as they are: doubles, int32 (dictionary codes)
-   *  or int64 (safe integers: longs, and timestamps' micros); otherwise each goes through setItem */
-  raw?: 'f64' | 'i32' | 'i64';
+  /** the values go into the vector as they are: doubles, int32 (dictionary codes), int64 (safe
+   *  integers: longs, and timestamps' micros) or strings; otherwise each goes through setItem, which
+   *  checks its type's range */
+  raw?: Raw;
 }
+
+type Raw = 'f64' | 'i32' | 'i64' | 'str';
 
 /** int64 values are written as two 32-bit halves, low first: on a little-endian machine (x64, arm64). */
 const RAW_INT64 = endianness() === 'LE';
@@ -320,12 +324,13 @@ async function stageRows(
 }
 
 /**
- * Copies `size` values from `values[start…]` into a vector of fixed width: into `scratch` as the
- * vector's native layout, then one native copy; nulls clear their bits in a validity mask copied after.
+ * Copies `size` values from `values[start…]` into a vector: fixed-width ones into `scratch` as the
+ * vector's native layout, then one native copy; strings one native call each. Nulls clear their bits
+ * in a validity mask copied after.
  */
 function copyRaw(
   vector: duckdb.Vector,
-  raw: 'f64' | 'i32' | 'i64',
+  raw: Raw,
   values: unknown[],
   start: number,
   size: number,
@@ -336,8 +341,14 @@ function copyRaw(
     mask ??= new Uint8Array(new ArrayBuffer(Math.ceil(size / 64) * 8)).fill(0xff);
     mask[i >> 3] &= ~(1 << (i & 7));
   };
-  let width: number;
-  if (raw === 'f64') {
+  let width = 0;
+  if (raw === 'str') {
+    for (let i = 0; i < size; i++) {
+      const v = values[start + i];
+      if (v === null) isNull(i);
+      else duckdb.vector_assign_string_element(vector, i, v as string);
+    }
+  } else if (raw === 'f64') {
     width = 8;
     const out = new Float64Array(scratch, 0, size);
     for (let i = 0; i < size; i++) {
@@ -374,7 +385,7 @@ function copyRaw(
       hi[2 * i + 1] = h;
     }
   }
-  duckdb.copy_data_to_vector(vector, 0, scratch, 0, size * width);
+  if (width > 0) duckdb.copy_data_to_vector(vector, 0, scratch, 0, size * width);
   if (mask) {
     duckdb.vector_ensure_validity_writable(vector);
     duckdb.copy_data_to_vector_validity(vector, 0, mask.buffer, 0, mask.byteLength);

@@ -4,8 +4,9 @@
 // through the Appender's append calls, nor through a JSON file that DuckDB parses back (both measured
 // slower): fixed-width columns (doubles, dictionary codes, whole numbers and timestamps) from one typed
 // array per column of 2,048 rows with one native copy (DuckDB's C API `copy_data_to_vector`), strings
-// with one native call each; the other types through the vectors' setItem. Timestamps are staged as TIMESTAMPTZ themselves: a TIMESTAMP -> TIMESTAMPTZ
-// cast in the COPY goes through ICU and cost as much as the rest of a bronze file's write (measured).
+// with one native call each; the other types through the vectors' setItem. Timestamps are staged as
+// TIMESTAMPTZ themselves: a TIMESTAMP -> TIMESTAMPTZ cast in the COPY goes through ICU and cost as much
+// as the rest of a bronze file's write (measured).
 
 import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -348,19 +349,9 @@ function copyRaw(
       if (v === null) isNull(i);
       else duckdb.vector_assign_string_element(vector, i, v as string);
     }
-  } else if (raw === 'f64') {
-    width = 8;
-    const out = new Float64Array(scratch, 0, size);
-    for (let i = 0; i < size; i++) {
-      const v = values[start + i];
-      if (v === null) {
-        out[i] = 0;
-        isNull(i);
-      } else out[i] = v as number;
-    }
-  } else if (raw === 'i32') {
-    width = 4;
-    const out = new Int32Array(scratch, 0, size);
+  } else if (raw === 'f64' || raw === 'i32') {
+    width = raw === 'f64' ? 8 : 4;
+    const out = raw === 'f64' ? new Float64Array(scratch, 0, size) : new Int32Array(scratch, 0, size);
     for (let i = 0; i < size; i++) {
       const v = values[start + i];
       if (v === null) {

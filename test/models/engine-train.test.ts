@@ -133,9 +133,11 @@ describe('the consumption trainer on an engine (DuckDB here; test/models/train-s
       assert.deepEqual(inParts.model.trainedOn, whole.model.trainedOn);
       for (let k = 0; k < MAX_K; k++) {
         assert.equal(inParts.model.fits[k].n, whole.model.fits[k].n);
-        // the same rows, summed in another order
+        // the same rows, summed in another order: DuckDB's parallel sums differ run to run in the last
+        // bits, which a small coefficient's IRLS magnifies to ~1e-9 of itself (k=9's 1.3e-6 moved by up
+        // to 1.4e-9 over eight runs); a missing or doubled meter moves them by far more than 1e-6
         inParts.model.fits[k].coef.forEach((c, j) => {
-          assert.ok(rel(c, whole.model.fits[k].coef[j]) < 1e-9, `k=${k + 1} coefficient ${j}`);
+          assert.ok(rel(c, whole.model.fits[k].coef[j]) < 1e-6, `k=${k + 1} coefficient ${j}`);
         });
       }
       // each part holds some of the meters (the split is not all in one part)

@@ -1,7 +1,14 @@
 // `lakestream cluster up|down|status|kill|start|fetch`: a real local Kafka (KRaft), HDFS and Spark from Apache's jars.
 
 import { clusterDown, clusterUp, killNode, startNode } from '../cluster/cluster.ts';
-import { ALL_NODES, DEFAULT_CLUSTER_DIR, isNodeName, type Part, partsFromFlags } from '../cluster/config.ts';
+import {
+  ALL_NODES,
+  DEFAULT_CLUSTER_DIR,
+  highestOffsetBelow,
+  isNodeName,
+  type Part,
+  partsFromFlags,
+} from '../cluster/config.ts';
 import { ensureJars } from '../cluster/jars.ts';
 import { clusterStatus, formatStatus } from '../cluster/status.ts';
 import { LakestreamError } from '../errors.ts';
@@ -84,7 +91,7 @@ Examples:
     'port-offset': {
       type: 'string',
       value: 'N',
-      help: 'up: add N to every default port (a second cluster beside the first)',
+      help: `up: add N to every default port (a second cluster beside the first); up to ${highestOffsetBelow(32_768)} keeps every port below Linux's default ephemeral range (32768-60999), where another program's connection may hold one`,
     },
     'hdfs-user': {
       type: 'string',

@@ -10,6 +10,7 @@ import {
   ALL_PARTS,
   type ClusterConfig,
   type ConfigOverrides,
+  ephemeralPortsWarning,
   HDFS_NODES,
   type HdfsNode,
   type KafkaNode,
@@ -41,7 +42,7 @@ import {
 import { classpath, ensureJars, type Log } from './jars.ts';
 import { ensureTopics, formatKafka, startKafkaNode, waitKafkaNode, writeKafkaConfig } from './kafka.ts';
 import { withClusterLock } from './lock.ts';
-import { alivePid, portOpen, runJava, stopNode, stopTagged } from './processes.ts';
+import { alivePid, ephemeralPortRange, portOpen, runJava, stopNode, stopTagged } from './processes.ts';
 import { logSize, sparkConfDir, startSparkNode, waitSparkNode, writeSparkConfig } from './spark.ts';
 
 export interface UpOptions extends ConfigOverrides {
@@ -148,6 +149,8 @@ export async function clusterUp(o: UpOptions = {}): Promise<UpResult> {
       const c = resolveConfig(o);
       checkUnchanged(saved, c);
       await saveConfig(c);
+      const warning = ephemeralPortsWarning(c, parts, ephemeralPortRange());
+      if (warning) log(warning);
       const started: NodeName[] = [];
       let topicsCreated: string[] = [];
       const upKafka = async () => {

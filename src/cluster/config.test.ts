@@ -7,6 +7,8 @@ import {
   ALL_NODES,
   configPath,
   defaultConfig,
+  ephemeralPortsWarning,
+  highestOffsetBelow,
   kafkaBootstrap,
   kafkaNodes,
   loadConfig,
@@ -19,6 +21,7 @@ import {
 } from './config.ts';
 import { coreSite, hdfsSite } from './hdfs.ts';
 import { CLUSTER_TOPICS, KAFKA_NODE_IDS, kafkaProperties } from './kafka.ts';
+import { ephemeralPortRange } from './processes.ts';
 import { connectConf, sparkEnv } from './spark.ts';
 
 describe('cluster configuration', () => {
@@ -152,5 +155,40 @@ describe('cluster configuration', () => {
     assert.deepEqual(partsFromFlags({}), ['kafka', 'hdfs', 'spark']);
     assert.deepEqual(partsFromFlags({ spark: true }), ['spark']);
     assert.deepEqual(partsFromFlags({ kafka: true, hdfs: true }), ['kafka', 'hdfs']);
+  });
+
+  it("warns when ports lie in the kernel's ephemeral range, naming them and the offsets that stay below it", async () => {
+    const range: [number, number] = [32768, 60999];
+    // Spark Connect at 15002 + 21,500 failed to bind in CI: a connection had taken 36502
+    const high = defaultConfig('/tmp/x', 21_500);
+    const w = ephemeralPortsWarning(high, ['kafka', 'hdfs', 'spark'], range);
+    assert.match(w ?? '', /36502 \(spark-connect\)/);
+    assert.match(w ?? '', /32768-60999/);
+    assert.match(w ?? '', /--port-offset of 17765 or less/);
+    // Kafka's and HDFS's ports at that offset stay below the range: only Spark's are named
+    assert.equal(ephemeralPortsWarning(high, ['kafka', 'hdfs'], range), undefined);
+    assert.equal(
+      ephemeralPortsWarning(defaultConfig('/tmp/x', 17_765), ['kafka', 'hdfs', 'spark'], range),
+      undefined,
+    );
+    assert.match(
+      ephemeralPortsWarning(defaultConfig('/tmp/x', 17_766), ['spark'], range) ?? '',
+      /32768 \(spark-connect\)/,
+    );
+    assert.equal(ephemeralPortsWarning(high, ['spark'], undefined), undefined);
+    assert.equal(highestOffsetBelow(32768), 32767 - 15002);
+    // every port of a cluster (a third broker too) at that offset is below the range
+    const edge = resolveConfig({ dir: '/tmp/x', portOffset: highestOffsetBelow(32768), brokers: 3 });
+    assert.ok(Math.max(...ALL_NODES.flatMap((n) => nodePorts(edge, n))) < 32768);
+    const dir = await mkdtemp(join(tmpdir(), 'lakestream-ports-'));
+    try {
+      await writeFile(join(dir, 'range'), '32768\t60999\n');
+      assert.deepEqual(ephemeralPortRange(join(dir, 'range')), [32768, 60999]);
+      await writeFile(join(dir, 'range'), 'nonsense\n');
+      assert.equal(ephemeralPortRange(join(dir, 'range')), undefined);
+      assert.equal(ephemeralPortRange(join(dir, 'none')), undefined);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

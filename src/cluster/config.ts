@@ -96,6 +96,42 @@ export interface ConfigOverrides {
   sparkMemoryMb?: number;
 }
 
+/**
+ * The largest port offset at which every port of a cluster (three brokers and Spark included) lies
+ * below `port`: below the kernel's ephemeral range, no other program's connection can hold one when a
+ * node starts or restarts.
+ */
+export function highestOffsetBelow(port: number): number {
+  const c = defaultConfig('/unused', 0);
+  return port - 1 - Math.max(...ALL_NODES.flatMap((n) => nodePorts(c, n)));
+}
+
+/**
+ * A warning when ports of the parts lie in the kernel's ephemeral range (`range`): an outgoing
+ * connection of any program, or a listener on port 0 (Spark's driver), may hold one when its node
+ * starts or restarts, and the node then fails to bind (seen with Spark Connect at offset 21,500).
+ */
+export function ephemeralPortsWarning(
+  c: ClusterConfig,
+  parts: readonly Part[],
+  range: [number, number] | undefined,
+): string | undefined {
+  if (!range) return undefined;
+  const nodes = [...kafkaNodes(c), ...HDFS_NODES, ...SPARK_NODES].filter((n) => parts.includes(partOf(n)));
+  const inRange = nodes.flatMap((n) =>
+    nodePorts(c, n)
+      .filter((p) => p >= range[0] && p <= range[1])
+      .map((p) => `${p} (${n})`),
+  );
+  if (inRange.length === 0) return undefined;
+  const highest = highestOffsetBelow(range[0]);
+  return (
+    `warning: port${inRange.length > 1 ? 's' : ''} ${inRange.join(', ')} in the kernel's ephemeral range ` +
+    `${range[0]}-${range[1]}, where other programs' connections take their ports: a node may fail to bind ` +
+    `when it starts or restarts${highest >= 0 ? `; a --port-offset of ${highest} or less keeps every port below it` : ''}`
+  );
+}
+
 export function defaultConfig(dir: string = DEFAULT_CLUSTER_DIR, portOffset = 0): ClusterConfig {
   const p = (n: number) => n + portOffset;
   return {

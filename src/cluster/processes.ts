@@ -168,6 +168,21 @@ export function portOpen(host: string, port: number, timeoutMs = 1000): Promise<
   });
 }
 
+/**
+ * The kernel's range of ephemeral ports (Linux: ip_local_port_range), from which outgoing connections
+ * and listeners on port 0 (Spark's driver and block managers) take theirs; undefined where unknown.
+ */
+export function ephemeralPortRange(
+  file = '/proc/sys/net/ipv4/ip_local_port_range',
+): [number, number] | undefined {
+  try {
+    const [low, high] = readFileSync(file, 'utf8').trim().split(/\s+/).map(Number);
+    return Number.isInteger(low) && Number.isInteger(high) && low <= high ? [low, high] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The last lines of a node's log, for error messages. */
 export function logTail(dir: string, node: NodeName, lines = 25): string {
   try {

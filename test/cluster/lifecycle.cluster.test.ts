@@ -8,23 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { killNode, startNode } from '../../src/cluster/cluster.ts';
-import { ALL_NODES, defaultConfig, nodePorts } from '../../src/cluster/config.ts';
 import { CLUSTER_TOPICS } from '../../src/cluster/kafka.ts';
-import { alivePid, portOpen } from '../../src/cluster/processes.ts';
+import { alivePid } from '../../src/cluster/processes.ts';
 import type { ClusterStatus } from '../../src/cluster/status.ts';
 import { consoleConsume, fsShell, producerPerformance } from '../../src/cluster/tools.ts';
 import { cli, runCli } from '../helpers/cli.ts';
-
-/** A port offset at which no port of the cluster is taken (other engineers run clusters of their own). */
-async function freePortOffset(): Promise<number> {
-  for (let offset = 20_000; offset <= 50_000; offset += 1_000) {
-    const c = defaultConfig('/unused', offset);
-    const ports = ALL_NODES.flatMap((n) => nodePorts(c, n));
-    const taken = await Promise.all(ports.map((p) => portOpen('127.0.0.1', p, 300)));
-    if (!taken.some(Boolean)) return offset;
-  }
-  throw new Error('no free port range for a test cluster');
-}
+import { freePortOffset } from '../helpers/cluster.ts';
 
 describe('lakestream cluster up|status|down', () => {
   let dir: string;

@@ -10,22 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { killNode, startNode } from '../../src/cluster/cluster.ts';
-import { ALL_NODES, defaultConfig, nodePorts, SPARK_NODES } from '../../src/cluster/config.ts';
-import { alivePid, portOpen, taggedPids } from '../../src/cluster/processes.ts';
+import { SPARK_NODES } from '../../src/cluster/config.ts';
+import { alivePid, taggedPids } from '../../src/cluster/processes.ts';
 import type { ClusterStatus } from '../../src/cluster/status.ts';
 import { SparkConnectClient } from '../../src/engine/spark/index.ts';
 import { cli, runCli } from '../helpers/cli.ts';
-
-/** A port offset at which no port of the cluster is taken (other engineers run clusters of their own). */
-async function freePortOffset(): Promise<number> {
-  for (let offset = 21_500; offset <= 50_000; offset += 1_000) {
-    const c = defaultConfig('/unused', offset);
-    const ports = ALL_NODES.flatMap((n) => nodePorts(c, n));
-    const taken = await Promise.all(ports.map((p) => portOpen('127.0.0.1', p, 300)));
-    if (!taken.some(Boolean)) return offset;
-  }
-  throw new Error('no free port range for a test cluster');
-}
+import { freePortOffset } from '../helpers/cluster.ts';
 
 /** One value of a one-row, one-column answer, as a JS number. */
 async function scalar(url: string, query: string): Promise<number> {

@@ -9,7 +9,17 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before } from 'node:test';
 import { clusterDown, clusterUp } from '../../src/cluster/cluster.ts';
-import { ALL_PARTS, type ClusterConfig, type Part, partOf } from '../../src/cluster/config.ts';
+import {
+  ALL_NODES,
+  ALL_PARTS,
+  type ClusterConfig,
+  defaultConfig,
+  highestOffsetBelow,
+  nodePorts,
+  type Part,
+  partOf,
+} from '../../src/cluster/config.ts';
+import { ephemeralPortRange, portOpen } from '../../src/cluster/processes.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -35,6 +45,24 @@ function pidAlive(pid: number): boolean {
 /** Lists the parts the tests started (one per line); scripts/test.ts stops those at the end. */
 export function startedByTestsFile(dir: string = testClusterDir()): string {
   return join(dir, 'started-by-tests');
+}
+
+/**
+ * A port offset for a cluster of a test file's own at which no port is taken (other engineers run
+ * clusters of their own), every port below the kernel's ephemeral range: there another program's
+ * connection, or Spark's own driver, may take a port between this check and the node's start (CI saw
+ * Spark Connect fail to bind 36502 at offset 21,500). The search starts above the fixed offsets other
+ * test files use (1,100-3,300).
+ */
+export async function freePortOffset(first = 4_000): Promise<number> {
+  const last = highestOffsetBelow(ephemeralPortRange()?.[0] ?? 32_768);
+  for (let offset = first; offset <= last; offset += 1_000) {
+    const c = defaultConfig('/unused', offset);
+    const ports = ALL_NODES.flatMap((n) => nodePorts(c, n));
+    const taken = await Promise.all(ports.map((p) => portOpen('127.0.0.1', p, 300)));
+    if (!taken.some(Boolean)) return offset;
+  }
+  throw new Error(`no free port range for a test cluster at offsets ${first}-${last}`);
 }
 
 export interface TestCluster {

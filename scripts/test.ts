@@ -53,17 +53,29 @@ for (const phase of phases) {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  let tail = '';
-  child.stdout.on('data', (d: Buffer) => {
+  // the runner's own counts (ℹ pass N …), read from every line: the failures it lists after them,
+  // stack traces and a JVM's log included, may run far past any fixed tail of the output
+  const counts: Partial<typeof totals> = {};
+  let partial = '';
+  const countsOf = (line: string) => {
+    const m = /^ℹ (pass|fail|cancelled|skipped) (\d+)$/.exec(line);
+    if (m) counts[m[1] as keyof typeof totals] = Number(m[2]);
+  };
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d: string) => {
     process.stdout.write(d);
-    tail = (tail + d.toString()).slice(-4000);
+    const lines = (partial + d).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) countsOf(line);
   });
   const status: number = await new Promise((r) => child.on('close', (c) => r(c ?? 1)));
-  for (const k of Object.keys(totals) as (keyof typeof totals)[]) {
-    const m = new RegExp(`ℹ ${k} (\\d+)`).exec(tail);
-    if (m) totals[k] += Number(m[1]);
+  countsOf(partial);
+  for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += counts[k] ?? 0;
+  if (status !== 0) {
+    code = status;
+    if (counts.pass === undefined)
+      console.log(`\n${phase.name}: the test runner exited ${status} without its counts`);
   }
-  if (status !== 0) code = status;
 }
 
 // the local cluster stays up across test files; stop it if these tests started it

@@ -102,8 +102,12 @@ export interface ConfigOverrides {
  * node starts or restarts.
  */
 export function highestOffsetBelow(port: number): number {
-  const c = defaultConfig('/unused', 0);
-  return port - 1 - Math.max(...ALL_NODES.flatMap((n) => nodePorts(c, n)));
+  return port - 1 - Math.max(...clusterPorts(defaultConfig('/unused', 0)));
+}
+
+/** Every port a cluster's nodes listen on (a third broker's too). */
+export function clusterPorts(c: ClusterConfig): number[] {
+  return ALL_NODES.flatMap((n) => nodePorts(c, n));
 }
 
 /**
@@ -117,7 +121,7 @@ export function ephemeralPortsWarning(
   range: [number, number] | undefined,
 ): string | undefined {
   if (!range) return undefined;
-  const nodes = [...kafkaNodes(c), ...HDFS_NODES, ...SPARK_NODES].filter((n) => parts.includes(partOf(n)));
+  const nodes = parts.flatMap((p) => (p === 'kafka' ? kafkaNodes(c) : PART_NODES[p]));
   const inRange = nodes.flatMap((n) =>
     nodePorts(c, n)
       .filter((p) => p >= range[0] && p <= range[1])

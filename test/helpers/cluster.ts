@@ -10,12 +10,11 @@ import { join, resolve } from 'node:path';
 import { after, before } from 'node:test';
 import { clusterDown, clusterUp } from '../../src/cluster/cluster.ts';
 import {
-  ALL_NODES,
   ALL_PARTS,
   type ClusterConfig,
+  clusterPorts,
   defaultConfig,
   highestOffsetBelow,
-  nodePorts,
   type Part,
   partOf,
 } from '../../src/cluster/config.ts';
@@ -57,8 +56,7 @@ export function startedByTestsFile(dir: string = testClusterDir()): string {
 export async function freePortOffset(first = 4_000): Promise<number> {
   const last = highestOffsetBelow(ephemeralPortRange()?.[0] ?? 32_768);
   for (let offset = first; offset <= last; offset += 1_000) {
-    const c = defaultConfig('/unused', offset);
-    const ports = ALL_NODES.flatMap((n) => nodePorts(c, n));
+    const ports = clusterPorts(defaultConfig('/unused', offset));
     const taken = await Promise.all(ports.map((p) => portOpen('127.0.0.1', p, 300)));
     if (!taken.some(Boolean)) return offset;
   }
